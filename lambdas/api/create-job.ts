@@ -1,0 +1,150 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import { Conflict, LimitExceeded, ServiceUnavailable } from '../../src/domain/errors.js';
+import { inlineFeatureNames, toJobView, type JobRecord, type JobView, type ModelRecord } from '../../src/domain/jobs.js';
+import { limitsFrom } from '../../src/domain/limits.js';
+import { createJobBodySchema, parseInput, toJobRequest, type JobRequest } from '../../src/domain/schemas.js';
+import { dynamodb, stepFunctions } from '../commons/clients.js';
+import { readEnv } from '../commons/env.js';
+import { httpHandler, json, jsonBody, tenantOf } from '../commons/http.js';
+import { logger, metrics } from '../commons/powertools.js';
+import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
+
+const env = readEnv({
+  JOBS_TABLE_NAME: z.string().min(1),
+  MODELS_TABLE_NAME: z.string().min(1),
+  IDEMPOTENCY_TABLE_NAME: z.string().min(1),
+  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+});
+const limits = limitsFrom(process.env);
+const CreateJobBody = createJobBodySchema(limits);
+const jobs = new JobStore(env.JOBS_TABLE_NAME);
+const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
+
+/** Executions are named by their job id, so a retried start can never run a job twice. */
+export function executionArnOf(stateMachineArn: string, jobId: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+}
+
+interface CreateInput {
+  tenantId: string;
+  request: JobRequest;
+}
+
+/**
+ * Writes the QUEUED job and its TRAINING model together, then starts the training
+ * workflow. If the start fails, the job is marked FAILED (WORKFLOW_START_FAILED)
+ * at once rather than left QUEUED, and the caller gets a 503 to retry.
+ */
+async function createJob({ tenantId, request }: CreateInput): Promise<JobView> {
+  // Inside the idempotent part, so replaying a request that created a job answers that job even at the limit.
+  if ((await jobs.countActive(tenantId)) >= limits.maxActiveJobs) {
+    throw new LimitExceeded('TOO_MANY_ACTIVE_JOBS', `at most ${limits.maxActiveJobs} jobs may be queued or running at once`);
+  }
+  const now = new Date();
+  const createdAt = now.toISOString();
+  const expiresAt = Math.floor(now.getTime() / 1000) + env.RETENTION_DAYS * 86_400;
+  const jobId = ulid(now.getTime());
+  const modelId = ulid(now.getTime());
+  const job: JobRecord = {
+    tenantId,
+    jobId,
+    modelId,
+    status: 'QUEUED',
+    kind: request.kind,
+    alpha: request.alpha,
+    fitIntercept: request.fitIntercept,
+    ...(request.name ? { name: request.name } : {}),
+    progress: 0,
+    createdAt,
+    startedAt: null,
+    finishedAt: null,
+    error: null,
+    attempts: 0,
+    executionArn: executionArnOf(env.STATE_MACHINE_ARN, jobId),
+    source: request.source,
+    expiresAt,
+  };
+  const features = request.source.type === 'inline' ? inlineFeatureNames(request.source.data[0]?.x.length ?? 0) : [];
+  const model: ModelRecord = {
+    tenantId,
+    modelId,
+    jobId,
+    status: 'TRAINING',
+    kind: request.kind,
+    alpha: request.alpha,
+    fitIntercept: request.fitIntercept,
+    coefficients: [],
+    intercept: null,
+    features,
+    metrics: null,
+    createdAt,
+    fittedAt: null,
+    expiresAt,
+  };
+  await lifecycle.create(job, model);
+
+  try {
+    await stepFunctions.send(
+      new StartExecutionCommand({ stateMachineArn: env.STATE_MACHINE_ARN, name: jobId, input: JSON.stringify({ tenantId, jobId }) }),
+    );
+  } catch (error) {
+    logger.error('could not start the training workflow', { jobId, error: error as Error });
+    const failure = { code: 'WORKFLOW_START_FAILED', message: 'the training workflow could not be started; submit the job again' };
+    await lifecycle.finish(job, 'FAILED', { error: failure, finishedAt: new Date().toISOString() }, { status: 'FAILED' });
+    throw new ServiceUnavailable('WORKFLOW_START_FAILED', `${failure.message} (job ${jobId})`);
+  }
+  metrics.addMetric('JobCreated', MetricUnit.Count, 1);
+  return toJobView(job);
+}
+
+/*
+ * The Idempotency-Key header: the same key and body within 24 h answers the job the
+ * first request created; the same key with another body is a conflict. Keys are
+ * scoped to the tenant, so two tenants can use the same key independently.
+ */
+const idempotencyConfig = new IdempotencyConfig({
+  eventKeyJmesPath: '[tenantId, idempotencyKey]',
+  payloadValidationJmesPath: 'request',
+  expiresAfterSeconds: 24 * 3600,
+});
+const createJobOnce = makeIdempotent(
+  async (input: CreateInput & { idempotencyKey: string }) => createJob(input),
+  {
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: dynamodb }),
+    config: idempotencyConfig,
+  },
+);
+
+const IdempotencyKey = z.string().min(1).max(255).optional();
+
+export const handler = httpHandler(async (event, context) => {
+  const tenantId = tenantOf(event);
+  const request = toJobRequest(parseInput(CreateJobBody, jsonBody(event, limits.maxBodyBytes)));
+  const idempotencyKey = parseInput(IdempotencyKey, event.headers['idempotency-key']);
+
+  let job: JobView;
+  if (idempotencyKey === undefined) {
+    job = await createJob({ tenantId, request });
+  } else {
+    idempotencyConfig.registerLambdaContext(context);
+    try {
+      job = await createJobOnce({ tenantId, request, idempotencyKey });
+    } catch (error) {
+      if (error instanceof IdempotencyValidationError) {
+        throw new Conflict('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request body');
+      }
+      if (error instanceof IdempotencyAlreadyInProgressError) {
+        throw new Conflict('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
+      }
+      throw error;
+    }
+  }
+  return json(202, job, { Location: `${event.requestContext.path}/${job.jobId}` });
+});

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { NotFound } from '../../src/domain/errors.js';
+import { toModelView } from '../../src/domain/jobs.js';
+import { ModelId } from '../../src/domain/schemas.js';
+import { readEnv } from '../commons/env.js';
+import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
+import { ModelStore } from '../commons/store.js';
+
+const env = readEnv({ MODELS_TABLE_NAME: z.string().min(1) });
+const models = new ModelStore(env.MODELS_TABLE_NAME);
+
+export const handler = httpHandler(async (event) => {
+  const model = await models.get(tenantOf(event), pathId(event, 'modelId', ModelId, 'model'));
+  if (!model) throw new NotFound('model');
+  return json(200, toModelView(model));
+});

@@ -1,0 +1,52 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { findTenant } from '../commons/api-keys.js';
+import { documents } from '../commons/clients.js';
+import { readEnv } from '../commons/env.js';
+import { logger } from '../commons/powertools.js';
+
+/**
+ * One authorizer for both APIs: the REST API sends a TOKEN event with
+ * `Authorization: Bearer <key>`, the WebSocket API's $connect a REQUEST event with
+ * `?token=<key>` (browsers cannot set headers on a WebSocket). Throwing
+ * "Unauthorized" is how API Gateway is told to answer 401.
+ */
+const env = readEnv({ API_KEYS_TABLE_NAME: z.string().min(1) });
+
+type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
+
+export function tokenOf(event: AuthorizerEvent): string | undefined {
+  if (event.type === 'TOKEN') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(event.authorizationToken ?? '');
+    return match?.[1];
+  }
+  return event.queryStringParameters?.token ?? undefined;
+}
+
+/**
+ * The policy allows every route of the API's stage, not just the one called: API
+ * Gateway caches the answer per key and reuses it for the caller's next requests.
+ */
+export function stageWildcard(methodArn: string): string {
+  const [prefix, stage] = methodArn.split('/');
+  return `${prefix}/${stage}/*`;
+}
+
+export const handler = middy(async (event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+  const token = tokenOf(event);
+  const tenantId = token === undefined ? undefined : await findTenant(documents, env.API_KEYS_TABLE_NAME, token);
+  if (tenantId === undefined) {
+    logger.info('denied', { reason: token === undefined ? 'no token' : 'unknown key' });
+    throw new Error('Unauthorized');
+  }
+  return {
+    principalId: tenantId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
+    },
+    context: { tenantId },
+  };
+}).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,91 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { DomainError, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed, type ErrorCategory } from '../../src/domain/errors.js';
+import { TenantId } from '../../src/domain/schemas.js';
+import { logger, metrics, tracer } from './powertools.js';
+
+/** The one place domain error categories become HTTP statuses. */
+const STATUS: Readonly<Record<ErrorCategory, number>> = {
+  invalid: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  limited: 429,
+  unavailable: 503,
+};
+
+const CORS = { 'Access-Control-Allow-Origin': '*' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'Content-Type': 'application/json', ...CORS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(error: DomainError): APIGatewayProxyResult {
+  const body = { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+  return json(STATUS[error.category], body);
+}
+
+type HttpRoute = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Wraps a route in the shared middleware: Powertools context, tracing and metrics,
+ * lower-cased headers, and the error mapping. A DomainError becomes its status and
+ * `{error:{code,message,details}}`; anything else is logged with its stack and
+ * answered as a bare 500, never serialised.
+ */
+export function httpHandler(route: HttpRoute) {
+  return middy(route)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics))
+    .use(httpHeaderNormalizer())
+    .onError(async (request) => {
+      const { error } = request;
+      if (error instanceof DomainError) {
+        logger.info('request rejected', { code: error.code });
+        request.response = errorResponse(error);
+        return;
+      }
+      logger.error('unhandled error', error as Error);
+      request.response = json(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
+    });
+}
+
+const AuthorizerContext = z.object({ tenantId: TenantId });
+
+/** The caller's tenant, as the authorizer put it in the request context. */
+export function tenantOf(event: APIGatewayProxyEvent): string {
+  const parsed = AuthorizerContext.safeParse(event.requestContext.authorizer);
+  if (!parsed.success) {
+    // Only reachable if a route was deployed without the authorizer: fail closed.
+    throw new Unauthorized();
+  }
+  return parsed.data.tenantId;
+}
+
+/** The request body as JSON, refusing bodies over `maxBytes` before parsing them. */
+export function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+    throw new PayloadTooLarge(`the request body must be at most ${maxBytes} bytes`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationFailed('the request body is not valid JSON', undefined, 'INVALID_JSON');
+  }
+}
+
+/** A path parameter checked against its schema; a malformed id is a 404 like an unknown one. */
+export function pathId(event: APIGatewayProxyEvent, name: string, schema: z.ZodType<string>, what: string): string {
+  const parsed = schema.safeParse(event.pathParameters?.[name]);
+  if (!parsed.success) throw new NotFound(what);
+  return parsed.data;
+}

@@ -1,0 +1,119 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { z } from 'zod';
+import { TrainingFailed } from '../../src/domain/errors.js';
+import { inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
+import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
+import { fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
+import { JobId, TenantId } from '../../src/domain/schemas.js';
+import { readEnv } from '../commons/env.js';
+import { logger, metrics, tracer } from '../commons/powertools.js';
+import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
+
+const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1) });
+const jobs = new JobStore(env.JOBS_TABLE_NAME);
+const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
+
+const TrainInput = z.object({ tenantId: TenantId, jobId: JobId });
+
+export interface TrainResult {
+  jobId: string;
+  status: JobStatus | 'MISSING';
+}
+
+/**
+ * Errors worth another attempt: throttling and service hiccups. Thrown as
+ * `TransientError` because that name is what the state machine's Retry matches
+ * (Lambda reports an error's name as its errorType); anything else is final.
+ */
+const TRANSIENT = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionConflictException',
+  'TimeoutError',
+]);
+
+export class TransientError extends Error {
+  constructor(cause: Error) {
+    super(`transient failure: ${cause.name}: ${cause.message}`, { cause });
+    this.name = 'TransientError';
+  }
+}
+
+/** Feeds the job's rows into the accumulator, reporting the fraction read. */
+async function accumulate(job: JobRecord, report: (fraction: number) => Promise<void>): Promise<{ accumulator: RegressionAccumulator; features: string[] }> {
+  if (job.source.type !== 'inline') {
+    // Uploaded datasets are trained by the dataset reader (SPEC /datasets), which this deployment does not have yet.
+    throw new TrainingFailed('DATASET_NOT_READY', 'training from an uploaded dataset is not supported by this deployment');
+  }
+  const { data } = job.source;
+  const width = data[0]?.x.length ?? 0;
+  const accumulator = new RegressionAccumulator(width, job.fitIntercept);
+  for (const [index, point] of data.entries()) {
+    accumulator.add(point.x, point.y);
+    await report((index + 1) / data.length);
+  }
+  return { accumulator, features: inlineFeatureNames(width) };
+}
+
+/**
+ * Trains one job: QUEUED -> RUNNING, one pass over the data, fit, then the model
+ * (TRAINED) and the job (COMPLETED) in one write. Bad data fails the job here with
+ * its error code; only unexpected errors reach the state machine (Retry / Catch).
+ * Every write is conditional, so a cancelled job stops at its next write.
+ */
+export async function train(input: unknown): Promise<TrainResult> {
+  const { tenantId, jobId } = TrainInput.parse(input);
+  const job = await jobs.get(tenantId, jobId);
+  if (!job) return { jobId, status: 'MISSING' };
+  if (isTerminal(job.status)) return { jobId, status: job.status };
+
+  const running = await jobs.startAttempt(tenantId, jobId, job.startedAt ?? new Date().toISOString());
+  if (!running) return { jobId, status: 'CANCELLED' };
+  logger.appendKeys({ jobId, attempt: running.attempts });
+
+  const throttle = new ProgressThrottle();
+  let stillRunning = true;
+  const report = async (fraction: number) => {
+    if (stillRunning && throttle.shouldReport(fraction)) {
+      stillRunning = await jobs.setProgress(tenantId, jobId, roundProgress(fraction));
+    }
+  };
+
+  try {
+    const { accumulator, features } = await accumulate(running, report);
+    if (!stillRunning) return { jobId, status: 'CANCELLED' };
+    const fitted = fitModel(accumulator, { kind: job.kind, alpha: job.alpha ?? 0, fitIntercept: job.fitIntercept });
+    const finishedAt = new Date().toISOString();
+    const completed = await lifecycle.finish(
+      running,
+      'COMPLETED',
+      { progress: 1, finishedAt },
+      { status: 'TRAINED', fields: { ...fitted, features, fittedAt: finishedAt } },
+    );
+    if (!completed) return { jobId, status: 'CANCELLED' };
+    metrics.addMetric('JobCompleted', MetricUnit.Count, 1);
+    metrics.addMetric('RowsTrained', MetricUnit.Count, fitted.metrics.n);
+    return { jobId, status: 'COMPLETED' };
+  } catch (error) {
+    if (error instanceof TrainingFailed) {
+      logger.info('training failed on its data', { code: error.code });
+      await lifecycle.finish(running, 'FAILED', { error: { code: error.code, message: error.message }, finishedAt: new Date().toISOString() }, { status: 'FAILED' });
+      metrics.addMetric('JobFailed', MetricUnit.Count, 1);
+      return { jobId, status: 'FAILED' };
+    }
+    if (error instanceof Error && TRANSIENT.has(error.name)) throw new TransientError(error);
+    throw error;
+  }
+}
+
+export const handler = middy(train)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics));

@@ -1,0 +1,79 @@
+/**
+ * Typed domain errors. Each carries a stable UPPER_SNAKE `code` (the one clients see)
+ * and a `category`; the HTTP adapter maps categories to statuses in one place
+ * (lambdas/commons/http.ts), so the domain never knows about HTTP.
+ */
+export type ErrorCategory =
+  | 'invalid' // 400
+  | 'unauthorized' // 401
+  | 'not_found' // 404
+  | 'conflict' // 409
+  | 'too_large' // 413
+  | 'limited' // 429
+  | 'unavailable'; // 503
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly category: ErrorCategory,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that breaks the contract; `details` lists the failing fields. */
+export class ValidationFailed extends DomainError {
+  constructor(message: string, details?: unknown, code = 'VALIDATION_ERROR') {
+    super(code, message, 'invalid', details);
+  }
+}
+
+export class Unauthorized extends DomainError {
+  constructor() {
+    super('UNAUTHORIZED', 'missing or unknown API key', 'unauthorized');
+  }
+}
+
+/** Missing, or owned by another tenant: the two are never told apart. */
+export class NotFound extends DomainError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} not found`, 'not_found');
+  }
+}
+
+export class Conflict extends DomainError {
+  constructor(code: 'MODEL_NOT_READY' | 'JOB_NOT_CANCELLABLE' | 'IDEMPOTENCY_CONFLICT' | 'DATASET_NOT_READY', message: string) {
+    super(code, message, 'conflict');
+  }
+}
+
+export class PayloadTooLarge extends DomainError {
+  constructor(message: string) {
+    super('PAYLOAD_TOO_LARGE', message, 'too_large');
+  }
+}
+
+export class ServiceUnavailable extends DomainError {
+  constructor(code: string, message: string) {
+    super(code, message, 'unavailable');
+  }
+}
+
+export class LimitExceeded extends DomainError {
+  constructor(code: 'TOO_MANY_ACTIVE_JOBS' | 'RATE_LIMITED', message: string) {
+    super(code, message, 'limited');
+  }
+}
+
+/** Data that cannot be fitted: the job fails with this code and message. */
+export class TrainingFailed extends DomainError {
+  constructor(
+    code: 'INSUFFICIENT_DATA' | 'NUMERIC_OVERFLOW' | 'SINGULAR_MATRIX' | 'INVALID_DATA' | 'DATASET_NOT_READY',
+    message: string,
+  ) {
+    super(code, message, 'invalid');
+  }
+}

@@ -1,0 +1,137 @@
+import type { ModelKind } from './regression.js';
+
+/**
+ * Job and model records, their state machine, and the public views built from them.
+ * The views are the only shapes clients ever see: `GET /jobs/{id}` and the WebSocket
+ * notifications both use `toJobView`, so they cannot drift apart.
+ */
+
+export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const MODEL_STATUSES = ['TRAINING', 'TRAINED', 'FAILED'] as const;
+export type ModelStatus = (typeof MODEL_STATUSES)[number];
+
+/** A job only moves forward: a duplicate or late event can never move it back. */
+const NEXT: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  QUEUED: ['RUNNING', 'FAILED', 'CANCELLED'],
+  RUNNING: ['COMPLETED', 'FAILED', 'CANCELLED'],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+/** The statuses that count against a caller's active-job limit. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING'];
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** Every status a job may be in for `to` to be a legal next status (the write's condition). */
+export function statusesBefore(to: JobStatus): JobStatus[] {
+  return JOB_STATUSES.filter((from) => canTransition(from, to));
+}
+
+export function isTerminal(status: JobStatus): boolean {
+  return NEXT[status].length === 0;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface InlinePoint {
+  x: number[];
+  y: number;
+}
+
+export type JobSource = { type: 'inline'; data: InlinePoint[] } | { type: 'dataset'; datasetId: string; target: string };
+
+/** A job as stored. */
+export interface JobRecord {
+  tenantId: string;
+  jobId: string;
+  modelId: string;
+  status: JobStatus;
+  kind: ModelKind;
+  alpha: number | null;
+  fitIntercept: boolean;
+  name?: string;
+  progress: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: JobError | null;
+  attempts: number;
+  executionArn: string;
+  source: JobSource;
+  expiresAt: number;
+}
+
+/** A model as stored. */
+export interface ModelRecord {
+  tenantId: string;
+  modelId: string;
+  jobId: string;
+  status: ModelStatus;
+  kind: ModelKind;
+  alpha: number | null;
+  fitIntercept: boolean;
+  coefficients: number[];
+  intercept: number | null;
+  features: string[];
+  metrics: { n: number; r2: number; rmse: number } | null;
+  createdAt: string;
+  fittedAt: string | null;
+  expiresAt: number;
+}
+
+export interface JobView {
+  jobId: string;
+  modelId: string;
+  status: JobStatus;
+  kind: ModelKind;
+  alpha: number | null;
+  fitIntercept: boolean;
+  name: string | null;
+  progress: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: JobError | null;
+  attempts: number;
+  datasetId: string | null;
+}
+
+export type ModelView = Omit<ModelRecord, 'tenantId' | 'expiresAt'>;
+
+export function toJobView(job: JobRecord): JobView {
+  return {
+    jobId: job.jobId,
+    modelId: job.modelId,
+    status: job.status,
+    kind: job.kind,
+    alpha: job.alpha,
+    fitIntercept: job.fitIntercept,
+    name: job.name ?? null,
+    progress: job.progress,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    error: job.error,
+    attempts: job.attempts,
+    datasetId: job.source.type === 'dataset' ? job.source.datasetId : null,
+  };
+}
+
+export function toModelView(model: ModelRecord): ModelView {
+  const { tenantId: _tenant, expiresAt: _expires, ...view } = model;
+  return view;
+}
+
+/** Feature names of inline data: x0, x1, … in input order. */
+export function inlineFeatureNames(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `x${index}`);
+}

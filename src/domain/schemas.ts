@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { ValidationFailed } from './errors.js';
+import { JOB_STATUSES, type InlinePoint } from './jobs.js';
+import type { Limits } from './limits.js';
+import type { ModelKind } from './regression.js';
+
+/**
+ * Every client input is parsed here, once, into a typed value or a ValidationFailed
+ * listing the failing fields. Handlers never JSON.parse and cast.
+ */
+
+export const MODEL_KINDS = ['LINEAR', 'RIDGE', 'LASSO'] as const satisfies readonly ModelKind[];
+export const DEFAULT_ALPHA = 1.0;
+
+export const ResourceId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id returned by this API');
+export const JobId = ResourceId;
+export const ModelId = ResourceId;
+export const DatasetId = ResourceId;
+
+/** Tenant ids name API key owners: short, URL- and key-safe. */
+export const TenantId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
+
+const finite = z.number(); // zod 4 numbers are finite: NaN and ±Infinity are rejected
+
+export function createJobBodySchema(limits: Limits) {
+  const features = z.array(finite).min(1, 'must have at least one feature').max(limits.maxFeatures, `at most ${limits.maxFeatures} features`);
+  const point = z.strictObject({ x: z.union([finite, features]), y: finite });
+  return z
+    .strictObject({
+      kind: z.enum(MODEL_KINDS),
+      alpha: z.number().positive('must be > 0').optional(),
+      data: z.array(point).min(1, 'must have at least one point').max(limits.maxInlinePoints, `at most ${limits.maxInlinePoints} points`).optional(),
+      datasetId: DatasetId.optional(),
+      target: z.string().min(1).max(256).optional(),
+      fitIntercept: z.boolean().default(true),
+      name: z.string().min(1).max(200).optional(),
+    })
+    .superRefine((body, ctx) => {
+      if (body.kind === 'LINEAR' && body.alpha !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['alpha'], message: 'alpha is not allowed for LINEAR' });
+      }
+      if ((body.data === undefined) === (body.datasetId === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['data'], message: 'exactly one of data or datasetId is required' });
+      }
+      if (body.datasetId !== undefined && body.target === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['target'], message: 'target is required with datasetId' });
+      }
+      if (body.data !== undefined && body.target !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['target'], message: 'target is only allowed with datasetId' });
+      }
+      const widths = new Set(body.data?.map((point) => (Array.isArray(point.x) ? point.x.length : 1)));
+      if (widths.size > 1) {
+        ctx.addIssue({ code: 'custom', path: ['data'], message: 'every point must have the same number of features' });
+      }
+    });
+}
+
+export type CreateJobBody = z.infer<ReturnType<typeof createJobBodySchema>>;
+
+/** A validated job request with defaults applied and inline x normalised to arrays. */
+export interface JobRequest {
+  kind: ModelKind;
+  alpha: number | null;
+  fitIntercept: boolean;
+  name?: string;
+  source: { type: 'inline'; data: InlinePoint[] } | { type: 'dataset'; datasetId: string; target: string };
+}
+
+export function toJobRequest(body: CreateJobBody): JobRequest {
+  const alpha = body.kind === 'LINEAR' ? null : (body.alpha ?? DEFAULT_ALPHA);
+  const source: JobRequest['source'] = body.data
+    ? { type: 'inline', data: body.data.map((point) => ({ x: typeof point.x === 'number' ? [point.x] : point.x, y: point.y })) }
+    : { type: 'dataset', datasetId: body.datasetId as string, target: body.target as string };
+  return { kind: body.kind, alpha, fitIntercept: body.fitIntercept, ...(body.name ? { name: body.name } : {}), source };
+}
+
+export function predictBodySchema(limits: Limits) {
+  return z
+    .strictObject({
+      x: z.union([finite, z.array(finite).min(1)]).optional(),
+      inputs: z.array(z.array(finite).min(1)).min(1).max(limits.maxPredictInputs, `at most ${limits.maxPredictInputs} inputs`).optional(),
+    })
+    .refine((body) => (body.x === undefined) !== (body.inputs === undefined), {
+      path: ['x'],
+      message: 'exactly one of x or inputs is required',
+    });
+}
+
+export type PredictBody = z.infer<ReturnType<typeof predictBodySchema>>;
+
+/**
+ * The inputs of a prediction, checked against the model's width. A bare number is
+ * one input of a one-feature model.
+ */
+export function predictionInputs(body: PredictBody, width: number): { inputs: number[][]; single: boolean } {
+  const single = body.inputs === undefined;
+  const inputs = single ? [typeof body.x === 'number' ? [body.x] : (body.x as number[])] : (body.inputs as number[][]);
+  if (single && typeof body.x === 'number' && width !== 1) {
+    throw new ValidationFailed(`this model has ${width} features: x must be an array of ${width} numbers`, [{ path: 'x', message: `expected ${width} values` }]);
+  }
+  const wrong = inputs.findIndex((input) => input.length !== width);
+  if (wrong >= 0) {
+    const path = single ? 'x' : `inputs.${wrong}`;
+    throw new ValidationFailed(`each input must have ${width} values`, [{ path, message: `expected ${width} values, got ${inputs[wrong]?.length}` }]);
+  }
+  return { inputs, single };
+}
+
+export const ListQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be an integer from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100'))
+    .default(20),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+
+export const ListJobsQuery = ListQuery.extend({ status: z.enum(JOB_STATUSES).optional() });
+
+/** Parses `input` or throws ValidationFailed with one `{path, message}` per issue. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+  throw new ValidationFailed('the request is invalid', details);
+}
