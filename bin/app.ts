@@ -1,0 +1,4 @@
+import { createApp } from '../lib/app.js';
+
+/** `cdk synth` / `cdk deploy` entry point; see lib/app.ts. */
+createApp().app.synth();

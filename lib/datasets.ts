@@ -1,0 +1,169 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import { Construct } from 'constructs';
+
+/** The S3 prefix every dataset object lives under: `datasets/<tenantId>/<datasetId>.csv`. */
+export const DATASETS_PREFIX = 'datasets/';
+
+/** What a function factory needs to build one of this construct's functions. */
+export interface DatasetFunctionOptions {
+  readonly entry: string;
+  readonly environment: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+  readonly description?: string;
+}
+
+export interface DatasetsProps {
+  /** The REST API that gets `POST /datasets` and `GET /datasets/{datasetId}`. */
+  readonly api: apigateway.RestApi;
+  /** The API's shared TOKEN authorizer: every dataset route needs an API key. */
+  readonly authorizer: apigateway.IAuthorizer;
+  /** Builds a function with the project's defaults (runtime, bundling, Powertools, `app:entry`). */
+  readonly newFunction: (scope: Construct, id: string, options: DatasetFunctionOptions) => lambda.Function;
+  /** `POST /jobs`: checks that a job's dataset is the caller's and READY. */
+  readonly createJobFunction: lambda.Function;
+  /** The training task: streams a dataset's object from S3. */
+  readonly trainFunction: lambda.Function;
+  /** Days a dataset (object and record) is kept. Default 7. */
+  readonly retentionDays?: number;
+  /** Environment every function shares (limits), so the upload policy and the checks agree. */
+  readonly sharedEnvironment?: Record<string, string>;
+}
+
+/**
+ * Uploaded CSV datasets: a private bucket for the objects, a table for their
+ * state, the upload and status routes, and the validation function that S3 calls
+ * for each new object. Each function gets only the access its handler uses.
+ */
+export class Datasets extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly table: dynamodb.Table;
+  readonly createDatasetFunction: lambda.Function;
+  readonly getDatasetFunction: lambda.Function;
+  readonly validateDatasetFunction: lambda.Function;
+  private readonly trainFunction: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: DatasetsProps) {
+    super(scope, id);
+    const retentionDays = props.retentionDays ?? 7;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new Error(`retentionDays must be a whole number of days >= 1, got ${retentionDays}`);
+
+    // S3 cannot log a bucket into itself: access logs go to their own bucket, which logs nowhere.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This is the access log bucket of the datasets bucket; logging it into itself would loop.' });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'datasets-bucket/',
+      // Datasets are working copies: they expire with their record (the table's TTL).
+      lifecycleRules: [
+        { prefix: DATASETS_PREFIX, expiration: Duration.days(retentionDays) },
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      // Browsers upload with the presigned POST straight to S3.
+      cors: [{ allowedMethods: [s3.HttpMethods.POST], allowedOrigins: ['*'], allowedHeaders: ['*'], maxAge: 3000 }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'tenantId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'datasetId', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const shared = props.sharedEnvironment ?? {};
+    const names = { DATASETS_TABLE_NAME: this.table.tableName, DATASETS_BUCKET_NAME: this.bucket.bucketName };
+    const objects = this.bucket.arnForObjects(`${DATASETS_PREFIX}*`);
+
+    this.createDatasetFunction = props.newFunction(this, 'CreateDataset', {
+      entry: 'lambdas/datasets/create-dataset.ts',
+      description: 'POST /datasets: registers a dataset and presigns its upload',
+      environment: { ...shared, ...names, DATASET_RETENTION_DAYS: String(retentionDays) },
+    });
+    this.table.grant(this.createDatasetFunction, 'dynamodb:PutItem');
+    // A presigned POST carries this role's signature: the role itself must be allowed the upload.
+    this.createDatasetFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+
+    this.getDatasetFunction = props.newFunction(this, 'GetDataset', {
+      entry: 'lambdas/datasets/get-dataset.ts',
+      description: 'GET /datasets/{datasetId}',
+      environment: { ...shared, DATASETS_TABLE_NAME: this.table.tableName },
+    });
+    this.table.grant(this.getDatasetFunction, 'dynamodb:GetItem');
+
+    // Reads up to 1 GB in one pass: a full vCPU (1769 MB) and minutes, not the API defaults.
+    this.validateDatasetFunction = props.newFunction(this, 'ValidateDataset', {
+      entry: 'lambdas/datasets/validate-dataset.ts',
+      description: 'Checks each uploaded dataset once: READY or INVALID with the first bad line',
+      environment: { ...shared, DATASETS_TABLE_NAME: this.table.tableName },
+      timeout: Duration.minutes(5),
+      memorySize: 1769,
+    });
+    this.table.grant(this.validateDatasetFunction, 'dynamodb:UpdateItem');
+    this.validateDatasetFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.validateDatasetFunction), {
+      prefix: DATASETS_PREFIX,
+      suffix: '.csv',
+    });
+
+    // Jobs on datasets: create-job checks the dataset, training streams its object.
+    props.createJobFunction.addEnvironment('DATASETS_TABLE_NAME', this.table.tableName);
+    this.table.grant(props.createJobFunction, 'dynamodb:GetItem');
+    for (const [name, value] of Object.entries(names)) props.trainFunction.addEnvironment(name, value);
+    this.table.grant(props.trainFunction, 'dynamodb:GetItem');
+    props.trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+
+    const datasets = props.api.root.addResource('datasets');
+    const authorized = { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM };
+    datasets.addMethod('POST', new apigateway.LambdaIntegration(this.createDatasetFunction), authorized);
+    datasets.addResource('{datasetId}').addMethod('GET', new apigateway.LambdaIntegration(this.getDatasetFunction), authorized);
+
+    this.trainFunction = props.trainFunction;
+    this.acknowledgeFindings();
+  }
+
+  /** cdk-nag findings that are deliberate here, each with its reason. */
+  private acknowledgeFindings(): void {
+    const stack = Stack.of(this);
+    const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    const prefix = {
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${DATASETS_PREFIX}*]`,
+      reason: 'Object keys are per tenant and per dataset, known only at run time; access is limited to the datasets/ prefix of this one bucket.',
+    };
+    for (const fn of [this.createDatasetFunction, this.validateDatasetFunction, this.trainFunction]) Validations.of(fn.role ?? fn).acknowledge(prefix);
+    // CDK's own singleton that writes the bucket's notification configuration at deploy time.
+    const notificationsHandler = stack.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notificationsHandler) {
+      Validations.of(notificationsHandler).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: 'CDK-managed deploy-time handler: it only needs basic Lambda logging.',
+        },
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CDK-managed deploy-time handler: s3:PutBucketNotification is granted on * by the construct that configures bucket notifications.' },
+      );
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import { CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Stage throttling of the WebSocket API: messages (and connects) per second, steady and burst. */
+export interface WebSocketThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** What a function factory needs to build one of this construct's functions. */
+export interface RealtimeFunctionOptions {
+  readonly entry: string;
+  readonly environment: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly description?: string;
+}
+
+export interface RealtimeProps {
+  /** Builds a function with the project's defaults (runtime, bundling, Powertools, `app:entry`). */
+  readonly newFunction: (scope: Construct, id: string, options: RealtimeFunctionOptions) => lambda.Function;
+  /** The Jobs table. Its stream (NEW_AND_OLD_IMAGES) feeds the notifier. */
+  readonly jobsTable: dynamodb.ITable;
+  /** The API-key authorizer shared with the REST API; it handles the WebSocket REQUEST event (`?token=`). */
+  readonly authorizerFunction: lambda.IFunction;
+  /** @default 100 messages a second, bursts of 200 */
+  readonly throttle?: WebSocketThrottle;
+  /** @default RemovalPolicy.DESTROY (a personal stack) */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** API Gateway closes a WebSocket connection after two hours, whatever happens. */
+const CONNECTION_TTL_ATTRIBUTE = 'expiresAt';
+const STAGE_NAME = 'v1';
+
+/**
+ * Live job status over WebSocket (SPEC section 4): the WebSocket API with its
+ * routes, the Connections table of who listens to what, and the notifier that
+ * turns every change in the Jobs table's stream into a message to each subscribed
+ * connection.
+ *
+ * Outputs `WebSocketUrl` and `ConnectionsTableName`.
+ */
+export class Realtime extends Construct {
+  readonly connectionsTable: dynamodb.Table;
+  readonly webSocketApi: apigwv2.WebSocketApi;
+  readonly stage: apigwv2.WebSocketStage;
+  readonly notifyFunction: lambda.Function;
+  /** Where the notifier sends what it could not deliver (the stream positions of the failed batch). */
+  readonly failedNotifications: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: RealtimeProps) {
+    super(scope, id);
+    if (props.jobsTable.tableStreamArn === undefined) {
+      throw new Error('Realtime: jobsTable must have a stream (NEW_AND_OLD_IMAGES) for the notifier to read');
+    }
+    const throttle = props.throttle ?? { rateLimit: 100, burstLimit: 200 };
+    if (throttle.rateLimit <= 0 || throttle.burstLimit < 1) throw new Error('Realtime: throttle limits must be positive');
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+
+    // Items: CONN#<connectionId> / META | SUB#<jobId|*>, and SUB#<tenantId>#<jobId|*> / <connectionId>.
+    // Every item expires with its connection (API Gateway's two-hour limit), even if $disconnect never runs.
+    this.connectionsTable = new dynamodb.Table(this, 'ConnectionsTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: CONNECTION_TTL_ATTRIBUTE,
+      removalPolicy,
+    });
+    const connections = { CONNECTIONS_TABLE_NAME: this.connectionsTable.tableName };
+
+    const newFunction = (id: string, options: RealtimeFunctionOptions) => props.newFunction(this, id, options);
+
+    const connectFunction = newFunction('ConnectFunction', {
+      entry: 'lambdas/realtime/connect.ts',
+      environment: connections,
+      description: 'WebSocket $connect: registers the connection under its tenant',
+    });
+    this.connectionsTable.grant(connectFunction, 'dynamodb:PutItem');
+
+    const disconnectFunction = newFunction('DisconnectFunction', {
+      entry: 'lambdas/realtime/disconnect.ts',
+      environment: connections,
+      description: 'WebSocket $disconnect: removes the connection and its subscriptions',
+    });
+    this.connectionsTable.grant(disconnectFunction, 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem');
+
+    const subscribeFunction = newFunction('SubscribeFunction', {
+      entry: 'lambdas/realtime/subscribe.ts',
+      environment: { ...connections, JOBS_TABLE_NAME: props.jobsTable.tableName },
+      description: 'WebSocket subscribe: stores the subscription and answers the job\'s current state',
+    });
+    // A transaction: ConditionCheck on the connection, two Puts; a Delete of both undoes it for an unknown job.
+    this.connectionsTable.grant(subscribeFunction, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // The table alone: table.grant would add the indexes (index/*), which a GetItem never reads.
+    subscribeFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.jobsTable.tableArn] }));
+
+    const unsubscribeFunction = newFunction('UnsubscribeFunction', {
+      entry: 'lambdas/realtime/unsubscribe.ts',
+      environment: connections,
+      description: 'WebSocket unsubscribe: removes one subscription',
+    });
+    this.connectionsTable.grant(unsubscribeFunction, 'dynamodb:DeleteItem');
+
+    const defaultFunction = newFunction('DefaultFunction', {
+      entry: 'lambdas/realtime/default.ts',
+      environment: {},
+      description: 'WebSocket $default: answers UNKNOWN_ACTION',
+    });
+
+    this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
+      description: 'Live job status: subscribe to a job (or all of them) and receive every change',
+      routeSelectionExpression: '$request.body.action',
+      connectRouteOptions: {
+        integration: new WebSocketLambdaIntegration('ConnectIntegration', connectFunction),
+        // The same authorizer Lambda as the REST API; browsers cannot set headers on a WebSocket, hence the query string.
+        authorizer: new WebSocketLambdaAuthorizer('ApiKeyAuthorizer', props.authorizerFunction, {
+          identitySource: ['route.request.querystring.token'],
+        }),
+      },
+      disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnectFunction) },
+      // Two-way: the route's answer (an error naming what is understood) goes back on the socket.
+      defaultRouteOptions: { integration: new WebSocketLambdaIntegration('DefaultIntegration', defaultFunction), returnResponse: true },
+    });
+    this.webSocketApi.addRoute('subscribe', { integration: new WebSocketLambdaIntegration('SubscribeIntegration', subscribeFunction), returnResponse: true });
+    this.webSocketApi.addRoute('unsubscribe', { integration: new WebSocketLambdaIntegration('UnsubscribeIntegration', unsubscribeFunction), returnResponse: true });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
+    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.webSocketApi,
+      stageName: STAGE_NAME,
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs) },
+    });
+
+    this.failedNotifications = new sqs.Queue(this, 'FailedNotifications', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.notifyFunction = newFunction('NotifyFunction', {
+      entry: 'lambdas/realtime/notify.ts',
+      environment: { ...connections, CONNECTIONS_ENDPOINT: this.stage.callbackUrl },
+      timeout: Duration.seconds(30),
+      description: 'Jobs stream -> WebSocket: posts every job change to its subscribers',
+    });
+    this.connectionsTable.grant(this.notifyFunction, 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem');
+    // Posting only, and only to this API's stage (not DELETE or GET, not another API's connections).
+    this.notifyFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['execute-api:ManageConnections'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'execute-api',
+            resource: this.webSocketApi.apiId,
+            resourceName: `${STAGE_NAME}/POST/@connections/*`,
+          }),
+        ],
+      }),
+    );
+    this.notifyFunction.addEventSource(
+      new DynamoEventSource(props.jobsTable, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 100,
+        // One batch per shard at a time, so a job's changes reach clients in the order they happened.
+        parallelizationFactor: 1,
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: 5,
+        // Past this a change is stale: later ones (or a fresh subscribe's snapshot) supersede it.
+        maxRecordAge: Duration.hours(1),
+        onFailure: new SqsDlq(this.failedNotifications),
+        // REMOVE is the TTL expiring a job: nothing a subscriber can act on, so it never costs an invocation.
+        filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.or('INSERT', 'MODIFY') })],
+      }),
+    );
+
+    const url = new CfnOutput(this, 'WebSocketUrl', { value: this.stage.url, description: 'WebSocket API: connect with ?token=<api key>' });
+    url.overrideLogicalId('WebSocketUrl');
+    const table = new CfnOutput(this, 'ConnectionsTableName', { value: this.connectionsTable.tableName });
+    table.overrideLogicalId('ConnectionsTableName');
+
+    Validations.of(this.webSocketApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'A WebSocket API can only authorize $connect; every other route runs on a connection the API-key authorizer accepted at $connect.',
+    });
+    Validations.of(this.failedNotifications).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the on-failure destination of the notifier; it keeps the failed stream positions for inspection.',
+    });
+    // Findings are acknowledged one by one, so any other wildcard added later still fails the synth.
+    const stack = Stack.of(this);
+    const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
+    const connectionsArn = `arn:<AWS::Partition>:execute-api:${literal(stack.region, 'AWS::Region')}:${literal(stack.account, 'AWS::AccountId')}:<${stack.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement)}>/${STAGE_NAME}/POST/@connections/*`;
+    Validations.of(this.notifyFunction.role ?? this.notifyFunction).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${connectionsArn}]`,
+      reason: "Connection ids exist only at run time: the grant is POST on this API stage's @connections/*, nothing wider.",
+    });
+    Validations.of(this.notifyFunction.role ?? this.notifyFunction).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dynamodb:ListStreams, granted for the Jobs stream event source, has no resource-level permissions.',
+    });
+  }
+}
