@@ -5,11 +5,13 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ulid } from 'ulid';
 import { z } from 'zod';
-import { Conflict, LimitExceeded, ServiceUnavailable } from '../../src/domain/errors.js';
+import { featuresOf } from '../../src/domain/datasets.js';
+import { Conflict, LimitExceeded, NotFound, ServiceUnavailable } from '../../src/domain/errors.js';
 import { inlineFeatureNames, toJobView, type JobRecord, type JobView, type ModelRecord } from '../../src/domain/jobs.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { createJobBodySchema, parseInput, toJobRequest, type JobRequest } from '../../src/domain/schemas.js';
 import { dynamodb, stepFunctions } from '../commons/clients.js';
+import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, tenantOf } from '../commons/http.js';
 import { logger, metrics } from '../commons/powertools.js';
@@ -21,15 +23,27 @@ const env = readEnv({
   IDEMPOTENCY_TABLE_NAME: z.string().min(1),
   STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+  DATASETS_TABLE_NAME: z.string().min(1),
 });
 const limits = limitsFrom(process.env);
 const CreateJobBody = createJobBodySchema(limits);
 const jobs = new JobStore(env.JOBS_TABLE_NAME);
 const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
+const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
 /** Executions are named by their job id, so a retried start can never run a job twice. */
 export function executionArnOf(stateMachineArn: string, jobId: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+}
+
+/** A dataset job needs the caller's own READY dataset, with `target` one of its columns; answers the features. */
+async function datasetFeatures(tenantId: string, source: { datasetId: string; target: string }): Promise<string[]> {
+  const dataset = await datasets.get(tenantId, source.datasetId);
+  if (!dataset) throw new NotFound('dataset');
+  if (dataset.status !== 'READY') {
+    throw new Conflict('DATASET_NOT_READY', `the dataset is ${dataset.status}; only a READY dataset can be trained on`);
+  }
+  return featuresOf(dataset.columns, source.target);
 }
 
 interface CreateInput {
@@ -43,6 +57,8 @@ interface CreateInput {
  * at once rather than left QUEUED, and the caller gets a 503 to retry.
  */
 async function createJob({ tenantId, request }: CreateInput): Promise<JobView> {
+  const features =
+    request.source.type === 'inline' ? inlineFeatureNames(request.source.data[0]?.x.length ?? 0) : await datasetFeatures(tenantId, request.source);
   // Inside the idempotent part, so replaying a request that created a job answers that job even at the limit.
   if ((await jobs.countActive(tenantId)) >= limits.maxActiveJobs) {
     throw new LimitExceeded('TOO_MANY_ACTIVE_JOBS', `at most ${limits.maxActiveJobs} jobs may be queued or running at once`);
@@ -71,7 +87,6 @@ async function createJob({ tenantId, request }: CreateInput): Promise<JobView> {
     source: request.source,
     expiresAt,
   };
-  const features = request.source.type === 'inline' ? inlineFeatureNames(request.source.data[0]?.x.length ?? 0) : [];
   const model: ModelRecord = {
     tenantId,
     modelId,

@@ -172,10 +172,12 @@ export class Lifecycle {
 
   /** Creates a QUEUED job and its TRAINING model; fails if either id is taken. */
   async create(job: JobRecord, model: ModelRecord): Promise<void> {
+    // tenantStatus keys the byStatus index: without it a QUEUED job is neither counted as active nor listed by status.
+    const jobItem = { ...job, tenantStatus: `${job.tenantId}#${job.status}` };
     await this.client.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: this.jobs.tableName, Item: job, ConditionExpression: 'attribute_not_exists(jobId)' } },
+          { Put: { TableName: this.jobs.tableName, Item: jobItem, ConditionExpression: 'attribute_not_exists(jobId)' } },
           { Put: { TableName: this.models.tableName, Item: model, ConditionExpression: 'attribute_not_exists(modelId)' } },
         ],
       }),

@@ -9,6 +9,7 @@ import { inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '
 import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
 import { fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
+import { accumulateDataset } from '../commons/csv-source.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
@@ -48,9 +49,9 @@ export class TransientError extends Error {
 
 /** Feeds the job's rows into the accumulator, reporting the fraction read. */
 async function accumulate(job: JobRecord, report: (fraction: number) => Promise<void>): Promise<{ accumulator: RegressionAccumulator; features: string[] }> {
-  if (job.source.type !== 'inline') {
-    // Uploaded datasets are trained by the dataset reader (SPEC /datasets), which this deployment does not have yet.
-    throw new TrainingFailed('DATASET_NOT_READY', 'training from an uploaded dataset is not supported by this deployment');
+  if (job.source.type === 'dataset') {
+    // Streamed from S3 in one pass: memory stays O(features^2) whatever the file size.
+    return accumulateDataset({ tenantId: job.tenantId, fitIntercept: job.fitIntercept, source: job.source }, report);
   }
   const { data } = job.source;
   const width = data[0]?.x.length ?? 0;
@@ -69,6 +70,16 @@ async function accumulate(job: JobRecord, report: (fraction: number) => Promise<
  * Every write is conditional, so a cancelled job stops at its next write.
  */
 export async function train(input: unknown): Promise<TrainResult> {
+  try {
+    return await trainJob(input);
+  } catch (error) {
+    // Every AWS call counts, the first read and the RUNNING write included: the state machine retries only TransientError.
+    if (error instanceof Error && TRANSIENT.has(error.name)) throw new TransientError(error);
+    throw error;
+  }
+}
+
+async function trainJob(input: unknown): Promise<TrainResult> {
   const { tenantId, jobId } = TrainInput.parse(input);
   const job = await jobs.get(tenantId, jobId);
   if (!job) return { jobId, status: 'MISSING' };
@@ -108,7 +119,6 @@ export async function train(input: unknown): Promise<TrainResult> {
       metrics.addMetric('JobFailed', MetricUnit.Count, 1);
       return { jobId, status: 'FAILED' };
     }
-    if (error instanceof Error && TRANSIENT.has(error.name)) throw new TransientError(error);
     throw error;
   }
 }

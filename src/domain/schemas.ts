@@ -23,8 +23,13 @@ export const TenantId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 
 const finite = z.number(); // zod 4 numbers are finite: NaN and ±Infinity are rejected
 
 export function createJobBodySchema(limits: Limits) {
-  const features = z.array(finite).min(1, 'must have at least one feature').max(limits.maxFeatures, `at most ${limits.maxFeatures} features`);
-  const point = z.strictObject({ x: z.union([finite, features]), y: finite });
+  const features = z
+    .array(finite, { error: 'must be a number or an array of numbers' })
+    .min(1, 'must have at least one feature')
+    .max(limits.maxFeatures, `at most ${limits.maxFeatures} features`);
+  // A bare number is one feature. Normalising before validating (rather than a union)
+  // lets the array's own messages, such as the feature limit, reach the client.
+  const point = z.strictObject({ x: z.preprocess((x) => (typeof x === 'number' ? [x] : x), features), y: finite });
   return z
     .strictObject({
       kind: z.enum(MODEL_KINDS),
@@ -48,7 +53,7 @@ export function createJobBodySchema(limits: Limits) {
       if (body.data !== undefined && body.target !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['target'], message: 'target is only allowed with datasetId' });
       }
-      const widths = new Set(body.data?.map((point) => (Array.isArray(point.x) ? point.x.length : 1)));
+      const widths = new Set(body.data?.map((point) => point.x.length));
       if (widths.size > 1) {
         ctx.addIssue({ code: 'custom', path: ['data'], message: 'every point must have the same number of features' });
       }
@@ -69,7 +74,7 @@ export interface JobRequest {
 export function toJobRequest(body: CreateJobBody): JobRequest {
   const alpha = body.kind === 'LINEAR' ? null : (body.alpha ?? DEFAULT_ALPHA);
   const source: JobRequest['source'] = body.data
-    ? { type: 'inline', data: body.data.map((point) => ({ x: typeof point.x === 'number' ? [point.x] : point.x, y: point.y })) }
+    ? { type: 'inline', data: body.data.map((point) => ({ x: point.x, y: point.y })) }
     : { type: 'dataset', datasetId: body.datasetId as string, target: body.target as string };
   return { kind: body.kind, alpha, fitIntercept: body.fitIntercept, ...(body.name ? { name: body.name } : {}), source };
 }
@@ -122,6 +127,11 @@ export const ListJobsQuery = ListQuery.extend({ status: z.enum(JOB_STATUSES).opt
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+  // An unknown key is reported at its own path, so `details` names every failing field.
+  const details = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'unknown field' }))
+      : [{ path: issue.path.join('.') || '(body)', message: issue.message }],
+  );
   throw new ValidationFailed('the request is invalid', details);
 }

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { subscriptionTarget, type ServerMessage } from '../../src/domain/realtime.js';
+import { ConnectionStore } from '../commons/connections.js';
+import { readEnv } from '../commons/env.js';
+import { connectionOf, frameOf, messageHandler, type WebSocketEvent } from '../commons/websocket.js';
+
+const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().min(1) });
+const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
+
+/**
+ * `{"action":"unsubscribe","jobId"?}` undoes the matching subscribe (without a job
+ * id: the all-jobs one). Undoing what was never done is acknowledged too, so the
+ * answer reveals nothing about other tenants' jobs.
+ */
+export async function unsubscribe(event: WebSocketEvent): Promise<ServerMessage> {
+  const connection = connectionOf(event);
+  const target = subscriptionTarget(frameOf(event));
+  await connections.unsubscribe(connection, target);
+  return { type: 'unsubscribed', jobId: target };
+}
+
+export const handler = messageHandler(unsubscribe);

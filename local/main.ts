@@ -1,0 +1,84 @@
+/**
+ * `npm start`: the whole stack offline, on loopback.
+ *
+ *   PORT (4000)        REST API
+ *   WS_PORT (4001)     WebSocket API
+ *   DATA_DIR           keeps DynamoDB's data there (in memory when unset)
+ *   DEV_API_KEY        the key seeded for tenant `dev` (random when unset)
+ *   LOCAL_STACK_FILE   where to write the running stack's endpoints (.local-stack.json)
+ *
+ * The endpoints file lets `npm run api-key -- create <tenant>` reach this stack;
+ * it is removed on exit. Ctrl-C or SIGTERM stops everything that was started.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { JavaMissing } from './dynamodb.js';
+import { DEV_TENANT, PROJECT_ROOT, startLocalStack } from './stack.js';
+
+const Settings = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  WS_PORT: z.coerce.number().int().min(0).max(65_535).default(4001),
+  DATA_DIR: z.string().min(1).optional(),
+  DEV_API_KEY: z.string().min(1).optional(),
+  LOCAL_STACK_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, '.local-stack.json')),
+});
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const settings = Settings.parse(process.env);
+  const stack = await startLocalStack({ port: settings.PORT, wsPort: settings.WS_PORT, dataDir: settings.DATA_DIR, devApiKey: settings.DEV_API_KEY });
+
+  const stateFile = settings.LOCAL_STACK_FILE;
+  const { restUrl, wsUrl, dynamodbEndpoint, region, tables, apiKeysTable } = stack;
+  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, region, tables, apiKeysTable };
+  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) process.exit(1); // a second Ctrl-C: do not wait any longer
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack…`);
+    removeStateFile(stateFile);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  console.log(
+    [
+      '',
+      `Local stack ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+      `  REST API     ${stack.restUrl}`,
+      `  WebSocket    ${stack.wsUrl ?? '(the stack has no WebSocket API)'}`,
+      `  DynamoDB     ${stack.dynamodbEndpoint}${settings.DATA_DIR ? ` (data in ${settings.DATA_DIR})` : ' (in memory)'}`,
+      `  API key for tenant "${DEV_TENANT}":`,
+      `  ${stack.apiKey}`,
+      '',
+      `Try: curl -H "Authorization: Bearer ${stack.apiKey}" ${stack.restUrl}/jobs`,
+      'More keys: npm run api-key -- create <tenant>. Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Only our own file: another stack started later may have written its own there. */
+function removeStateFile(file: string): void {
+  try {
+    if (JSON.parse(readFileSync(file, 'utf8')).pid === process.pid) rmSync(file);
+  } catch {
+    // Already gone.
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof JavaMissing) {
+    console.error(error.message);
+  } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`${(error as Error).message}: is another \`npm start\` running? Set PORT / WS_PORT to use other ports.`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

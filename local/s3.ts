@@ -1,0 +1,212 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { LOOPBACK } from './http-server.js';
+import { referencedLogicalId, type CfnTemplate, type LocalResolver } from './template.js';
+
+/**
+ * S3 for the offline stack: s3rver on loopback with the template's buckets, and the
+ * buckets' Lambda notifications (the `Custom::S3BucketNotifications` resources CDK
+ * writes for `bucket.addEventNotification`) delivered to the template's functions
+ * the way S3 delivers them: asynchronously, with the notification's event shape,
+ * filtered by prefix and suffix, and retried twice on failure.
+ *
+ * s3rver serves path-style URLs only: handlers get the endpoint through
+ * AWS_ENDPOINT_URL_S3 and then force path style themselves (lambdas/commons/s3.ts).
+ * It does not enforce a presigned POST's policy (size range, key); the handlers
+ * check the size after upload, as they must anyway.
+ */
+
+/** What s3rver (untyped JavaScript) offers that is used here. */
+interface S3rverServer {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  on(event: 'event', listener: (event: unknown) => void): void;
+}
+interface S3rverModule {
+  new (options: Record<string, unknown>): S3rverServer;
+}
+interface S3rverAccounts {
+  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+}
+
+const load = createRequire(import.meta.url);
+
+export interface BucketNotification {
+  bucketLogicalId: string;
+  functionLogicalId: string;
+  /** `s3:ObjectCreated:*`, `s3:ObjectCreated:Post`, … */
+  events: string[];
+  prefix: string;
+  suffix: string;
+}
+
+const NotificationsProperties = z.object({
+  BucketName: z.unknown(),
+  NotificationConfiguration: z
+    .object({
+      LambdaFunctionConfigurations: z
+        .array(
+          z.object({
+            Events: z.array(z.string()),
+            LambdaFunctionArn: z.unknown(),
+            Filter: z.object({ Key: z.object({ FilterRules: z.array(z.object({ Name: z.string(), Value: z.string() })) }) }).optional(),
+          }),
+        )
+        .default([]),
+      // Queue and topic destinations have nothing to deliver to locally.
+    })
+    .default({ LambdaFunctionConfigurations: [] }),
+});
+
+/** The template's S3 -> Lambda notifications. */
+export function bucketNotificationsOf(template: CfnTemplate): BucketNotification[] {
+  return Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'Custom::S3BucketNotifications')
+    .flatMap(([logicalId, resource]) => {
+      const properties = NotificationsProperties.parse(resource.Properties);
+      const bucketLogicalId = referencedLogicalId(properties.BucketName);
+      if (bucketLogicalId === undefined) throw new Error(`${logicalId} does not name a bucket of the template`);
+      return properties.NotificationConfiguration.LambdaFunctionConfigurations.map((configuration) => {
+        const functionLogicalId = referencedLogicalId(configuration.LambdaFunctionArn);
+        if (functionLogicalId === undefined) throw new Error(`${logicalId} notifies a function that is not in the template`);
+        const rule = (name: string) => configuration.Filter?.Key.FilterRules.find((candidate) => candidate.Name.toLowerCase() === name)?.Value ?? '';
+        return { bucketLogicalId, functionLogicalId, events: configuration.Events, prefix: rule('prefix'), suffix: rule('suffix') };
+      });
+    });
+}
+
+/** Whether S3 would send `eventName` (e.g. `ObjectCreated:Post`) for `key` to this notification. */
+export function notificationMatches(notification: BucketNotification, eventName: string, key: string): boolean {
+  const wanted = notification.events.some((pattern) => {
+    const name = pattern.replace(/^s3:/, '');
+    return name.endsWith(':*') ? eventName.startsWith(name.slice(0, -1)) : eventName === name;
+  });
+  return wanted && key.startsWith(notification.prefix) && key.endsWith(notification.suffix);
+}
+
+const S3rverEvent = z.object({
+  Records: z.array(
+    z.object({ eventName: z.string(), s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string() }).loose() }).loose() }).loose(),
+  ),
+});
+
+export interface LocalS3Options {
+  resolver: LocalResolver;
+  /** Invokes a template function by logical id (LocalLambdas.invoke). */
+  invoke(functionLogicalId: string, event: unknown): Promise<unknown>;
+  /** The key pair the handlers sign with; s3rver refuses unknown access key ids. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Objects are kept under `<dataDir>/s3`; without it, in a temporary directory removed by stop(). */
+  dataDir?: string | undefined;
+  region: string;
+  log?: (message: string) => void;
+}
+
+export interface LocalS3 {
+  /** The value for AWS_ENDPOINT_URL_S3. */
+  endpoint: string;
+  /** Local bucket name by the bucket's logical id. */
+  buckets: Map<string, string>;
+  /** Resolves once every notification delivered so far has been handled (for tests). */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Lambda retries an asynchronous invocation twice; locally after 1 s and 2 s rather than minutes. */
+const RETRY_DELAYS_MS = [1_000, 2_000];
+
+export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  const { resolver, log = (message: string) => console.log(message) } = options;
+  const buckets = new Map(
+    Object.entries(resolver.template.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::S3::Bucket')
+      .map(([logicalId]) => [logicalId, resolver.resolveString({ Ref: logicalId })]),
+  );
+  const notifications = bucketNotificationsOf(resolver.template);
+
+  const temporary = options.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), 'regression-jobs-s3-')) : undefined;
+  const directory = temporary ?? path.resolve(options.dataDir as string, 's3');
+  const removeTemporary = () => temporary && rmSync(temporary, { recursive: true, force: true });
+  if (temporary) process.on('exit', removeTemporary);
+
+  (load('s3rver/lib/models/account') as S3rverAccounts).DUMMY_ACCOUNT.createKeyPair(options.credentials.accessKeyId, options.credentials.secretAccessKey);
+  const S3rver = load('s3rver') as S3rverModule;
+  const server = new S3rver({
+    address: LOOPBACK,
+    port: options.port ?? 0,
+    directory,
+    silent: true,
+    // Path-style only: a virtual-host match on 127.0.0.1 would never be wanted.
+    vhostBuckets: false,
+    configureBuckets: [...buckets.values()].map((name) => ({ name })),
+  });
+
+  const inFlight = new Set<Promise<void>>();
+  const deliver = async (functionLogicalId: string, event: unknown, what: string) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await options.invoke(functionLogicalId, event);
+        return;
+      } catch (error) {
+        const delay = RETRY_DELAYS_MS[attempt];
+        if (delay === undefined) {
+          log(`[s3] ${what}: ${functionLogicalId} failed ${attempt + 1} times, giving up: ${(error as Error).message}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+
+  server.on('event', (raw) => {
+    const parsed = S3rverEvent.safeParse(raw);
+    if (!parsed.success) return;
+    for (const record of parsed.data.Records) {
+      const bucketLogicalId = [...buckets].find(([, name]) => name === record.s3.bucket.name)?.[0];
+      const eventName = record.eventName;
+      const key = record.s3.object.key;
+      // As S3 sends it: the region, and the key URL-encoded (spaces as '+').
+      const event = {
+        Records: [
+          {
+            ...record,
+            awsRegion: options.region,
+            eventSource: 'aws:s3',
+            s3: { ...record.s3, bucket: { ...record.s3.bucket, arn: `arn:aws:s3:::${record.s3.bucket.name}` }, object: { ...record.s3.object, key: encodeURIComponent(key).replaceAll('%20', '+').replaceAll('%2F', '/') } },
+          },
+        ],
+      };
+      for (const notification of notifications) {
+        if (notification.bucketLogicalId !== bucketLogicalId || !notificationMatches(notification, eventName, key)) continue;
+        const delivery = deliver(notification.functionLogicalId, event, `${eventName} ${key}`).finally(() => inFlight.delete(delivery));
+        inFlight.add(delivery);
+      }
+    }
+  });
+
+  const address = await server.run();
+  const endpoint = `http://${LOOPBACK}:${address.port}`;
+  return {
+    endpoint,
+    buckets,
+    settled: async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    stop: async () => {
+      await server.close();
+      // Let validations under way finish (they only read): a few seconds at most.
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      if (temporary) {
+        process.off('exit', removeTemporary);
+        await rm(temporary, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,219 @@
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type DynamoDBStreamsClient,
+  type _Record as StreamRecord,
+  type Shard,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { recordFilter } from './event-filter.js';
+import type { LocalLambdas } from './lambdas.js';
+import type { StreamMappingDefinition } from './template.js';
+
+/**
+ * Lambda's DynamoDB Streams event source mapping, for each mapping of the
+ * template: reads the table's stream from DynamoDB Local shard by shard (children
+ * after their parents), and invokes the mapped function with batches of up to
+ * BatchSize records, in order. A failed batch is retried (from the first failed
+ * record when the mapping reports batch item failures) up to MaximumRetryAttempts,
+ * then skipped, as Lambda does without an on-failure destination.
+ */
+
+export interface StreamSource {
+  mapping: StreamMappingDefinition;
+  tableName: string;
+}
+
+const IDLE_POLL_MS = 250; // Lambda polls a stream's shards four times a second
+const DISCOVERY_INTERVAL_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 10_000;
+
+const BatchItemFailures = z.array(z.object({ itemIdentifier: z.string().min(1) }));
+const MAX_GET_RECORDS = 1_000; // GetRecords' own limit
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class StreamPoller {
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly streams: DynamoDBStreamsClient,
+    private readonly dynamodb: DynamoDBClient,
+    private readonly functions: Pick<LocalLambdas, 'invoke'>,
+    private readonly region: string,
+    private readonly log: (line: string) => void = console.log,
+  ) {}
+
+  /** Positions every mapping at its starting position, then polls in the background. */
+  async start(sources: readonly StreamSource[]): Promise<void> {
+    const readers = await Promise.all(sources.map((source) => this.openReader(source)));
+    this.loops = readers.map((reader) => this.poll(reader));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+  }
+
+  private async openReader(source: StreamSource): Promise<ShardReader> {
+    const { Table } = await this.dynamodb.send(new DescribeTableCommand({ TableName: source.tableName }));
+    if (!Table?.LatestStreamArn) throw new Error(`table ${source.tableName} has no stream for ${source.mapping.logicalId}`);
+    const reader = new ShardReader(this.streams, Table.LatestStreamArn, source);
+    await reader.discover(source.mapping.startingPosition);
+    return reader;
+  }
+
+  private async poll(reader: ShardReader): Promise<void> {
+    let nextDiscovery = Date.now() + DISCOVERY_INTERVAL_MS;
+    try {
+      while (!this.stopped) {
+        let delivered = false;
+        for (const records of await reader.readEachShard()) {
+          if (records.length === 0) continue;
+          delivered = true;
+          await this.deliver(reader, records);
+        }
+        if (Date.now() >= nextDiscovery) {
+          await reader.discover('TRIM_HORIZON'); // shards that appear later are read from their start
+          nextDiscovery = Date.now() + DISCOVERY_INTERVAL_MS;
+        }
+        if (!delivered) await sleep(IDLE_POLL_MS);
+      }
+    } catch (error) {
+      if (!this.stopped) this.log(`[streams] ${reader.source.mapping.logicalId} stopped polling: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async deliver(reader: ShardReader, records: StreamRecord[]): Promise<void> {
+    const { mapping } = reader.source;
+    let pending = records.map((record) => lambdaRecord(record, reader.streamArn, this.region)).filter(reader.accepts);
+    for (let retry = 0; pending.length > 0 && !this.stopped; retry++) {
+      const failedFrom = await this.invoke(mapping, pending);
+      if (failedFrom >= pending.length) return;
+      if (mapping.maximumRetryAttempts >= 0 && retry >= mapping.maximumRetryAttempts) {
+        this.log(`[streams] ${mapping.logicalId}: skipping ${pending.length - failedFrom} record(s) after ${retry} retries`);
+        return;
+      }
+      pending = pending.slice(failedFrom);
+      await sleep(Math.min(500 * 2 ** retry, MAX_RETRY_DELAY_MS));
+    }
+  }
+
+  /**
+   * Invokes the function with a batch and answers the index of the first record to
+   * retry (the batch's length when all succeeded). A thrown error fails the whole
+   * batch; so does a failure report naming a record that is not in it, as on AWS.
+   */
+  private async invoke(mapping: StreamMappingDefinition, batch: DynamoDBRecord[]): Promise<number> {
+    let output: unknown;
+    try {
+      output = await this.functions.invoke(mapping.functionLogicalId, { Records: batch } satisfies DynamoDBStreamEvent);
+    } catch {
+      return 0;
+    }
+    // Like Lambda: no report (or an empty one) is a complete success, a malformed one a complete failure.
+    const reported = mapping.reportBatchItemFailures && typeof output === 'object' && output !== null ? (output as Partial<DynamoDBBatchResponse>).batchItemFailures : undefined;
+    if (reported === undefined || reported === null) return batch.length;
+    const response = BatchItemFailures.safeParse(reported);
+    if (!response.success) return 0;
+    const failed = response.data.map((failure) => batch.findIndex((record) => record.dynamodb?.SequenceNumber === failure.itemIdentifier));
+    if (failed.includes(-1)) return 0;
+    return failed.length === 0 ? batch.length : Math.min(...failed);
+  }
+}
+
+/** The shards of one stream: which are being read, with their iterators, and which are finished. */
+class ShardReader {
+  private readonly iterators = new Map<string, string>();
+  private readonly finished = new Set<string>();
+  private readonly seen = new Set<string>();
+  readonly accepts: (record: DynamoDBRecord) => boolean;
+
+  constructor(
+    private readonly streams: DynamoDBStreamsClient,
+    readonly streamArn: string,
+    readonly source: StreamSource,
+  ) {
+    this.accepts = recordFilter(source.mapping.filterCriteria);
+  }
+
+  /**
+   * Starts reading the shards not seen yet whose parent is finished (or gone). At
+   * LATEST, closed shards are skipped: they hold nothing newer than now.
+   */
+  async discover(position: 'LATEST' | 'TRIM_HORIZON'): Promise<void> {
+    const shards = await this.listShards();
+    const known = new Set(shards.map((shard) => shard.ShardId));
+    for (const shard of shards) {
+      const shardId = shard.ShardId as string;
+      if (this.seen.has(shardId)) continue;
+      if (position === 'LATEST' && shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) {
+        this.seen.add(shardId);
+        this.finished.add(shardId);
+        continue;
+      }
+      const parent = shard.ParentShardId;
+      if (parent !== undefined && known.has(parent) && !this.finished.has(parent)) continue;
+      const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: position }));
+      this.seen.add(shardId);
+      if (ShardIterator) this.iterators.set(shardId, ShardIterator);
+      else this.finished.add(shardId);
+    }
+  }
+
+  /** One GetRecords per shard being read; a shard with no next iterator is finished. */
+  async readEachShard(): Promise<StreamRecord[][]> {
+    const batches: StreamRecord[][] = [];
+    for (const [shardId, iterator] of this.iterators) {
+      const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(this.source.mapping.batchSize, MAX_GET_RECORDS) }));
+      batches.push(page.Records ?? []);
+      if (page.NextShardIterator) {
+        this.iterators.set(shardId, page.NextShardIterator);
+      } else {
+        this.iterators.delete(shardId);
+        this.finished.add(shardId);
+      }
+    }
+    return batches;
+  }
+
+  private async listShards(): Promise<Shard[]> {
+    const shards: Shard[] = [];
+    let exclusiveStartShardId: string | undefined;
+    do {
+      const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: exclusiveStartShardId }));
+      shards.push(...(StreamDescription?.Shards ?? []));
+      exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
+    } while (exclusiveStartShardId);
+    return shards;
+  }
+}
+
+/** A stream record as Lambda delivers it: epoch seconds, binary attributes in base64. */
+function lambdaRecord(record: StreamRecord, streamArn: string, region: string): DynamoDBRecord {
+  const change = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName,
+    eventVersion: record.eventVersion,
+    eventSource: 'aws:dynamodb',
+    awsRegion: region,
+    eventSourceARN: streamArn,
+    ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
+    dynamodb: base64Binaries({
+      ...change,
+      ApproximateCreationDateTime: change.ApproximateCreationDateTime ? Math.floor(change.ApproximateCreationDateTime.getTime() / 1000) : undefined,
+    }) as DynamoDBRecord['dynamodb'],
+  };
+}
+
+function base64Binaries(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(base64Binaries);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, base64Binaries(item)]));
+}

@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { InvalidCsv, type NumericCsvSink } from './csv.js';
+import { TrainingFailed, ValidationFailed } from './errors.js';
+import { RegressionAccumulator } from './regression.js';
+import { DatasetId, TenantId } from './schemas.js';
+
+/**
+ * Uploaded CSV datasets: their lifecycle, the S3 key layout, and the public view.
+ *
+ *   PENDING_UPLOAD --(object created)--> VALIDATING --> READY | INVALID
+ *
+ * A dataset is validated once, for the first object uploaded to its key; training
+ * reads that exact object (pinned by its ETag), so an overwrite after validation can
+ * never be trained unchecked.
+ */
+
+export const DATASET_STATUSES = ['PENDING_UPLOAD', 'VALIDATING', 'READY', 'INVALID'] as const;
+export type DatasetStatus = (typeof DATASET_STATUSES)[number];
+
+/** Why a dataset is INVALID; `line` and `column` (1-based) point at the first problem. */
+export interface DatasetError {
+  code: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+/** A dataset as stored. */
+export interface DatasetRecord {
+  tenantId: string;
+  datasetId: string;
+  name?: string;
+  status: DatasetStatus;
+  /** The S3 object key, always under the tenant's own prefix. */
+  key: string;
+  sizeBytes: number | null;
+  rows: number | null;
+  columns: string[];
+  error: DatasetError | null;
+  /** ETag of the object that was validated; training reads only that object. */
+  etag?: string;
+  createdAt: string;
+  validatedAt: string | null;
+  /** Epoch seconds: the table's TTL attribute. */
+  expiresAt: number;
+}
+
+export interface DatasetView {
+  datasetId: string;
+  name: string | null;
+  status: DatasetStatus;
+  sizeBytes: number | null;
+  rows: number | null;
+  columns: string[];
+  error: DatasetError | null;
+  createdAt: string;
+  validatedAt: string | null;
+  expiresAt: string;
+}
+
+export function toDatasetView(dataset: DatasetRecord): DatasetView {
+  return {
+    datasetId: dataset.datasetId,
+    name: dataset.name ?? null,
+    status: dataset.status,
+    sizeBytes: dataset.sizeBytes,
+    rows: dataset.rows,
+    columns: dataset.columns,
+    error: dataset.error,
+    createdAt: dataset.createdAt,
+    validatedAt: dataset.validatedAt,
+    expiresAt: new Date(dataset.expiresAt * 1000).toISOString(),
+  };
+}
+
+/** Datasets are kept a week by default: long enough to train several models, short enough not to hoard data. */
+export const DEFAULT_DATASET_RETENTION_DAYS = 7;
+
+/** How long a presigned upload may start; a 1 GB upload on a slow link may need most of it. */
+export const UPLOAD_URL_TTL_SECONDS = 3600;
+
+const KEY_PREFIX = 'datasets/';
+
+/** `datasets/<tenantId>/<datasetId>.csv`: the tenant prefix is what the upload policy pins. */
+export function datasetKey(tenantId: string, datasetId: string): string {
+  return `${KEY_PREFIX}${tenantId}/${datasetId}.csv`;
+}
+
+const DatasetKey = z
+  .string()
+  .transform((key, ctx) => {
+    const match = /^datasets\/([^/]+)\/([^/]+)\.csv$/.exec(key);
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: 'not a dataset key' });
+      return z.NEVER;
+    }
+    return { tenantId: match[1], datasetId: match[2] };
+  })
+  .pipe(z.object({ tenantId: TenantId, datasetId: DatasetId }));
+
+/** The tenant and dataset a key belongs to, or undefined for a key this service did not hand out. */
+export function parseDatasetKey(key: string): { tenantId: string; datasetId: string } | undefined {
+  const parsed = DatasetKey.safeParse(key);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The dataset expires when it is due, even before DynamoDB's TTL sweep (which may lag by days) removes it. */
+export function isExpired(dataset: Pick<DatasetRecord, 'expiresAt'>, now: Date = new Date()): boolean {
+  return dataset.expiresAt * 1000 <= now.getTime();
+}
+
+/** `POST /datasets` body: optional, and only a label. */
+export const CreateDatasetBody = z.strictObject({ name: z.string().min(1).max(200).optional() });
+
+/** The error a dataset is marked INVALID with. */
+export function datasetErrorOf(error: InvalidCsv): DatasetError {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.line === undefined ? {} : { line: error.line }),
+    ...(error.column === undefined ? {} : { column: error.column }),
+  };
+}
+
+/** Features are the dataset's columns but the target, in header order. */
+export function featuresOf(columns: readonly string[], target: string): string[] {
+  if (!columns.includes(target)) {
+    throw new ValidationFailed('target is not a column of the dataset', [
+      { path: 'target', message: `must be one of the dataset's columns: ${columns.slice(0, 20).join(', ')}${columns.length > 20 ? ', …' : ''}` },
+    ]);
+  }
+  return columns.filter((column) => column !== target);
+}
+
+/**
+ * A CSV sink that feeds every row into a regression accumulator: the target column
+ * is y, the others (in header order) are x. The header must be the one validated.
+ */
+export class TrainingSink implements NumericCsvSink {
+  readonly features: string[];
+  readonly accumulator: RegressionAccumulator;
+  private readonly targetIndex: number;
+  private readonly x: Float64Array;
+
+  constructor(
+    private readonly expectedColumns: readonly string[],
+    target: string,
+    fitIntercept: boolean,
+  ) {
+    this.targetIndex = expectedColumns.indexOf(target);
+    if (this.targetIndex < 0) throw new TrainingFailed('INVALID_DATA', `the dataset has no column ${JSON.stringify(target)}`);
+    this.features = expectedColumns.filter((_, index) => index !== this.targetIndex);
+    this.x = new Float64Array(this.features.length);
+    this.accumulator = new RegressionAccumulator(this.features.length, fitIntercept);
+  }
+
+  header(columns: readonly string[]): void {
+    const same = columns.length === this.expectedColumns.length && columns.every((name, index) => name === this.expectedColumns[index]);
+    if (!same) throw new TrainingFailed('INVALID_DATA', 'the dataset header differs from the one validated');
+  }
+
+  row(values: Float64Array): void {
+    const x = this.x;
+    const target = this.targetIndex;
+    for (let index = 0, j = 0; index < values.length; index++) {
+      if (index !== target) x[j++] = values[index]!;
+    }
+    this.accumulator.add(x, values[target]!);
+  }
+}
+
+/** A CSV problem met while training fails the job as INVALID_DATA, naming the line and column. */
+export function trainingFailureOf(error: unknown): unknown {
+  return error instanceof InvalidCsv ? new TrainingFailed('INVALID_DATA', `the dataset cannot be read: ${error.message}`) : error;
+}

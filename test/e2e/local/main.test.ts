@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../../local/stack.js';
+import { eventually, target } from '../client.js';
+import { startLocalChild } from '../target.js';
+
+/** `npm start` as a process: what it writes, what it prints without Java, and that it leaves nothing running. */
+
+const serves = (url: string) =>
+  fetch(url).then(
+    () => true,
+    () => false,
+  );
+
+describe.skipIf(target.name !== 'local')('local stack: the npm start process', () => {
+  it('says how to install Java when there is none', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, PATH: '/nonexistent', PORT: '0', WS_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(stderr).toContain('DynamoDB Local needs Java 17 or newer');
+    expect(stderr).toContain('apt-get install openjdk-17-jre-headless');
+  });
+
+  it('writes its endpoints file, and on SIGTERM stops everything and removes it', async () => {
+    const child = await startLocalChild();
+    expect(child.state).toMatchObject({
+      pid: child.process.pid,
+      restUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      dynamodbEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      region: expect.any(String),
+      apiKeysTable: expect.any(String),
+    });
+    expect(Object.values(child.state.tables)).toContain(child.state.apiKeysTable);
+    expect(await serves(`${child.state.restUrl}/health`)).toBe(true);
+
+    const exited = once(child.process, 'exit');
+    child.process.kill('SIGTERM');
+    expect((await exited)[0]).toBe(0);
+    expect(existsSync(child.stateFile)).toBe(false);
+    await child.stop();
+    expect(await serves(child.state.dynamodbEndpoint)).toBe(false);
+    expect(await serves(child.state.restUrl)).toBe(false);
+  });
+
+  it('does not leave DynamoDB Local running when it is killed outright', async () => {
+    const child = await startLocalChild();
+    expect(await serves(child.state.dynamodbEndpoint)).toBe(true);
+    child.process.kill('SIGKILL');
+    await eventually('DynamoDB Local to stop after its parent was killed', async () => ((await serves(child.state.dynamodbEndpoint)) ? undefined : true), 15_000);
+    await child.stop();
+  });
+});

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidCsv, NumericCsvReader, type CsvSummary } from '../../../src/domain/csv.js';
+
+interface Read {
+  columns: readonly string[];
+  rows: number[][];
+  lines: number[];
+  summary: CsvSummary;
+}
+
+/** Reads `text` fed in chunks of `chunkSize` bytes (every size must give the same answer). */
+function read(text: string | Uint8Array, chunkSize = 1 << 16, maxColumns = 1000): Read {
+  const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
+  const out: Omit<Read, 'summary'> = { columns: [], rows: [], lines: [] };
+  const reader = new NumericCsvReader(
+    {
+      header: (columns) => (out.columns = columns),
+      row: (values, line) => {
+        out.rows.push([...values]);
+        out.lines.push(line);
+      },
+    },
+    { maxColumns, maxLineBytes: 4096 },
+  );
+  for (let start = 0; start < bytes.length; start += chunkSize) reader.push(bytes.subarray(start, start + chunkSize));
+  return { ...out, summary: reader.end() };
+}
+
+function failure(text: string | Uint8Array, chunkSize?: number, maxColumns?: number): InvalidCsv {
+  try {
+    read(text, chunkSize, maxColumns);
+  } catch (error) {
+    if (error instanceof InvalidCsv) return error;
+    throw error;
+  }
+  throw new Error('expected the file to be refused');
+}
+
+const CHUNK_SIZES = [1, 2, 3, 7, 64, 1 << 16];
+
+describe('NumericCsvReader: accepted files', () => {
+  it.each(CHUNK_SIZES)('reads header and rows the same whatever the chunk size (%i bytes)', (chunkSize) => {
+    const result = read('a,b,y\n1,2,3\n-4.5,6e2,.25\n', chunkSize);
+    expect(result.columns).toEqual(['a', 'b', 'y']);
+    expect(result.rows).toEqual([
+      [1, 2, 3],
+      [-4.5, 600, 0.25],
+    ]);
+    expect(result.lines).toEqual([2, 3]);
+    expect(result.summary).toEqual({ columns: ['a', 'b', 'y'], rows: 2, bytes: 25 });
+  });
+
+  it.each(CHUNK_SIZES)('accepts CRLF line ends (%i-byte chunks)', (chunkSize) => {
+    const result = read('a,y\r\n1,2\r\n3,4\r\n', chunkSize);
+    expect(result.columns).toEqual(['a', 'y']);
+    expect(result.rows).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+  });
+
+  it.each(CHUNK_SIZES)('reads a last line without newline (%i-byte chunks)', (chunkSize) => {
+    expect(read('a,y\n1,2\n3,4', chunkSize).rows).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(read('a,y\r\n1,2\r\n3,4', chunkSize).rows).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+  });
+
+  it('skips empty lines anywhere and counts them in line numbers', () => {
+    const result = read('\n\na,y\n\n1,2\r\n\r\n\n3,4\n\n');
+    expect(result.columns).toEqual(['a', 'y']);
+    expect(result.rows).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(result.lines).toEqual([5, 8]);
+  });
+
+  it.each(CHUNK_SIZES)('reads a quoted header with commas, escaped quotes and a newline (%i-byte chunks)', (chunkSize) => {
+    const result = read('"price, EUR","size ""m2"""," multi\nline ",y\n1,2,3,4\n', chunkSize);
+    expect(result.columns).toEqual(['price, EUR', 'size "m2"', 'multi\nline', 'y']);
+    expect(result.rows).toEqual([[1, 2, 3, 4]]);
+    expect(result.lines).toEqual([3]);
+  });
+
+  it('skips a UTF-8 byte order mark, even split across chunks', () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('größe,y\n1,2\n')]);
+    for (const chunkSize of [1, 2, 64]) expect(read(bytes, chunkSize).columns).toEqual(['größe', 'y']);
+  });
+
+  it('accepts quoted and space-padded numbers', () => {
+    expect(read('a,b,y\n "1.5" , " 2 ",\t3\t\n').rows).toEqual([[1.5, 2, 3]]);
+  });
+
+  it('parses numbers exactly as Number() does up to 15 significant digits', () => {
+    const texts = ['0', '-0', '+7', '0.1', '0.3', '123456789012345', '1.5e-7', '9.87654321e+21', '-2.5E3', '0.000001', '5.', '.5', '1e22', '1e-22', '00012.50'];
+    const result = read(`v,y\n${texts.map((text) => `${text},0`).join('\n')}\n`);
+    expect(result.rows.map((row) => row[0])).toEqual(texts.map(Number));
+  });
+
+  it('parses 16-19 digit values (shortest round-trip exports) within 2 ulp of Number()', () => {
+    const texts = ['-1.2848381576290195', '0.08627907646214239', '6.40114211111689', '1234567890123456789', '0.12345678901234567e3'];
+    const result = read(`v,y\n${texts.map((text) => `${text},0`).join('\n')}\n`);
+    result.rows.forEach((row, index) => {
+      const exact = Number(texts[index]);
+      expect(Math.abs(row[0]! - exact)).toBeLessThanOrEqual(2 * Number.EPSILON * Math.abs(exact));
+    });
+  });
+
+  it('falls back to Number() for long mantissas and large exponents', () => {
+    const texts = ['1.000000000000000000000001', '1e300', '-2.5e-300', '123456789012345678901234567890'];
+    const result = read(`v,y\n${texts.map((text) => `${text},1`).join('\n')}\n`);
+    expect(result.rows.map((row) => row[0])).toEqual(texts.map(Number));
+  });
+
+  it('keeps reading across a line longer than a chunk', () => {
+    const values = Array.from({ length: 200 }, (_, index) => index / 8);
+    const header = values.map((_, index) => `c${index}`).join(',');
+    const result = read(`${header}\n${values.join(',')}\n`, 100);
+    expect(result.rows[0]).toEqual(values);
+  });
+});
+
+describe('NumericCsvReader: refused files', () => {
+  it.each(CHUNK_SIZES)('names the line and column of a value that is not a number (%i-byte chunks)', (chunkSize) => {
+    const error = failure('a,b,y\n1,2,3\n4,abc,6\n7,8,9\n', chunkSize);
+    expect(error).toMatchObject({ code: 'NOT_A_NUMBER', line: 3, column: 2 });
+    expect(error.message).toBe('line 3, column 2 ("b"): "abc" is not a finite number');
+  });
+
+  it.each([
+    ['an empty value', 'a,b,y\n1,,3\n', 2, 'the value is empty'],
+    ['NaN', 'a,b,y\n1,2,NaN\n', 3, '"NaN" is not a finite number'],
+    ['Infinity', 'a,b,y\nInfinity,2,3\n', 1, '"Infinity" is not a finite number'],
+    ['an overflow', 'a,b,y\n1,1e400,3\n', 2, '"1e400" is not a finite number'],
+    ['two decimal points', 'a,b,y\n1,2.3.4,3\n', 2, '"2.3.4" is not a finite number'],
+    ['an exponent without digits', 'a,b,y\n1,2,3e\n', 3, '"3e" is not a finite number'],
+    ['a lone sign', 'a,b,y\n-,2,3\n', 1, '"-" is not a finite number'],
+    ['an unclosed quote', 'a,b,y\n1,"2,3\n', 2, '"\\"2,3" is not a finite number'],
+    ['a stray carriage return', 'a,b,y\n1,2\r3,4\n', 2, '"2\\r3" is not a finite number'],
+  ])('refuses %s', (_, text, column, reason) => {
+    const error = failure(text);
+    expect(error).toMatchObject({ code: 'NOT_A_NUMBER', line: 2, column });
+    expect(error.message).toContain(reason);
+  });
+
+  it('refuses a row with too few values, naming the first missing column', () => {
+    expect(failure('a,b,y\n1,2,3\n1,2\n')).toMatchObject({ code: 'WRONG_COLUMN_COUNT', line: 3, column: 3 });
+  });
+
+  it('refuses a row with too many values, naming the first extra column', () => {
+    const error = failure('a,b,y\n1,2,3,4\n');
+    expect(error).toMatchObject({ code: 'WRONG_COLUMN_COUNT', line: 2, column: 4 });
+    expect(error.message).toBe('line 2, column 4: the line has 4 values, the header 3 columns');
+  });
+
+  it('refuses a header with more columns than allowed', () => {
+    const header = Array.from({ length: 6 }, (_, index) => `c${index}`).join(',');
+    expect(failure(`${header}\n1,2,3,4,5,6\n`, undefined, 5)).toMatchObject({ code: 'TOO_MANY_COLUMNS', line: 1, column: 6 });
+    expect(read(`${header}\n1,2,3,4,5,6\n`, undefined, 6).columns).toHaveLength(6);
+  });
+
+  it.each([
+    ['a duplicate name', 'a,b,a\n1,2,3\n', 3],
+    ['an empty name', 'a,,y\n1,2,3\n', 2],
+    ['an unclosed quote', 'a,"b\n1,2\n', 2],
+    ['text after a closing quote', 'a,"b"c,y\n1,2,3\n', 2],
+    ['a single column', 'y\n1\n', undefined],
+  ])('refuses a header with %s', (_, text, column) => {
+    expect(failure(text)).toMatchObject({ code: 'INVALID_HEADER', line: 1, column });
+  });
+
+  it('refuses an empty file and a file of empty lines', () => {
+    expect(failure('')).toMatchObject({ code: 'EMPTY_FILE', line: 1 });
+    expect(failure('\n\r\n\n')).toMatchObject({ code: 'EMPTY_FILE' });
+  });
+
+  it('refuses a header without rows', () => {
+    expect(failure('a,y\n')).toMatchObject({ code: 'NO_ROWS', line: 2 });
+    expect(failure('a,y')).toMatchObject({ code: 'NO_ROWS' });
+    expect(failure('a,y\n\n\n')).toMatchObject({ code: 'NO_ROWS', line: 4 });
+  });
+
+  it('refuses a line longer than the limit instead of buffering it', () => {
+    const long = `a,y\n${'1'.repeat(5000)},2\n`;
+    expect(failure(long, 100)).toMatchObject({ code: 'LINE_TOO_LONG', line: 2 });
+    expect(failure('a'.repeat(5000), 100)).toMatchObject({ code: 'LINE_TOO_LONG', line: 1 });
+  });
+
+  it('refuses a header that is not UTF-8', () => {
+    expect(failure(new Uint8Array([0x61, 0xff, 0x2c, 0x79, 0x0a, 0x31, 0x2c, 0x32, 0x0a]))).toMatchObject({ code: 'INVALID_HEADER', line: 1 });
+  });
+});

@@ -1,0 +1,130 @@
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { JobRecord } from '../../../src/domain/jobs.js';
+import { body, context, DATASET_ID, datasetRecord, KEY, stubDatasetEnv } from './fixtures.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const s3 = mockClient(S3Client);
+let handler: (typeof import('../../../lambdas/train/train.js'))['handler'];
+let accumulateDataset: (typeof import('../../../lambdas/commons/csv-source.js'))['accumulateDataset'];
+
+const JOB_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';
+
+function job(overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    tenantId: 'acme',
+    jobId: JOB_ID,
+    modelId: '01JH5Z3V8Q6K9W2X4Y7Z0A1B2E',
+    status: 'QUEUED',
+    kind: 'LINEAR',
+    alpha: null,
+    fitIntercept: true,
+    progress: 0,
+    createdAt: '2026-01-01T12:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+    error: null,
+    attempts: 0,
+    executionArn: `arn:aws:states:eu-west-1:123456789012:execution:train:${JOB_ID}`,
+    source: { type: 'dataset', datasetId: DATASET_ID, target: 'y' },
+    expiresAt: 4_102_444_800,
+    ...overrides,
+  };
+}
+
+/** y = 1 + 2·x0 − 3·x1 exactly, so a LINEAR fit has known coefficients. */
+const EXACT_CSV = 'x0,x1,y\n0,0,1\n1,0,3\n0,1,-2\n1,1,0\n2,1,2\n3,5,-8\n';
+
+beforeAll(async () => {
+  stubDatasetEnv();
+  vi.stubEnv('JOBS_TABLE_NAME', 'jobs-test');
+  vi.stubEnv('MODELS_TABLE_NAME', 'models-test');
+  ({ handler } = await import('../../../lambdas/train/train.js'));
+  ({ accumulateDataset } = await import('../../../lambdas/commons/csv-source.js'));
+});
+afterAll(() => vi.unstubAllEnvs());
+beforeEach(() => {
+  ddb.reset();
+  s3.reset();
+  ddb.on(GetCommand, { TableName: 'jobs-test' }).resolves({ Item: job() });
+  ddb.on(UpdateCommand, { TableName: 'jobs-test' }).resolves({ Attributes: job({ status: 'RUNNING', attempts: 1, startedAt: '2026-01-01T12:00:01.000Z' }) });
+  ddb.on(GetCommand, { TableName: 'datasets-test' }).resolves({ Item: datasetRecord({ sizeBytes: EXACT_CSV.length }) });
+  ddb.on(TransactWriteCommand).resolves({});
+});
+
+/** The values the finishing transaction wrote to the job and to its model. */
+function finish() {
+  const [jobUpdate, modelUpdate] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+  return { job: jobUpdate!.Update!.ExpressionAttributeValues!, model: modelUpdate!.Update!.ExpressionAttributeValues! };
+}
+
+describe('train (dataset source)', () => {
+  it("streams the validated object (pinned by its ETag) into the fit; features are the non-target columns", async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body(EXACT_CSV) });
+
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'COMPLETED' });
+
+    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'datasets-bucket-test', Key: KEY, IfMatch: '"etag-1"' });
+    const { job: jobValues, model } = finish();
+    expect(jobValues[':to']).toBe('COMPLETED');
+    expect(model[':features']).toEqual(['x0', 'x1']);
+    expect(model[':metrics']).toMatchObject({ n: 6 });
+    const coefficients = model[':coefficients'] as number[];
+    expect(coefficients).toHaveLength(2);
+    {
+      expect(coefficients[0]).toBeCloseTo(2, 9);
+      expect(coefficients[1]).toBeCloseTo(-3, 9);
+      expect(model[':intercept']).toBeCloseTo(1, 9);
+    }
+  });
+
+  it('fails the job with INVALID_DATA naming the line and column of a bad value', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body('x0,x1,y\n1,2,3\n4,5,6\n1,zz,3\n') });
+
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
+
+    const { job: jobValues, model } = finish();
+    expect(jobValues[':to']).toBe('FAILED');
+    expect(jobValues[':error']).toEqual({ code: 'INVALID_DATA', message: 'the dataset cannot be read: line 4, column 2 ("x1"): "zz" is not a finite number' });
+    expect(model[':status']).toBe('FAILED');
+  });
+
+  it('fails the job with DATASET_NOT_READY when the dataset expired after the job was accepted', async () => {
+    ddb.on(GetCommand, { TableName: 'datasets-test' }).resolves({});
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
+    expect(finish().job[':error']).toMatchObject({ code: 'DATASET_NOT_READY' });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('fails the job with DATASET_NOT_READY when the object was replaced after validation (If-Match fails)', async () => {
+    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'etag', $metadata: {} }));
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
+    expect(finish().job[':error']).toMatchObject({ code: 'DATASET_NOT_READY' });
+  });
+
+  it('lets an unexpected S3 failure reach the state machine (Retry / Catch)', async () => {
+    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'boom', $metadata: {} }));
+    await expect(handler({ tenantId: 'acme', jobId: JOB_ID }, context)).rejects.toThrow('boom');
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('accumulateDataset', () => {
+  it('reports progress as the fraction of bytes read, after every chunk, ending at 1', async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body(EXACT_CSV, 10) });
+    const fractions: number[] = [];
+
+    const { accumulator, features } = await accumulateDataset(
+      { tenantId: 'acme', fitIntercept: true, source: { datasetId: DATASET_ID, target: 'x1' } },
+      async (fraction) => void fractions.push(fraction),
+    );
+
+    expect(features).toEqual(['x0', 'y']);
+    expect(accumulator.count).toBe(6);
+    expect(fractions).toHaveLength(Math.ceil(EXACT_CSV.length / 10));
+    expect(fractions.every((fraction, index) => index === 0 || fraction > fractions[index - 1]!)).toBe(true);
+    expect(fractions.at(-1)).toBe(1);
+  });
+});

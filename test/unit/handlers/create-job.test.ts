@@ -1,0 +1,410 @@
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { executionArnOf, handler } from '../../../lambdas/api/create-job.js';
+import type { JobView } from '../../../src/domain/jobs.js';
+import { apiEvent, bodyOf, lambdaContext } from '../helpers/events.js';
+import { FakeIdempotencyTable } from '../helpers/idempotency-table.js';
+import { IDEMPOTENCY_TABLE, JOBS_TABLE, MODELS_TABLE, OTHER_TENANT, STATE_MACHINE_ARN, TENANT } from '../helpers/records.js';
+
+const documents = mockClient(DynamoDBDocumentClient);
+const dynamodb = mockClient(DynamoDBClient); // Powertools idempotency talks to the low-level client
+const sfn = mockClient(SFNClient);
+const context = lambdaContext('create-job');
+
+const NOW = '2026-01-01T12:00:00.000Z';
+const NOW_SECONDS = Date.parse(NOW) / 1000;
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const BODY = { kind: 'RIDGE', alpha: 0.5, data: [{ x: [0, 1], y: 1 }, { x: [1, 0], y: 3 }, { x: [2, 2], y: 9 }], name: 'house prices' };
+
+let idempotency: FakeIdempotencyTable;
+
+beforeEach(() => {
+  documents.reset();
+  dynamodb.reset();
+  sfn.reset();
+  vi.useFakeTimers({ toFake: ['Date'], now: new Date(NOW) });
+  documents.on(QueryCommand).resolves({ Count: 0 });
+  documents.on(TransactWriteCommand).resolves({});
+  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: executionArnOf(STATE_MACHINE_ARN, input.name), startDate: new Date(NOW) }));
+  idempotency = new FakeIdempotencyTable(dynamodb, IDEMPOTENCY_TABLE);
+});
+afterEach(() => vi.useRealTimers());
+
+interface Submit {
+  body?: unknown;
+  tenantId?: string;
+  idempotencyKey?: string;
+  isBase64Encoded?: boolean;
+}
+
+const submit = ({ body = BODY, tenantId = TENANT, idempotencyKey, isBase64Encoded }: Submit = {}) =>
+  handler(
+    apiEvent({ method: 'POST', path: '/jobs', body, tenantId, isBase64Encoded, headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } }),
+    context,
+  );
+
+const transactions = () => documents.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
+
+describe('POST /jobs: creating a job', () => {
+  it('writes the QUEUED job and its TRAINING model in one conditional transaction, starts the execution named by the job id, and answers 202 + Location', async () => {
+    const result = await submit();
+
+    expect(result.statusCode).toBe(202);
+    const job = bodyOf<JobView>(result);
+    expect(job.jobId).toMatch(ULID);
+    expect(job.modelId).toMatch(ULID);
+    expect(job.modelId).not.toBe(job.jobId);
+    expect(job).toStrictEqual({
+      jobId: job.jobId,
+      modelId: job.modelId,
+      status: 'QUEUED',
+      kind: 'RIDGE',
+      alpha: 0.5,
+      fitIntercept: true,
+      name: 'house prices',
+      progress: 0,
+      createdAt: NOW,
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+      attempts: 0,
+      datasetId: null,
+    });
+    expect(result.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', Location: `/v1/jobs/${job.jobId}` });
+
+    const expiresAt = NOW_SECONDS + 30 * 86_400;
+    expect(transactions()).toEqual([
+      {
+        TransactItems: [
+          {
+            Put: {
+              TableName: JOBS_TABLE,
+              ConditionExpression: 'attribute_not_exists(jobId)',
+              Item: {
+                tenantId: TENANT,
+                jobId: job.jobId,
+                modelId: job.modelId,
+                status: 'QUEUED',
+                tenantStatus: 'acme#QUEUED',
+                kind: 'RIDGE',
+                alpha: 0.5,
+                fitIntercept: true,
+                name: 'house prices',
+                progress: 0,
+                createdAt: NOW,
+                startedAt: null,
+                finishedAt: null,
+                error: null,
+                attempts: 0,
+                executionArn: `arn:aws:states:us-east-1:123456789012:execution:Training:${job.jobId}`,
+                source: { type: 'inline', data: BODY.data },
+                expiresAt,
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: MODELS_TABLE,
+              ConditionExpression: 'attribute_not_exists(modelId)',
+              Item: {
+                tenantId: TENANT,
+                modelId: job.modelId,
+                jobId: job.jobId,
+                status: 'TRAINING',
+                kind: 'RIDGE',
+                alpha: 0.5,
+                fitIntercept: true,
+                coefficients: [],
+                intercept: null,
+                features: ['x0', 'x1'],
+                metrics: null,
+                createdAt: NOW,
+                fittedAt: null,
+                expiresAt,
+              },
+            },
+          },
+        ],
+      },
+    ]);
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, {
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: job.jobId,
+      input: JSON.stringify({ tenantId: TENANT, jobId: job.jobId }),
+    });
+  });
+
+  it('counts the active jobs on the byStatus index, QUEUED and RUNNING, before writing', async () => {
+    await submit();
+    expect(documents.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual(
+      ['QUEUED', 'RUNNING'].map((status) => ({
+        TableName: JOBS_TABLE,
+        IndexName: 'byStatus',
+        KeyConditionExpression: 'tenantStatus = :pk',
+        ExpressionAttributeValues: { ':pk': `acme#${status}` },
+        Select: 'COUNT',
+        ExclusiveStartKey: undefined,
+      })),
+    );
+  });
+
+  it('normalises bare-number x, stores alpha null for LINEAR, defaults RIDGE alpha to 1 and keeps fitIntercept false', async () => {
+    await submit({ body: { kind: 'LINEAR', data: [{ x: 1, y: 2 }, { x: 2, y: 4 }], fitIntercept: false } });
+    await submit({ body: { kind: 'RIDGE', data: [{ x: 1, y: 2 }] } });
+
+    const [linear, ridge] = transactions().map((transaction) => transaction.TransactItems?.[0]?.Put?.Item);
+    expect(linear).toMatchObject({ kind: 'LINEAR', alpha: null, fitIntercept: false, source: { type: 'inline', data: [{ x: [1], y: 2 }, { x: [2], y: 4 }] } });
+    expect(linear).not.toHaveProperty('name');
+    expect(ridge).toMatchObject({ kind: 'RIDGE', alpha: 1, fitIntercept: true });
+  });
+
+  it('gives each job its own ids', async () => {
+    const first = bodyOf<JobView>(await submit());
+    const second = bodyOf<JobView>(await submit());
+    expect(new Set([first.jobId, first.modelId, second.jobId, second.modelId]).size).toBe(4);
+  });
+
+  it('reads a base64-encoded body', async () => {
+    const result = await submit({ body: Buffer.from(JSON.stringify(BODY)).toString('base64'), isBase64Encoded: true });
+    expect(result.statusCode).toBe(202);
+  });
+});
+
+describe('POST /jobs: refusals', () => {
+  it.each([
+    ['broken JSON', '{"kind":'],
+    ['an empty body', ''],
+    ['a bare word', 'LINEAR'],
+  ])('answers 400 INVALID_JSON for %s and writes nothing', async (_, body) => {
+    const result = await handler(apiEvent({ method: 'POST', path: '/jobs', body }), context);
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toEqual({ error: { code: 'INVALID_JSON', message: 'the request body is not valid JSON' } });
+    expect(documents).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers 400 INVALID_JSON for a request without a body', async () => {
+    const result = await handler(apiEvent({ method: 'POST', path: '/jobs', body: null }), context);
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'INVALID_JSON' } });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an unknown kind', { kind: 'POLY', data: BODY.data }, 'kind'],
+    ['alpha for LINEAR', { kind: 'LINEAR', alpha: 1, data: BODY.data }, 'alpha'],
+    ['alpha 0', { kind: 'LASSO', alpha: 0, data: BODY.data }, 'alpha'],
+    ['neither data nor datasetId', { kind: 'LINEAR' }, 'data'],
+    ['mixed widths', { kind: 'LINEAR', data: [{ x: [1, 2], y: 1 }, { x: [1], y: 1 }] }, 'data'],
+    ['an unknown field', { ...BODY, priority: 'high' }, 'priority'],
+  ])('answers 400 VALIDATION_ERROR for %s, naming the field, and writes nothing', async (_, body, path) => {
+    const result = await submit({ body });
+    expect(result.statusCode).toBe(400);
+    const { error } = bodyOf<{ error: { code: string; message: string; details: { path: string }[] } }>(result);
+    expect(error.code).toBe('VALIDATION_ERROR');
+    expect(error.message).toBe('the request is invalid');
+    expect(error.details.map((detail) => detail.path)).toEqual([path]);
+    expect(documents).not.toHaveReceivedAnyCommand();
+    expect(sfn).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers 413 PAYLOAD_TOO_LARGE for a body over 1 MB, before parsing it', async () => {
+    const result = await submit({ body: 'x'.repeat(1024 * 1024 + 1) });
+    expect(result.statusCode).toBe(413);
+    expect(bodyOf(result)).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'the request body must be at most 1048576 bytes' } });
+    expect(documents).not.toHaveReceivedAnyCommand();
+  });
+
+  it('accepts a body of exactly 1 MB', async () => {
+    const json = JSON.stringify(BODY);
+    const result = await submit({ body: json + ' '.repeat(1024 * 1024 - json.length) });
+    expect(result.statusCode).toBe(202);
+  });
+
+  it('counts the limit in bytes, after base64 decoding', async () => {
+    const json = JSON.stringify({ ...BODY, name: 'é'.repeat(200) });
+    const padded = json + ' '.repeat(1024 * 1024 - json.length); // 1 MB of characters, 200 bytes more than 1 MB
+    const result = await submit({ body: Buffer.from(padded).toString('base64'), isBase64Encoded: true });
+    expect(result.statusCode).toBe(413);
+  });
+
+  it('answers 429 TOO_MANY_ACTIVE_JOBS when QUEUED + RUNNING reach 20, and writes nothing', async () => {
+    documents.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#QUEUED' } }).resolves({ Count: 12 });
+    documents.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#RUNNING' } }).resolves({ Count: 8 });
+
+    const result = await submit();
+
+    expect(result.statusCode).toBe(429);
+    expect(bodyOf(result)).toEqual({ error: { code: 'TOO_MANY_ACTIVE_JOBS', message: 'at most 20 jobs may be queued or running at once' } });
+    expect(documents).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(sfn).not.toHaveReceivedAnyCommand();
+  });
+
+  it('follows the count queries across pages', async () => {
+    documents
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#QUEUED' } })
+      .resolvesOnce({ Count: 15, LastEvaluatedKey: { tenantId: TENANT, jobId: 'A', tenantStatus: 'acme#QUEUED' } })
+      .resolves({ Count: 3 });
+    documents.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#RUNNING' } }).resolves({ Count: 2 });
+
+    expect((await submit()).statusCode).toBe(429);
+    expect(documents.commandCalls(QueryCommand)[1]?.args[0].input.ExclusiveStartKey).toEqual({ tenantId: TENANT, jobId: 'A', tenantStatus: 'acme#QUEUED' });
+  });
+
+  it('still creates the job at 19 active jobs', async () => {
+    documents.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#QUEUED' } }).resolves({ Count: 19 });
+    expect((await submit()).statusCode).toBe(202);
+  });
+});
+
+describe('POST /jobs: when the workflow cannot start', () => {
+  it('marks the job and its model FAILED with WORKFLOW_START_FAILED in one conditional transaction and answers 503', async () => {
+    sfn.on(StartExecutionCommand).rejects(new Error('Step Functions is unavailable'));
+
+    const result = await submit();
+
+    expect(result.statusCode).toBe(503);
+    const [create, fail] = transactions();
+    const job = create?.TransactItems?.[0]?.Put?.Item as { jobId: string; modelId: string };
+    expect(bodyOf(result)).toEqual({
+      error: { code: 'WORKFLOW_START_FAILED', message: `the training workflow could not be started; submit the job again (job ${job.jobId})` },
+    });
+    expect(fail).toEqual({
+      TransactItems: [
+        {
+          Update: {
+            TableName: JOBS_TABLE,
+            Key: { tenantId: TENANT, jobId: job.jobId },
+            UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt',
+            ConditionExpression: '#status IN (:from0, :from1)',
+            ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#finishedAt': 'finishedAt' },
+            ExpressionAttributeValues: {
+              ':to': 'FAILED',
+              ':tenantStatus': 'acme#FAILED',
+              ':error': { code: 'WORKFLOW_START_FAILED', message: 'the training workflow could not be started; submit the job again' },
+              ':finishedAt': NOW,
+              ':from0': 'QUEUED',
+              ':from1': 'RUNNING',
+            },
+          },
+        },
+        {
+          Update: {
+            TableName: MODELS_TABLE,
+            Key: { tenantId: TENANT, modelId: job.modelId },
+            ConditionExpression: '#status = :training',
+            ExpressionAttributeNames: { '#status': 'status' },
+            UpdateExpression: 'SET #status = :status',
+            ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
+          },
+        },
+      ],
+    });
+    expect(transactions()).toHaveLength(2);
+  });
+});
+
+describe('POST /jobs: Idempotency-Key', () => {
+  it('records the request in the idempotency table, conditionally, and stores the answer', async () => {
+    const result = await submit({ idempotencyKey: 'order-42' });
+
+    expect(result.statusCode).toBe(202);
+    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
+      TableName: IDEMPOTENCY_TABLE,
+      ConditionExpression: 'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    const record = unmarshall(idempotency.only());
+    expect(record).toMatchObject({ status: 'COMPLETED', expiration: NOW_SECONDS + 24 * 3600, data: bodyOf(result) });
+  });
+
+  it('answers a replay with the same job (202 and Location again) without a second write or execution', async () => {
+    const first = await submit({ idempotencyKey: 'order-42' });
+    const replay = await submit({ idempotencyKey: 'order-42' });
+
+    expect(replay.statusCode).toBe(202);
+    expect(replay.body).toBe(first.body);
+    expect(replay.headers?.Location).toBe(first.headers?.Location);
+    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  it('answers a replay even when the caller is now at the active-job limit', async () => {
+    const first = await submit({ idempotencyKey: 'order-42' });
+    documents.on(QueryCommand).resolves({ Count: 20 });
+    const replay = await submit({ idempotencyKey: 'order-42' });
+    expect(replay.statusCode).toBe(202);
+    expect(replay.body).toBe(first.body);
+  });
+
+  it('answers 409 IDEMPOTENCY_CONFLICT for the same key with another body, creating nothing more', async () => {
+    await submit({ idempotencyKey: 'order-42' });
+
+    const conflict = await submit({ idempotencyKey: 'order-42', body: { ...BODY, alpha: 0.7 } });
+
+    expect(conflict.statusCode).toBe(409);
+    expect(bodyOf(conflict)).toEqual({ error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this Idempotency-Key was already used with a different request body' } });
+    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  it('answers 409 IDEMPOTENCY_CONFLICT while the first request with the key is still in progress', async () => {
+    await submit({ idempotencyKey: 'order-42' });
+    const [[id, item]] = [...idempotency.items.entries()] as [[string, Record<string, { S?: string; N?: string }>]];
+    idempotency.items.set(id, { ...item, status: { S: 'INPROGRESS' }, in_progress_expiration: { N: String(Date.parse(NOW) + 60_000) } });
+
+    const concurrent = await submit({ idempotencyKey: 'order-42' });
+
+    expect(concurrent.statusCode).toBe(409);
+    expect(bodyOf(concurrent)).toEqual({ error: { code: 'IDEMPOTENCY_CONFLICT', message: 'a request with this Idempotency-Key is still in progress' } });
+    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+  });
+
+  it('scopes keys to the tenant: the same key from another tenant creates its own job', async () => {
+    const mine = bodyOf<JobView>(await submit({ idempotencyKey: 'order-42' }));
+    const theirs = bodyOf<JobView>(await submit({ idempotencyKey: 'order-42', tenantId: OTHER_TENANT }));
+
+    expect(theirs.jobId).not.toBe(mine.jobId);
+    expect(idempotency.items.size).toBe(2);
+    expect(transactions().map((transaction) => transaction.TransactItems?.[0]?.Put?.Item?.tenantId)).toEqual([TENANT, OTHER_TENANT]);
+  });
+
+  it('forgets a request that failed (the record is deleted), so a retry with the same key creates the job', async () => {
+    sfn.on(StartExecutionCommand).rejectsOnce(new Error('Step Functions is unavailable'));
+
+    const failed = await submit({ idempotencyKey: 'order-42' });
+    expect(failed.statusCode).toBe(503);
+    expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
+    expect(idempotency.items.size).toBe(0);
+
+    const retried = await submit({ idempotencyKey: 'order-42' });
+    expect(retried.statusCode).toBe(202);
+    const [failedJob, retriedJob] = transactions().filter((transaction) => transaction.TransactItems?.[0]?.Put).map((transaction) => transaction.TransactItems?.[0]?.Put?.Item?.jobId);
+    expect(bodyOf<JobView>(retried).jobId).toBe(retriedJob);
+    expect(retriedJob).not.toBe(failedJob);
+    expect(unmarshall(idempotency.only())).toMatchObject({ status: 'COMPLETED', data: bodyOf(retried) });
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+  });
+
+  it('does not touch the idempotency table without the header', async () => {
+    await submit();
+    expect(dynamodb).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers 400 for an Idempotency-Key over 255 characters', async () => {
+    const result = await submit({ idempotencyKey: 'k'.repeat(256) });
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'VALIDATION_ERROR' } });
+    expect(dynamodb).not.toHaveReceivedAnyCommand();
+    expect(documents).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('executionArnOf', () => {
+  it('derives the execution ARN from the state machine ARN and the job id', () => {
+    expect(executionArnOf(STATE_MACHINE_ARN, '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C')).toBe('arn:aws:states:us-east-1:123456789012:execution:Training:01JH5Z3V8Q6K9W2X4Y7Z0A1B2C');
+  });
+});

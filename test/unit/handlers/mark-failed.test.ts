@@ -1,0 +1,95 @@
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler, markFailed } from '../../../lambdas/train/mark-failed.js';
+import { transactionCanceled } from '../helpers/aws-errors.js';
+import { lambdaContext } from '../helpers/events.js';
+import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, TENANT } from '../helpers/records.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const NOW = '2026-01-01T12:15:00.000Z';
+
+beforeEach(() => {
+  ddb.reset();
+  vi.useFakeTimers({ toFake: ['Date'], now: new Date(NOW) });
+});
+afterEach(() => vi.useRealTimers());
+
+const input = (Error: string, Cause = '{"errorMessage":"internal details"}') => ({ tenantId: TENANT, jobId: JOB_ID, failure: { Error, Cause } });
+
+function failTransaction(error: { code: string; message: string }) {
+  return {
+    TransactItems: [
+      {
+        Update: {
+          TableName: JOBS_TABLE,
+          Key: { tenantId: TENANT, jobId: JOB_ID },
+          UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt',
+          ConditionExpression: '#status IN (:from0, :from1)',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#finishedAt': 'finishedAt' },
+          ExpressionAttributeValues: { ':to': 'FAILED', ':tenantStatus': 'acme#FAILED', ':error': error, ':finishedAt': NOW, ':from0': 'QUEUED', ':from1': 'RUNNING' },
+        },
+      },
+      {
+        Update: {
+          TableName: MODELS_TABLE,
+          Key: { tenantId: TENANT, modelId: MODEL_ID },
+          ConditionExpression: '#status = :training',
+          ExpressionAttributeNames: { '#status': 'status' },
+          UpdateExpression: 'SET #status = :status',
+          ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
+        },
+      },
+    ],
+  };
+}
+
+describe('mark-failed (the workflow’s Catch)', () => {
+  it('marks a timed-out job FAILED with TRAINING_TIMEOUT and its model FAILED, in one transaction', async () => {
+    ddb.on(GetCommand).resolves({ Item: jobRecord({ attempts: 1 }) });
+    ddb.on(TransactWriteCommand).resolves({});
+
+    expect(await markFailed(input('States.Timeout', ''))).toEqual({ jobId: JOB_ID, marked: true });
+
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: JOBS_TABLE, Key: { tenantId: TENANT, jobId: JOB_ID } });
+    expect(ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input)).toEqual([
+      failTransaction({ code: 'TRAINING_TIMEOUT', message: 'training took longer than allowed' }),
+    ]);
+  });
+
+  it.each(['TransientError', 'Lambda.ServiceException', 'States.TaskFailed'])('marks any other failure (%s) TRAINING_ERROR with the attempt count and the error name, never its cause', async (name) => {
+    ddb.on(GetCommand).resolves({ Item: jobRecord({ attempts: 3 }) });
+    ddb.on(TransactWriteCommand).resolves({});
+
+    expect(await markFailed(input(name))).toEqual({ jobId: JOB_ID, marked: true });
+
+    const written = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input;
+    expect(written).toEqual(failTransaction({ code: 'TRAINING_ERROR', message: `training failed after 3 attempt(s) (${name})` }));
+    expect(JSON.stringify(written)).not.toContain('internal details');
+  });
+
+  it('leaves an already finished job alone: the conditional write fails and it answers marked false', async () => {
+    ddb.on(GetCommand).resolves({ Item: jobRecord({ status: 'CANCELLED', finishedAt: '2026-01-01T12:10:00.000Z' }) });
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled('ConditionalCheckFailed', 'ConditionalCheckFailed'));
+
+    expect(await markFailed(input('States.Timeout'))).toEqual({ jobId: JOB_ID, marked: false });
+  });
+
+  it('answers marked false for a job that no longer exists, writing nothing', async () => {
+    ddb.on(GetCommand).resolves({});
+    expect(await markFailed(input('States.Timeout'))).toEqual({ jobId: JOB_ID, marked: false });
+    expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('refuses malformed input before touching the table', async () => {
+    await expect(markFailed({ tenantId: TENANT, jobId: 'nope', failure: { Error: 'x' } })).rejects.toMatchObject({ name: 'ZodError' });
+    await expect(markFailed({ tenantId: TENANT, jobId: JOB_ID })).rejects.toMatchObject({ name: 'ZodError' });
+    expect(ddb).not.toHaveReceivedAnyCommand();
+  });
+
+  it('works through the middy handler with a Lambda context', async () => {
+    ddb.on(GetCommand).resolves({ Item: jobRecord() });
+    ddb.on(TransactWriteCommand).resolves({});
+    expect(await handler(input('States.Timeout'), lambdaContext('mark-failed'))).toEqual({ jobId: JOB_ID, marked: true });
+  });
+});

@@ -1,0 +1,166 @@
+import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { toJobView, type JobRecord } from '../../../src/domain/jobs.js';
+import { context, JOB_ID, jobRecord, OTHER_JOB_ID, streamRecord, stubRealtimeEnv } from './fixtures.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const gateway = mockClient(ApiGatewayManagementApiClient);
+let handler: (typeof import('../../../lambdas/realtime/notify.js'))['handler'];
+
+beforeAll(async () => {
+  stubRealtimeEnv();
+  ({ handler } = await import('../../../lambdas/realtime/notify.js'));
+});
+afterAll(() => vi.unstubAllEnvs());
+
+/** Subscribers per subscription partition key; anything else has none. */
+let subscriptions: Record<string, string[]>;
+
+beforeEach(() => {
+  ddb.reset();
+  gateway.reset();
+  subscriptions = {};
+  ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: { ':pk': string } }) => {
+    const pk = input.ExpressionAttributeValues[':pk'];
+    if (pk.startsWith('CONN#')) return { Items: [] };
+    return { Items: (subscriptions[pk] ?? []).map((sk) => ({ sk })) };
+  });
+  ddb.on(DeleteCommand).resolves({});
+  ddb.on(BatchWriteCommand).resolves({});
+  gateway.on(PostToConnectionCommand).resolves({});
+});
+
+const run = (...records: DynamoDBRecord[]) => handler({ Records: records }, context);
+
+function posts(): Array<{ connectionId: string | undefined; message: unknown }> {
+  return gateway.commandCalls(PostToConnectionCommand).map((call) => ({
+    connectionId: call.args[0].input.ConnectionId,
+    message: JSON.parse(String(call.args[0].input.Data)),
+  }));
+}
+
+const change = (job: JobRecord) => ({ type: 'job', job: toJobView(job) });
+
+describe('notify', () => {
+  it('sends an inserted job to its subscribers and to all-jobs subscribers of its tenant, once each', async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1', 'c2'], 'SUB#acme#*': ['c2', 'c3'] };
+    const job = jobRecord({ status: 'QUEUED', progress: 0, startedAt: null, attempts: 0 });
+
+    const result = await run(streamRecord('INSERT', { newJob: job }));
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(posts().sort((a, b) => String(a.connectionId).localeCompare(String(b.connectionId)))).toEqual(
+      ['c1', 'c2', 'c3'].map((connectionId) => ({ connectionId, message: change(job) })),
+    );
+  });
+
+  it("never reaches another tenant's connections: the lookup is keyed by the job's own tenant", async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['acme-conn'], 'SUB#acme#*': ['acme-all'], [`SUB#globex#${JOB_ID}`]: ['globex-conn'] };
+
+    await run(streamRecord('MODIFY', { newJob: jobRecord({ tenantId: 'globex', progress: 0.5 }), oldJob: jobRecord({ tenantId: 'globex' }) }));
+
+    expect(posts().map((post) => post.connectionId)).toEqual(['globex-conn']);
+    const keys = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues?.[':pk']);
+    expect(keys).toEqual([`SUB#globex#${JOB_ID}`, 'SUB#globex#*']);
+  });
+
+  it('sends a modified job as the view built from its new image', async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'] };
+    const before = jobRecord({ progress: 0.5 });
+    const after = jobRecord({ status: 'COMPLETED', progress: 1, finishedAt: '2026-01-01T12:00:09.000Z' });
+
+    await run(streamRecord('MODIFY', { newJob: after, oldJob: before }));
+
+    expect(posts()).toEqual([{ connectionId: 'c1', message: change(after) }]);
+  });
+
+  it('skips REMOVE records (TTL expiry) and changes no client can see', async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'] };
+    const job = jobRecord();
+
+    const result = await run(streamRecord('REMOVE', { oldJob: job }), streamRecord('MODIFY', { newJob: { ...job, expiresAt: job.expiresAt + 60 }, oldJob: job }));
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(ddb.calls()).toHaveLength(0);
+    expect(gateway.calls()).toHaveLength(0);
+  });
+
+  it('removes a connection that answers 410 and counts the record as delivered', async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['gone', 'alive'] };
+    gateway.on(PostToConnectionCommand, { ConnectionId: 'gone' }).rejects(new GoneException({ message: 'Gone', $metadata: { httpStatusCode: 410 } }));
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'CONN#gone' } }).resolves({
+      Items: [{ pk: 'CONN#gone', sk: `SUB#${JOB_ID}`, tenantId: 'acme', target: JOB_ID }],
+    });
+
+    const result = await run(streamRecord('MODIFY', { newJob: jobRecord({ progress: 0.5 }), oldJob: jobRecord() }));
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(posts().map((post) => post.connectionId).sort()).toEqual(['alive', 'gone']);
+    expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ pk: 'CONN#gone', sk: 'META' });
+    const deleted = ddb.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.['connections-test'] ?? []);
+    expect(deleted.map((request) => request.DeleteRequest?.Key)).toEqual([
+      { pk: `SUB#acme#${JOB_ID}`, sk: 'gone' },
+      { pk: 'CONN#gone', sk: `SUB#${JOB_ID}` },
+    ]);
+  });
+
+  it("reports exactly the record whose post failed, and still delivers the others' changes", async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'], [`SUB#acme#${OTHER_JOB_ID}`]: ['c2'] };
+    gateway.on(PostToConnectionCommand, { ConnectionId: 'c1' }).rejects(new Error('socket hang up'));
+    const failing = streamRecord('MODIFY', { newJob: jobRecord({ progress: 0.5 }), oldJob: jobRecord() });
+    const other = jobRecord({ jobId: OTHER_JOB_ID, progress: 0.5 });
+    const records = [streamRecord('INSERT', { newJob: jobRecord({ jobId: OTHER_JOB_ID, progress: 0 }) }), failing, streamRecord('MODIFY', { newJob: other, oldJob: jobRecord({ jobId: OTHER_JOB_ID }) })];
+
+    const result = await run(...records);
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: failing.dynamodb?.SequenceNumber }]);
+    expect(posts().filter((post) => post.connectionId === 'c2')).toHaveLength(2);
+  });
+
+  it('fails the later changes of a job whose earlier change failed, so a client never sees them out of order', async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'], [`SUB#acme#${OTHER_JOB_ID}`]: ['c2'] };
+    gateway.on(PostToConnectionCommand, { ConnectionId: 'c1' }).rejectsOnce(new Error('throttled')).resolves({});
+    const first = streamRecord('MODIFY', { newJob: jobRecord({ progress: 0.5 }), oldJob: jobRecord() });
+    const second = streamRecord('MODIFY', { newJob: jobRecord({ progress: 0.75 }), oldJob: jobRecord({ progress: 0.5 }) });
+    const unrelated = streamRecord('MODIFY', { newJob: jobRecord({ jobId: OTHER_JOB_ID, progress: 0.5 }), oldJob: jobRecord({ jobId: OTHER_JOB_ID }) });
+
+    const result = await run(first, unrelated, second);
+
+    expect(result.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([first.dynamodb?.SequenceNumber, second.dynamodb?.SequenceNumber]);
+    expect(posts().map((post) => post.connectionId)).toEqual(['c1', 'c2']);
+  });
+
+  it('fails a record whose image is not a job, for the on-failure destination to keep', async () => {
+    const broken = streamRecord('INSERT', { newJob: jobRecord() });
+    delete broken.dynamodb?.NewImage?.status;
+    const fine = streamRecord('INSERT', { newJob: jobRecord({ jobId: OTHER_JOB_ID }) });
+
+    const result = await run(broken, fine);
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: broken.dynamodb?.SequenceNumber }]);
+  });
+
+  it('builds the view without reading the training data, whatever numbers it holds', async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'] };
+    const job = jobRecord({ alpha: 1e21, source: { type: 'inline', data: [{ x: [1e300], y: 2 ** 60 }] } });
+    const record = streamRecord('INSERT', { newJob: job });
+    // As DynamoDB returns them: integers written out in full, which the default unmarshall turns into BigInt or rejects.
+    const image = record.dynamodb?.NewImage as Record<string, { N?: string }>;
+    image.alpha = { N: '1000000000000000000000' };
+
+    const result = await run(record);
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(posts()).toEqual([{ connectionId: 'c1', message: change(job) }]);
+  });
+
+  it('fails the whole batch when every record fails, so Lambda retries (and bisects) it', async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'] };
+    gateway.on(PostToConnectionCommand).rejects(new Error('down'));
+
+    await expect(run(streamRecord('INSERT', { newJob: jobRecord() }))).rejects.toThrow(/All records failed/);
+  });
+});
