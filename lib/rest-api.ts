@@ -63,7 +63,9 @@ export class RestApi extends Construct {
     });
     this.api = new apigateway.RestApi(this, 'Api', {
       description: 'Regression jobs: train models asynchronously, predict synchronously',
-      cloudWatchRole: false,
+      // Access logging needs API Gateway's account-level CloudWatch role (the WebSocket stage uses it too).
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
       deployOptions: {
         stageName: REST_STAGE_NAME,
         throttlingRateLimit: throttle.rateLimit,

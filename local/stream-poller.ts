@@ -84,7 +84,7 @@ export class StreamPoller {
         if (!delivered) await sleep(IDLE_POLL_MS);
       }
     } catch (error) {
-      if (!this.stopped) this.log(`[streams] ${reader.source.mapping.logicalId} stopped polling: ${error instanceof Error ? error.message : String(error)}`);
+      if (!this.stopped) this.log(`[streams] ${reader.source.mapping.logicalId} stopped polling: ${error instanceof Error ? error.stack : String(error)}`);
     }
   }
 
@@ -158,6 +158,7 @@ class ShardReader {
       }
       const parent = shard.ParentShardId;
       if (parent !== undefined && known.has(parent) && !this.finished.has(parent)) continue;
+      console.log('[debug] iterator', shardId, position, JSON.stringify(shard));
       const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: position }));
       this.seen.add(shardId);
       if (ShardIterator) this.iterators.set(shardId, ShardIterator);
@@ -169,6 +170,7 @@ class ShardReader {
   async readEachShard(): Promise<StreamRecord[][]> {
     const batches: StreamRecord[][] = [];
     for (const [shardId, iterator] of this.iterators) {
+      console.log('[debug] GetRecords', shardId, iterator.slice(0, 80));
       const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(this.source.mapping.batchSize, MAX_GET_RECORDS) }));
       batches.push(page.Records ?? []);
       if (page.NextShardIterator) {

@@ -10,8 +10,13 @@ import { tracer } from './powertools.js';
  */
 export const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
 
+/*
+ * Numbers are JSON numbers (doubles) end to end: one beyond 2^53 is stored as it is
+ * rather than refused, and read back as a number rather than as a wrapped string.
+ */
 export const documents = DynamoDBDocumentClient.from(dynamodb, {
-  marshallOptions: { removeUndefinedValues: true },
+  marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
+  unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
 });
 
 export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({}));

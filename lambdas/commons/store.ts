@@ -189,10 +189,20 @@ export class Lifecycle {
    * Answers false when the job had already moved past where `to` can follow.
    */
   async finish(job: Pick<JobRecord, 'tenantId' | 'jobId' | 'modelId'>, to: JobStatus, changes: JobChanges, model: ModelOutcome): Promise<boolean> {
-    const modelUpdate =
+    const modelUpdate: { UpdateExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> } =
       model.status === 'TRAINED'
         ? {
-            UpdateExpression: 'SET #status = :status, coefficients = :coefficients, intercept = :intercept, features = :features, metrics = :metrics, fittedAt = :fittedAt',
+            // Every name through a placeholder: `metrics` is a DynamoDB reserved word.
+            UpdateExpression:
+              'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#coefficients': 'coefficients',
+              '#intercept': 'intercept',
+              '#features': 'features',
+              '#metrics': 'metrics',
+              '#fittedAt': 'fittedAt',
+            },
             ExpressionAttributeValues: {
               ':status': 'TRAINED',
               ':training': 'TRAINING',
@@ -203,7 +213,11 @@ export class Lifecycle {
               ':fittedAt': model.fields.fittedAt,
             },
           }
-        : { UpdateExpression: 'SET #status = :status', ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' } };
+        : {
+            UpdateExpression: 'SET #status = :status',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
+          };
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -214,7 +228,6 @@ export class Lifecycle {
                 TableName: this.models.tableName,
                 Key: { tenantId: job.tenantId, modelId: job.modelId },
                 ConditionExpression: '#status = :training',
-                ExpressionAttributeNames: { '#status': 'status' },
                 ...modelUpdate,
               },
             },

@@ -168,6 +168,8 @@ describe.skipIf(wsUrl === undefined)(`WebSocket API on ${target.name}`, () => {
   });
 });
 
-describe.runIf(wsUrl === undefined)(`WebSocket API on ${target.name}`, () => {
-  it.skip(`is not checked: ${target.name} has no WebSocket API (LocalStack's free plan emulates API Gateway v1 only)`, () => undefined);
-});
+if (wsUrl === undefined) {
+  describe(`WebSocket API on ${target.name}`, () => {
+    it.skip(`is not checked: ${target.name} has no WebSocket API (LocalStack's free plan emulates API Gateway v1 only)`, () => undefined);
+  });
+}

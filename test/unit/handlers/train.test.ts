@@ -89,8 +89,17 @@ describe('train: the happy path', () => {
               TableName: MODELS_TABLE,
               Key: { tenantId: TENANT, modelId: MODEL_ID },
               ConditionExpression: '#status = :training',
-              ExpressionAttributeNames: { '#status': 'status' },
-              UpdateExpression: 'SET #status = :status, coefficients = :coefficients, intercept = :intercept, features = :features, metrics = :metrics, fittedAt = :fittedAt',
+              // `metrics` is a DynamoDB reserved word: every attribute goes through a placeholder.
+              ExpressionAttributeNames: {
+                '#status': 'status',
+                '#coefficients': 'coefficients',
+                '#intercept': 'intercept',
+                '#features': 'features',
+                '#metrics': 'metrics',
+                '#fittedAt': 'fittedAt',
+              },
+              UpdateExpression:
+                'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt',
               ExpressionAttributeValues: {
                 ':status': 'TRAINED',
                 ':training': 'TRAINING',
