@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnElement, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -110,6 +110,20 @@ export class RegressionStack extends Stack {
       createJobFunction: createJob,
       trainFunction,
     });
+
+    // Inline points of each job, in the same private bucket as the datasets, kept as long as the job.
+    const inlineObjects = datasets.bucket.arnForObjects('jobs/*');
+    datasets.bucket.addLifecycleRule({ prefix: 'jobs/', expiration: Duration.days(retentionDays) });
+    createJob.addEnvironment('DATASETS_BUCKET_NAME', datasets.bucket.bucketName);
+    createJob.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [inlineObjects] }));
+    trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inlineObjects] }));
+    const bucketId = this.getLogicalId(datasets.bucket.node.defaultChild as CfnElement);
+    for (const fn of [createJob, trainFunction]) {
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/jobs/*]`,
+        reason: "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.",
+      });
+    }
 
     const output = (name: string, value: string, description?: string) => new CfnOutput(this, name, { value, description });
     output('ApiUrl', rest.api.url, 'REST API base URL (ends with /v1/)');

@@ -7,7 +7,8 @@ import { ulid } from 'ulid';
 import { z } from 'zod';
 import { featuresOf } from '../../src/domain/datasets.js';
 import { Conflict, LimitExceeded, NotFound, ServiceUnavailable } from '../../src/domain/errors.js';
-import { inlineFeatureNames, toJobView, type JobRecord, type JobView, type ModelRecord } from '../../src/domain/jobs.js';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { inlineDataKey, inlineFeatureNames, toJobView, type JobRecord, type JobSource, type JobView, type ModelRecord } from '../../src/domain/jobs.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { createJobBodySchema, parseInput, toJobRequest, type JobRequest } from '../../src/domain/schemas.js';
 import { dynamodb, stepFunctions } from '../commons/clients.js';
@@ -15,6 +16,7 @@ import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, tenantOf } from '../commons/http.js';
 import { logger, metrics } from '../commons/powertools.js';
+import { s3 } from '../commons/s3.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
 
 const env = readEnv({
@@ -24,6 +26,7 @@ const env = readEnv({
   STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   DATASETS_TABLE_NAME: z.string().min(1),
+  DATASETS_BUCKET_NAME: z.string().min(1),
 });
 const limits = limitsFrom(process.env);
 const CreateJobBody = createJobBodySchema(limits);
@@ -44,6 +47,16 @@ async function datasetFeatures(tenantId: string, source: { datasetId: string; ta
     throw new Conflict('DATASET_NOT_READY', `the dataset is ${dataset.status}; only a READY dataset can be trained on`);
   }
   return featuresOf(dataset.columns, source.target);
+}
+
+/** Inline points go to their own S3 object (the job item only names it); a dataset is referenced as it is. */
+async function storeSource(tenantId: string, jobId: string, source: JobRequest['source']): Promise<JobSource> {
+  if (source.type === 'dataset') return source;
+  const key = inlineDataKey(tenantId, jobId);
+  await s3.send(
+    new PutObjectCommand({ Bucket: env.DATASETS_BUCKET_NAME, Key: key, Body: JSON.stringify(source.data), ContentType: 'application/json' }),
+  );
+  return { type: 'inline', key, rows: source.data.length };
 }
 
 interface CreateInput {
@@ -84,7 +97,7 @@ async function createJob({ tenantId, request }: CreateInput): Promise<JobView> {
     error: null,
     attempts: 0,
     executionArn: executionArnOf(env.STATE_MACHINE_ARN, jobId),
-    source: request.source,
+    source: await storeSource(tenantId, jobId, request.source),
     expiresAt,
   };
   const model: ModelRecord = {

@@ -44,16 +44,12 @@ const ChangeRecord = z.object({
 type Image = Record<string, unknown>;
 
 /**
- * The job an image holds, without its training data: the view never shows it, and
- * there is no point unmarshalling and validating up to 10,000 points on every
- * progress tick. Numbers become plain JS numbers (as JSON would read them) rather
- * than BigInt, which the default unmarshall returns, or throws on, for large values.
+ * The job an image holds. Numbers become plain JS numbers (as JSON would read them)
+ * rather than BigInt, which the default unmarshall returns, or throws on, for large values.
  */
 export function jobOf(image: Image): JobRecord {
-  const source = (image.source as { M?: Record<string, unknown> } | undefined)?.M;
-  const withoutData = source?.data === undefined ? image : { ...image, source: { M: { ...source, data: { L: [] } } } };
   // The stream event's AttributeValue and the SDK's are the same wire shape under two type declarations.
-  return StoredJob.parse(unmarshall(withoutData as Record<string, AttributeValue>, { wrapNumbers: Number }));
+  return StoredJob.parse(unmarshall(image as Record<string, AttributeValue>, { wrapNumbers: Number }));
 }
 
 /** The message a change produces, or undefined when it changes nothing a client sees. */

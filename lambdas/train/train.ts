@@ -5,16 +5,18 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { z } from 'zod';
 import { TrainingFailed } from '../../src/domain/errors.js';
-import { inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { inlineFeatureNames, isTerminal, type InlinePoint, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
 import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
 import { fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
 import { accumulateDataset } from '../commons/csv-source.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
+import { s3 } from '../commons/s3.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
 
-const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1), DATASETS_BUCKET_NAME: z.string().min(1) });
 const jobs = new JobStore(env.JOBS_TABLE_NAME);
 const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
 
@@ -38,6 +40,9 @@ const TRANSIENT = new Set([
   'ServiceUnavailable',
   'TransactionConflictException',
   'TimeoutError',
+  // S3, reading the job's data
+  'SlowDown',
+  'InternalError',
 ]);
 
 export class TransientError extends Error {
@@ -47,13 +52,22 @@ export class TransientError extends Error {
   }
 }
 
+const InlinePoints = z.array(z.object({ x: z.array(z.number()), y: z.number() })).min(1);
+
+/** A job's inline points, as create-job stored them (checked again: an object is a boundary too). */
+async function readInlinePoints(key: string): Promise<InlinePoint[]> {
+  const { Body } = await s3.send(new GetObjectCommand({ Bucket: env.DATASETS_BUCKET_NAME, Key: key }));
+  if (!Body) throw new Error(`the object ${key} has no body`);
+  return InlinePoints.parse(JSON.parse(await Body.transformToString('utf8')));
+}
+
 /** Feeds the job's rows into the accumulator, reporting the fraction read. */
 async function accumulate(job: JobRecord, report: (fraction: number) => Promise<void>): Promise<{ accumulator: RegressionAccumulator; features: string[] }> {
   if (job.source.type === 'dataset') {
     // Streamed from S3 in one pass: memory stays O(features^2) whatever the file size.
     return accumulateDataset({ tenantId: job.tenantId, fitIntercept: job.fitIntercept, source: job.source }, report);
   }
-  const { data } = job.source;
+  const data = await readInlinePoints(job.source.key);
   const width = data[0]?.x.length ?? 0;
   const accumulator = new RegressionAccumulator(width, job.fitIntercept);
   for (const [index, point] of data.entries()) {

@@ -47,7 +47,17 @@ export interface InlinePoint {
   y: number;
 }
 
-export type JobSource = { type: 'inline'; data: InlinePoint[] } | { type: 'dataset'; datasetId: string; target: string };
+/**
+ * Where a job's rows are. Inline points live in an S3 object of their own (`key`),
+ * not in the job item: 10,000 points of 100 features are far over DynamoDB's 400 KB
+ * item limit, and every stream image of the job would carry them.
+ */
+export type JobSource = { type: 'inline'; key: string; rows: number } | { type: 'dataset'; datasetId: string; target: string };
+
+/** The object that holds a job's inline points, under its tenant's prefix. */
+export function inlineDataKey(tenantId: string, jobId: string): string {
+  return `jobs/${tenantId}/${jobId}.json`;
+}
 
 /** A job as stored. */
 export interface JobRecord {

@@ -110,7 +110,7 @@ export const StoredJob: z.ZodType<JobRecord> = z.object({
   attempts: z.number().int().min(0),
   executionArn: z.string(),
   source: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('inline'), data: z.array(z.object({ x: z.array(z.number()), y: z.number() })) }),
+    z.object({ type: z.literal('inline'), key: z.string(), rows: z.number().int() }),
     z.object({ type: z.literal('dataset'), datasetId: z.string(), target: z.string() }),
   ]),
   expiresAt: z.number(),

@@ -2,6 +2,7 @@ import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } 
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { executionArnOf, handler } from '../../../lambdas/api/create-job.js';
@@ -13,6 +14,9 @@ import { IDEMPOTENCY_TABLE, JOBS_TABLE, MODELS_TABLE, OTHER_TENANT, STATE_MACHIN
 const documents = mockClient(DynamoDBDocumentClient);
 const dynamodb = mockClient(DynamoDBClient); // Powertools idempotency talks to the low-level client
 const sfn = mockClient(SFNClient);
+const s3 = mockClient(S3Client);
+/** The inline points each job stored, by object key. */
+const storedPoints = () => Object.fromEntries(s3.commandCalls(PutObjectCommand).map((call) => [call.args[0].input.Key, JSON.parse(String(call.args[0].input.Body))]));
 const context = lambdaContext('create-job');
 
 const NOW = '2026-01-01T12:00:00.000Z';
@@ -26,6 +30,8 @@ beforeEach(() => {
   documents.reset();
   dynamodb.reset();
   sfn.reset();
+  s3.reset();
+  s3.on(PutObjectCommand).resolves({});
   vi.useFakeTimers({ toFake: ['Date'], now: new Date(NOW) });
   documents.on(QueryCommand).resolves({ Count: 0 });
   documents.on(TransactWriteCommand).resolves({});
@@ -101,7 +107,7 @@ describe('POST /jobs: creating a job', () => {
                 error: null,
                 attempts: 0,
                 executionArn: `arn:aws:states:us-east-1:123456789012:execution:Training:${job.jobId}`,
-                source: { type: 'inline', data: BODY.data },
+                source: { type: 'inline', key: `jobs/${TENANT}/${job.jobId}.json`, rows: 3 },
                 expiresAt,
               },
             },
@@ -157,7 +163,9 @@ describe('POST /jobs: creating a job', () => {
     await submit({ body: { kind: 'RIDGE', data: [{ x: 1, y: 2 }] } });
 
     const [linear, ridge] = transactions().map((transaction) => transaction.TransactItems?.[0]?.Put?.Item);
-    expect(linear).toMatchObject({ kind: 'LINEAR', alpha: null, fitIntercept: false, source: { type: 'inline', data: [{ x: [1], y: 2 }, { x: [2], y: 4 }] } });
+    expect(linear).toMatchObject({ kind: 'LINEAR', alpha: null, fitIntercept: false, source: { type: 'inline', rows: 2 } });
+    // The points themselves go to S3, one object per job under the tenant's prefix, x always an array.
+    expect(storedPoints()[`jobs/${TENANT}/${linear?.jobId}.json`]).toEqual([{ x: [1], y: 2 }, { x: [2], y: 4 }]);
     expect(linear).not.toHaveProperty('name');
     expect(ridge).toMatchObject({ kind: 'RIDGE', alpha: 1, fitIntercept: true });
   });

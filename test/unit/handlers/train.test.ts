@@ -1,5 +1,6 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, train, TransientError } from '../../../lambdas/train/train.js';
@@ -21,7 +22,19 @@ const LINE: InlinePoint[] = [
   { x: [3], y: 7 },
 ];
 
-const queued = (overrides: Partial<JobRecord> = {}) => jobRecord({ status: 'QUEUED', startedAt: null, progress: 0, attempts: 0, source: { type: 'inline', data: LINE }, ...overrides });
+const s3 = mockClient(S3Client);
+
+/** A job source whose inline points S3 answers (the object create-job stored). */
+function inlineSource(points: InlinePoint[]): JobRecord['source'] {
+  const key = `jobs/${TENANT}/${JOB_ID}.json`;
+  // Only the part of GetObject's body stream that training reads.
+  const Body = { transformToString: async () => JSON.stringify(points) } as unknown as GetObjectCommandOutput['Body'];
+  s3.on(GetObjectCommand, { Bucket: 'datasets-bucket', Key: key }).resolves({ Body });
+  return { type: 'inline', key, rows: points.length };
+}
+
+const queued = (overrides: Partial<JobRecord> = {}) =>
+  jobRecord({ status: 'QUEUED', startedAt: null, progress: 0, attempts: 0, ...overrides, source: overrides.source ?? inlineSource(LINE) });
 const running = (job: JobRecord) => ({ ...job, status: 'RUNNING' as const, startedAt: job.startedAt ?? NOW, progress: 0, attempts: job.attempts + 1 });
 
 const START_ATTEMPT = { ConditionExpression: '#status IN (:from0, :from1)', ReturnValues: 'ALL_NEW' as const };
@@ -40,6 +53,7 @@ const transactions = () => ddb.commandCalls(TransactWriteCommand).map((call) => 
 
 beforeEach(() => {
   ddb.reset();
+  s3.reset();
   // Only Date is faked: the clock stands still, so the progress throttle's half-way rule decides.
   vi.useFakeTimers({ toFake: ['Date'], now: new Date(NOW) });
 });
@@ -125,7 +139,7 @@ describe('train: the happy path', () => {
   });
 
   it('fits without an intercept when the job says so', async () => {
-    stored(queued({ fitIntercept: false, source: { type: 'inline', data: [{ x: [1], y: 2 }, { x: [2], y: 4 }, { x: [3], y: 6 }] } }));
+    stored(queued({ fitIntercept: false, source: inlineSource([{ x: [1], y: 2 }, { x: [2], y: 4 }, { x: [3], y: 6 }]) }));
 
     await train(INPUT);
 
@@ -137,7 +151,7 @@ describe('train: the happy path', () => {
   it('names the features of multi-feature inline data x0, x1, …', async () => {
     // y = 1 + 2·x0 − x1
     const data = [[0, 0], [1, 0], [0, 1], [1, 1], [2, 3]].map(([a = 0, b = 0]) => ({ x: [a, b], y: 1 + 2 * a - b }));
-    stored(queued({ source: { type: 'inline', data } }));
+    stored(queued({ source: inlineSource(data) }));
 
     await train(INPUT);
 
@@ -201,7 +215,7 @@ describe('train: jobs it must leave alone', () => {
 describe('train: data that cannot be fitted', () => {
   it('fails the job and its model with INSUFFICIENT_DATA for a single point, and does not throw', async () => {
     const single = [{ x: [3], y: 7 }];
-    stored(queued({ source: { type: 'inline', data: single } }));
+    stored(queued({ source: inlineSource(single) }));
     const expected = expectedFailure(single, true);
     expect(expected.code).toBe('INSUFFICIENT_DATA');
 

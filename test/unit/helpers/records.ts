@@ -31,15 +31,7 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     error: null,
     attempts: 1,
     executionArn: EXECUTION_ARN,
-    source: {
-      type: 'inline',
-      data: [
-        { x: [0], y: 1 },
-        { x: [1], y: 3 },
-        { x: [2], y: 5 },
-        { x: [3], y: 7 },
-      ],
-    },
+    source: { type: 'inline', key: `jobs/${TENANT}/${JOB_ID}.json`, rows: 4 },
     expiresAt: 1_769_860_800,
     ...overrides,
   };

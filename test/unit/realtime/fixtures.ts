@@ -69,7 +69,7 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     error: null,
     attempts: 1,
     executionArn: `arn:aws:states:eu-west-1:123456789012:execution:train:${JOB_ID}`,
-    source: { type: 'inline', data: [{ x: [1, 2], y: 3 }, { x: [2, 1], y: 4 }] },
+    source: { type: 'inline', key: 'jobs/acme/job.json', rows: 2 },
     expiresAt: 1_800_000_000,
     ...overrides,
   };
