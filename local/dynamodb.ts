@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import {
@@ -47,9 +48,12 @@ const STARTUP_TIMEOUT_MS = 30_000;
 export async function startDynamoDb(options: { port?: number; dataDir?: string | undefined; region: string }): Promise<LocalDynamoDb> {
   assertJava();
   const port = options.port || (await freePort());
+  const dataDir = options.dataDir ? path.resolve(options.dataDir) : null;
+  // DynamoDB Local exits at once if its data directory does not exist.
+  if (dataDir) await mkdir(dataDir, { recursive: true });
   // sharedDb: one database whatever the credentials and region of a client, so the
   // handlers, the api-key script and the seeding all see the same tables.
-  const java = spawnDynamoDbLocal({ port, path: options.dataDir ? path.resolve(options.dataDir) : null, sharedDb: true, stdio: 'pipe' });
+  const java = spawnDynamoDbLocal({ port, path: dataDir, sharedDb: true, stdio: 'pipe' });
   const output = captureOutput(java);
   const reaper = startReaper(java);
   // A last resort for paths that skip stop(): process.exit() from anywhere.

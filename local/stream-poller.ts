@@ -3,6 +3,7 @@ import {
   DescribeStreamCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  TrimmedDataAccessException,
   type DynamoDBStreamsClient,
   type _Record as StreamRecord,
   type Shard,
@@ -29,6 +30,7 @@ export interface StreamSource {
 
 const IDLE_POLL_MS = 250; // Lambda polls a stream's shards four times a second
 const DISCOVERY_INTERVAL_MS = 1_000;
+const ERROR_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 10_000;
 
 const BatchItemFailures = z.array(z.object({ itemIdentifier: z.string().min(1) }));
@@ -67,24 +69,22 @@ export class StreamPoller {
     return reader;
   }
 
+  /** Polls until stopped; an error is logged and polling goes on, as Lambda's poller would. */
   private async poll(reader: ShardReader): Promise<void> {
     let nextDiscovery = Date.now() + DISCOVERY_INTERVAL_MS;
-    try {
-      while (!this.stopped) {
-        let delivered = false;
-        for (const records of await reader.readEachShard()) {
-          if (records.length === 0) continue;
-          delivered = true;
-          await this.deliver(reader, records);
-        }
+    while (!this.stopped) {
+      try {
+        const delivered = await reader.readEachShard((records) => this.deliver(reader, records));
         if (Date.now() >= nextDiscovery) {
           await reader.discover('TRIM_HORIZON'); // shards that appear later are read from their start
           nextDiscovery = Date.now() + DISCOVERY_INTERVAL_MS;
         }
         if (!delivered) await sleep(IDLE_POLL_MS);
+      } catch (error) {
+        if (this.stopped) return;
+        this.log(`[streams] ${reader.source.mapping.logicalId}: ${error instanceof Error ? error.message : String(error)}`);
+        await sleep(ERROR_DELAY_MS);
       }
-    } catch (error) {
-      if (!this.stopped) this.log(`[streams] ${reader.source.mapping.logicalId} stopped polling: ${error instanceof Error ? error.stack : String(error)}`);
     }
   }
 
@@ -158,7 +158,6 @@ class ShardReader {
       }
       const parent = shard.ParentShardId;
       if (parent !== undefined && known.has(parent) && !this.finished.has(parent)) continue;
-      console.log('[debug] iterator', shardId, position, JSON.stringify(shard));
       const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: position }));
       this.seen.add(shardId);
       if (ShardIterator) this.iterators.set(shardId, ShardIterator);
@@ -166,13 +165,19 @@ class ShardReader {
     }
   }
 
-  /** One GetRecords per shard being read; a shard with no next iterator is finished. */
-  async readEachShard(): Promise<StreamRecord[][]> {
-    const batches: StreamRecord[][] = [];
+  /**
+   * One GetRecords per shard being read, each batch handled before the shard's
+   * iterator moves on; a shard with no next iterator is finished. Answers whether
+   * any shard had records.
+   */
+  async readEachShard(handle: (records: StreamRecord[]) => Promise<void>): Promise<boolean> {
+    let delivered = false;
     for (const [shardId, iterator] of this.iterators) {
-      console.log('[debug] GetRecords', shardId, iterator.slice(0, 80));
-      const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(this.source.mapping.batchSize, MAX_GET_RECORDS) }));
-      batches.push(page.Records ?? []);
+      const page = await this.getRecords(shardId, iterator);
+      if (page.Records?.length) {
+        delivered = true;
+        await handle(page.Records);
+      }
       if (page.NextShardIterator) {
         this.iterators.set(shardId, page.NextShardIterator);
       } else {
@@ -180,7 +185,26 @@ class ShardReader {
         this.finished.add(shardId);
       }
     }
-    return batches;
+    return delivered;
+  }
+
+  /**
+   * GetRecords, starting the shard over from its oldest record when the iterator
+   * points before it (TrimmedDataAccessException). DynamoDB Local numbers stream
+   * records with one counter for all tables, so an iterator taken while its shard
+   * was still empty points before the shard's first record as soon as another
+   * table has been written; every record of such a shard is newer than the
+   * iterator, so none is skipped or read twice.
+   */
+  private async getRecords(shardId: string, iterator: string) {
+    const limit = Math.min(this.source.mapping.batchSize, MAX_GET_RECORDS);
+    try {
+      return await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
+    } catch (error) {
+      if (!(error instanceof TrimmedDataAccessException)) throw error;
+      const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+      return this.streams.send(new GetRecordsCommand({ ShardIterator, Limit: limit }));
+    }
   }
 
   private async listShards(): Promise<Shard[]> {

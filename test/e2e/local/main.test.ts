@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateApiKey } from '../../../lambdas/commons/api-keys.js';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../local/stack.js';
 import { eventually, target } from '../client.js';
@@ -48,6 +52,26 @@ describe.skipIf(target.name !== 'local')('local stack: the npm start process', (
     await child.stop();
     expect(await serves(child.state.dynamodbEndpoint)).toBe(false);
     expect(await serves(child.state.restUrl)).toBe(false);
+  });
+
+  it('keeps its data across restarts with DATA_DIR, the same DEV_API_KEY included', async () => {
+    const dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'local-data-')), 'not-yet-created');
+    const env = { DATA_DIR: dataDir, DEV_API_KEY: generateApiKey() };
+    const headers = { Authorization: `Bearer ${env.DEV_API_KEY}` };
+    try {
+      const first = await startLocalChild(env);
+      const created = await fetch(`${first.state.restUrl}/jobs`, { method: 'POST', headers, body: JSON.stringify({ kind: 'LINEAR', data: [{ x: 0, y: 1 }] }) });
+      expect(created.status).toBe(202);
+      const { jobId } = (await created.json()) as { jobId: string };
+      expect(await first.stop()).toBe(0);
+
+      const second = await startLocalChild(env);
+      const job = await fetch(`${second.state.restUrl}/jobs/${jobId}`, { headers });
+      expect(job.status).toBe(200);
+      expect(await second.stop()).toBe(0);
+    } finally {
+      await rm(path.dirname(dataDir), { recursive: true, force: true });
+    }
   });
 
   it('does not leave DynamoDB Local running when it is killed outright', async () => {
