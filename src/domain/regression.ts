@@ -1,356 +1,373 @@
 import { TrainingFailed } from './errors.js';
+import {
+  foldRow,
+  gramForm,
+  minimumNormSolution,
+  packedIndex,
+  packedLength,
+  residualSumOfSquares,
+  solveTriangle,
+} from './linalg.js';
 
 /**
- * Linear, ridge and lasso regression with scikit-learn's objectives and defaults,
- * trained in one pass over the rows with O(d²) memory.
+ * Linear, ridge and lasso regression with scikit-learn's objectives and defaults
+ * (SPEC section 5), trained in one pass over the rows with O(d²) memory.
  *
- * The state is the R factor of a streaming QR decomposition of the rows
- * [1, x, y] (Givens rotations, one row at a time). Its lower-right block is the R
- * factor of the centred data, so least squares is a triangular solve on a matrix
- * whose condition number is that of X, not of XᵀX as with normal equations. Ridge
- * appends √alpha·I as extra rows; lasso runs coordinate descent on the Gram matrix
- * RᵀR, exactly as scikit-learn's `enet_coordinate_descent` does on the data.
+ * Training streams rows into a QR factorization of [1, x, y] (Givens rotations,
+ * see linalg.ts). Its lower-right block is the factor [R | r] of the centred data:
+ * RᵀR = XcᵀXc, Rᵀr = Xcᵀyc, and its corner is the least-squares residual. Every
+ * solver starts from that block:
+ * - LINEAR solves R w = r (minimum-norm via an SVD of R when it is rank-deficient),
+ * - RIDGE folds √alpha·I into the factor as extra rows, then solves,
+ * - LASSO runs scikit-learn's coordinate descent on the Gram form RᵀR, Rᵀr.
+ * Working on R rather than on XᵀX keeps the condition number of X, not its square.
  */
 
 export type ModelKind = 'LINEAR' | 'RIDGE' | 'LASSO';
 
 export interface FitSpec {
   kind: ModelKind;
-  /** Penalty strength; ignored for LINEAR. */
+  /** Penalty strength, finite and > 0; ignored for LINEAR. */
   alpha: number;
+  /** Must match the accumulator's. */
   fitIntercept: boolean;
 }
 
 export interface FittedModel {
   coefficients: number[];
   intercept: number;
+  /** On the training data. */
   metrics: { n: number; r2: number; rmse: number };
 }
 
-/** Singular values below this fraction of the largest are treated as zero (minimum-norm answer). */
-export const RANK_CUTOFF = 1e-10;
-const LASSO_TOL = 1e-4;
-const LASSO_MAX_ITER = 1000;
+/** How the solver got there: useful in logs and to compare with scikit-learn. */
+export type SolverReport =
+  | { kind: 'LINEAR'; /** Numerical rank of the centred design. */ rank: number }
+  | { kind: 'RIDGE' }
+  | { kind: 'LASSO'; /** Sweeps run (scikit-learn's n_iter_). */ iterations: number; converged: boolean; dualityGap: number };
 
 /**
- * Applies Givens rotations that fold `row` (length m, destroyed) into the packed
- * upper-triangular m×m matrix `r` (row-major, full storage), starting at column `from`.
+ * LINEAR treats singular values of the centred design at or below this fraction of
+ * the largest as zero, and returns the minimum-norm least-squares answer.
+ *
+ * An exactly dependent column (duplicated, collinear, constant) still leaves a
+ * singular value of about 1e-16..1e-13 × the largest, from the rounding of the
+ * data and of the accumulated rotations (it grows like √n over millions of rows).
+ * scipy's lstsq, behind scikit-learn, cuts at machine epsilon, inside that noise,
+ * so it can turn such a column into huge cancelling coefficients. 1e-10 sits well
+ * above the noise, and a design with cond(X) > 1e10 has no trustworthy least-squares
+ * answer in double precision anyway (its sensitivity grows like cond² × 1e-16).
+ * The fixtures check it agrees with scikit-learn wherever scikit-learn's rank is right.
  */
-function foldRow(r: Float64Array, m: number, row: Float64Array, from = 0): void {
-  for (let i = from; i < m; i++) {
-    const v = row[i]!;
-    if (v === 0) continue;
-    const diagonal = i * m + i;
-    const d = r[diagonal]!;
-    const h = Math.sqrt(d * d + v * v);
-    const c = d / h;
-    const s = v / h;
-    r[diagonal] = h;
-    for (let j = i + 1, k = diagonal + 1; j < m; j++, k++) {
-      const t = r[k]!;
-      const u = row[j]!;
-      r[k] = c * t + s * u;
-      row[j] = c * u - s * t;
-    }
-  }
-}
+export const RANK_CUTOFF = 1e-10;
+/** scikit-learn's Lasso defaults. */
+export const LASSO_TOL = 1e-4;
+export const LASSO_MAX_ITER = 1000;
 
+/**
+ * The one-pass training state: the packed triangle of the QR factor of the rows
+ * [1, x - shift, y - shift] (no leading 1 without an intercept) plus Welford sums
+ * for the target's variance, which r2 needs whether or not there is an intercept.
+ */
 export class RegressionAccumulator {
-  /** Columns of the factored rows: [1 (with intercept), x₀…x_{d-1}, y]. */
-  private readonly m: number;
-  private readonly offset: number;
-  private readonly r: Float64Array;
+  /** Width of the factored rows: [1?, x₀…x_{d-1}, y]. */
+  private readonly width: number;
+  private readonly interceptColumns: 0 | 1;
+  private readonly triangle: Float64Array;
+  /** Scratch row, reused so that `add` allocates nothing. */
   private readonly row: Float64Array;
-  private n = 0;
-  // Welford running mean and centred sum of squares of y: r2's denominator whatever fitIntercept is.
-  private meanY = 0;
-  private ssY = 0;
+  /**
+   * With an intercept, every row is first shifted by the first row (x then y).
+   * Centring makes the answer independent of a shift, and it keeps the ones column
+   * nearly orthogonal to the data, so data like x ≈ 1e4 + noise loses no digits to
+   * the offset. A constant column even becomes exactly zero. Without an intercept
+   * a shift would change the problem, so it stays zero.
+   */
+  private readonly shift: Float64Array;
+  private rows = 0;
+  /** Welford's running mean and centred sum of squares of y. */
+  private yMean = 0;
+  private ySquares = 0;
 
   constructor(
     readonly nFeatures: number,
     readonly fitIntercept: boolean,
   ) {
-    if (!Number.isInteger(nFeatures) || nFeatures < 1) throw new TrainingFailed('INVALID_DATA', 'at least one feature is needed');
-    this.offset = fitIntercept ? 1 : 0;
-    this.m = this.offset + nFeatures + 1;
-    this.r = new Float64Array(this.m * this.m);
-    this.row = new Float64Array(this.m);
+    if (!Number.isInteger(nFeatures) || nFeatures < 1) {
+      throw new TrainingFailed('INVALID_DATA', `at least one feature is needed, got ${nFeatures}`);
+    }
+    this.interceptColumns = fitIntercept ? 1 : 0;
+    this.width = this.interceptColumns + nFeatures + 1;
+    this.triangle = new Float64Array(packedLength(this.width));
+    this.row = new Float64Array(this.width);
+    this.shift = new Float64Array(nFeatures + 1);
   }
 
+  /** Rows added so far. */
   get count(): number {
-    return this.n;
+    return this.rows;
   }
 
-  /** Adds one row. O(d²), no allocation. */
+  /** Adds one row: O(d²) flops, no allocation. Throws INVALID_DATA and leaves the state unchanged on a bad row. */
   add(x: ArrayLike<number>, y: number): void {
     const d = this.nFeatures;
-    if (x.length !== d) throw new TrainingFailed('INVALID_DATA', `row ${this.n + 1} has ${x.length} features, expected ${d}`);
-    const row = this.row;
-    if (this.offset === 1) row[0] = 1;
+    const line = this.rows + 1;
+    if (x.length !== d) throw new TrainingFailed('INVALID_DATA', `row ${line} has ${x.length} features, expected ${d}`);
     for (let j = 0; j < d; j++) {
-      const value = x[j]!;
-      if (!Number.isFinite(value)) throw new TrainingFailed('INVALID_DATA', `row ${this.n + 1} has a value that is not a finite number`);
-      row[this.offset + j] = value;
+      if (!Number.isFinite(x[j])) throw new TrainingFailed('INVALID_DATA', `row ${line} has a feature that is not a finite number`);
     }
-    if (!Number.isFinite(y)) throw new TrainingFailed('INVALID_DATA', `row ${this.n + 1} has a target that is not a finite number`);
-    row[this.m - 1] = y;
-    foldRow(this.r, this.m, row);
-    this.n += 1;
-    const delta = y - this.meanY;
-    this.meanY += delta / this.n;
-    this.ssY += delta * (y - this.meanY);
+    if (!Number.isFinite(y)) throw new TrainingFailed('INVALID_DATA', `row ${line} has a target that is not a finite number`);
+
+    const { row, shift } = this;
+    if (this.fitIntercept && this.rows === 0) {
+      for (let j = 0; j < d; j++) shift[j] = x[j]!;
+      shift[d] = y;
+    }
+    const offset = this.interceptColumns;
+    if (offset === 1) row[0] = 1;
+    for (let j = 0; j < d; j++) row[offset + j] = x[j]! - shift[j]!;
+    row[offset + d] = y - shift[d]!;
+    foldRow(this.triangle, this.width, row);
+
+    this.rows += 1;
+    const delta = y - this.yMean;
+    this.yMean += delta / this.rows;
+    this.ySquares += delta * (y - this.yMean);
   }
 
-  /** The factored state as the solvers need it; throws if it overflowed. */
-  state(): FactoredState {
-    const { m, offset, r } = this;
+  /**
+   * The centred factor and means the solvers start from (copies: the accumulator
+   * can keep growing). Throws NUMERIC_OVERFLOW when the data was too large (or too
+   * small) in magnitude for double precision, which leaves non-finite values.
+   */
+  state(): TrainingState {
+    const { width, triangle, interceptColumns } = this;
     const d = this.nFeatures;
-    if (!r.every(Number.isFinite) || !Number.isFinite(this.ssY)) {
-      throw new TrainingFailed('NUMERIC_OVERFLOW', 'the data is too large in magnitude to fit in double precision');
+    if (!triangle.every(Number.isFinite) || !Number.isFinite(this.ySquares)) {
+      throw new TrainingFailed('NUMERIC_OVERFLOW', 'the data is too large or too small in magnitude for double precision');
     }
-    const block = new Float64Array(d * d);
-    const rhs = new Float64Array(d);
-    for (let i = 0; i < d; i++) {
-      for (let j = i; j < d; j++) block[i * d + j] = r[(offset + i) * m + offset + j]!;
-      rhs[i] = r[(offset + i) * m + m - 1]!;
+    const m = d + 1;
+    const block = new Float64Array(packedLength(m));
+    for (let i = 0; i < m; i++) {
+      for (let j = i; j < m; j++) {
+        block[packedIndex(m, i, j)] = triangle[packedIndex(width, interceptColumns + i, interceptColumns + j)]!;
+      }
     }
-    // With an intercept the first row of R holds √n and the column sums / √n: the means.
-    const means = new Float64Array(d + 1);
-    if (offset === 1) {
-      const root = r[0]!;
-      for (let j = 0; j <= d; j++) means[j] = r[j + 1]! / root;
+    // The first row of the factor holds √n and each column's sum / √n: their ratio is the shifted mean.
+    const means = new Float64Array(m);
+    if (interceptColumns === 1) {
+      const root = triangle[0]!;
+      for (let j = 0; j < m; j++) means[j] = this.shift[j]! + triangle[j + 1]! / root;
     }
-    const residual = r[m * m - 1]!;
-    return { n: this.n, d, block, rhs, residual2: residual * residual, means, ssY: this.ssY, meanY: this.meanY };
+    return {
+      n: this.rows,
+      d,
+      triangle: block,
+      xMeans: means.subarray(0, d),
+      yMean: means[d]!,
+      targetMean: this.yMean,
+      targetSquares: this.ySquares,
+    };
   }
 }
 
-/** R₂₂ (d×d upper triangular) and r with R₂₂ᵀR₂₂ = XcᵀXc, R₂₂ᵀr = Xcᵀyc, ‖yc‖² = ‖r‖² + residual2. */
-interface FactoredState {
+/** What the solvers need from an accumulator. */
+export interface TrainingState {
   n: number;
+  /** Number of features. */
   d: number;
-  block: Float64Array;
-  rhs: Float64Array;
-  residual2: number;
-  /** Means of x₀…x_{d-1}, y (zeros without an intercept). */
-  means: Float64Array;
-  ssY: number;
-  meanY: number;
+  /** Packed (d+1)×(d+1) factor [R | r] of [Xc, yc] (of [X, y] without an intercept). */
+  triangle: Float64Array;
+  /** Column means that centre the data: zeros without an intercept. */
+  xMeans: Float64Array;
+  yMean: number;
+  /** Mean and centred sum of squares of y, for r2 (always centred, as r2_score). */
+  targetMean: number;
+  targetSquares: number;
 }
 
+/** Fits the model; throws TrainingFailed when the data cannot be fitted. */
 export function fitModel(accumulator: RegressionAccumulator, spec: FitSpec): FittedModel {
+  return fitModelWithReport(accumulator, spec).model;
+}
+
+/** `fitModel`, plus how the solver got there (rank, lasso iterations). */
+export function fitModelWithReport(accumulator: RegressionAccumulator, spec: FitSpec): { model: FittedModel; solver: SolverReport } {
+  if (spec.fitIntercept !== accumulator.fitIntercept) {
+    throw new Error(`the spec asks fitIntercept=${spec.fitIntercept} but the rows were accumulated with ${accumulator.fitIntercept}`);
+  }
   if (accumulator.count < 2) throw new TrainingFailed('INSUFFICIENT_DATA', `at least 2 rows are needed, got ${accumulator.count}`);
-  if (spec.kind !== 'LINEAR' && !(spec.alpha > 0 && Number.isFinite(spec.alpha))) {
-    throw new TrainingFailed('INVALID_DATA', 'alpha must be a finite number > 0');
+  if (spec.kind !== 'LINEAR' && !(Number.isFinite(spec.alpha) && spec.alpha > 0)) {
+    throw new TrainingFailed('INVALID_DATA', `alpha must be a finite number > 0, got ${spec.alpha}`);
   }
   const state = accumulator.state();
-  const w = spec.kind === 'LINEAR' ? solveLeastSquares(state) : spec.kind === 'RIDGE' ? solveRidge(state, spec.alpha) : solveLasso(state, spec.alpha);
+  const { w, solver } = solve(state, spec);
+
   let intercept = 0;
   if (spec.fitIntercept) {
-    intercept = state.means[state.d]!;
-    for (let j = 0; j < state.d; j++) intercept -= state.means[j]! * w[j]!;
+    intercept = state.yMean;
+    for (let j = 0; j < w.length; j++) intercept -= state.xMeans[j]! * w[j]!;
   }
-  const coefficients = Array.from(w);
-  if (!coefficients.every(Number.isFinite) || !Number.isFinite(intercept)) {
-    throw new TrainingFailed('NUMERIC_OVERFLOW', 'the fit overflowed double precision');
+  const metrics = metricsOf(state, w);
+  if (![...w, intercept, metrics.r2, metrics.rmse].every(Number.isFinite)) {
+    throw new TrainingFailed('NUMERIC_OVERFLOW', 'the fit overflows double precision');
   }
-  return { coefficients, intercept, metrics: metricsOf(state, w) };
+  // `+ 0` turns the -0 that soft-thresholding can leave into 0.
+  const coefficients = Array.from(w, (value) => value + 0);
+  return { model: { coefficients, intercept, metrics }, solver };
 }
 
-/** Training-set n, r2 (scikit-learn's r2_score) and rmse, from the factored state. */
-function metricsOf(state: FactoredState, w: Float64Array): FittedModel['metrics'] {
-  const { d, block, rhs, n } = state;
-  // ‖y - Xw - b‖² = ‖r - R₂₂w‖² + the part of y no feature can reach.
-  let sse = state.residual2;
-  for (let i = 0; i < d; i++) {
-    let e = rhs[i]!;
-    for (let j = i; j < d; j++) e -= block[i * d + j]! * w[j]!;
-    sse += e * e;
+function solve(state: TrainingState, spec: FitSpec): { w: Float64Array; solver: SolverReport } {
+  switch (spec.kind) {
+    case 'LINEAR': {
+      const { w, rank } = solveLeastSquares(state.triangle, state.d);
+      return { w, solver: { kind: 'LINEAR', rank } };
+    }
+    case 'RIDGE':
+      return { w: solveRidge(state.triangle, state.d, spec.alpha), solver: { kind: 'RIDGE' } };
+    case 'LASSO': {
+      const { w, iterations, converged, dualityGap } = solveLasso(state.triangle, state.d, spec.alpha, state.n);
+      return { w, solver: { kind: 'LASSO', iterations, converged, dualityGap } };
+    }
   }
-  const sst = state.ssY;
-  // As scikit-learn's r2_score: a constant target scores 1 when predicted exactly, else 0
-  // ("exactly" up to the rounding of the factored state, relative to the target's size).
-  const exact = sse <= (1e-12 * Math.max(1, Math.abs(state.meanY))) ** 2 * n;
-  const r2 = sst > 0 ? 1 - sse / sst : exact ? 1 : 0;
-  return { n, r2, rmse: Math.sqrt(sse / n) };
-}
-
-/** Back substitution on the upper-triangular d×d `t` (row stride `stride`). */
-function backSubstitute(t: Float64Array, stride: number, d: number, b: Float64Array): Float64Array {
-  const w = new Float64Array(d);
-  for (let i = d - 1; i >= 0; i--) {
-    let sum = b[i]!;
-    for (let j = i + 1; j < d; j++) sum -= t[i * stride + j]! * w[j]!;
-    w[i] = sum / t[i * stride + i]!;
-  }
-  return w;
 }
 
 /**
- * LINEAR: R₂₂w = r. A full-rank triangle is solved directly; a rank-deficient one
- * (collinear or constant features, fewer rows than features) gets the minimum-norm
- * least-squares answer through the SVD of R₂₂, as scipy's lstsq gives.
+ * LINEAR, as scikit-learn's LinearRegression (scipy lstsq): R w = r.
+ *
+ * For a triangle σmin ≤ min|Rᵢᵢ| and σmax ≥ the largest column norm, so a diagonal
+ * entry below RANK_CUTOFF × that norm proves the SVD would drop a singular value:
+ * then (collinear or constant columns, fewer rows than features) the answer is the
+ * minimum-norm one. Otherwise R is regular and back substitution gives the exact
+ * least-squares answer, at O(d²) instead of the SVD's O(d³) per sweep. (A triangle
+ * can be nearly singular with no small diagonal entry; it is still regular, and its
+ * exact answer is what lstsq, cutting only at machine epsilon, returns too.)
  */
-function solveLeastSquares(state: FactoredState): Float64Array {
-  const { d, block, rhs } = state;
-  let largest = 0;
-  let smallest = Infinity;
-  for (let i = 0; i < d; i++) {
-    const value = Math.abs(block[i * d + i]!);
-    largest = Math.max(largest, value);
-    smallest = Math.min(smallest, value);
-  }
-  if (largest > 0 && smallest > 1e3 * RANK_CUTOFF * largest) return backSubstitute(block, d, d, rhs);
-  return minimumNorm(block, d, rhs);
-}
-
-/** The minimum-norm solution of A w = b for a square d×d A, by one-sided Jacobi SVD. */
-function minimumNorm(a: Float64Array, d: number, b: Float64Array): Float64Array {
-  const u = Float64Array.from(a); // columns rotate into U·Σ
-  const v = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) v[i * d + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let rotated = false;
-    for (let p = 0; p < d - 1; p++) {
-      for (let q = p + 1; q < d; q++) {
-        let alpha = 0;
-        let beta = 0;
-        let gamma = 0;
-        for (let i = 0; i < d; i++) {
-          const up = u[i * d + p]!;
-          const uq = u[i * d + q]!;
-          alpha += up * up;
-          beta += uq * uq;
-          gamma += up * uq;
-        }
-        if (gamma === 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
-        rotated = true;
-        const zeta = (beta - alpha) / (2 * gamma);
-        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = c * t;
-        for (const m of [u, v]) {
-          for (let i = 0; i < d; i++) {
-            const mp = m[i * d + p]!;
-            const mq = m[i * d + q]!;
-            m[i * d + p] = c * mp - s * mq;
-            m[i * d + q] = s * mp + c * mq;
-          }
-        }
-      }
-    }
-    if (!rotated) break;
-  }
-  const sigma = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    let sum = 0;
-    for (let i = 0; i < d; i++) sum += u[i * d + j]! ** 2;
-    sigma[j] = Math.sqrt(sum);
-  }
-  const cutoff = RANK_CUTOFF * Math.max(...sigma);
-  const w = new Float64Array(d);
-  for (let j = 0; j < d; j++) {
-    const s = sigma[j]!;
-    if (s <= cutoff || s === 0) continue;
-    // uⱼ = column j of U·Σ over σⱼ; w += (uⱼ·b / σⱼ) vⱼ
-    let dot = 0;
-    for (let i = 0; i < d; i++) dot += u[i * d + j]! * b[i]!;
-    const scale = dot / (s * s);
-    for (let i = 0; i < d; i++) w[i] = w[i]! + scale * v[i * d + j]!;
-  }
-  return w;
-}
-
-/** RIDGE: least squares on R₂₂ stacked over √alpha·I, folded in with the same rotations. */
-function solveRidge(state: FactoredState, alpha: number): Float64Array {
-  const { d, block, rhs } = state;
+function solveLeastSquares(triangle: Float64Array, d: number): { w: Float64Array; rank: number } {
   const m = d + 1;
-  const t = new Float64Array(m * m);
+  let smallestDiagonal = Infinity;
+  let largestColumn = 0;
+  const columnSquares = new Float64Array(d);
   for (let i = 0; i < d; i++) {
-    for (let j = i; j < d; j++) t[i * m + j] = block[i * d + j]!;
-    t[i * m + d] = rhs[i]!;
+    const start = packedIndex(m, i, i);
+    smallestDiagonal = Math.min(smallestDiagonal, Math.abs(triangle[start]!));
+    for (let j = i; j < d; j++) columnSquares[j] = columnSquares[j]! + triangle[start + j - i]! ** 2;
   }
+  for (let j = 0; j < d; j++) largestColumn = Math.max(largestColumn, Math.sqrt(columnSquares[j]!));
+  if (smallestDiagonal > RANK_CUTOFF * largestColumn) return { w: solveTriangle(triangle, m), rank: d };
+  return minimumNormSolution(triangle, m, RANK_CUTOFF);
+}
+
+/**
+ * RIDGE, as scikit-learn's Ridge: min ‖yc - Xc w‖² + alpha‖w‖² is least squares on
+ * Xc stacked over √alpha·I, so the rows √alpha·eⱼ are folded into a copy of the
+ * factor and the (now always regular) triangle is solved.
+ */
+function solveRidge(triangle: Float64Array, d: number, alpha: number): Float64Array {
+  const m = d + 1;
+  const augmented = Float64Array.from(triangle);
   const row = new Float64Array(m);
   const root = Math.sqrt(alpha);
   for (let j = 0; j < d; j++) {
     row.fill(0);
     row[j] = root;
-    foldRow(t, m, row, j);
+    foldRow(augmented, m, row, j);
   }
-  return backSubstitute(t, m, d, Float64Array.from({ length: d }, (_, i) => t[i * m + d]!));
+  return solveTriangle(augmented, m);
 }
 
 /**
- * LASSO: scikit-learn's cyclic coordinate descent (`enet_coordinate_descent`) on
- * the Gram form Q = XcᵀXc, q = Xcᵀyc of the same data, so its iterates, and its
- * duality-gap stop (tol 1e-4 scaled by ‖yc‖², checked when the largest update is
- * small), are scikit-learn's. Stops after 1000 sweeps at the latest.
+ * LASSO, as scikit-learn's Lasso: cyclic coordinate descent on
+ * (1/2)‖yc - Xc w‖² + l1‖w‖₁ with l1 = alpha·n, i.e. `enet_coordinate_descent`
+ * run on the Gram form Q = RᵀR, q = Rᵀr (as its `_gram` variant does). Same start
+ * (w = 0), same order, same skipped zero columns, same stopping rule: when the
+ * largest update of a sweep is below tol × the largest coefficient (or on the last
+ * sweep), compute the duality gap and stop if it is below tol × ‖yc‖². The iterates,
+ * and so the sweep count, are scikit-learn's up to rounding. If it does not
+ * converge in LASSO_MAX_ITER sweeps it returns the last iterate, as scikit-learn does.
  */
-function solveLasso(state: FactoredState, alpha: number): Float64Array {
-  const { d, block, rhs, n } = state;
-  const gram = new Float64Array(d * d);
-  const q = new Float64Array(d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < d; j++) {
-      let sum = 0;
-      for (let k = 0; k <= Math.min(i, j); k++) sum += block[k * d + i]! * block[k * d + j]!;
-      gram[i * d + j] = sum;
-    }
-    let sum = 0;
-    for (let k = 0; k <= i; k++) sum += block[k * d + i]! * rhs[k]!;
-    q[i] = sum;
-  }
-  let yy = state.residual2;
-  for (let i = 0; i < d; i++) yy += rhs[i]! ** 2;
-
+function solveLasso(
+  triangle: Float64Array,
+  d: number,
+  alpha: number,
+  n: number,
+): { w: Float64Array; iterations: number; converged: boolean; dualityGap: number } {
+  const m = d + 1;
+  const { gram, q, yy } = gramForm(triangle, m);
   const l1 = alpha * n;
-  const tol = LASSO_TOL * yy;
+  const tolerance = LASSO_TOL * yy;
   const w = new Float64Array(d);
-  const h = new Float64Array(d); // Q·w, kept up to date
-  for (let iteration = 0; iteration < LASSO_MAX_ITER; iteration++) {
+  const h = new Float64Array(d); // Q·w, kept up to date as coordinates change
+  let dualityGap = Infinity;
+  for (let sweep = 0; sweep < LASSO_MAX_ITER; sweep++) {
     let wMax = 0;
     let dwMax = 0;
     for (let j = 0; j < d; j++) {
       const qjj = gram[j * d + j]!;
       if (qjj === 0) continue;
       const old = w[j]!;
-      const tmp = q[j]! - h[j]! + qjj * old;
+      if (old !== 0) addScaledRow(h, gram, j, -old);
+      const tmp = q[j]! - h[j]!;
       const next = (Math.sign(tmp) * Math.max(Math.abs(tmp) - l1, 0)) / qjj;
-      if (next !== old) {
-        const delta = next - old;
-        for (let i = 0; i < d; i++) h[i] = h[i]! + delta * gram[i * d + j]!;
-        w[j] = next;
-      }
+      w[j] = next;
+      if (next !== 0) addScaledRow(h, gram, j, next);
       dwMax = Math.max(dwMax, Math.abs(next - old));
       wMax = Math.max(wMax, Math.abs(next));
     }
-    if (wMax === 0 || dwMax / wMax < LASSO_TOL || iteration === LASSO_MAX_ITER - 1) {
-      if (dualityGap(w, h, q, yy, l1) < tol) break;
+    if (wMax === 0 || dwMax / wMax < LASSO_TOL || sweep === LASSO_MAX_ITER - 1) {
+      dualityGap = lassoDualityGap(triangle, m, w, h, q, yy, l1);
+      if (dualityGap < tolerance) return { w, iterations: sweep + 1, converged: true, dualityGap };
     }
   }
-  return w;
+  return { w, iterations: LASSO_MAX_ITER, converged: false, dualityGap };
 }
 
-/** The duality gap of the lasso at w, in scikit-learn's formulation (l2 penalty 0). */
-function dualityGap(w: Float64Array, h: Float64Array, q: Float64Array, yy: number, l1: number): number {
-  let wq = 0;
-  let wh = 0;
-  let l1Norm = 0;
+/** h += scale · Q[j, ·] */
+function addScaledRow(h: Float64Array, gram: Float64Array, j: number, scale: number): void {
+  const d = h.length;
+  for (let i = 0, k = j * d; i < d; i++, k++) h[i] = h[i]! + scale * gram[k]!;
+}
+
+/**
+ * scikit-learn's duality gap for the lasso (l2 penalty 0): with the residual
+ * ρ = yc - Xc w and its correlations Xcᵀρ = q - Qw, the dual point is ρ scaled down
+ * until no correlation exceeds l1. ‖ρ‖² is taken from the factor, free of the
+ * cancellation of yᵀy - 2qᵀw + wᵀQw.
+ */
+function lassoDualityGap(triangle: Float64Array, m: number, w: Float64Array, h: Float64Array, q: Float64Array, yy: number, l1: number): number {
   let dualNorm = 0;
+  let l1Norm = 0;
+  let qw = 0;
   for (let j = 0; j < w.length; j++) {
-    wq += w[j]! * q[j]!;
-    wh += w[j]! * h[j]!;
-    l1Norm += Math.abs(w[j]!);
     dualNorm = Math.max(dualNorm, Math.abs(q[j]! - h[j]!));
+    l1Norm += Math.abs(w[j]!);
+    qw += q[j]! * w[j]!;
   }
-  const residual2 = Math.max(yy - 2 * wq + wh, 0);
-  let constant = 1;
+  const residual2 = residualSumOfSquares(triangle, m, w);
+  let scale = 1;
   let gap = residual2;
   if (dualNorm > l1) {
-    constant = l1 / dualNorm;
-    gap = 0.5 * residual2 * (1 + constant * constant);
+    scale = l1 / dualNorm;
+    gap = 0.5 * residual2 * (1 + scale * scale);
   }
-  return gap + l1 * l1Norm - constant * (yy - wq);
+  // ρᵀyc = yᵀy - qᵀw
+  return gap + l1 * l1Norm - scale * (yy - qw);
+}
+
+/**
+ * Training-set metrics from the state: rmse = √(SSE/n) and r2 = 1 - SSE/SST with
+ * SST the centred sum of squares of y (as r2_score, whatever fitIntercept is).
+ * A constant y (SST = 0) scores as r2_score does: 1 if it is predicted exactly, else
+ * 0; "exactly" allows rounding, an rmse within 1e-12 of |y|.
+ */
+function metricsOf(state: TrainingState, w: Float64Array): FittedModel['metrics'] {
+  const { n, d, triangle, targetSquares, targetMean } = state;
+  const sse = residualSumOfSquares(triangle, d + 1, w);
+  const rmse = Math.sqrt(sse / n);
+  let r2: number;
+  if (targetSquares > 0) r2 = 1 - sse / targetSquares;
+  else r2 = rmse <= 1e-12 * Math.abs(targetMean) ? 1 : 0;
+  return { n, r2, rmse };
 }
 
 /** ŷ = x·w + b for each input. */

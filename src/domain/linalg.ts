@@ -1,0 +1,203 @@
+/**
+ * Small dense linear algebra for the regression engine (src/domain/regression.ts).
+ *
+ * Everything works on one shape: an augmented upper-triangular factor [R | r] of
+ * size m×m, where R is the (m-1)×(m-1) triangle of a QR factorization of a design
+ * matrix and r is Qᵀy (plus, in the bottom-right corner, the norm of the part of y
+ * that no column can reach). It is stored packed, row by row, without the zeros
+ * below the diagonal: row i holds columns i..m-1.
+ *
+ * Such a factor is a sufficient statistic for least squares: RᵀR = XᵀX, Rᵀr = Xᵀy
+ * and ‖y - Xw‖² = ‖r - Rw‖² + corner², but solving with R directly keeps the
+ * condition number of X instead of squaring it as the normal equations do.
+ */
+
+/** Number of stored entries of a packed m×m upper triangle. */
+export function packedLength(m: number): number {
+  return (m * (m + 1)) / 2;
+}
+
+/** Index of entry (i, j), j ≥ i, of a packed m×m upper triangle. */
+export function packedIndex(m: number, i: number, j: number): number {
+  return i * m - (i * (i - 1)) / 2 + (j - i);
+}
+
+/**
+ * Folds one more row of the factored matrix into the packed m×m triangle with
+ * Givens rotations, so that afterwards RᵀR gains rowᵀrow. Entries of `row` before
+ * `from` must be zero; `row` is used as scratch and left holding garbage.
+ * O(m²) flops, no allocation: this is the inner loop of training.
+ */
+export function foldRow(triangle: Float64Array, m: number, row: Float64Array, from = 0): void {
+  let diagonal = packedIndex(m, from, from);
+  for (let i = from; i < m; diagonal += m - i, i++) {
+    const v = row[i]!;
+    if (v === 0) continue;
+    const d = triangle[diagonal]!;
+    // Plain sqrt rather than Math.hypot, which is several times slower, except when both
+    // squares underflow (a lone 1e-300 would otherwise divide 0 by 0). Squares that
+    // overflow give Infinity, which the accumulator reports as NUMERIC_OVERFLOW.
+    const h = Math.sqrt(d * d + v * v) || Math.hypot(d, v);
+    const c = d / h;
+    const s = v / h;
+    triangle[diagonal] = h;
+    for (let j = i + 1, k = diagonal + 1; j < m; j++, k++) {
+      const t = triangle[k]!;
+      const u = row[j]!;
+      triangle[k] = c * t + s * u;
+      row[j] = c * u - s * t;
+    }
+  }
+}
+
+/** Solves R w = r by back substitution; R must have no zero on its diagonal. */
+export function solveTriangle(triangle: Float64Array, m: number): Float64Array {
+  const d = m - 1;
+  const w = new Float64Array(d);
+  for (let i = d - 1; i >= 0; i--) {
+    const start = packedIndex(m, i, i);
+    let sum = triangle[start + d - i]!;
+    for (let j = i + 1; j < d; j++) sum -= triangle[start + j - i]! * w[j]!;
+    w[i] = sum / triangle[start]!;
+  }
+  return w;
+}
+
+/** ‖r - Rw‖² + corner²: the residual sum of squares of w on the factored data. */
+export function residualSumOfSquares(triangle: Float64Array, m: number, w: Float64Array): number {
+  const d = m - 1;
+  const corner = triangle[packedLength(m) - 1]!;
+  let sum = corner * corner;
+  for (let i = 0; i < d; i++) {
+    const start = packedIndex(m, i, i);
+    let e = triangle[start + d - i]!;
+    for (let j = i; j < d; j++) e -= triangle[start + j - i]! * w[j]!;
+    sum += e * e;
+  }
+  return sum;
+}
+
+/** The normal-equation quantities Q = RᵀR, q = Rᵀr and yᵀy = ‖r‖² + corner², from the factor. */
+export interface GramForm {
+  /** d×d, dense, row-major (symmetric). */
+  gram: Float64Array;
+  q: Float64Array;
+  yy: number;
+}
+
+export function gramForm(triangle: Float64Array, m: number): GramForm {
+  const d = m - 1;
+  const gram = new Float64Array(d * d);
+  const q = new Float64Array(d);
+  let yy = 0;
+  for (let k = 0; k < m; k++) {
+    const start = packedIndex(m, k, k);
+    const rk = triangle[start + d - k]!;
+    yy += rk * rk;
+    for (let i = k; i < d; i++) {
+      const rki = triangle[start + i - k]!;
+      q[i] = q[i]! + rki * rk;
+      for (let j = i; j < d; j++) gram[i * d + j] = gram[i * d + j]! + rki * triangle[start + j - k]!;
+    }
+  }
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) gram[i * d + j] = gram[j * d + i]!;
+  return { gram, q, yy };
+}
+
+/** Singular value decomposition A = U Σ Vᵀ of a square d×d matrix. */
+export interface Svd {
+  /** Columns of U·Σ (column-major, column j has norm σⱼ). */
+  us: Float64Array;
+  /** Columns of V (column-major, orthonormal). */
+  v: Float64Array;
+  sigma: Float64Array;
+}
+
+/**
+ * One-sided Jacobi SVD (Hestenes): rotates pairs of columns of A until all are
+ * orthogonal; the rotations accumulate into V and the column norms are the
+ * singular values. Slower than Golub-Kahan but short, and accurate to high
+ * relative precision on the small triangles the engine hands it.
+ *
+ * `columns` is A in column-major order (it is not modified).
+ */
+export function jacobiSvd(columns: Float64Array, d: number): Svd {
+  const us = Float64Array.from(columns);
+  const v = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) v[i * d + i] = 1;
+  // Jacobi converges quadratically: in practice under 10 sweeps; the bound only guards the loop.
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < d - 1; p++) {
+      for (let q = p + 1; q < d; q++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let i = 0, ip = p * d, iq = q * d; i < d; i++, ip++, iq++) {
+          const a = us[ip]!;
+          const b = us[iq]!;
+          alpha += a * a;
+          beta += b * b;
+          gamma += a * b;
+        }
+        // Columns already orthogonal to working precision (zero columns included).
+        if (Math.abs(gamma) <= Number.EPSILON * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        rotateColumns(us, d, p, q, c, s);
+        rotateColumns(v, d, p, q, c, s);
+      }
+    }
+    if (!rotated) break;
+  }
+  const sigma = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    let sum = 0;
+    for (let i = j * d; i < (j + 1) * d; i++) sum += us[i]! * us[i]!;
+    sigma[j] = Math.sqrt(sum);
+  }
+  return { us, v, sigma };
+}
+
+function rotateColumns(a: Float64Array, d: number, p: number, q: number, c: number, s: number): void {
+  for (let i = 0, ip = p * d, iq = q * d; i < d; i++, ip++, iq++) {
+    const x = a[ip]!;
+    const y = a[iq]!;
+    a[ip] = c * x - s * y;
+    a[iq] = s * x + c * y;
+  }
+}
+
+/**
+ * The minimum-norm least-squares solution of R w ≈ r (R possibly singular), as
+ * LAPACK's gelsd gives it: w = V Σ⁺ Uᵀ r, where singular values at or below
+ * `relativeCutoff` × the largest count as zero. Also returns the numerical rank.
+ */
+export function minimumNormSolution(triangle: Float64Array, m: number, relativeCutoff: number): { w: Float64Array; rank: number } {
+  const d = m - 1;
+  const columns = new Float64Array(d * d);
+  const r = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    const start = packedIndex(m, i, i);
+    for (let j = i; j < d; j++) columns[j * d + i] = triangle[start + j - i]!;
+    r[i] = triangle[start + d - i]!;
+  }
+  const { us, v, sigma } = jacobiSvd(columns, d);
+  const cutoff = relativeCutoff * Math.max(...sigma);
+  const w = new Float64Array(d);
+  let rank = 0;
+  for (let j = 0; j < d; j++) {
+    const s = sigma[j]!;
+    if (s <= cutoff || s === 0) continue;
+    rank++;
+    // Column j of U·Σ is σⱼuⱼ, so (σⱼuⱼ·r)/σⱼ² = uⱼ·r/σⱼ is the weight of vⱼ.
+    let dot = 0;
+    for (let i = 0; i < d; i++) dot += us[j * d + i]! * r[i]!;
+    const weight = dot / (s * s);
+    for (let i = 0; i < d; i++) w[i] = w[i]! + weight * v[j * d + i]!;
+  }
+  return { w, rank };
+}
