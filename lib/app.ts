@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App } from 'aws-cdk-lib';
 import { PROJECT_ROOT } from './app-function.js';
+import { addNagChecks } from './nag.js';
 import { RegressionStack } from './regression-stack.js';
 
 export const DEFAULT_STACK_NAME = 'RegressionJobs';
 
 export interface CreateAppOptions {
-  /** Skip esbuild bundling (stack tests and the offline stack read the template, not the code). */
+  /** Skip esbuild bundling: stack tests and the offline stack read the template, not the code. @default false */
   readonly skipBundling?: boolean;
-  /** Where the cloud assembly goes. @default the CLI's choice, or a temporary folder */
+  /** Where the cloud assembly goes. @default the CLI's choice, else a temporary folder */
   readonly outdir?: string;
+  /** @default the `stackName` context value, else `RegressionJobs` */
   readonly stackName?: string;
 }
 
@@ -21,14 +22,18 @@ export interface CreateAppOptions {
  * AwsSolutions pack (an unacknowledged finding fails the synth), one stack.
  */
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: RegressionStack } {
+  // The CLI hands cdk.json's context to the app itself; in-process callers (tests, local/) read it here, so every synth
+  // sees the same feature flags. Context given on the command line (-c stackName=…) still wins.
   const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
   const app = new App({
     ...(options.outdir ? { outdir: options.outdir } : {}),
     context: { ...cdkJson.context, ...(options.skipBundling ? { 'aws:cdk:bundling-stacks': [] } : {}) },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  addNagChecks(app);
   const stackName = options.stackName ?? (app.node.tryGetContext('stackName') as string | undefined) ?? DEFAULT_STACK_NAME;
   const stack = new RegressionStack(app, stackName, {
+    description: 'Regression jobs: asynchronous model training and synchronous predictions (REST + WebSocket)',
+    // The CLI's account and region when it has credentials; an environment-agnostic template otherwise (tests, local/).
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   return { app, stack };

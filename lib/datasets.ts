@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from './nag.js';
 
 /** The S3 prefix every dataset object lives under: `datasets/<tenantId>/<datasetId>.csv`. */
 export const DATASETS_PREFIX = 'datasets/';
@@ -148,12 +149,14 @@ export class Datasets extends Construct {
   /** cdk-nag findings that are deliberate here, each with its reason. */
   private acknowledgeFindings(): void {
     const stack = Stack.of(this);
-    const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
-    const prefix = {
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${DATASETS_PREFIX}*]`,
-      reason: 'Object keys are per tenant and per dataset, known only at run time; access is limited to the datasets/ prefix of this one bucket.',
-    };
-    for (const fn of [this.createDatasetFunction, this.validateDatasetFunction, this.trainFunction]) Validations.of(fn.role ?? fn).acknowledge(prefix);
+    const objects = this.bucket.arnForObjects(`${DATASETS_PREFIX}*`);
+    for (const fn of [this.createDatasetFunction, this.validateDatasetFunction, this.trainFunction]) {
+      acknowledgeWildcardResource(
+        fn.role ?? fn,
+        objects,
+        'Object keys are per tenant and per dataset, known only at run time; access is limited to the datasets/ prefix of this one bucket.',
+      );
+    }
     // CDK's own singleton that writes the bucket's notification configuration at deploy time.
     const notificationsHandler = stack.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notificationsHandler) {

@@ -1,4 +1,4 @@
-import { CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -9,6 +9,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from './nag.js';
 
 /** Stage throttling of the WebSocket API: messages (and connects) per second, steady and burst. */
 export interface WebSocketThrottle {
@@ -158,18 +159,12 @@ export class Realtime extends Construct {
     });
     this.connectionsTable.grant(this.notifyFunction, 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem');
     // Posting only, and only to this API's stage (not DELETE or GET, not another API's connections).
-    this.notifyFunction.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['execute-api:ManageConnections'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'execute-api',
-            resource: this.webSocketApi.apiId,
-            resourceName: `${STAGE_NAME}/POST/@connections/*`,
-          }),
-        ],
-      }),
-    );
+    const connectionsArn = Stack.of(this).formatArn({
+      service: 'execute-api',
+      resource: this.webSocketApi.apiId,
+      resourceName: `${STAGE_NAME}/POST/@connections/*`,
+    });
+    this.notifyFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [connectionsArn] }));
     this.notifyFunction.addEventSource(
       new DynamoEventSource(props.jobsTable, {
         startingPosition: lambda.StartingPosition.LATEST,
@@ -201,13 +196,11 @@ export class Realtime extends Construct {
       reason: 'This queue is itself the on-failure destination of the notifier; it keeps the failed stream positions for inspection.',
     });
     // Findings are acknowledged one by one, so any other wildcard added later still fails the synth.
-    const stack = Stack.of(this);
-    const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
-    const connectionsArn = `arn:<AWS::Partition>:execute-api:${literal(stack.region, 'AWS::Region')}:${literal(stack.account, 'AWS::AccountId')}:<${stack.getLogicalId(this.webSocketApi.node.defaultChild as CfnElement)}>/${STAGE_NAME}/POST/@connections/*`;
-    Validations.of(this.notifyFunction.role ?? this.notifyFunction).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${connectionsArn}]`,
-      reason: "Connection ids exist only at run time: the grant is POST on this API stage's @connections/*, nothing wider.",
-    });
+    acknowledgeWildcardResource(
+      this.notifyFunction.role ?? this.notifyFunction,
+      connectionsArn,
+      "Connection ids exist only at run time: the grant is POST on this API stage's @connections/*, nothing wider.",
+    );
     Validations.of(this.notifyFunction.role ?? this.notifyFunction).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'dynamodb:ListStreams, granted for the Jobs stream event source, has no resource-level permissions.',

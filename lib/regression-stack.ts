@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CfnElement, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Construct } from 'constructs';
-import { AppFunction, PROJECT_ROOT, type AppFunctionProps } from './app-function.js';
+import type { Construct } from 'constructs';
+import { AppFunction, PROJECT_ROOT, useTable, type AppFunctionProps } from './app-function.js';
 import { Datasets } from './datasets.js';
+import { acknowledgeWildcardResource } from './nag.js';
 import { Realtime } from './realtime.js';
 import { RestApi } from './rest-api.js';
-import { Storage } from './storage.js';
+import { JOBS_BY_STATUS_INDEX, Storage } from './storage.js';
 import { TrainingWorkflow } from './training-workflow.js';
 
 export interface RegressionStackProps extends StackProps {
@@ -20,82 +20,75 @@ export interface RegressionStackProps extends StackProps {
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
- * The whole service: tables, the REST API and its handlers, the training workflow,
+ * The whole service: tables, the training workflow, the REST API and its handlers,
  * live notifications over WebSocket and uploaded datasets. Each concern is its own
  * construct; this stack wires them together and grants each function only what its
- * handler does.
+ * handler does (the contract's table of handlers, environment and grants).
  */
 export class RegressionStack extends Stack {
   constructor(scope: Construct, id: string, props: RegressionStackProps = {}) {
     super(scope, id, props);
     const retentionDays = props.retentionDays ?? 30;
-    const storage = new Storage(this, 'Storage');
-    const { jobsTable, modelsTable, apiKeysTable, idempotencyTable } = storage;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new Error(`RegressionStack: retentionDays must be a whole number >= 1; got ${retentionDays}`);
 
-    const newFunction = (scope: Construct, id: string, options: AppFunctionProps): lambda.Function => new AppFunction(scope, id, options);
-    const fn = (id: string, entry: string, environment: Record<string, string> = {}, options: Partial<AppFunctionProps> = {}) =>
-      newFunction(this, id, { entry, environment, ...options });
-    const jobs = { JOBS_TABLE_NAME: jobsTable.tableName };
-    const models = { MODELS_TABLE_NAME: modelsTable.tableName };
-    // Named actions on the table itself (and the byStatus index for queries), never table.grant's index/* wildcard.
-    const grant = (table: dynamodb.ITable, grantee: lambda.IFunction, ...actions: string[]) =>
-      grantee.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions,
-          resources: actions.includes('dynamodb:Query') && table === jobsTable ? [table.tableArn, `${table.tableArn}/index/byStatus`] : [table.tableArn],
-        }),
-      );
+    const { jobsTable, modelsTable, apiKeysTable, idempotencyTable } = new Storage(this, 'Storage');
+    // How the realtime and datasets constructs build their functions: with the same defaults as every other.
+    const newFunction = (parent: Construct, name: string, options: AppFunctionProps): lambda.Function => new AppFunction(parent, name, options);
 
-    // Training: the workflow's two tasks.
-    const trainFunction = fn('TrainFunction', 'lambdas/train/train.ts', { ...jobs, ...models }, {
-      timeout: Duration.minutes(15),
+    // Training: the workflow's two tasks. Both end a job and settle its model in one transaction.
+    const trainingTimeout = Duration.minutes(15);
+    const trainFunction = new AppFunction(this, 'TrainFunction', {
+      entry: 'lambdas/train/train.ts',
+      timeout: trainingTimeout,
       memorySize: 1769, // one full vCPU: fitting is CPU-bound
       description: 'Trains one job: one pass over its data, fit, store the model',
     });
-    grant(jobsTable, trainFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    grant(modelsTable, trainFunction, 'dynamodb:UpdateItem');
-    const markFailedFunction = fn('MarkFailedFunction', 'lambdas/train/mark-failed.ts', { ...jobs, ...models }, {
+    useTable(trainFunction, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    const markFailedFunction = new AppFunction(this, 'MarkFailedFunction', {
+      entry: 'lambdas/train/mark-failed.ts',
       description: 'Marks a job FAILED after its training task failed for good',
     });
-    grant(jobsTable, markFailedFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    grant(modelsTable, markFailedFunction, 'dynamodb:UpdateItem');
-    const workflow = new TrainingWorkflow(this, 'Training', { trainFunction, markFailedFunction });
+    useTable(markFailedFunction, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    useTable(markFailedFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    const workflow = new TrainingWorkflow(this, 'Training', { trainFunction, markFailedFunction, trainingTimeout });
     const { stateMachine } = workflow;
 
     // The REST API's handlers.
-    const health = fn('HealthFunction', 'lambdas/api/health.ts', { APP_VERSION: VERSION });
-    const createJob = fn('CreateJobFunction', 'lambdas/api/create-job.ts', {
-      ...jobs,
-      ...models,
-      IDEMPOTENCY_TABLE_NAME: idempotencyTable.tableName,
-      STATE_MACHINE_ARN: stateMachine.stateMachineArn,
-      RETENTION_DAYS: String(retentionDays),
-    });
-    grant(jobsTable, createJob, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
-    grant(modelsTable, createJob, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    grant(idempotencyTable, createJob, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    stateMachine.grantStartExecution(createJob);
+    const health = new AppFunction(this, 'HealthFunction', { entry: 'lambdas/api/health.ts', environment: { APP_VERSION: VERSION } });
 
-    const getJob = fn('GetJobFunction', 'lambdas/api/get-job.ts', jobs);
-    grant(jobsTable, getJob, 'dynamodb:GetItem');
-    const listJobs = fn('ListJobsFunction', 'lambdas/api/list-jobs.ts', jobs);
-    grant(jobsTable, listJobs, 'dynamodb:Query');
-    const cancelJob = fn('CancelJobFunction', 'lambdas/api/cancel-job.ts', { ...jobs, ...models });
-    grant(jobsTable, cancelJob, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    grant(modelsTable, cancelJob, 'dynamodb:UpdateItem');
+    const createJob = new AppFunction(this, 'CreateJobFunction', {
+      entry: 'lambdas/api/create-job.ts',
+      environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn, RETENTION_DAYS: String(retentionDays) },
+    });
+    // Puts the job (and counts the caller's active jobs on the status index); settles it if the start fails.
+    useTable(createJob, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [JOBS_BY_STATUS_INDEX]);
+    useTable(createJob, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // Powertools idempotency records: get, put if absent, complete, delete on failure.
+    useTable(createJob, 'IDEMPOTENCY_TABLE_NAME', idempotencyTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    workflow.grantStartExecution(createJob);
+
+    const getJob = new AppFunction(this, 'GetJobFunction', { entry: 'lambdas/api/get-job.ts' });
+    useTable(getJob, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem']);
+    const listJobs = new AppFunction(this, 'ListJobsFunction', { entry: 'lambdas/api/list-jobs.ts' });
+    useTable(listJobs, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:Query'], [JOBS_BY_STATUS_INDEX]);
+    const cancelJob = new AppFunction(this, 'CancelJobFunction', { entry: 'lambdas/api/cancel-job.ts' });
+    useTable(cancelJob, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    useTable(cancelJob, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
     workflow.grantStopExecution(cancelJob);
 
-    const getModel = fn('GetModelFunction', 'lambdas/api/get-model.ts', models);
-    grant(modelsTable, getModel, 'dynamodb:GetItem');
-    const listModels = fn('ListModelsFunction', 'lambdas/api/list-models.ts', models);
-    grant(modelsTable, listModels, 'dynamodb:Query');
-    const predict = fn('PredictFunction', 'lambdas/api/predict.ts', models);
-    grant(modelsTable, predict, 'dynamodb:GetItem');
+    const getModel = new AppFunction(this, 'GetModelFunction', { entry: 'lambdas/api/get-model.ts' });
+    useTable(getModel, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:GetItem']);
+    const listModels = new AppFunction(this, 'ListModelsFunction', { entry: 'lambdas/api/list-models.ts' });
+    useTable(listModels, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:Query']);
+    const predict = new AppFunction(this, 'PredictFunction', { entry: 'lambdas/api/predict.ts' });
+    useTable(predict, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:GetItem']);
 
-    const authorizerFunction = fn('AuthorizerFunction', 'lambdas/auth/authorizer.ts', { API_KEYS_TABLE_NAME: apiKeysTable.tableName }, {
+    const authorizerFunction = new AppFunction(this, 'AuthorizerFunction', {
+      entry: 'lambdas/auth/authorizer.ts',
       description: 'API key -> tenant, for the REST API and the WebSocket $connect',
     });
-    grant(apiKeysTable, authorizerFunction, 'dynamodb:GetItem');
+    useTable(authorizerFunction, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
 
     const rest = new RestApi(this, 'Http', {
       functions: { health, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
@@ -111,20 +104,17 @@ export class RegressionStack extends Stack {
       trainFunction,
     });
 
-    // Inline points of each job, in the same private bucket as the datasets, kept as long as the job.
+    // Each job's inline points: one object in the datasets' private bucket, kept as long as the job.
     const inlineObjects = datasets.bucket.arnForObjects('jobs/*');
     datasets.bucket.addLifecycleRule({ prefix: 'jobs/', expiration: Duration.days(retentionDays) });
     createJob.addEnvironment('DATASETS_BUCKET_NAME', datasets.bucket.bucketName);
     createJob.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [inlineObjects] }));
     trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inlineObjects] }));
-    const bucketId = this.getLogicalId(datasets.bucket.node.defaultChild as CfnElement);
     for (const fn of [createJob, trainFunction]) {
-      Validations.of(fn.role ?? fn).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/jobs/*]`,
-        reason: "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.",
-      });
+      acknowledgeWildcardResource(fn.role, inlineObjects, "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.");
     }
 
+    // Every endpoint and table, for clients, scripts (npm run api-key) and the end-to-end tests.
     const output = (name: string, value: string, description?: string) => new CfnOutput(this, name, { value, description });
     output('ApiUrl', rest.api.url, 'REST API base URL (ends with /v1/)');
     output('JobsTableName', jobsTable.tableName);
@@ -135,24 +125,5 @@ export class RegressionStack extends Stack {
     output('StateMachineName', stateMachine.stateMachineName);
     output('DatasetsBucketName', datasets.bucket.bucketName);
     output('DatasetsTableName', datasets.table.tableName);
-
-    this.acknowledgeFindings(rest);
-  }
-
-  /** cdk-nag findings that are deliberate, each with its reason. */
-  private acknowledgeFindings(rest: RestApi): void {
-    Validations.of(rest.api).acknowledge(
-      { id: 'AwsSolutions-APIG2', reason: 'Every handler validates its input with zod and answers the SPEC error shape, which API Gateway request validation cannot produce.' },
-      { id: 'AwsSolutions-COG4', reason: 'Clients authenticate with per-tenant API keys checked by the Lambda authorizer, not Cognito user pools.' },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: "API Gateway's account-level logging role: AWS's policy for it is the documented way to let the service write its logs.",
-      },
-      { id: 'AwsSolutions-APIG3', reason: 'A personal stack relies on stage throttling and the API-key authorizer; a WAF web ACL is a paid add-on to attach in production.' },
-    );
-    Validations.of(rest.api.root.resourceForPath('/health')).acknowledge(
-      { id: 'AwsSolutions-APIG4', reason: 'GET /health is the unauthenticated liveness probe the SPEC requires.' },
-      { id: 'AwsSolutions-COG4', reason: 'GET /health is the unauthenticated liveness probe the SPEC requires.' },
-    );
   }
 }

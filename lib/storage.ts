@@ -2,8 +2,15 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
+/** The Jobs index of one tenant's jobs in one status (partition `tenantStatus` = `<tenantId>#<status>`). */
+export const JOBS_BY_STATUS_INDEX = 'byStatus';
+
 export interface StorageProps {
-  /** @default RemovalPolicy.DESTROY: a personal stack's data goes with it. */
+  /**
+   * What happens to the tables when they leave the stack.
+   * @default RemovalPolicy.DESTROY: this is a personal stack, whose data goes with it;
+   * a shared or production stack should pass RETAIN (point-in-time recovery is on either way).
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -25,6 +32,7 @@ export class Storage extends Construct {
     super(scope, id);
     const common = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // The AWS managed KMS key (aws/dynamodb): every use of it shows in CloudTrail, and there is no key to manage.
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
@@ -38,9 +46,9 @@ export class Storage extends Construct {
       timeToLiveAttribute: 'expiresAt',
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
-    // `tenantStatus` is `<tenantId>#<status>`: one tenant's jobs of one status, newest first.
+    // One tenant's jobs of one status, newest first: list by status and count active jobs without a Scan.
     this.jobsTable.addGlobalSecondaryIndex({
-      indexName: 'byStatus',
+      indexName: JOBS_BY_STATUS_INDEX,
       partitionKey: { name: 'tenantStatus', type: string },
       sortKey: { name: 'jobId', type: string },
       projectionType: dynamodb.ProjectionType.ALL,

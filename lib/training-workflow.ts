@@ -1,22 +1,27 @@
-import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from './nag.js';
 
 export interface TrainingWorkflowProps {
-  /** Trains one job; input `{tenantId, jobId}`. Handles bad data itself (the job FAILS with a code). */
+  /**
+   * Trains one job; input `{tenantId, jobId}`. It handles bad data itself (the job
+   * FAILS with a code) and throws `TransientError` for what a retry may fix.
+   * Its own timeout should be `trainingTimeout`.
+   */
   readonly trainFunction: lambda.IFunction;
-  /** Marks the job FAILED after the training task's retries are spent or it timed out. */
+  /** Marks the job FAILED once training failed for good; input `{tenantId, jobId, failure: {Error, Cause}}`. */
   readonly markFailedFunction: lambda.IFunction;
-  /** @default 15 minutes, Lambda's own maximum */
+  /**
+   * The train function's timeout: one attempt may take this long. At most 15 minutes.
+   * @default 15 minutes, Lambda's maximum
+   */
   readonly trainingTimeout?: Duration;
 }
-
-/** How cdk-nag prints a value in a finding: unresolved pseudo parameters as `<AWS::…>`. */
-const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
 
 /** Errors worth retrying: Lambda service hiccups and the train function's own TransientError. */
 export const TRANSIENT_ERRORS = [
@@ -27,11 +32,15 @@ export const TRANSIENT_ERRORS = [
   'TransientError',
 ];
 
+const TRAIN_RETRY = { interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 };
+const MARK_FAILED_RETRY = { interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 };
+const MARK_FAILED_TIMEOUT = Duration.minutes(1);
+
 /**
  * The training workflow (Standard): Train, retried with backoff on transient errors
- * only; any other failure or a timeout is caught and MarkFailed records it, so no
- * job is left QUEUED or RUNNING when its execution ends. Executions are named by
- * job id by the caller, which makes a repeated start a no-op.
+ * only; any other failure, or a timeout, is caught and MarkFailed records it on the
+ * job, so no job is left QUEUED or RUNNING when its execution ends. The caller names
+ * each execution after its job id, which makes a repeated start a no-op.
  */
 export class TrainingWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -39,61 +48,63 @@ export class TrainingWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: TrainingWorkflowProps) {
     super(scope, id);
     const trainingTimeout = props.trainingTimeout ?? Duration.minutes(15);
-    if (trainingTimeout.toSeconds() > 900) throw new Error('TrainingWorkflow: trainingTimeout cannot exceed 15 minutes (the Lambda maximum)');
+    if (trainingTimeout.toSeconds() < 60 || trainingTimeout.toSeconds() > 900) {
+      throw new Error(`TrainingWorkflow: trainingTimeout must be from 1 to 15 minutes (Lambda's maximum); got ${trainingTimeout.toHumanString()}`);
+    }
 
+    // A minute past the function's own timeout: Lambda ends a slow attempt first, so the
+    // failure names the function's timeout rather than a bare States.Timeout.
     const attemptTimeout = trainingTimeout.plus(Duration.minutes(1));
     const train = new tasks.LambdaInvoke(this, 'Train', {
       lambdaFunction: props.trainFunction,
       payload: sfn.TaskInput.fromObject({ 'tenantId.$': '$.tenantId', 'jobId.$': '$.jobId' }),
+      // The optimized lambda:invoke integration (the one the offline stack emulates), narrowed to the function's answer.
       outputPath: '$.Payload',
-      retryOnServiceExceptions: false, // the explicit Retry below lists them
+      retryOnServiceExceptions: false, // the Retry below lists them, with the project's backoff
       taskTimeout: sfn.Timeout.duration(attemptTimeout),
     });
-    train.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    train.addRetry({ errors: TRANSIENT_ERRORS, ...TRAIN_RETRY });
 
     const markFailed = new tasks.LambdaInvoke(this, 'MarkFailed', {
       lambdaFunction: props.markFailedFunction,
       payload: sfn.TaskInput.fromObject({ 'tenantId.$': '$.tenantId', 'jobId.$': '$.jobId', 'failure.$': '$.failure' }),
       outputPath: '$.Payload',
       retryOnServiceExceptions: false,
-      taskTimeout: sfn.Timeout.duration(Duration.minutes(1)),
+      taskTimeout: sfn.Timeout.duration(MARK_FAILED_TIMEOUT),
     });
-    markFailed.addRetry({ errors: [...TRANSIENT_ERRORS, 'States.TaskFailed'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5 });
-    train.addCatch(markFailed.next(new sfn.Fail(this, 'TrainingFailed', { error: 'TrainingFailed', cause: 'see the job' })), {
-      errors: ['States.ALL'],
-      resultPath: '$.failure',
+    // Whatever goes wrong here is retried: otherwise the job would stay RUNNING, and marking it failed is a conditional, repeatable write.
+    markFailed.addRetry({ errors: [sfn.Errors.ALL], ...MARK_FAILED_RETRY });
+    const failed = new sfn.Fail(this, 'TrainingFailed', {
+      error: 'TrainingFailed',
+      cause: 'Training failed for good; the job records why (GET /jobs/{jobId}).',
     });
+    train.addCatch(markFailed.next(failed), { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(train),
-      // Longer than every Train attempt plus backoff and MarkFailed, so the Catch always runs before this.
-      timeout: Duration.seconds(attemptTimeout.toSeconds() * 3 + 600),
+      timeout: executionTimeout(attemptTimeout),
       tracingEnabled: true,
+      // Execution data is ids, outcomes and failures (the data points live in S3), so logging it in full is safe.
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    this.acknowledgeInvokeGrants([props.trainFunction, props.markFailedFunction]);
-    Validations.of(this.stateMachine).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing and CloudWatch Logs delivery actions (logs:CreateLogDelivery and friends) have no resource-level permissions.',
-    });
-  }
 
-  /** cdk-nag: the LambdaInvoke tasks grant invoking each function's versions too (`<arn>:*`). */
-  private acknowledgeInvokeGrants(functions: lambda.IFunction[]): void {
-    const stack = Stack.of(this);
-    for (const fn of functions) {
-      const id = stack.getLogicalId(fn.node.defaultChild as CfnElement);
-      Validations.of(this.stateMachine).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${id}.Arn>:*]`,
-        reason: 'Step Functions may invoke a version or alias of its own task function, and only those two functions.',
-      });
+    const role = this.stateMachine.role;
+    for (const fn of [props.trainFunction, props.markFailedFunction]) {
+      acknowledgeWildcardResource(role, `${fn.functionArn}:*`, 'Step Functions may invoke a version or alias of its own task function, and only of these two.');
     }
+    acknowledgeWildcardResource(role, '*', 'X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) have no resource-level permissions.');
   }
 
-  /** Lets `grantee` stop this state machine's executions, and nothing else. */
+  /** Lets `grantee` start executions of this state machine. */
+  grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** Lets `grantee` stop this state machine's executions, and no other's. */
   grantStopExecution(grantee: iam.IGrantable): iam.Grant {
+    // arn:<partition>:states:<region>:<account>:execution:<state machine name>:<execution name>
     const executions = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
@@ -101,13 +112,26 @@ export class TrainingWorkflow extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['states:StopExecution'], resourceArns: [executions] });
-    const stack = Stack.of(this);
-    const machine = stack.getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
-    if (!(grantee.grantPrincipal instanceof iam.Role)) return grant;
-    Validations.of(grantee.grantPrincipal).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${literal(stack.region, 'AWS::Region')}:${literal(stack.account, 'AWS::AccountId')}:execution:<${machine}.Name>:*]`,
-      reason: 'Execution names are job ids known only at run time; the grant covers this state machine\'s executions only.',
-    });
+    if (grantee.grantPrincipal instanceof iam.Role) {
+      acknowledgeWildcardResource(
+        grantee.grantPrincipal,
+        executions,
+        "Execution names are job ids known only at run time; the grant covers this state machine's executions only.",
+      );
+    }
     return grant;
   }
+}
+
+/**
+ * Longer than everything the definition can do, so the Catch always gets to run
+ * before the execution itself times out: every Train attempt with its backoff,
+ * then every MarkFailed attempt with its own.
+ */
+function executionTimeout(attemptTimeout: Duration): Duration {
+  const backoff = (retry: typeof TRAIN_RETRY) =>
+    Array.from({ length: retry.maxAttempts }, (_, n) => retry.interval.toSeconds() * retry.backoffRate ** n).reduce((a, b) => a + b, 0);
+  const train = (TRAIN_RETRY.maxAttempts + 1) * attemptTimeout.toSeconds() + backoff(TRAIN_RETRY);
+  const markFailed = (MARK_FAILED_RETRY.maxAttempts + 1) * MARK_FAILED_TIMEOUT.toSeconds() + backoff(MARK_FAILED_RETRY);
+  return Duration.seconds(Math.ceil(train + markFailed));
 }

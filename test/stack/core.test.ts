@@ -1,218 +1,382 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app.js';
+import { AppFunction } from '../../lib/app-function.js';
+import { createApp, DEFAULT_STACK_NAME } from '../../lib/app.js';
+import { RestApi } from '../../lib/rest-api.js';
 import { TRANSIENT_ERRORS } from '../../lib/training-workflow.js';
+import { flatten, Synthesized, type CfnTemplate } from './synthesized.js';
 
-/** The whole stack, synthesized once (bundling skipped: the template is what is checked). */
-let template: Template;
-let resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+/**
+ * The core service as `cdk synth` builds it (lib/app.ts), synthesized once with
+ * bundling skipped: what is checked here is the template, not the code.
+ */
+let stack: Synthesized;
+let tables: { jobs: string; models: string; apiKeys: string; idempotency: string; datasets: string };
+let stateMachineId: string;
 
 beforeAll(() => {
-  const { app, stack } = createApp({ skipBundling: true });
+  const { app, stack: regressionStack } = createApp({ skipBundling: true });
   app.synth(); // runs cdk-nag: an unacknowledged finding throws here
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources;
+  stack = new Synthesized(Template.fromStack(regressionStack).toJSON() as CfnTemplate);
+  tables = {
+    jobs: stack.tableId('tenantId', 'jobId'),
+    models: stack.tableId('tenantId', 'modelId'),
+    apiKeys: stack.tableId('keyHash'),
+    idempotency: stack.tableId('id'),
+    datasets: stack.tableId('tenantId', 'datasetId'),
+  };
+  stateMachineId = stack.only('AWS::StepFunctions::StateMachine')[0];
 });
 
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const logicalIdOf = (entry: string) => {
-  const found = ofType('AWS::Lambda::Function').find(([, resource]) => resource.Metadata?.['app:entry'] === entry);
-  if (!found) throw new Error(`no function for ${entry}`);
-  return found[0];
-};
-
-/** Every statement of the policies attached to the role of the function built from `entry`. */
-function statementsOf(entry: string): { Action: string | string[]; Resource: unknown }[] {
-  const role = (resources[logicalIdOf(entry)]!.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  return ofType('AWS::IAM::Policy')
-    .filter(([, policy]) => (policy.Properties!.Roles as { Ref: string }[]).some((ref) => ref.Ref === role))
-    .flatMap(([, policy]) => (policy.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
-}
-const actionsOf = (entry: string) => statementsOf(entry).flatMap((statement) => [statement.Action].flat());
-
 describe('tables', () => {
-  it('jobs: tenant + ULID keys, the byStatus index, TTL and a NEW_AND_OLD_IMAGES stream', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
+  it('Jobs: tenant + ULID keys, the byStatus index, TTL and a NEW_AND_OLD_IMAGES stream', () => {
+    expect(stack.resources[tables.jobs]!.Properties).toMatchObject({
       KeySchema: [
         { AttributeName: 'tenantId', KeyType: 'HASH' },
         { AttributeName: 'jobId', KeyType: 'RANGE' },
       ],
       GlobalSecondaryIndexes: [
-        Match.objectLike({
+        {
           IndexName: 'byStatus',
           KeySchema: [
             { AttributeName: 'tenantStatus', KeyType: 'HASH' },
             { AttributeName: 'jobId', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
-        }),
+        },
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      BillingMode: 'PAY_PER_REQUEST',
-      SSESpecification: { SSEEnabled: true },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
   });
 
-  it('models, API keys and idempotency records', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
+  it('Models, ApiKeys and Idempotency: their keys and TTL attributes', () => {
+    expect(stack.resources[tables.models]!.Properties).toMatchObject({
       KeySchema: [
         { AttributeName: 'tenantId', KeyType: 'HASH' },
         { AttributeName: 'modelId', KeyType: 'RANGE' },
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
-    template.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'keyHash', KeyType: 'HASH' }] });
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
-    });
+    expect(stack.resources[tables.apiKeys]!.Properties!.TimeToLiveSpecification).toBeUndefined();
+    expect(stack.resources[tables.idempotency]!.Properties!.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
+    for (const id of [tables.models, tables.apiKeys, tables.idempotency]) {
+      expect(stack.resources[id]!.Properties!.StreamSpecification, id).toBeUndefined();
+      expect(stack.resources[id]!.Properties!.GlobalSecondaryIndexes, id).toBeUndefined();
+    }
+  });
+
+  it('every core table: on demand, KMS-encrypted, point-in-time recovery, deleted with the (personal) stack', () => {
+    for (const id of [tables.jobs, tables.models, tables.apiKeys, tables.idempotency]) {
+      expect(stack.resources[id], id).toMatchObject({
+        DeletionPolicy: 'Delete',
+        Properties: {
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        },
+      });
+      // Enabled without a key of ours: the AWS managed key (aws/dynamodb), not the AWS-owned default.
+      expect(stack.resources[id]!.Properties!.SSESpecification, id).toEqual({ SSEEnabled: true });
+    }
   });
 });
 
+/** The contract's handlers: the environment each reads (beyond the defaults). */
+const CONTRACT_ENVIRONMENT: Record<string, string[]> = {
+  'lambdas/api/health.ts': ['APP_VERSION'],
+  'lambdas/api/create-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'STATE_MACHINE_ARN', 'RETENTION_DAYS'],
+  'lambdas/api/get-job.ts': ['JOBS_TABLE_NAME'],
+  'lambdas/api/list-jobs.ts': ['JOBS_TABLE_NAME'],
+  'lambdas/api/cancel-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME'],
+  'lambdas/api/get-model.ts': ['MODELS_TABLE_NAME'],
+  'lambdas/api/list-models.ts': ['MODELS_TABLE_NAME'],
+  'lambdas/api/predict.ts': ['MODELS_TABLE_NAME'],
+  'lambdas/auth/authorizer.ts': ['API_KEYS_TABLE_NAME'],
+  'lambdas/train/train.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME'],
+  'lambdas/train/mark-failed.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME'],
+};
+
 describe('functions', () => {
-  it('every function: Node.js 24 on ARM64, traced, source maps, its own log group, and its entry recorded', () => {
-    const functions = ofType('AWS::Lambda::Function').filter(([, resource]) => resource.Metadata?.['app:entry'] !== undefined);
-    expect(functions.length).toBeGreaterThanOrEqual(17);
-    for (const [, { Properties, Metadata }] of functions) {
-      expect(Metadata?.['app:entry']).toMatch(/^lambdas\/[a-z-]+\/[a-z-]+\.ts$/);
-      expect(Properties).toMatchObject({
+  it('every function: Node.js 24 on ARM64, traced, source maps, Powertools defaults, its entry recorded', () => {
+    const functions = [...stack.appFunctions()];
+    expect(functions.length).toBeGreaterThanOrEqual(Object.keys(CONTRACT_ENVIRONMENT).length);
+    for (const [entry, [, fn]] of functions) {
+      expect(entry).toMatch(/^lambdas\/[a-z-]+\/[a-z-]+\.ts$/);
+      expect(fn.Properties, entry).toMatchObject({
+        Handler: 'index.handler',
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
-        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
       });
-      const environment = (Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(environment).toMatchObject({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'regression-jobs' });
-    }
-    for (const [, group] of ofType('AWS::Logs::LogGroup')) expect(group.Properties?.RetentionInDays).toBe(30);
-  });
-
-  it('no function role uses an AWS managed policy and no statement has a wildcard action', () => {
-    const appFunctions = ofType('AWS::Lambda::Function').filter(([, resource]) => resource.Metadata?.['app:entry'] !== undefined);
-    for (const [id, fn] of appFunctions) {
-      const role = resources[(fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]]!;
-      expect(role.Properties!.ManagedPolicyArns ?? [], id).toEqual([]);
-    }
-    for (const [id, policy] of ofType('AWS::IAM::Policy')) {
-      const actions = (policy.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap((s) => [s.Action].flat());
-      for (const action of actions) expect(action, `${id}: ${action}`).not.toMatch(/\*/);
+      expect(stack.environmentOf(entry), entry).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'regression-jobs',
+        POWERTOOLS_METRICS_NAMESPACE: 'RegressionJobs',
+        LOG_LEVEL: 'INFO',
+      });
     }
   });
 
-  it('create-job: writes jobs and models, starts executions of this state machine, counts active jobs on the index', () => {
-    const statements = statementsOf('lambdas/api/create-job.ts');
-    const machine = ofType('AWS::StepFunctions::StateMachine')[0]![0];
-    expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: machine } }));
-    const jobsQuery = statements.find((statement) => [statement.Action].flat().includes('dynamodb:Query'));
-    expect(JSON.stringify(jobsQuery?.Resource)).toContain('/index/byStatus');
-    expect(actionsOf('lambdas/api/create-job.ts')).not.toContain('dynamodb:DeleteTable');
+  it('every function logs to a log group of its own, kept one month', () => {
+    const logGroups = [...stack.appFunctions().values()].map(([, fn]) => (fn.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref);
+    expect(new Set(logGroups).size).toBe(logGroups.length);
+    for (const id of logGroups) expect(stack.resources[id], id).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
   });
 
-  it('cancel-job may stop only this state machine\'s executions', () => {
-    const stop = statementsOf('lambdas/api/cancel-job.ts').find((statement) => statement.Action === 'states:StopExecution');
-    expect(JSON.stringify(stop?.Resource)).toMatch(/:execution:.*StateMachine.*Name.*:\*/);
-    expect(actionsOf('lambdas/api/cancel-job.ts')).not.toContain('states:StartExecution');
+  it.each(Object.entries(CONTRACT_ENVIRONMENT))('%s gets the environment of the contract, tables by reference', (entry, names) => {
+    const environment = stack.environmentOf(entry);
+    for (const name of names) expect(environment, name).toHaveProperty(name);
+    const tableOf: Record<string, string> = {
+      JOBS_TABLE_NAME: tables.jobs,
+      MODELS_TABLE_NAME: tables.models,
+      API_KEYS_TABLE_NAME: tables.apiKeys,
+      IDEMPOTENCY_TABLE_NAME: tables.idempotency,
+    };
+    for (const name of names.filter((n) => n in tableOf)) expect(environment[name], name).toEqual({ Ref: tableOf[name] });
+    if (names.includes('STATE_MACHINE_ARN')) expect(environment.STATE_MACHINE_ARN).toEqual({ Ref: stateMachineId });
   });
 
-  it('read-only routes only read', () => {
-    for (const entry of ['lambdas/api/get-job.ts', 'lambdas/api/get-model.ts', 'lambdas/api/predict.ts', 'lambdas/auth/authorizer.ts']) {
-      expect(actionsOf(entry).filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem']);
+  it('train gets 15 minutes and a full vCPU; the API handlers 10 seconds and 512 MB', () => {
+    expect(stack.functionOf('lambdas/train/train.ts').Properties).toMatchObject({ Timeout: 900, MemorySize: 1769 });
+    for (const entry of Object.keys(CONTRACT_ENVIRONMENT).filter((e) => e.startsWith('lambdas/api/'))) {
+      expect(stack.functionOf(entry).Properties, entry).toMatchObject({ Timeout: 10, MemorySize: 512 });
     }
-    for (const entry of ['lambdas/api/list-jobs.ts', 'lambdas/api/list-models.ts']) {
-      expect(actionsOf(entry).filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:Query']);
-    }
-    expect(actionsOf('lambdas/api/health.ts').filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
   });
 });
 
-describe('training workflow', () => {
-  const definition = () => {
-    const [, machine] = ofType('AWS::StepFunctions::StateMachine')[0]!;
-    const parts = (machine.Properties!.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-    // Tokens (function ARNs) become placeholders; the rest is the ASL as deployed.
-    return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('')) as {
-      StartAt: string;
-      TimeoutSeconds: number;
-      States: Record<string, { Type: string; Retry?: unknown[]; Catch?: unknown[]; Next?: string; TimeoutSeconds?: number; OutputPath?: string }>;
-    };
-  };
+describe('least privilege', () => {
+  /** A function's grants beyond what every function has (writing its own log group, X-Ray). */
+  function ownGrants(entry: string): string[] {
+    const logGroup = (stack.functionOf(entry).Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    const baseline = [`logs:CreateLogStream <${logGroup}.Arn>`, `logs:PutLogEvents <${logGroup}.Arn>`, 'xray:PutTelemetryRecords *', 'xray:PutTraceSegments *'];
+    const grants = stack.grantsOf(entry);
+    for (const line of baseline) expect(grants, entry).toContain(line);
+    return grants.filter((line) => !baseline.includes(line));
+  }
+  const arn = (id: string) => `<${id}.Arn>`;
 
-  it('Train retries transient errors only, with backoff, and catches everything into MarkFailed then Fail', () => {
-    const asl = definition();
-    expect(asl.StartAt).toBe('Train');
-    const train = asl.States.Train!;
-    expect(train.OutputPath).toBe('$.Payload');
-    expect(train.Retry).toEqual([{ ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3 }]);
-    expect(train.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'MarkFailed' }]);
-    expect(train.TimeoutSeconds).toBe(960);
-    expect(asl.States.MarkFailed).toMatchObject({ Type: 'Task', Next: 'TrainingFailed' });
-    expect(asl.States.TrainingFailed).toMatchObject({ Type: 'Fail' });
-    // The execution outlives three attempts plus backoff, so the Catch always gets to run.
-    expect(asl.TimeoutSeconds).toBeGreaterThan(3 * 960 + 2 + 4);
+  it.each([
+    ['lambdas/api/health.ts', () => []],
+    [
+      'lambdas/api/create-job.ts',
+      () => [
+        `dynamodb:PutItem ${arn(tables.jobs)}`,
+        `dynamodb:Query ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.jobs)}`,
+        `dynamodb:Query ${arn(tables.jobs)}/index/byStatus`,
+        `dynamodb:PutItem ${arn(tables.models)}`,
+        `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `dynamodb:GetItem ${arn(tables.idempotency)}`,
+        `dynamodb:PutItem ${arn(tables.idempotency)}`,
+        `dynamodb:UpdateItem ${arn(tables.idempotency)}`,
+        `dynamodb:DeleteItem ${arn(tables.idempotency)}`,
+        `dynamodb:GetItem ${arn(tables.datasets)}`,
+        `s3:PutObject ${arn(datasetsBucket())}/jobs/*`,
+        `states:StartExecution <${stateMachineId}>`,
+      ],
+    ],
+    ['lambdas/api/get-job.ts', () => [`dynamodb:GetItem ${arn(tables.jobs)}`]],
+    ['lambdas/api/list-jobs.ts', () => [`dynamodb:Query ${arn(tables.jobs)}`, `dynamodb:Query ${arn(tables.jobs)}/index/byStatus`]],
+    [
+      'lambdas/api/cancel-job.ts',
+      () => [
+        `dynamodb:GetItem ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `states:StopExecution arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stateMachineId}.Name>:*`,
+      ],
+    ],
+    ['lambdas/api/get-model.ts', () => [`dynamodb:GetItem ${arn(tables.models)}`]],
+    ['lambdas/api/list-models.ts', () => [`dynamodb:Query ${arn(tables.models)}`]],
+    ['lambdas/api/predict.ts', () => [`dynamodb:GetItem ${arn(tables.models)}`]],
+    ['lambdas/auth/authorizer.ts', () => [`dynamodb:GetItem ${arn(tables.apiKeys)}`]],
+    [
+      'lambdas/train/train.ts',
+      () => [
+        `dynamodb:GetItem ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `dynamodb:GetItem ${arn(tables.datasets)}`,
+        `s3:GetObject ${arn(datasetsBucket())}/datasets/*`,
+        `s3:GetObject ${arn(datasetsBucket())}/jobs/*`,
+      ],
+    ],
+    ['lambdas/train/mark-failed.ts', () => [`dynamodb:GetItem ${arn(tables.jobs)}`, `dynamodb:UpdateItem ${arn(tables.jobs)}`, `dynamodb:UpdateItem ${arn(tables.models)}`]],
+  ] as [string, () => string[]][])('%s may do exactly what its handler does', (entry, expected) => {
+    expect(ownGrants(entry)).toEqual(expected().sort());
   });
 
-  it('is a Standard state machine with tracing and full logging', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+  it('no statement anywhere has a wildcard action, and no function role an AWS managed policy', () => {
+    for (const [id, policy] of stack.ofType('AWS::IAM::Policy')) {
+      const statements = (policy.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement;
+      for (const action of statements.flatMap((statement) => [statement.Action].flat())) expect(action, `${id}: ${action}`).not.toContain('*');
+    }
+    for (const [entry, [fnId]] of stack.appFunctions()) {
+      expect(stack.resources[stack.roleOf(fnId)]!.Properties!.ManagedPolicyArns ?? [], entry).toEqual([]);
+    }
+  });
+
+  it('only create-job starts executions and only cancel-job stops them', () => {
+    const holders = (action: string) =>
+      [...stack.appFunctions()].filter(([entry]) => stack.grantsOf(entry).some((line) => line.startsWith(`${action} `))).map(([entry]) => entry);
+    expect(holders('states:StartExecution')).toEqual(['lambdas/api/create-job.ts']);
+    expect(holders('states:StopExecution')).toEqual(['lambdas/api/cancel-job.ts']);
+  });
+
+  it('the state machine may invoke its two task functions (and their versions) and nothing else', () => {
+    const role = (stack.resources[stateMachineId]!.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const invokes = stack.grantsOfRole(role).filter((line) => !line.endsWith(' *'));
+    const train = stack.functionId('lambdas/train/train.ts');
+    const markFailed = stack.functionId('lambdas/train/mark-failed.ts');
+    expect(invokes).toEqual(
+      [train, markFailed].flatMap((id) => [`lambda:InvokeFunction <${id}.Arn>`, `lambda:InvokeFunction <${id}.Arn>:*`]).sort(),
+    );
+    // The `*` lines are the X-Ray and log delivery actions, which have no resource-level permissions.
+    for (const line of stack.grantsOfRole(role).filter((l) => l.endsWith(' *'))) expect(line).toMatch(/^(xray|logs):/);
+  });
+});
+
+/** The datasets' bucket, which also holds each job's inline points under jobs/. */
+function datasetsBucket(): string {
+  return (stack.template.Outputs.DatasetsBucketName!.Value as { Ref: string }).Ref;
+}
+
+describe('training workflow', () => {
+  it('Train invokes train with {tenantId, jobId}, keeps the Payload, retries transient errors with backoff', () => {
+    const asl = stack.definitionOf(stateMachineId);
+    expect(asl.StartAt).toBe('Train');
+    expect(asl.States.Train).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::lambda:invoke',
+      Parameters: { FunctionName: `<${stack.functionId('lambdas/train/train.ts')}.Arn>`, Payload: { 'tenantId.$': '$.tenantId', 'jobId.$': '$.jobId' } },
+      OutputPath: '$.Payload',
+      End: true,
+      TimeoutSeconds: 960, // the function's 15 minutes, plus one for the invocation around it
+    });
+    expect(asl.States.Train!.Retry).toEqual([{ ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3 }]);
+    expect(TRANSIENT_ERRORS).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'TransientError']));
+  });
+
+  it('anything else is caught into MarkFailed (with the failure, its own retries), then a Fail state', () => {
+    const asl = stack.definitionOf(stateMachineId);
+    expect(asl.States.Train!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'MarkFailed' }]);
+    expect(asl.States.MarkFailed).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: `<${stack.functionId('lambdas/train/mark-failed.ts')}.Arn>`,
+        Payload: { 'tenantId.$': '$.tenantId', 'jobId.$': '$.jobId', 'failure.$': '$.failure' },
+      },
+      Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5 }],
+      TimeoutSeconds: 60,
+      Next: 'TrainingFailed',
+    });
+    expect(asl.States.TrainingFailed).toMatchObject({ Type: 'Fail', Error: 'TrainingFailed' });
+    expect(Object.keys(asl.States).sort()).toEqual(['MarkFailed', 'Train', 'TrainingFailed']);
+  });
+
+  it('the execution outlives every attempt of both tasks, so the Catch always gets to run', () => {
+    const asl = stack.definitionOf(stateMachineId);
+    const train = 4 * 960 + (2 + 4 + 8);
+    const markFailed = 6 * 60 + (2 + 4 + 8 + 16 + 32);
+    expect(asl.TimeoutSeconds).toBeGreaterThanOrEqual(train + markFailed);
+    expect(asl.TimeoutSeconds).toBeLessThanOrEqual(2 * 3600);
+  });
+
+  it('is a Standard state machine, traced, logging everything to a log group kept one month', () => {
+    const machine = stack.resources[stateMachineId]!.Properties!;
+    expect(machine).toMatchObject({
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
     });
+    const destination = (machine.LoggingConfiguration as { Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] }).Destinations[0]!;
+    const logGroup = flatten(destination.CloudWatchLogsLogGroup.LogGroupArn).replace(/^<(.+)\.Arn>$/, '$1');
+    expect(stack.resources[logGroup]!.Properties!.RetentionInDays).toBe(30);
   });
 });
 
 describe('REST API', () => {
   const pathOf = (resourceId: string): string => {
-    const resource = resources[resourceId]!;
+    const resource = stack.resources[resourceId]!;
     const parent = resource.Properties!.ParentId as { Ref?: string };
     const part = resource.Properties!.PathPart as string;
-    return parent.Ref && resources[parent.Ref]?.Type === 'AWS::ApiGateway::Resource' ? `${pathOf(parent.Ref)}/${part}` : `/${part}`;
+    return parent.Ref && stack.resources[parent.Ref]?.Type === 'AWS::ApiGateway::Resource' ? `${pathOf(parent.Ref)}/${part}` : `/${part}`;
   };
-  const routes = () =>
-    ofType('AWS::ApiGateway::Method')
-      .filter(([, method]) => method.Properties!.HttpMethod !== 'OPTIONS')
-      .map(([, method]) => ({
-        route: `${method.Properties!.HttpMethod} ${pathOf((method.Properties!.ResourceId as { Ref: string }).Ref)}`,
-        authorization: method.Properties!.AuthorizationType,
-      }));
+  const methods = () =>
+    stack.ofType('AWS::ApiGateway::Method').map(([, method]) => {
+      const properties = method.Properties!;
+      const resource = (properties.ResourceId as { Ref?: string }).Ref;
+      const uri = (properties.Integration as { Uri?: unknown }).Uri;
+      return {
+        route: `${properties.HttpMethod} ${resource ? pathOf(resource) : '/'}`,
+        httpMethod: properties.HttpMethod as string,
+        authorization: properties.AuthorizationType,
+        authorizer: properties.AuthorizerId,
+        target: uri === undefined ? undefined : flatten(uri).match(/functions\/<(\w+)\.Arn>\/invocations/)?.[1],
+      };
+    });
+  const entryOf = (functionId: string | undefined) => [...stack.appFunctions()].find(([, [id]]) => id === functionId)?.[0];
 
-  it('has every route of the SPEC, all behind the authorizer but GET /health', () => {
-    const all = routes();
-    expect(all.map((r) => r.route).sort()).toEqual(
-      [
-        'GET /health',
-        'POST /jobs',
-        'GET /jobs',
-        'GET /jobs/{jobId}',
-        'POST /jobs/{jobId}/cancel',
-        'GET /models',
-        'GET /models/{modelId}',
-        'POST /models/{modelId}/predict',
-        'POST /datasets',
-        'GET /datasets/{datasetId}',
-      ].sort(),
-    );
-    for (const { route, authorization } of all) expect(authorization, route).toBe(route === 'GET /health' ? 'NONE' : 'CUSTOM');
-  });
-
-  it('a TOKEN authorizer on the Authorization header, cached five minutes', () => {
-    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
-      Type: 'TOKEN',
-      IdentitySource: 'method.request.header.Authorization',
-      AuthorizerResultTtlInSeconds: 300,
+  it('every route of the contract, each proxied to its own handler', () => {
+    const routes = Object.fromEntries(methods().filter((m) => m.httpMethod !== 'OPTIONS').map((m) => [m.route, entryOf(m.target)]));
+    expect(routes).toEqual({
+      'GET /health': 'lambdas/api/health.ts',
+      'POST /jobs': 'lambdas/api/create-job.ts',
+      'GET /jobs': 'lambdas/api/list-jobs.ts',
+      'GET /jobs/{jobId}': 'lambdas/api/get-job.ts',
+      'POST /jobs/{jobId}/cancel': 'lambdas/api/cancel-job.ts',
+      'GET /models': 'lambdas/api/list-models.ts',
+      'GET /models/{modelId}': 'lambdas/api/get-model.ts',
+      'POST /models/{modelId}/predict': 'lambdas/api/predict.ts',
+      'POST /datasets': 'lambdas/datasets/create-dataset.ts',
+      'GET /datasets/{datasetId}': 'lambdas/datasets/get-dataset.ts',
     });
   });
 
-  it('stage v1 with throttling, access logs and tracing', () => {
-    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+  it('every method but GET /health (and CORS preflights) is behind the API-key authorizer', () => {
+    const [authorizerId] = stack.only('AWS::ApiGateway::Authorizer');
+    const all = methods();
+    expect(all.length).toBeGreaterThan(10);
+    for (const { route, httpMethod, authorization, authorizer } of all) {
+      if (route === 'GET /health' || httpMethod === 'OPTIONS') {
+        expect({ authorization, authorizer }, route).toEqual({ authorization: 'NONE', authorizer: undefined });
+      } else {
+        expect({ authorization, authorizer }, route).toEqual({ authorization: 'CUSTOM', authorizer: { Ref: authorizerId } });
+      }
+    }
+  });
+
+  it('a TOKEN authorizer on the Authorization header, cached five minutes, run by the authorizer function', () => {
+    const [, authorizer] = stack.only('AWS::ApiGateway::Authorizer');
+    expect(authorizer.Properties).toMatchObject({ Type: 'TOKEN', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 300 });
+    expect(JSON.stringify(authorizer.Properties!.AuthorizerUri)).toContain(`"${stack.functionId('lambdas/auth/authorizer.ts')}","Arn"`);
+  });
+
+  it('stage v1: throttled, JSON access logs, traced, error logging without request bodies', () => {
+    const [, stage] = stack.only('AWS::ApiGateway::Stage');
+    expect(stage.Properties).toMatchObject({
       StageName: 'v1',
       TracingEnabled: true,
-      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
-      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, DataTraceEnabled: false })]),
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false }],
     });
+    const accessLog = stage.Properties!.AccessLogSetting as { DestinationArn: unknown; Format: string };
+    expect(JSON.parse(accessLog.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status', tenantId: '$context.authorizer.tenantId' });
+    const logGroup = flatten(accessLog.DestinationArn).replace(/^<(.+)\.Arn>$/, '$1');
+    expect(stack.resources[logGroup]!.Properties!.RetentionInDays).toBe(30);
   });
+
+  it('CORS preflight for every origin, with the headers clients send', () => {
+    const [, preflight] = stack.ofType('AWS::ApiGateway::Method').find(([, m]) => m.Properties!.HttpMethod === 'OPTIONS')!;
+    const headers = (preflight.Properties!.Integration as { IntegrationResponses: { ResponseParameters: Record<string, string> }[] }).IntegrationResponses[0]!
+      .ResponseParameters;
+    expect(headers['method.response.header.Access-Control-Allow-Origin']).toBe("'*'");
+    expect(headers['method.response.header.Access-Control-Allow-Headers']).toBe("'Authorization,Content-Type,Idempotency-Key'");
+  });
+
+  const gatewayResponse = (type: string) => stack.ofType('AWS::ApiGateway::GatewayResponse').find(([, r]) => r.Properties!.ResponseType === type)?.[1];
 
   it.each([
     ['UNAUTHORIZED', '401', 'UNAUTHORIZED'],
@@ -221,27 +385,71 @@ describe('REST API', () => {
     ['THROTTLED', '429', 'RATE_LIMITED'],
     ['REQUEST_TOO_LARGE', '413', 'PAYLOAD_TOO_LARGE'],
     ['DEFAULT_5XX', '500', 'INTERNAL_ERROR'],
-  ])('gateway response %s answers %s in the SPEC error shape', (type, status, code) => {
-    const [, response] = ofType('AWS::ApiGateway::GatewayResponse').find(([, r]) => r.Properties!.ResponseType === type)!;
+  ])('gateway response %s: %s %s in the SPEC error shape, readable cross-origin', (type, status, code) => {
+    const response = gatewayResponse(type)!;
     expect(response.Properties!.StatusCode).toBe(status);
+    expect(response.Properties!.ResponseParameters).toEqual({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" });
     const body = JSON.parse((response.Properties!.ResponseTemplates as Record<string, string>)['application/json']!);
     expect(body).toEqual({ error: { code, message: expect.any(String) } });
   });
+
+  it('gateway response DEFAULT_4XX keeps each status and names the response type as the code', () => {
+    // A StatusCode on DEFAULT_4XX would become the status of every 4xx type without its own response.
+    const response = gatewayResponse('DEFAULT_4XX')!;
+    expect(response.Properties!.StatusCode).toBeUndefined();
+    const template = (response.Properties!.ResponseTemplates as Record<string, string>)['application/json']!;
+    // As API Gateway renders it for, e.g., an unsupported media type:
+    const rendered = template.replace('$context.error.responseType', 'UNSUPPORTED_MEDIA_TYPE').replace('$context.error.messageString', '"Unsupported Media Type"');
+    expect(JSON.parse(rendered)).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported Media Type' } });
+  });
 });
 
-describe('outputs and review', () => {
-  it('outputs what clients, scripts and tests need', () => {
-    const outputs = Object.keys(template.toJSON().Outputs);
-    for (const name of ['ApiUrl', 'WebSocketUrl', 'JobsTableName', 'ModelsTableName', 'ApiKeysTableName', 'StateMachineArn', 'StateMachineName']) {
-      expect(outputs).toContain(name);
+describe('outputs', () => {
+  it('every endpoint, table and the state machine, for clients, scripts and the end-to-end tests', () => {
+    const outputs = stack.template.Outputs;
+    expect(outputs.JobsTableName?.Value).toEqual({ Ref: tables.jobs });
+    expect(outputs.ModelsTableName?.Value).toEqual({ Ref: tables.models });
+    expect(outputs.ApiKeysTableName?.Value).toEqual({ Ref: tables.apiKeys });
+    expect(outputs.IdempotencyTableName?.Value).toEqual({ Ref: tables.idempotency });
+    expect(outputs.StateMachineArn?.Value).toEqual({ Ref: stateMachineId });
+    expect(outputs.StateMachineName?.Value).toEqual({ 'Fn::GetAtt': [stateMachineId, 'Name'] });
+    const [stageId] = stack.only('AWS::ApiGateway::Stage');
+    expect(flatten(outputs.ApiUrl?.Value)).toMatch(new RegExp(`^https://<\\w+>\\.execute-api\\.<AWS::Region>\\.<AWS::URLSuffix>/<${stageId}>/$`));
+    expect(outputs).toHaveProperty('WebSocketUrl');
+  });
+});
+
+describe('the app', () => {
+  it(`names the stack ${DEFAULT_STACK_NAME} unless told otherwise (option or -c stackName=…)`, () => {
+    expect(createApp({ skipBundling: true }).stack.stackName).toBe(DEFAULT_STACK_NAME);
+    expect(createApp({ skipBundling: true, stackName: 'Mine' }).stack.stackName).toBe('Mine');
+    // How the CLI passes -c stackName=Theirs to the app.
+    const previous = process.env.CDK_CONTEXT_JSON;
+    process.env.CDK_CONTEXT_JSON = JSON.stringify({ stackName: 'Theirs' });
+    try {
+      expect(createApp({ skipBundling: true }).stack.stackName).toBe('Theirs');
+    } finally {
+      if (previous === undefined) delete process.env.CDK_CONTEXT_JSON;
+      else process.env.CDK_CONTEXT_JSON = previous;
     }
   });
+});
 
-  it('cdk-nag reviews the synth and fails it on a finding nobody acknowledged', () => {
-    const { app, stack } = createApp({ skipBundling: true });
-    // A deliberately bad resource: a wildcard action that nobody acknowledged.
-    const role = stack.node.findAll().find((construct) => construct.node.id === 'HealthFunctionRole') as iam.Role;
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }));
+describe('cdk-nag', () => {
+  it('fails the synth on a finding nobody acknowledged (so the clean synth above means something)', () => {
+    const { app, stack: regressionStack } = createApp({ skipBundling: true });
+    const health = regressionStack.node.findAll().find((c): c is AppFunction => c instanceof AppFunction && c.node.id === 'HealthFunction')!;
+    health.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }));
     expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Action::dynamodb:\*\]/);
+  });
+
+  it('acknowledges findings one by one: the open /health does not excuse another open route', () => {
+    const { app, stack: regressionStack } = createApp({ skipBundling: true });
+    const rest = regressionStack.node.findAll().find((c): c is RestApi => c instanceof RestApi)!;
+    const health = regressionStack.node.findAll().find((c): c is AppFunction => c instanceof AppFunction && c.node.id === 'HealthFunction')!;
+    rest.api.root.resourceForPath('/jobs').addResource('open').addMethod('GET', new apigateway.LambdaIntegration(health), {
+      authorizationType: apigateway.AuthorizationType.NONE,
+    });
+    expect(() => app.synth()).toThrow(/AwsSolutions-APIG4/);
   });
 });
