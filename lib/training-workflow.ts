@@ -1,4 +1,6 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -88,6 +90,19 @@ export class TrainingWorkflow extends Construct {
       tracingEnabled: true,
       // Execution data is ids, outcomes and failures (the data points live in S3), so logging it in full is safe.
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+
+    // The safety net: an execution that ends without the Catch running (stopped by hand, or the
+    // execution itself timing out) still gets its job marked FAILED. Mark-failed is idempotent: a
+    // job already ended (including by the Catch, or CANCELLED by the client) is left as it is.
+    new events.Rule(this, 'ExecutionEnded', {
+      description: 'Marks the job FAILED when a training execution ends FAILED, TIMED_OUT or ABORTED',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [new targets.LambdaFunction(props.markFailedFunction, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
     });
 
     const role = this.stateMachine.role;

@@ -11,19 +11,36 @@ const jobs = new JobStore(env.JOBS_TABLE_NAME);
 const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
 
 /** What the state machine's Catch passes on: the execution input plus `failure`. */
-const MarkFailedInput = z.object({
+const CatchInput = z.object({
   tenantId: TenantId,
   jobId: JobId,
   failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
 });
 
+/** EventBridge's "Step Functions Execution Status Change" for an execution that ended badly. */
+const ExecutionEnded = z.object({
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({ status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']), input: z.string() }),
+});
+const ExecutionInput = z.object({ tenantId: TenantId, jobId: JobId });
+
+/** Either source, as the job and the failure's name (a timed-out execution reads like a timed-out task). */
+function failureOf(input: unknown): z.infer<typeof CatchInput> {
+  const ended = ExecutionEnded.safeParse(input);
+  if (!ended.success) return CatchInput.parse(input);
+  const { status } = ended.data.detail;
+  return { ...ExecutionInput.parse(JSON.parse(ended.data.detail.input)), failure: { Error: status === 'TIMED_OUT' ? 'States.Timeout' : `Execution${status}` } };
+}
+
 /**
  * The workflow's last resort: after the training task's retries are spent (or it
- * timed out), the job and its model are marked FAILED so no job is left QUEUED or
- * RUNNING. The client sees the error's name, never its internal cause.
+ * timed out), or when an execution ended without the Catch running (EventBridge),
+ * the job and its model are marked FAILED so no job is left QUEUED or RUNNING. A job
+ * that already ended is left as it is. The client sees the error's name, never its
+ * internal cause.
  */
 export async function markFailed(input: unknown): Promise<{ jobId: string; marked: boolean }> {
-  const { tenantId, jobId, failure } = MarkFailedInput.parse(input);
+  const { tenantId, jobId, failure } = failureOf(input);
   logger.error('training workflow failed', { jobId, error: failure.Error, cause: failure.Cause });
   const job = await jobs.get(tenantId, jobId);
   if (!job) return { jobId, marked: false };

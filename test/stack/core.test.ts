@@ -244,6 +244,19 @@ function datasetsBucket(): string {
 }
 
 describe('training workflow', () => {
+  it('an EventBridge rule sends executions that end FAILED, TIMED_OUT or ABORTED to mark-failed', () => {
+    const [, rule] = stack.only('AWS::Events::Rule');
+    expect(rule.Properties).toMatchObject({
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: stateMachineId }] },
+      },
+      State: 'ENABLED',
+      Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [stack.functionId('lambdas/train/mark-failed.ts'), 'Arn'] } })],
+    });
+  });
+
   it('Train invokes train with {tenantId, jobId}, keeps the Payload, retries transient errors with backoff', () => {
     const asl = stack.definitionOf(stateMachineId);
     expect(asl.StartAt).toBe('Train');

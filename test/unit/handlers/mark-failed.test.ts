@@ -93,3 +93,56 @@ describe('mark-failed (the workflow’s Catch)', () => {
     expect(await handler(input('States.Timeout'), lambdaContext('mark-failed'))).toEqual({ jobId: JOB_ID, marked: true });
   });
 });
+
+describe('mark-failed (EventBridge: an execution that ended without the Catch)', () => {
+  /** The event EventBridge delivers for a state machine execution's status change. */
+  const executionEnded = (status: string) => ({
+    version: '0',
+    source: 'aws.states',
+    'detail-type': 'Step Functions Execution Status Change',
+    detail: {
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:Training:${JOB_ID}`,
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Training',
+      name: JOB_ID,
+      status,
+      input: JSON.stringify({ tenantId: TENANT, jobId: JOB_ID }),
+    },
+  });
+
+  it('marks the job of a TIMED_OUT execution FAILED with TRAINING_TIMEOUT', async () => {
+    ddb.on(GetCommand).resolves({ Item: jobRecord({ attempts: 2 }) });
+    ddb.on(TransactWriteCommand).resolves({});
+
+    expect(await markFailed(executionEnded('TIMED_OUT'))).toEqual({ jobId: JOB_ID, marked: true });
+
+    expect(ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input)).toEqual([
+      failTransaction({ code: 'TRAINING_TIMEOUT', message: 'training took longer than allowed' }),
+    ]);
+  });
+
+  it('marks the job of an ABORTED execution FAILED with TRAINING_ERROR naming it', async () => {
+    ddb.on(GetCommand).resolves({ Item: jobRecord({ attempts: 1 }) });
+    ddb.on(TransactWriteCommand).resolves({});
+
+    await markFailed(executionEnded('ABORTED'));
+
+    expect(ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input).toEqual(
+      failTransaction({ code: 'TRAINING_ERROR', message: 'training failed after 1 attempt(s) (ExecutionABORTED)' }),
+    );
+  });
+
+  it('leaves a job the client cancelled (the execution was ABORTED by cancel) as it is', async () => {
+    ddb.on(GetCommand).resolves({ Item: jobRecord({ status: 'CANCELLED', finishedAt: '2026-01-01T12:10:00.000Z' }) });
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled('ConditionalCheckFailed', 'ConditionalCheckFailed'));
+
+    expect(await markFailed(executionEnded('ABORTED'))).toEqual({ jobId: JOB_ID, marked: false });
+  });
+
+  it('refuses a SUCCEEDED status or an input that is not a job', async () => {
+    await expect(markFailed(executionEnded('SUCCEEDED'))).rejects.toMatchObject({ name: 'ZodError' });
+    await expect(markFailed({ ...executionEnded('FAILED'), detail: { ...executionEnded('FAILED').detail, input: '{"jobId":"nope"}' } })).rejects.toMatchObject({
+      name: 'ZodError',
+    });
+    expect(ddb).not.toHaveReceivedAnyCommand();
+  });
+});
