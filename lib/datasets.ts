@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
+import { useTable } from './app-function.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** The S3 prefix every dataset object lives under: `datasets/<tenantId>/<datasetId>.csv`. */
@@ -48,12 +49,15 @@ export class Datasets extends Construct {
   readonly createDatasetFunction: lambda.Function;
   readonly getDatasetFunction: lambda.Function;
   readonly validateDatasetFunction: lambda.Function;
-  private readonly trainFunction: lambda.Function;
 
   constructor(scope: Construct, id: string, props: DatasetsProps) {
     super(scope, id);
     const retentionDays = props.retentionDays ?? 7;
     if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new Error(`retentionDays must be a whole number of days >= 1, got ${retentionDays}`);
+
+    // Log delivery through a bucket policy, whatever the app's feature flags: the ACL the old default
+    // uses cannot coexist with BucketOwnerEnforced (no ACLs) on the log bucket.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
     // S3 cannot log a bucket into itself: access logs go to their own bucket, which logs nowhere.
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
@@ -96,77 +100,78 @@ export class Datasets extends Construct {
     });
 
     const shared = props.sharedEnvironment ?? {};
-    const names = { DATASETS_TABLE_NAME: this.table.tableName, DATASETS_BUCKET_NAME: this.bucket.bucketName };
+    const bucketName = { DATASETS_BUCKET_NAME: this.bucket.bucketName };
     const objects = this.bucket.arnForObjects(`${DATASETS_PREFIX}*`);
+    const readObjects = (fn: lambda.Function) => {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+      this.acknowledgePrefix(fn, objects);
+    };
 
     this.createDatasetFunction = props.newFunction(this, 'CreateDataset', {
       entry: 'lambdas/datasets/create-dataset.ts',
       description: 'POST /datasets: registers a dataset and presigns its upload',
-      environment: { ...shared, ...names, DATASET_RETENTION_DAYS: String(retentionDays) },
+      environment: { ...shared, ...bucketName, DATASET_RETENTION_DAYS: String(retentionDays) },
     });
-    this.table.grant(this.createDatasetFunction, 'dynamodb:PutItem');
-    // A presigned POST carries this role's signature: the role itself must be allowed the upload.
+    useTable(this.createDatasetFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:PutItem']);
+    // A presigned POST carries this role's signature: the role itself must be allowed the upload it signs.
     this.createDatasetFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    this.acknowledgePrefix(this.createDatasetFunction, objects);
 
     this.getDatasetFunction = props.newFunction(this, 'GetDataset', {
       entry: 'lambdas/datasets/get-dataset.ts',
       description: 'GET /datasets/{datasetId}',
-      environment: { ...shared, DATASETS_TABLE_NAME: this.table.tableName },
+      environment: shared,
     });
-    this.table.grant(this.getDatasetFunction, 'dynamodb:GetItem');
+    useTable(this.getDatasetFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
 
     // Reads up to 1 GB in one pass: a full vCPU (1769 MB) and minutes, not the API defaults.
     this.validateDatasetFunction = props.newFunction(this, 'ValidateDataset', {
       entry: 'lambdas/datasets/validate-dataset.ts',
       description: 'Checks each uploaded dataset once: READY or INVALID with the first bad line',
-      environment: { ...shared, DATASETS_TABLE_NAME: this.table.tableName },
+      environment: shared,
       timeout: Duration.minutes(5),
       memorySize: 1769,
     });
-    this.table.grant(this.validateDatasetFunction, 'dynamodb:UpdateItem');
-    this.validateDatasetFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+    useTable(this.validateDatasetFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:UpdateItem']);
+    readObjects(this.validateDatasetFunction);
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.validateDatasetFunction), {
       prefix: DATASETS_PREFIX,
       suffix: '.csv',
     });
 
     // Jobs on datasets: create-job checks the dataset, training streams its object.
-    props.createJobFunction.addEnvironment('DATASETS_TABLE_NAME', this.table.tableName);
-    this.table.grant(props.createJobFunction, 'dynamodb:GetItem');
-    for (const [name, value] of Object.entries(names)) props.trainFunction.addEnvironment(name, value);
-    this.table.grant(props.trainFunction, 'dynamodb:GetItem');
-    props.trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+    useTable(props.createJobFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
+    useTable(props.trainFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
+    props.trainFunction.addEnvironment('DATASETS_BUCKET_NAME', this.bucket.bucketName);
+    readObjects(props.trainFunction);
 
     const datasets = props.api.root.addResource('datasets');
     const authorized = { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM };
     datasets.addMethod('POST', new apigateway.LambdaIntegration(this.createDatasetFunction), authorized);
     datasets.addResource('{datasetId}').addMethod('GET', new apigateway.LambdaIntegration(this.getDatasetFunction), authorized);
 
-    this.trainFunction = props.trainFunction;
-    this.acknowledgeFindings();
+    this.acknowledgeNotificationsHandler();
   }
 
-  /** cdk-nag findings that are deliberate here, each with its reason. */
-  private acknowledgeFindings(): void {
-    const stack = Stack.of(this);
-    const objects = this.bucket.arnForObjects(`${DATASETS_PREFIX}*`);
-    for (const fn of [this.createDatasetFunction, this.validateDatasetFunction, this.trainFunction]) {
-      acknowledgeWildcardResource(
-        fn.role ?? fn,
-        objects,
-        'Object keys are per tenant and per dataset, known only at run time; access is limited to the datasets/ prefix of this one bucket.',
-      );
-    }
-    // CDK's own singleton that writes the bucket's notification configuration at deploy time.
-    const notificationsHandler = stack.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
-    if (notificationsHandler) {
-      Validations.of(notificationsHandler).acknowledge(
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason: 'CDK-managed deploy-time handler: it only needs basic Lambda logging.',
-        },
-        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CDK-managed deploy-time handler: s3:PutBucketNotification is granted on * by the construct that configures bucket notifications.' },
-      );
-    }
+  /** Object keys name a tenant and a dataset, known only at run time: a grant on the prefix is the narrowest there is. */
+  private acknowledgePrefix(fn: lambda.Function, objects: string): void {
+    if (!fn.role) throw new Error(`Datasets: function ${fn.node.id} has no role to grant`);
+    acknowledgeWildcardResource(fn.role, objects, 'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.');
+  }
+
+  /** CDK's own singleton that writes the bucket's notification configuration at deploy time. */
+  private acknowledgeNotificationsHandler(): void {
+    const handler = Stack.of(this).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (!handler) return;
+    Validations.of(handler).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'CDK-managed deploy-time handler (bucket notifications): it only needs basic Lambda logging.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'CDK-managed deploy-time handler: its s3:PutBucketNotification grant is on * by construction, and it runs only during deployments.',
+      },
+    );
   }
 }

@@ -1,0 +1,216 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AppFunction, type AppFunctionProps } from '../../lib/app-function.js';
+import { createApp } from '../../lib/app.js';
+import { Datasets } from '../../lib/datasets.js';
+import { flatten, Synthesized, type CfnResource, type CfnTemplate } from './synthesized.js';
+
+/**
+ * Uploaded datasets as `cdk synth` builds them (lib/app.ts, cdk-nag included):
+ * the private bucket, its notification to the validation function, the table, the
+ * routes, and what each function may do with them.
+ */
+let stack: Synthesized;
+let bucketId: string;
+let tableId: string;
+
+beforeAll(() => {
+  const { app, stack: regressionStack } = createApp({ skipBundling: true });
+  app.synth(); // cdk-nag: an unacknowledged finding throws here
+  stack = new Synthesized(Template.fromStack(regressionStack).toJSON() as CfnTemplate);
+  bucketId = (stack.template.Outputs.DatasetsBucketName!.Value as { Ref: string }).Ref;
+  tableId = (stack.template.Outputs.DatasetsTableName!.Value as { Ref: string }).Ref;
+});
+
+const bucket = () => stack.resources[bucketId]!;
+const policyOf = (id: string) => stack.ofType('AWS::S3::BucketPolicy').find(([, policy]) => (policy.Properties!.Bucket as { Ref: string }).Ref === id)?.[1];
+
+/** A bucket that only TLS requests reach. */
+function expectTlsOnly(id: string): void {
+  const statements = (policyOf(id)!.Properties!.PolicyDocument as { Statement: { Effect: string; Action: string; Condition?: unknown }[] }).Statement;
+  expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+}
+
+const PRIVATE = { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true };
+const ENCRYPTED = { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] };
+
+describe('datasets bucket', () => {
+  it('is private, encrypted at rest, TLS only, owned by the account (no ACLs)', () => {
+    expect(bucket().Properties).toMatchObject({
+      PublicAccessBlockConfiguration: PRIVATE,
+      BucketEncryption: ENCRYPTED,
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    expectTlsOnly(bucketId);
+  });
+
+  it('expires datasets after 7 days (as the table TTL does) and abandoned multipart uploads after a day', () => {
+    const rules = (bucket().Properties!.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'datasets/', ExpirationInDays: 7, Status: 'Enabled' }));
+    expect(rules).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }));
+  });
+
+  it('logs every access to its own private, encrypted, TLS-only log bucket', () => {
+    const logging = bucket().Properties!.LoggingConfiguration as { DestinationBucketName: { Ref: string }; LogFilePrefix: string };
+    const logsId = logging.DestinationBucketName.Ref;
+    expect(logsId).not.toBe(bucketId);
+    expect(stack.resources[logsId]!.Properties).toMatchObject({ PublicAccessBlockConfiguration: PRIVATE, BucketEncryption: ENCRYPTED });
+    expectTlsOnly(logsId);
+  });
+
+  it('lets browsers POST uploads cross-origin, and nothing else', () => {
+    expect(bucket().Properties!.CorsConfiguration).toEqual({
+      CorsRules: [{ AllowedMethods: ['POST'], AllowedOrigins: ['*'], AllowedHeaders: ['*'], MaxAge: 3000 }],
+    });
+  });
+
+  it('notifies the validation function of every new .csv under datasets/', () => {
+    const [, notifications] = stack.only('Custom::S3BucketNotifications');
+    expect((notifications.Properties!.BucketName as { Ref: string }).Ref).toBe(bucketId);
+    expect(notifications.Properties!.NotificationConfiguration).toEqual({
+      LambdaFunctionConfigurations: [
+        {
+          Events: ['s3:ObjectCreated:*'],
+          LambdaFunctionArn: { 'Fn::GetAtt': [stack.functionId('lambdas/datasets/validate-dataset.ts'), 'Arn'] },
+          Filter: {
+            Key: {
+              FilterRules: [
+                { Name: 'suffix', Value: '.csv' },
+                { Name: 'prefix', Value: 'datasets/' },
+              ],
+            },
+          },
+        },
+      ],
+    });
+    const invoke = stack
+      .ofType('AWS::Lambda::Permission')
+      .map(([, permission]) => permission.Properties!)
+      .find((properties) => properties.Principal === 's3.amazonaws.com');
+    expect(invoke).toMatchObject({ Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': [stack.functionId('lambdas/datasets/validate-dataset.ts'), 'Arn'] } });
+    expect(flatten(invoke!.SourceArn)).toBe(`<${bucketId}.Arn>`);
+  });
+});
+
+describe('datasets table', () => {
+  it('tenant + ULID keys, on demand, encrypted, point-in-time recovery, TTL on expiresAt', () => {
+    expect(stack.resources[tableId]!.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'tenantId', KeyType: 'HASH' },
+        { AttributeName: 'datasetId', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+});
+
+describe('functions and grants', () => {
+  /** A function's grants on the datasets bucket and table (its logs and X-Ray grants are AppFunction's). */
+  const datasetGrants = (entry: string) =>
+    stack.grantsOf(entry).filter((line) => line.includes(`<${tableId}.Arn>`) || line.includes(`<${bucketId}.Arn>`));
+  const objects = () => `<${bucketId}.Arn>/datasets/*`;
+  const table = () => `<${tableId}.Arn>`;
+
+  it.each([
+    ['lambdas/datasets/create-dataset.ts', () => [`dynamodb:PutItem ${table()}`, `s3:PutObject ${objects()}`]],
+    ['lambdas/datasets/get-dataset.ts', () => [`dynamodb:GetItem ${table()}`]],
+    ['lambdas/datasets/validate-dataset.ts', () => [`dynamodb:UpdateItem ${table()}`, `s3:GetObject ${objects()}`]],
+    ['lambdas/api/create-job.ts', () => [`dynamodb:GetItem ${table()}`, `s3:PutObject <${bucketId}.Arn>/jobs/*`]],
+    ['lambdas/train/train.ts', () => [`dynamodb:GetItem ${table()}`, `s3:GetObject ${objects()}`, `s3:GetObject <${bucketId}.Arn>/jobs/*`]],
+  ] as [string, () => string[]][])('%s: exactly what its handler does, objects only under their prefix', (entry, expected) => {
+    expect(datasetGrants(entry)).toEqual(expected().sort());
+  });
+
+  it('no other function of the stack touches the datasets bucket or table', () => {
+    const holders = [...stack.appFunctions().keys()].filter((entry) => datasetGrants(entry).length > 0).sort();
+    expect(holders).toEqual(
+      ['lambdas/api/create-job.ts', 'lambdas/datasets/create-dataset.ts', 'lambdas/datasets/get-dataset.ts', 'lambdas/datasets/validate-dataset.ts', 'lambdas/train/train.ts'].sort(),
+    );
+  });
+
+  it('every function gets the names it reads (and the upload policy its retention)', () => {
+    const names = { DATASETS_TABLE_NAME: { Ref: tableId }, DATASETS_BUCKET_NAME: { Ref: bucketId } };
+    expect(stack.environmentOf('lambdas/datasets/create-dataset.ts')).toMatchObject({ ...names, DATASET_RETENTION_DAYS: '7' });
+    expect(stack.environmentOf('lambdas/datasets/get-dataset.ts')).toMatchObject({ DATASETS_TABLE_NAME: names.DATASETS_TABLE_NAME });
+    expect(stack.environmentOf('lambdas/datasets/validate-dataset.ts')).toMatchObject({ DATASETS_TABLE_NAME: names.DATASETS_TABLE_NAME });
+    expect(stack.environmentOf('lambdas/api/create-job.ts')).toMatchObject({ DATASETS_TABLE_NAME: names.DATASETS_TABLE_NAME });
+    expect(stack.environmentOf('lambdas/train/train.ts')).toMatchObject(names);
+  });
+
+  it('validation reads up to 1 GB in one pass: a full vCPU and five minutes', () => {
+    expect(stack.functionOf('lambdas/datasets/validate-dataset.ts').Properties).toMatchObject({ MemorySize: 1769, Timeout: 300 });
+  });
+});
+
+describe('routes', () => {
+  const method = (httpMethod: string, path: string): CfnResource => {
+    const resources = new Map(stack.ofType('AWS::ApiGateway::Resource').map(([id, resource]) => [id, resource.Properties as { ParentId: unknown; PathPart: string }]));
+    const pathOf = (id: unknown): string => {
+      const resource = resources.get((id as { Ref?: string }).Ref ?? '');
+      return resource ? `${pathOf(resource.ParentId)}/${resource.PathPart}` : '';
+    };
+    const found = stack.ofType('AWS::ApiGateway::Method').find(([, m]) => m.Properties!.HttpMethod === httpMethod && pathOf(m.Properties!.ResourceId) === path);
+    if (!found) throw new Error(`no ${httpMethod} ${path}`);
+    return found[1];
+  };
+
+  it.each([
+    ['POST', '/datasets', 'lambdas/datasets/create-dataset.ts'],
+    ['GET', '/datasets/{datasetId}', 'lambdas/datasets/get-dataset.ts'],
+  ])('%s %s: a Lambda proxy to its handler, behind the API-key authorizer', (httpMethod, path, entry) => {
+    const [authorizerId] = stack.only('AWS::ApiGateway::Authorizer');
+    const properties = method(httpMethod, path).Properties!;
+    expect(properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId }, Integration: { Type: 'AWS_PROXY' } });
+    expect(flatten((properties.Integration as { Uri: unknown }).Uri)).toContain(`<${stack.functionId(entry)}.Arn>`);
+  });
+});
+
+describe('outputs', () => {
+  it('DatasetsBucketName and DatasetsTableName', () => {
+    expect(stack.template.Outputs.DatasetsBucketName!.Value).toEqual({ Ref: bucketId });
+    expect(stack.template.Outputs.DatasetsTableName!.Value).toEqual({ Ref: tableId });
+  });
+});
+
+describe('Datasets construct', () => {
+  function build(retentionDays?: number): Stack {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const scope = new Stack(app, 'Test');
+    const api = new apigateway.RestApi(scope, 'Api');
+    const fn = (id: string, props: AppFunctionProps) => new AppFunction(scope, id, props);
+    const authorizer = new apigateway.TokenAuthorizer(scope, 'Authorizer', { handler: fn('Auth', { entry: 'lambdas/auth/authorizer.ts' }) });
+    new Datasets(scope, 'Datasets', {
+      api,
+      authorizer,
+      newFunction: (parent, id, options) => new AppFunction(parent, id, options),
+      createJobFunction: fn('CreateJob', { entry: 'lambdas/api/create-job.ts' }),
+      trainFunction: fn('Train', { entry: 'lambdas/train/train.ts', timeout: Duration.minutes(15) }),
+      ...(retentionDays === undefined ? {} : { retentionDays }),
+    });
+    return scope;
+  }
+
+  it('keeps objects and records the same number of days', () => {
+    const template = new Synthesized(Template.fromStack(build(3)).toJSON() as CfnTemplate);
+    const [, created] = template.ofType('AWS::S3::Bucket').find(([, b]) => b.Properties!.NotificationConfiguration !== undefined || b.Properties!.CorsConfiguration !== undefined)!;
+    expect((created.Properties!.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual(expect.objectContaining({ Prefix: 'datasets/', ExpirationInDays: 3 }));
+    expect(template.environmentOf('lambdas/datasets/create-dataset.ts')).toMatchObject({ DATASET_RETENTION_DAYS: '3' });
+  });
+
+  it("delivers access logs through a bucket policy (no ACLs) even without the app's S3 feature flags", () => {
+    const template = new Synthesized(Template.fromStack(build()).toJSON() as CfnTemplate);
+    for (const [id, bucket] of template.ofType('AWS::S3::Bucket')) {
+      expect(bucket.Properties!.AccessControl, id).toBeUndefined();
+      expect(bucket.Properties!.OwnershipControls, id).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    }
+  });
+
+  it.each([0, -1, 1.5])('refuses a retention of %s days at synth time', (days) => {
+    expect(() => build(days)).toThrow(/retentionDays must be a whole number of days >= 1/);
+  });
+});
