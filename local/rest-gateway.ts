@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer-policy.js';
 import { close, listen, readBody } from './http-server.js';
 import { FunctionError, type LocalLambdas } from './lambdas.js';
 import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, RestApiDefinition, RouteDefinition } from './template.js';
@@ -127,37 +128,6 @@ function decodeSegment(part: string): string {
   } catch {
     return part;
   }
-}
-
-// ---------------------------------------------------------------------------
-// The authorizer's policy
-
-const Statement = z.object({
-  Effect: z.enum(['Allow', 'Deny']),
-  Action: z.union([z.string(), z.array(z.string())]),
-  Resource: z.union([z.string(), z.array(z.string())]),
-});
-
-const AuthorizerResult = z.object({
-  principalId: z.string(),
-  policyDocument: z.object({ Statement: z.union([Statement, z.array(Statement)]) }),
-  context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullish(),
-});
-
-type AuthorizerResult = z.infer<typeof AuthorizerResult>;
-
-function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
-}
-
-/** IAM evaluation for one request: an explicit Deny wins, otherwise an Allow must match. */
-export function policyAllows(result: AuthorizerResult, methodArn: string): boolean {
-  const statements = [result.policyDocument.Statement].flat();
-  const applies = (statement: z.infer<typeof Statement>) =>
-    [statement.Action].flat().some((action) => wildcard(action).test('execute-api:Invoke')) &&
-    [statement.Resource].flat().some((resource) => wildcard(resource).test(methodArn));
-  const matching = statements.filter(applies);
-  return !matching.some((statement) => statement.Effect === 'Deny') && matching.some((statement) => statement.Effect === 'Allow');
 }
 
 // ---------------------------------------------------------------------------
@@ -397,10 +367,3 @@ function proxyReply(result: z.infer<typeof ProxyResult>): Reply {
   return { status: result.statusCode, headers, body };
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `22/Nov/2025:18:04:05 +0000`, API Gateway's requestTime format. */
-function apiGatewayTime(date: Date): string {
-  const pad = (value: number) => String(value).padStart(2, '0');
-  return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
-}

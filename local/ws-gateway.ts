@@ -3,6 +3,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
+import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer-policy.js';
 import { close, LOOPBACK, listen, readBody } from './http-server.js';
 import { referencedLogicalId, referencedLogicalIds, type CfnResource, type LocalAccount, type LocalResolver } from './template.js';
 
@@ -197,19 +198,6 @@ interface Connection {
   timers: NodeJS.Timeout[];
 }
 
-const AuthorizerResult = z.object({
-  principalId: z.string(),
-  policyDocument: z.object({
-    Statement: z.array(
-      z.object({
-        Effect: z.enum(['Allow', 'Deny']),
-        Action: z.union([z.string(), z.array(z.string())]).optional(),
-        Resource: z.union([z.string(), z.array(z.string())]),
-      }),
-    ),
-  }),
-  context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-});
 
 const ProxyResult = z.object({ statusCode: z.number().int().optional(), body: z.string().optional() }).loose();
 
@@ -231,7 +219,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       routeKey,
       eventType,
       extendedRequestId: randomId(),
-      requestTime: clfTime(now),
+      requestTime: apiGatewayTime(new Date(now)),
       messageDirection: 'IN',
       stage: api.stageName,
       connectedAt,
@@ -256,7 +244,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     }
     const methodArn = `arn:aws:execute-api:${account.region}:${account.accountId}:${api.apiId}/${api.stageName}/${route.routeKey}`;
     const started = Date.now();
-    let result: z.infer<typeof AuthorizerResult>;
+    let result: AuthorizerResult;
     try {
       result = AuthorizerResult.parse(
         await invoke(authorizer.functionLogicalId, {
@@ -276,7 +264,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       log(`[ws] authorizer failed: ${String(error)}`);
       return { status: 500 };
     }
-    if (!allows(result.policyDocument.Statement, methodArn)) return { status: 403 };
+    if (!policyAllows(result, methodArn)) return { status: 403 };
     return { context: { ...result.context, principalId: result.principalId, integrationLatency: Date.now() - started } };
   }
 
@@ -485,13 +473,6 @@ function randomId(): string {
   return randomUUID();
 }
 
-/** API Gateway's `requestTime`: 22/Nov/2026:18:40:39 +0000. */
-function clfTime(epochMs: number): string {
-  const date = new Date(epochMs);
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const two = (value: number) => String(value).padStart(2, '0');
-  return `${two(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
-}
 
 function queryOf(request: IncomingMessage): { single: Record<string, string>; multi: Record<string, string[]> } {
   const params = new URL(request.url ?? '/', 'http://local').searchParams;
@@ -516,20 +497,6 @@ function identityOf(request: IncomingMessage): Connection['identity'] {
   return { sourceIp: request.socket.remoteAddress ?? LOOPBACK, userAgent: request.headers['user-agent'] };
 }
 
-/** Whether a policy allows invoking `methodArn`: an explicit Deny wins, as in IAM. */
-function allows(statements: z.infer<typeof AuthorizerResult>['policyDocument']['Statement'], methodArn: string): boolean {
-  const matches = (statement: (typeof statements)[number]) => {
-    const actions = [statement.Action ?? 'execute-api:Invoke'].flat();
-    const resources = [statement.Resource].flat();
-    return actions.some((action) => wildcard(action).test('execute-api:Invoke')) && resources.some((resource) => wildcard(resource).test(methodArn));
-  };
-  const relevant = statements.filter(matches);
-  return relevant.some((statement) => statement.Effect === 'Allow') && !relevant.some((statement) => statement.Effect === 'Deny');
-}
-
-function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
