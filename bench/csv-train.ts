@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NumericCsvReader } from '../src/domain/csv.js';
 import { TrainingSink } from '../src/domain/datasets.js';
-import { fitModel, RegressionAccumulator, type ModelKind } from '../src/domain/regression.js';
+import { fitModel, type ModelKind, RegressionAccumulator } from '../src/domain/regression.js';
 import { ensureDataset } from './dataset.js';
 
 const FEATURES = 10;
@@ -126,17 +126,20 @@ function runSklearn(path: string): SklearnRun {
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const script = fileURLToPath(new URL('./sklearn_compare.py', import.meta.url));
-  const out = execFileSync(
-    '/usr/bin/python3',
-    [script, path, '--target', 'y', '--ridge-alpha', String(ALPHA.RIDGE), '--lasso-alpha', String(ALPHA.LASSO)],
-    { encoding: 'utf8', env, maxBuffer: 1 << 24 },
-  );
+  const out = execFileSync('/usr/bin/python3', [script, path, '--target', 'y', '--ridge-alpha', String(ALPHA.RIDGE), '--lasso-alpha', String(ALPHA.LASSO)], {
+    encoding: 'utf8',
+    env,
+    maxBuffer: 1 << 24,
+  });
   return JSON.parse(out) as SklearnRun;
 }
 
 /** Largest difference over coefficients and intercept, relative to the reference value (at least 1e-12). */
 function agreement(ours: Fit, reference: Fit): number {
-  const pairs: [number, number][] = [[ours.intercept, reference.intercept], ...ours.coefficients.map((value, j): [number, number] => [value, reference.coefficients[j]!])];
+  const pairs: [number, number][] = [
+    [ours.intercept, reference.intercept],
+    ...ours.coefficients.map((value, j): [number, number] => [value, reference.coefficients[j]!]),
+  ];
   return Math.max(...pairs.map(([a, b]) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)));
 }
 
@@ -146,7 +149,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rows: { type: 'string' }, large: { type: 'boolean', default: false } } });
   const sizes = values.rows ? values.rows.split(',').map(Number) : [100_000, 1_000_000, ...(values.large ? [10_000_000] : [])];
   const cpu = cpus()[0]?.model ?? 'unknown';
-  console.log(`# ${new Date().toISOString()}  node ${process.version}  ${cpus().length} x ${cpu}  memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} free)`);
+  console.log(
+    `# ${new Date().toISOString()}  node ${process.version}  ${cpus().length} x ${cpu}  memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} free)`,
+  );
   const baseline = runChild('baseline', '');
   console.log(`node child with the modules loaded and no data: peak RSS ${baseline.maxRssMB.toFixed(0)} MB`);
   for (const rows of sizes) {
@@ -158,18 +163,26 @@ async function main(): Promise<void> {
     if (csv.rows !== rows || memory.rows !== rows || sk.rows !== rows) throw new Error(`row counts differ: ${csv.rows} / ${memory.rows} / ${sk.rows}`);
     const csvTotal = csv.passSeconds + csv.fits.LINEAR.seconds;
     const skTotal = sk.readSeconds + sk.fits.LINEAR.seconds;
-    console.log(`from CSV   node: ${csv.passSeconds.toFixed(2)} s pass + ${(csv.fits.LINEAR.seconds * 1000).toFixed(1)} ms fit = ${rate(rows, csvTotal)}, peak RSS ${csv.maxRssMB.toFixed(0)} MB`);
-    console.log(`           sklearn: ${sk.readSeconds.toFixed(2)} s read_csv + ${(sk.fits.LINEAR.seconds * 1000).toFixed(1)} ms fit = ${rate(rows, skTotal)}, peak RSS ${sk.maxRssMB.toFixed(0)} MB`);
+    console.log(
+      `from CSV   node: ${csv.passSeconds.toFixed(2)} s pass + ${(csv.fits.LINEAR.seconds * 1000).toFixed(1)} ms fit = ${rate(rows, csvTotal)}, peak RSS ${csv.maxRssMB.toFixed(0)} MB`,
+    );
+    console.log(
+      `           sklearn: ${sk.readSeconds.toFixed(2)} s read_csv + ${(sk.fits.LINEAR.seconds * 1000).toFixed(1)} ms fit = ${rate(rows, skTotal)}, peak RSS ${sk.maxRssMB.toFixed(0)} MB`,
+    );
     console.log(`           speed-up (sklearn time / node time): ${(skTotal / csvTotal).toFixed(2)}x`);
     for (const kind of KINDS) {
       const nodeTime = csv.passSeconds + csv.fits[kind].seconds;
       const skTime = sk.readSeconds + sk.fits[kind].seconds;
-      console.log(`  ${kind.padEnd(6)} csv->model  node ${nodeTime.toFixed(2)} s  sklearn ${skTime.toFixed(2)} s  ratio ${(skTime / nodeTime).toFixed(2)}x   max rel. diff vs sklearn ${agreement(csv.fits[kind], sk.fits[kind]).toExponential(1)}`);
+      console.log(
+        `  ${kind.padEnd(6)} csv->model  node ${nodeTime.toFixed(2)} s  sklearn ${skTime.toFixed(2)} s  ratio ${(skTime / nodeTime).toFixed(2)}x   max rel. diff vs sklearn ${agreement(csv.fits[kind], sk.fits[kind]).toExponential(1)}`,
+      );
     }
     console.log(`in memory  node engine: ${memory.passSeconds.toFixed(3)} s accumulate (${rate(rows, memory.passSeconds)})`);
     for (const kind of KINDS) {
       const nodeTime = memory.passSeconds + memory.fits[kind].seconds;
-      console.log(`  ${kind.padEnd(6)} engine ${nodeTime.toFixed(3)} s (fit ${(memory.fits[kind].seconds * 1000).toFixed(2)} ms)  sklearn fit ${sk.fits[kind].seconds.toFixed(3)} s  ratio ${(sk.fits[kind].seconds / nodeTime).toFixed(2)}x`);
+      console.log(
+        `  ${kind.padEnd(6)} engine ${nodeTime.toFixed(3)} s (fit ${(memory.fits[kind].seconds * 1000).toFixed(2)} ms)  sklearn fit ${sk.fits[kind].seconds.toFixed(3)} s  ratio ${(sk.fits[kind].seconds / nodeTime).toFixed(2)}x`,
+      );
     }
   }
 }

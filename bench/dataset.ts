@@ -4,11 +4,12 @@
  * (shortest round-trip text, ~18 characters a value). The same seed always writes
  * the same bytes, so Node and scikit-learn read identical files.
  */
+
+import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
 
 export const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'data');
 

@@ -80,14 +80,21 @@ async function main(): Promise<void> {
   const models: Partial<Record<Kind, { coefficients: number[]; intercept: number }>> = {};
   for (const kind of Object.keys(ALPHA) as Kind[]) {
     started = performance.now();
-    const job = await call<{ jobId: string; modelId: string }>('POST', '/jobs', { kind, datasetId: dataset.datasetId, target: 'y', ...(ALPHA[kind] === undefined ? {} : { alpha: ALPHA[kind] }) });
+    const job = await call<{ jobId: string; modelId: string }>('POST', '/jobs', {
+      kind,
+      datasetId: dataset.datasetId,
+      target: 'y',
+      ...(ALPHA[kind] === undefined ? {} : { alpha: ALPHA[kind] }),
+    });
     const finished = await until(`${kind} job`, async () => {
       const view = await call<{ status: string; error: unknown }>('GET', `/jobs/${job.jobId}`);
       return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(view.status) ? view : undefined;
     });
     if (finished.status !== 'COMPLETED') throw new Error(`${kind} job ${finished.status}: ${JSON.stringify(finished.error)}`);
     models[kind] = await call<{ coefficients: number[]; intercept: number }>('GET', `/models/${job.modelId}`);
-    console.log(`${kind.padEnd(6)} job: COMPLETED in ${seconds(started)} (${(rows / ((performance.now() - started) / 1000) / 1e6).toFixed(2)} M rows/s end to end)`);
+    console.log(
+      `${kind.padEnd(6)} job: COMPLETED in ${seconds(started)} (${(rows / ((performance.now() - started) / 1000) / 1e6).toFixed(2)} M rows/s end to end)`,
+    );
   }
 
   started = performance.now();
@@ -96,7 +103,11 @@ async function main(): Promise<void> {
   delete env.OPENBLAS_L2_SIZE;
   const script = fileURLToPath(new URL('./sklearn_compare.py', import.meta.url));
   const reference = JSON.parse(
-    execFileSync('/usr/bin/python3', [script, path, '--target', 'y', '--ridge-alpha', String(ALPHA.RIDGE), '--lasso-alpha', String(ALPHA.LASSO)], { encoding: 'utf8', env, maxBuffer: 1 << 24 }),
+    execFileSync('/usr/bin/python3', [script, path, '--target', 'y', '--ridge-alpha', String(ALPHA.RIDGE), '--lasso-alpha', String(ALPHA.LASSO)], {
+      encoding: 'utf8',
+      env,
+      maxBuffer: 1 << 24,
+    }),
   ) as { readSeconds: number; fits: Record<Kind, { seconds: number; coefficients: number[]; intercept: number }> };
   console.log(`scikit-learn: read_csv ${reference.readSeconds.toFixed(1)} s, total ${seconds(started)}`);
 
@@ -104,7 +115,10 @@ async function main(): Promise<void> {
   for (const kind of Object.keys(ALPHA) as Kind[]) {
     const ours = models[kind]!;
     const theirs = reference.fits[kind];
-    const pairs: [number, number][] = [[ours.intercept, theirs.intercept], ...ours.coefficients.map((value, j): [number, number] => [value, theirs.coefficients[j]!])];
+    const pairs: [number, number][] = [
+      [ours.intercept, theirs.intercept],
+      ...ours.coefficients.map((value, j): [number, number] => [value, theirs.coefficients[j]!]),
+    ];
     const difference = Math.max(...pairs.map(([a, b]) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)));
     const tolerance = kind === 'LASSO' ? 1e-4 : 1e-6;
     worst = Math.max(worst, difference / tolerance);

@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/fit.ts [rows=1000000] [features=10]
  */
-import { RegressionAccumulator, fitModel, type ModelKind } from '../src/domain/regression.js';
+import { fitModel, type ModelKind, RegressionAccumulator } from '../src/domain/regression.js';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const features = Number(process.argv[3] ?? 10);

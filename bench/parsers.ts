@@ -128,7 +128,9 @@ async function main(): Promise<void> {
     if (outcome.rows > 0) {
       reference ??= outcome.sum;
       const agrees = Math.abs(outcome.sum - reference) <= 1e-9 * Math.abs(reference) ? 'same sum' : `SUM DIFFERS: ${outcome.sum} vs ${reference}`;
-      console.log(`${name.padEnd(34)} ${best.toFixed(2)} s  ${(megabytes / best).toFixed(0).padStart(4)} MB/s  ${(outcome.rows / best / 1e6).toFixed(2)} M rows/s  ${agrees}`);
+      console.log(
+        `${name.padEnd(34)} ${best.toFixed(2)} s  ${(megabytes / best).toFixed(0).padStart(4)} MB/s  ${(outcome.rows / best / 1e6).toFixed(2)} M rows/s  ${agrees}`,
+      );
     } else {
       console.log(`${name.padEnd(34)} ${best.toFixed(2)} s  ${(megabytes / best).toFixed(0).padStart(4)} MB/s`);
     }

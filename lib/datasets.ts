@@ -69,7 +69,10 @@ export class Datasets extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
-    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This is the access log bucket of the datasets bucket; logging it into itself would loop.' });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access log bucket of the datasets bucket; logging it into itself would loop.',
+    });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -79,10 +82,7 @@ export class Datasets extends Construct {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'datasets-bucket/',
       // Datasets are working copies: they expire with their record (the table's TTL).
-      lifecycleRules: [
-        { prefix: DATASETS_PREFIX, expiration: Duration.days(retentionDays) },
-        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
+      lifecycleRules: [{ prefix: DATASETS_PREFIX, expiration: Duration.days(retentionDays) }, { abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       // Browsers upload with the presigned POST straight to S3.
       cors: [{ allowedMethods: [s3.HttpMethods.POST], allowedOrigins: ['*'], allowedHeaders: ['*'], maxAge: 3000 }],
       removalPolicy: RemovalPolicy.DESTROY,
@@ -156,7 +156,11 @@ export class Datasets extends Construct {
   /** Object keys name a tenant and a dataset, known only at run time: a grant on the prefix is the narrowest there is. */
   private acknowledgePrefix(fn: lambda.Function, objects: string): void {
     if (!fn.role) throw new Error(`Datasets: function ${fn.node.id} has no role to grant`);
-    acknowledgeWildcardResource(fn.role, objects, 'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.');
+    acknowledgeWildcardResource(
+      fn.role,
+      objects,
+      'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.',
+    );
   }
 
   /** CDK's own singleton that writes the bucket's notification configuration at deploy time. */

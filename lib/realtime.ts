@@ -99,7 +99,7 @@ export class Realtime extends Construct {
     const subscribeFunction = newFunction('SubscribeFunction', {
       entry: 'lambdas/realtime/subscribe.ts',
       environment: { ...connections, JOBS_TABLE_NAME: props.jobsTable.tableName },
-      description: 'WebSocket subscribe: stores the subscription and answers the job\'s current state',
+      description: "WebSocket subscribe: stores the subscription and answers the job's current state",
     });
     // A transaction: ConditionCheck on the connection, two Puts; a Delete of both undoes it for an unknown job.
     this.connectionsTable.grant(subscribeFunction, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
@@ -134,7 +134,10 @@ export class Realtime extends Construct {
       defaultRouteOptions: { integration: new WebSocketLambdaIntegration('DefaultIntegration', defaultFunction), returnResponse: true },
     });
     this.webSocketApi.addRoute('subscribe', { integration: new WebSocketLambdaIntegration('SubscribeIntegration', subscribeFunction), returnResponse: true });
-    this.webSocketApi.addRoute('unsubscribe', { integration: new WebSocketLambdaIntegration('UnsubscribeIntegration', unsubscribeFunction), returnResponse: true });
+    this.webSocketApi.addRoute('unsubscribe', {
+      integration: new WebSocketLambdaIntegration('UnsubscribeIntegration', unsubscribeFunction),
+      returnResponse: true,
+    });
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy });
     this.stage = new apigwv2.WebSocketStage(this, 'Stage', {

@@ -4,7 +4,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { AppFunction, PROJECT_ROOT, useTable, type AppFunctionProps } from './app-function.js';
+import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
 import { Datasets } from './datasets.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import { Realtime } from './realtime.js';
@@ -29,7 +29,8 @@ export class RegressionStack extends Stack {
   constructor(scope: Construct, id: string, props: RegressionStackProps = {}) {
     super(scope, id, props);
     const retentionDays = props.retentionDays ?? 30;
-    if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new Error(`RegressionStack: retentionDays must be a whole number >= 1; got ${retentionDays}`);
+    if (!Number.isInteger(retentionDays) || retentionDays < 1)
+      throw new Error(`RegressionStack: retentionDays must be a whole number >= 1; got ${retentionDays}`);
 
     const { jobsTable, modelsTable, apiKeysTable, idempotencyTable } = new Storage(this, 'Storage');
     // How the realtime and datasets constructs build their functions: with the same defaults as every other.
@@ -111,7 +112,11 @@ export class RegressionStack extends Stack {
     createJob.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [inlineObjects] }));
     trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inlineObjects] }));
     for (const fn of [createJob, trainFunction]) {
-      acknowledgeWildcardResource(fn.role, inlineObjects, "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.");
+      acknowledgeWildcardResource(
+        fn.role,
+        inlineObjects,
+        "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.",
+      );
     }
 
     // Every endpoint and table, for clients, scripts (npm run api-key) and the end-to-end tests.

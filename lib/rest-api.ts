@@ -180,9 +180,16 @@ export class RestApi extends Construct {
       { id: 'AwsSolutions-COG4', reason: 'GET /health is the unauthenticated liveness probe the SPEC requires.' },
     );
     Validations.of(this.api).acknowledge(
-      { id: 'AwsSolutions-APIG2', reason: 'Every handler validates its input with zod and answers the SPEC error shape with the failing fields, which API Gateway request validation cannot produce.' },
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'Every handler validates its input with zod and answers the SPEC error shape with the failing fields, which API Gateway request validation cannot produce.',
+      },
       { id: 'AwsSolutions-COG4', reason: 'Clients authenticate with per-tenant API keys checked by the Lambda authorizer, not with Cognito user pools.' },
-      { id: 'AwsSolutions-APIG3', reason: 'A personal stack relies on stage throttling and the API-key authorizer; a WAF web ACL is a paid add-on to attach in production.' },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'A personal stack relies on stage throttling and the API-key authorizer; a WAF web ACL is a paid add-on to attach in production.',
+      },
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         reason: "API Gateway's account-level logging role: AWS's managed policy for it is the documented way to let the service write its logs.",

@@ -109,7 +109,11 @@ export class TrainingWorkflow extends Construct {
     for (const fn of [props.trainFunction, props.markFailedFunction]) {
       acknowledgeWildcardResource(role, `${fn.functionArn}:*`, 'Step Functions may invoke a version or alias of its own task function, and only of these two.');
     }
-    acknowledgeWildcardResource(role, '*', 'X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) have no resource-level permissions.');
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      'X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) have no resource-level permissions.',
+    );
   }
 
   /** Lets `grantee` start executions of this state machine. */

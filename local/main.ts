@@ -13,7 +13,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { JavaMissing } from './dynamodb.js';
+import { JavaMissing } from './dynamodb/server.js';
 import { DEV_TENANT, PROJECT_ROOT, startLocalStack } from './stack.js';
 
 const Settings = z.object({

@@ -3,16 +3,17 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { findTenant, generateApiKey, looksLikeApiKey, storeApiKey } from '../lambdas/commons/api-keys.js';
-import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb.js';
-import { LocalLambdas, mergeEnvironments } from './lambdas.js';
-import { RestGateway } from './rest-gateway.js';
-import { startLocalS3 } from './s3.js';
-import { LocalStepFunctions } from './stepfunctions.js';
-import { StreamPoller } from './stream-poller.js';
+import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
+import { LocalLambdas, mergeEnvironments } from './lambda/functions.js';
+import { RestGateway } from './apigateway/rest.js';
+import { startLocalS3 } from './s3/server.js';
+import { LocalStepFunctions } from './stepfunctions/server.js';
+import { StreamPoller } from './lambda/stream-poller.js';
 import {
   authorizerOf,
   functionsOf,
   gatewayResponsesOf,
+  type LocalAccount,
   LocalResolver,
   outputOf,
   restApiOf,
@@ -20,9 +21,8 @@ import {
   streamMappingsOf,
   synthesizeTemplate,
   tablesOf,
-  type LocalAccount,
-} from './template.js';
-import { startWebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from './ws-gateway.js';
+} from './cloudformation/template.js';
+import { startWebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from './apigateway/websocket.js';
 
 /**
  * The whole stack on one machine: DynamoDB Local with the template's tables, S3
@@ -105,7 +105,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const hasBuckets = Object.values(template.Resources).some((resource) => resource.Type === 'AWS::S3::Bucket');
     const s3 = hasBuckets
-      ? await startLocalS3({ resolver, invoke: (id, event) => lambdas.invoke(id, event), credentials: LOCAL_CREDENTIALS, dataDir: options.dataDir, region, log })
+      ? await startLocalS3({
+          resolver,
+          invoke: (id, event) => lambdas.invoke(id, event),
+          credentials: LOCAL_CREDENTIALS,
+          dataDir: options.dataDir,
+          region,
+          log,
+        })
       : undefined;
     if (s3) cleanups.push(() => s3.stop());
 
@@ -196,7 +203,8 @@ function configureProcessEnvironment(functionEnvironment: Record<string, string>
  */
 async function seedDevApiKey(documents: DynamoDBDocumentClient, tableName: string, requested: string | undefined): Promise<string> {
   const key = requested ?? generateApiKey();
-  if (!looksLikeApiKey(key)) throw new Error('DEV_API_KEY is not an API key of this service (rj_ followed by 43 base64url characters); leave it unset to get a random one');
+  if (!looksLikeApiKey(key))
+    throw new Error('DEV_API_KEY is not an API key of this service (rj_ followed by 43 base64url characters); leave it unset to get a random one');
   try {
     await storeApiKey(documents, tableName, DEV_TENANT, key);
   } catch (error) {

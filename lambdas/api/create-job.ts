@@ -1,16 +1,15 @@
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import { featuresOf } from '../../src/domain/datasets.js';
 import { Conflict, LimitExceeded, NotFound, ServiceUnavailable } from '../../src/domain/errors.js';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { inlineDataKey, inlineFeatureNames, toJobView, type JobRecord, type JobSource, type JobView, type ModelRecord } from '../../src/domain/jobs.js';
+import { inlineDataKey, inlineFeatureNames, type JobRecord, type JobSource, type JobView, type ModelRecord, toJobView } from '../../src/domain/jobs.js';
 import { limitsFrom } from '../../src/domain/limits.js';
-import { createJobBodySchema, parseInput, toJobRequest, type JobRequest } from '../../src/domain/schemas.js';
+import { createJobBodySchema, type JobRequest, parseInput, toJobRequest } from '../../src/domain/schemas.js';
 import { dynamodb, stepFunctions } from '../commons/clients.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
@@ -53,9 +52,7 @@ async function datasetFeatures(tenantId: string, source: { datasetId: string; ta
 async function storeSource(tenantId: string, jobId: string, source: JobRequest['source']): Promise<JobSource> {
   if (source.type === 'dataset') return source;
   const key = inlineDataKey(tenantId, jobId);
-  await s3.send(
-    new PutObjectCommand({ Bucket: env.DATASETS_BUCKET_NAME, Key: key, Body: JSON.stringify(source.data), ContentType: 'application/json' }),
-  );
+  await s3.send(new PutObjectCommand({ Bucket: env.DATASETS_BUCKET_NAME, Key: key, Body: JSON.stringify(source.data), ContentType: 'application/json' }));
   return { type: 'inline', key, rows: source.data.length };
 }
 
@@ -119,9 +116,7 @@ async function createJob({ tenantId, request }: CreateInput): Promise<JobView> {
   await lifecycle.create(job, model);
 
   try {
-    await stepFunctions.send(
-      new StartExecutionCommand({ stateMachineArn: env.STATE_MACHINE_ARN, name: jobId, input: JSON.stringify({ tenantId, jobId }) }),
-    );
+    await stepFunctions.send(new StartExecutionCommand({ stateMachineArn: env.STATE_MACHINE_ARN, name: jobId, input: JSON.stringify({ tenantId, jobId }) }));
   } catch (error) {
     logger.error('could not start the training workflow', { jobId, error: error as Error });
     const failure = { code: 'WORKFLOW_START_FAILED', message: 'the training workflow could not be started; submit the job again' };
@@ -142,13 +137,10 @@ const idempotencyConfig = new IdempotencyConfig({
   payloadValidationJmesPath: 'request',
   expiresAfterSeconds: 24 * 3600,
 });
-const createJobOnce = makeIdempotent(
-  async (input: CreateInput & { idempotencyKey: string }) => createJob(input),
-  {
-    persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: dynamodb }),
-    config: idempotencyConfig,
-  },
-);
+const createJobOnce = makeIdempotent(async (input: CreateInput & { idempotencyKey: string }) => createJob(input), {
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: dynamodb }),
+  config: idempotencyConfig,
+});
 
 const IdempotencyKey = z.string().min(1).max(255).optional();
 

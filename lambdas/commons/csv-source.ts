@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { NumericCsvReader, type CsvSummary, type NumericCsvSink } from '../../src/domain/csv.js';
+import { type CsvSummary, NumericCsvReader, type NumericCsvSink } from '../../src/domain/csv.js';
 import { TrainingSink, trainingFailureOf } from '../../src/domain/datasets.js';
 import { TrainingFailed } from '../../src/domain/errors.js';
 import type { JobRecord } from '../../src/domain/jobs.js';
@@ -102,7 +102,7 @@ export async function accumulateDataset(
 ): Promise<{ accumulator: RegressionAccumulator; features: string[] }> {
   const { datasets, bucket, maxColumns } = datasetsConfig();
   const dataset = await datasets.get(job.tenantId, job.source.datasetId);
-  if (!dataset || dataset.status !== 'READY' || !dataset.etag) {
+  if (dataset?.status !== 'READY' || !dataset.etag) {
     throw new TrainingFailed('DATASET_NOT_READY', `dataset ${job.source.datasetId} is ${dataset ? dataset.status : 'gone (expired or deleted)'}`);
   }
   const sink = new TrainingSink(dataset.columns, job.source.target, job.fitIntercept);

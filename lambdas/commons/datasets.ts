@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isExpired, type DatasetError, type DatasetRecord } from '../../src/domain/datasets.js';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DatasetError, type DatasetRecord, isExpired } from '../../src/domain/datasets.js';
 import { documents } from './clients.js';
 
 /**
@@ -70,7 +70,12 @@ export class DatasetStore {
   private async update(
     tenantId: string,
     datasetId: string,
-    update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> },
+    update: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames?: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
   ): Promise<DatasetRecord | undefined> {
     try {
       const { Attributes } = await this.client.send(

@@ -1,11 +1,11 @@
-import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { DomainError, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed, type ErrorCategory } from '../../src/domain/errors.js';
+import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
 import { TenantId } from '../../src/domain/schemas.js';
 import { logger, metrics, tracer } from './powertools.js';
 

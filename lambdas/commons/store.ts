@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ValidationFailed } from '../../src/domain/errors.js';
+import { ACTIVE_STATUSES, type JobRecord, type JobStatus, type ModelRecord, statusesBefore } from '../../src/domain/jobs.js';
 import { ResourceId } from '../../src/domain/schemas.js';
-import { ACTIVE_STATUSES, statusesBefore, type JobRecord, type JobStatus, type ModelRecord } from '../../src/domain/jobs.js';
 import { documents } from './clients.js';
 
 /**
@@ -156,7 +156,9 @@ export class ModelStore {
 }
 
 /** The outcome a job's end gives its model. */
-export type ModelOutcome = { status: 'FAILED' } | { status: 'TRAINED'; fields: Pick<ModelRecord, 'coefficients' | 'intercept' | 'features' | 'metrics' | 'fittedAt'> };
+export type ModelOutcome =
+  | { status: 'FAILED' }
+  | { status: 'TRAINED'; fields: Pick<ModelRecord, 'coefficients' | 'intercept' | 'features' | 'metrics' | 'fittedAt'> };
 
 /**
  * Writes that change a job and its model together, in one transaction, so a client
@@ -254,7 +256,7 @@ function transitionUpdate(tenantId: string, to: JobStatus, changes: JobChanges, 
     values[`:${key}`] = value;
     sets.push(`#${key} = :${key}`);
   }
-  from.forEach((status, index) => (values[`:from${index}`] = status));
+  for (const [index, status] of from.entries()) values[`:from${index}`] = status;
   if (countAttempt) values[':one'] = 1;
   return {
     UpdateExpression: `SET ${sets.join(', ')}${countAttempt ? ' ADD attempts :one' : ''}`,

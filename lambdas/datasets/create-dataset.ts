@@ -1,9 +1,16 @@
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ulid } from 'ulid';
 import { z } from 'zod';
-import { CreateDatasetBody, datasetKey, DEFAULT_DATASET_RETENTION_DAYS, toDatasetView, UPLOAD_URL_TTL_SECONDS, type DatasetRecord } from '../../src/domain/datasets.js';
+import {
+  CreateDatasetBody,
+  type DatasetRecord,
+  DEFAULT_DATASET_RETENTION_DAYS,
+  datasetKey,
+  toDatasetView,
+  UPLOAD_URL_TTL_SECONDS,
+} from '../../src/domain/datasets.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { parseInput } from '../../src/domain/schemas.js';
 import { DatasetStore } from '../commons/datasets.js';

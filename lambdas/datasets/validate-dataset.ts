@@ -1,11 +1,11 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
 import { z } from 'zod';
 import { InvalidCsv } from '../../src/domain/csv.js';
-import { datasetErrorOf, parseDatasetKey, type DatasetStatus } from '../../src/domain/datasets.js';
+import { type DatasetStatus, datasetErrorOf, parseDatasetKey } from '../../src/domain/datasets.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { headObject, ObjectChanged, readCsvObject } from '../commons/csv-source.js';
 import { DatasetStore } from '../commons/datasets.js';
@@ -74,7 +74,8 @@ async function validateObject(bucket: string, key: string): Promise<ValidationOu
     return { key, status: 'READY' };
   } catch (error) {
     if (error instanceof InvalidCsv) return invalid(datasetErrorOf(error));
-    if (error instanceof ObjectChanged) return invalid({ code: 'DATASET_CHANGED', message: 'the file was replaced while it was being validated; create a new dataset and upload once' });
+    if (error instanceof ObjectChanged)
+      return invalid({ code: 'DATASET_CHANGED', message: 'the file was replaced while it was being validated; create a new dataset and upload once' });
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NotFound } from '../../src/domain/errors.js';
 import { toJobView } from '../../src/domain/jobs.js';
-import { subscriptionTarget, type ServerMessage } from '../../src/domain/realtime.js';
+import { type ServerMessage, subscriptionTarget } from '../../src/domain/realtime.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
 import { JobStore } from '../commons/store.js';

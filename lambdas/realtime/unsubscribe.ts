@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { subscriptionTarget, type ServerMessage } from '../../src/domain/realtime.js';
+import { type ServerMessage, subscriptionTarget } from '../../src/domain/realtime.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
 import { connectionOf, frameOf, messageHandler, type WebSocketEvent } from '../commons/websocket.js';

@@ -1,5 +1,5 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import { z } from 'zod';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
 import { readEnv } from '../commons/env.js';

@@ -1,12 +1,12 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import middy from '@middy/core';
 import { z } from 'zod';
 import { TrainingFailed } from '../../src/domain/errors.js';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { inlineFeatureNames, isTerminal, type InlinePoint, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
+import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
 import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
 import { fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
@@ -129,7 +129,12 @@ async function trainJob(input: unknown): Promise<TrainResult> {
   } catch (error) {
     if (error instanceof TrainingFailed) {
       logger.info('training failed on its data', { code: error.code });
-      await lifecycle.finish(running, 'FAILED', { error: { code: error.code, message: error.message }, finishedAt: new Date().toISOString() }, { status: 'FAILED' });
+      await lifecycle.finish(
+        running,
+        'FAILED',
+        { error: { code: error.code, message: error.message }, finishedAt: new Date().toISOString() },
+        { status: 'FAILED' },
+      );
       metrics.addMetric('JobFailed', MetricUnit.Count, 1);
       return { jobId, status: 'FAILED' };
     }

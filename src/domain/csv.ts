@@ -360,7 +360,8 @@ function parseHeader(record: string, line: number, maxColumns: number, minColumn
     if (record[i] === '"') {
       i++;
       for (;;) {
-        if (i >= record.length) throw new InvalidCsv('INVALID_HEADER', `column ${names.length + 1} of the header has an unclosed quote`, line, names.length + 1);
+        if (i >= record.length)
+          throw new InvalidCsv('INVALID_HEADER', `column ${names.length + 1} of the header has an unclosed quote`, line, names.length + 1);
         const quote = record.indexOf('"', i);
         if (quote < 0) {
           i = record.length;

@@ -1,13 +1,5 @@
 import { TrainingFailed } from './errors.js';
-import {
-  foldRow,
-  gramForm,
-  minimumNormSolution,
-  packedIndex,
-  packedLength,
-  residualSumOfSquares,
-  solveTriangle,
-} from './linalg.js';
+import { foldRow, gramForm, minimumNormSolution, packedIndex, packedLength, residualSumOfSquares, solveTriangle } from './linalg.js';
 
 /**
  * Linear, ridge and lasso regression with scikit-learn's objectives and defaults
@@ -42,9 +34,9 @@ export interface FittedModel {
 
 /** How the solver got there: useful in logs and to compare with scikit-learn. */
 export type SolverReport =
-  | { kind: 'LINEAR'; /** Numerical rank of the centred design. */ rank: number }
+  | { kind: 'LINEAR' /** Numerical rank of the centred design. */; rank: number }
   | { kind: 'RIDGE' }
-  | { kind: 'LASSO'; /** Sweeps run (scikit-learn's n_iter_). */ iterations: number; converged: boolean; dualityGap: number };
+  | { kind: 'LASSO' /** Sweeps run (scikit-learn's n_iter_). */; iterations: number; converged: boolean; dualityGap: number };
 
 /**
  * LINEAR treats singular values of the centred design at or below this fraction of

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationFailed } from './errors.js';
-import { JOB_STATUSES, type InlinePoint } from './jobs.js';
+import { type InlinePoint, JOB_STATUSES } from './jobs.js';
 import type { Limits } from './limits.js';
 import type { ModelKind } from './regression.js';
 
@@ -101,7 +101,9 @@ export function predictionInputs(body: PredictBody, width: number): { inputs: nu
   const single = body.inputs === undefined;
   const inputs = single ? [typeof body.x === 'number' ? [body.x] : (body.x as number[])] : (body.inputs as number[][]);
   if (single && typeof body.x === 'number' && width !== 1) {
-    throw new ValidationFailed(`this model has ${width} features: x must be an array of ${width} numbers`, [{ path: 'x', message: `expected ${width} values` }]);
+    throw new ValidationFailed(`this model has ${width} features: x must be an array of ${width} numbers`, [
+      { path: 'x', message: `expected ${width} values` },
+    ]);
   }
   const wrong = inputs.findIndex((input) => input.length !== width);
   if (wrong >= 0) {

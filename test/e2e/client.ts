@@ -71,5 +71,4 @@ export async function createJob(body: unknown, key = target.keyA, headers?: Reco
   return reply.body;
 }
 
-export const points = (xs: readonly (number | number[])[], f: (x: number[]) => number) =>
-  xs.map((x) => ({ x, y: f(typeof x === 'number' ? [x] : x) }));
+export const points = (xs: readonly (number | number[])[], f: (x: number[]) => number) => xs.map((x) => ({ x, y: f(typeof x === 'number' ? [x] : x) }));

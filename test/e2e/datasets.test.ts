@@ -53,7 +53,14 @@ describe(`datasets on ${target.name}`, () => {
 
     const dataset = await uploadDataset(HOUSES, target.keyA, 'houses');
     const ready = await settled(dataset.datasetId);
-    expect(ready).toMatchObject({ datasetId: dataset.datasetId, name: 'houses', status: 'READY', rows: 40, columns: ['price', 'size "m2"', 'rooms'], error: null });
+    expect(ready).toMatchObject({
+      datasetId: dataset.datasetId,
+      name: 'houses',
+      status: 'READY',
+      rows: 40,
+      columns: ['price', 'size "m2"', 'rooms'],
+      error: null,
+    });
     expect(ready.sizeBytes).toBe(Buffer.byteLength(HOUSES));
 
     const job = await createJob({ kind: 'LINEAR', datasetId: dataset.datasetId, target: 'price' });
@@ -86,8 +93,16 @@ describe(`datasets on ${target.name}`, () => {
   it('refuses a job on a dataset whose file was never uploaded (409) and on an unknown one (404)', async () => {
     const created = await api('POST', '/datasets', { key: target.keyA });
     expect(created.status).toBe(201);
-    expectError(await api('POST', '/jobs', { key: target.keyA, body: { kind: 'RIDGE', datasetId: created.body.datasetId, target: 'y' } }), 409, 'DATASET_NOT_READY');
-    expectError(await api('POST', '/jobs', { key: target.keyA, body: { kind: 'RIDGE', datasetId: '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C', target: 'y' } }), 404, 'NOT_FOUND');
+    expectError(
+      await api('POST', '/jobs', { key: target.keyA, body: { kind: 'RIDGE', datasetId: created.body.datasetId, target: 'y' } }),
+      409,
+      'DATASET_NOT_READY',
+    );
+    expectError(
+      await api('POST', '/jobs', { key: target.keyA, body: { kind: 'RIDGE', datasetId: '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C', target: 'y' } }),
+      404,
+      'NOT_FOUND',
+    );
   });
 
   it("keeps datasets per tenant: another tenant's is 404 to read and to train on; a target must be a column", async () => {

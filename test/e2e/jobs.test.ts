@@ -43,7 +43,10 @@ async function trainedModel(job: { jobId: string; modelId: string }, key = targe
 
 describe(`jobs on ${target.name}: training with known answers`, () => {
   it('trains LINEAR on y = 1 + 2x exactly, and predicts with it', async () => {
-    const created = await api('POST', '/jobs', { key: target.keyA, body: { kind: 'LINEAR', name: 'exact line', data: points(xs, ([x]) => 1 + 2 * (x as number)) } });
+    const created = await api('POST', '/jobs', {
+      key: target.keyA,
+      body: { kind: 'LINEAR', name: 'exact line', data: points(xs, ([x]) => 1 + 2 * (x as number)) },
+    });
     expect(created.status).toBe(202);
     const job = created.body;
     expect(job).toMatchObject({ status: 'QUEUED', kind: 'LINEAR', alpha: null, fitIntercept: true, name: 'exact line', progress: 0, error: null, attempts: 0 });
@@ -96,7 +99,15 @@ describe(`jobs on ${target.name}: training with known answers`, () => {
   });
 
   it('trains LINEAR with two features and checks the width of every prediction', async () => {
-    const inputs = [[0, 0], [1, 0], [0, 1], [2, 3], [4, 1], [3, 5], [5, 2]];
+    const inputs = [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [2, 3],
+      [4, 1],
+      [3, 5],
+      [5, 2],
+    ];
     const job = await createJob({ kind: 'LINEAR', data: points(inputs, ([a, b]) => 3 + 1.5 * (a as number) - 2 * (b as number)) });
     const model = await trainedModel(job);
     expect(model.features).toEqual(['x0', 'x1']);
@@ -125,7 +136,10 @@ describe(`jobs on ${target.name}: training with known answers`, () => {
 
 describe(`jobs on ${target.name}: cancellation and models that cannot predict`, () => {
   it('cancels a job that has not finished: the job is CANCELLED for good and its model FAILED', async () => {
-    const data = points(Array.from({ length: 10_000 }, (_, i) => i), ([x]) => 2 * (x as number) + 1);
+    const data = points(
+      Array.from({ length: 10_000 }, (_, i) => i),
+      ([x]) => 2 * (x as number) + 1,
+    );
     // Cancelling right after creating wins against training almost always; a few tries make it certain.
     let cancelled: { jobId: string; modelId: string } | undefined;
     for (let attempt = 0; attempt < 5 && !cancelled; attempt++) {

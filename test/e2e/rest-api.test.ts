@@ -3,7 +3,14 @@ import { api, expectError, target } from './client.js';
 
 /** The REST API's surface: health, authentication, routing and every bad input of the SPEC. */
 
-const LINEAR = { kind: 'LINEAR', data: [{ x: 0, y: 1 }, { x: 1, y: 3 }, { x: 2, y: 5 }] };
+const LINEAR = {
+  kind: 'LINEAR',
+  data: [
+    { x: 0, y: 1 },
+    { x: 1, y: 3 },
+    { x: 2, y: 5 },
+  ],
+};
 
 describe(`REST API on ${target.name}: health and authentication`, () => {
   it('answers GET /health without a key', async () => {

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { generateApiKey, storeApiKey } from '../../lambdas/commons/api-keys.js';
-import { localDynamoDbClient } from '../../local/dynamodb.js';
+import { localDynamoDbClient } from '../../local/dynamodb/server.js';
 import { PROJECT_ROOT } from '../../local/stack.js';
 
 /**
@@ -216,7 +216,10 @@ async function startLocalStackTarget(): Promise<RunningTarget> {
     const { stackName, values } = stackOutputs(Outputs(await readFile(outputsFile, 'utf8')));
     const id = runId();
     const [keyA, keyB] = await Promise.all([createKey(stackName, `e2e-a-${id}`, env), createKey(stackName, `e2e-b-${id}`, env)]);
-    return { target: { name: 'localstack', restUrl: localStackUrl(values.ApiUrl as string, endpoint), wsUrl: undefined, keyA, keyB }, stop: async () => undefined };
+    return {
+      target: { name: 'localstack', restUrl: localStackUrl(values.ApiUrl as string, endpoint), wsUrl: undefined, keyA, keyB },
+      stop: async () => undefined,
+    };
   } finally {
     await rm(directory, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createJob, finishedJob, points, target, TERMINAL } from './client.js';
+import { createJob, finishedJob, points, TERMINAL, target } from './client.js';
 
 /**
  * Live job status over the WebSocket API (SPEC section 4), end to end: connect

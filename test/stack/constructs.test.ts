@@ -1,13 +1,13 @@
-import { App, ArnFormat, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import { App, ArnFormat, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { AppFunction, DEFAULT_ENVIRONMENT, useTable, type AppFunctionProps } from '../../lib/app-function.js';
+import { AppFunction, type AppFunctionProps, DEFAULT_ENVIRONMENT, useTable } from '../../lib/app-function.js';
 import { wildcardResourceFinding } from '../../lib/nag.js';
 import { RestApi } from '../../lib/rest-api.js';
 import { TrainingWorkflow } from '../../lib/training-workflow.js';
-import { Synthesized, type CfnTemplate } from './synthesized.js';
+import { type CfnTemplate, Synthesized } from './synthesized.js';
 
 /**
  * The constructs on their own, in a bare stack (bundling skipped): their defaults,
@@ -58,7 +58,10 @@ describe('AppFunction', () => {
 
 describe('useTable', () => {
   const table = (stack: Stack) =>
-    new dynamodb.Table(stack, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, billingMode: dynamodb.BillingMode.PAY_PER_REQUEST });
+    new dynamodb.Table(stack, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    });
 
   it('names the table in the environment and grants exactly the actions given, on the table only', () => {
     const stack = newStack();
@@ -80,10 +83,11 @@ describe('useTable', () => {
     const jobs = table(stack);
     useTable(fn, 'JOBS_TABLE_NAME', jobs, ['dynamodb:Query'], ['byStatus']);
     const tableId = stack.getLogicalId(jobs.node.defaultChild as dynamodb.CfnTable);
-    expect(synthesized(stack).grantsOf('lambdas/api/health.ts').filter((line) => line.startsWith('dynamodb:'))).toEqual([
-      `dynamodb:Query <${tableId}.Arn>`,
-      `dynamodb:Query <${tableId}.Arn>/index/byStatus`,
-    ]);
+    expect(
+      synthesized(stack)
+        .grantsOf('lambdas/api/health.ts')
+        .filter((line) => line.startsWith('dynamodb:')),
+    ).toEqual([`dynamodb:Query <${tableId}.Arn>`, `dynamodb:Query <${tableId}.Arn>/index/byStatus`]);
   });
 
   it('refuses indexes without Query, and an empty grant', () => {

@@ -2,11 +2,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AppFunction } from '../../lib/app-function.js';
 import { createApp, DEFAULT_STACK_NAME } from '../../lib/app.js';
+import { AppFunction } from '../../lib/app-function.js';
 import { RestApi } from '../../lib/rest-api.js';
 import { TRANSIENT_ERRORS } from '../../lib/training-workflow.js';
-import { flatten, Synthesized, type CfnTemplate } from './synthesized.js';
+import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
 
 /**
  * The core service as `cdk synth` builds it (lib/app.ts), synthesized once with
@@ -203,7 +203,10 @@ describe('least privilege', () => {
         `s3:GetObject ${arn(datasetsBucket())}/jobs/*`,
       ],
     ],
-    ['lambdas/train/mark-failed.ts', () => [`dynamodb:GetItem ${arn(tables.jobs)}`, `dynamodb:UpdateItem ${arn(tables.jobs)}`, `dynamodb:UpdateItem ${arn(tables.models)}`]],
+    [
+      'lambdas/train/mark-failed.ts',
+      () => [`dynamodb:GetItem ${arn(tables.jobs)}`, `dynamodb:UpdateItem ${arn(tables.jobs)}`, `dynamodb:UpdateItem ${arn(tables.models)}`],
+    ],
   ] as [string, () => string[]][])('%s may do exactly what its handler does', (entry, expected) => {
     expect(ownGrants(entry)).toEqual(expected().sort());
   });
@@ -230,9 +233,7 @@ describe('least privilege', () => {
     const invokes = stack.grantsOfRole(role).filter((line) => !line.endsWith(' *'));
     const train = stack.functionId('lambdas/train/train.ts');
     const markFailed = stack.functionId('lambdas/train/mark-failed.ts');
-    expect(invokes).toEqual(
-      [train, markFailed].flatMap((id) => [`lambda:InvokeFunction <${id}.Arn>`, `lambda:InvokeFunction <${id}.Arn>:*`]).sort(),
-    );
+    expect(invokes).toEqual([train, markFailed].flatMap((id) => [`lambda:InvokeFunction <${id}.Arn>`, `lambda:InvokeFunction <${id}.Arn>:*`]).sort());
     // The `*` lines are the X-Ray and log delivery actions, which have no resource-level permissions.
     for (const line of stack.grantsOfRole(role).filter((l) => l.endsWith(' *'))) expect(line).toMatch(/^(xray|logs):/);
   });
@@ -334,7 +335,11 @@ describe('REST API', () => {
   const entryOf = (functionId: string | undefined) => [...stack.appFunctions()].find(([, [id]]) => id === functionId)?.[0];
 
   it('every route of the contract, each proxied to its own handler', () => {
-    const routes = Object.fromEntries(methods().filter((m) => m.httpMethod !== 'OPTIONS').map((m) => [m.route, entryOf(m.target)]));
+    const routes = Object.fromEntries(
+      methods()
+        .filter((m) => m.httpMethod !== 'OPTIONS')
+        .map((m) => [m.route, entryOf(m.target)]),
+    );
     expect(routes).toEqual({
       'GET /health': 'lambdas/api/health.ts',
       'POST /jobs': 'lambdas/api/create-job.ts',
@@ -373,10 +378,16 @@ describe('REST API', () => {
     expect(stage.Properties).toMatchObject({
       StageName: 'v1',
       TracingEnabled: true,
-      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false }],
+      MethodSettings: [
+        { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false },
+      ],
     });
     const accessLog = stage.Properties!.AccessLogSetting as { DestinationArn: unknown; Format: string };
-    expect(JSON.parse(accessLog.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status', tenantId: '$context.authorizer.tenantId' });
+    expect(JSON.parse(accessLog.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      tenantId: '$context.authorizer.tenantId',
+    });
     const logGroup = flatten(accessLog.DestinationArn).replace(/^<(.+)\.Arn>$/, '$1');
     expect(stack.resources[logGroup]!.Properties!.RetentionInDays).toBe(30);
   });
@@ -412,7 +423,9 @@ describe('REST API', () => {
     expect(response.Properties!.StatusCode).toBeUndefined();
     const template = (response.Properties!.ResponseTemplates as Record<string, string>)['application/json']!;
     // As API Gateway renders it for, e.g., an unsupported media type:
-    const rendered = template.replace('$context.error.responseType', 'UNSUPPORTED_MEDIA_TYPE').replace('$context.error.messageString', '"Unsupported Media Type"');
+    const rendered = template
+      .replace('$context.error.responseType', 'UNSUPPORTED_MEDIA_TYPE')
+      .replace('$context.error.messageString', '"Unsupported Media Type"');
     expect(JSON.parse(rendered)).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported Media Type' } });
   });
 });

@@ -2,10 +2,10 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AppFunction, type AppFunctionProps } from '../../lib/app-function.js';
 import { createApp } from '../../lib/app.js';
+import { AppFunction, type AppFunctionProps } from '../../lib/app-function.js';
 import { Datasets } from '../../lib/datasets.js';
-import { flatten, Synthesized, type CfnResource, type CfnTemplate } from './synthesized.js';
+import { type CfnResource, type CfnTemplate, flatten, Synthesized } from './synthesized.js';
 
 /**
  * Uploaded datasets as `cdk synth` builds them (lib/app.ts, cdk-nag included):
@@ -89,7 +89,10 @@ describe('datasets bucket', () => {
       .ofType('AWS::Lambda::Permission')
       .map(([, permission]) => permission.Properties!)
       .find((properties) => properties.Principal === 's3.amazonaws.com');
-    expect(invoke).toMatchObject({ Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': [stack.functionId('lambdas/datasets/validate-dataset.ts'), 'Arn'] } });
+    expect(invoke).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [stack.functionId('lambdas/datasets/validate-dataset.ts'), 'Arn'] },
+    });
     expect(flatten(invoke!.SourceArn)).toBe(`<${bucketId}.Arn>`);
   });
 });
@@ -111,8 +114,7 @@ describe('datasets table', () => {
 
 describe('functions and grants', () => {
   /** A function's grants on the datasets bucket and table (its logs and X-Ray grants are AppFunction's). */
-  const datasetGrants = (entry: string) =>
-    stack.grantsOf(entry).filter((line) => line.includes(`<${tableId}.Arn>`) || line.includes(`<${bucketId}.Arn>`));
+  const datasetGrants = (entry: string) => stack.grantsOf(entry).filter((line) => line.includes(`<${tableId}.Arn>`) || line.includes(`<${bucketId}.Arn>`));
   const objects = () => `<${bucketId}.Arn>/datasets/*`;
   const table = () => `<${tableId}.Arn>`;
 
@@ -129,7 +131,13 @@ describe('functions and grants', () => {
   it('no other function of the stack touches the datasets bucket or table', () => {
     const holders = [...stack.appFunctions().keys()].filter((entry) => datasetGrants(entry).length > 0).sort();
     expect(holders).toEqual(
-      ['lambdas/api/create-job.ts', 'lambdas/datasets/create-dataset.ts', 'lambdas/datasets/get-dataset.ts', 'lambdas/datasets/validate-dataset.ts', 'lambdas/train/train.ts'].sort(),
+      [
+        'lambdas/api/create-job.ts',
+        'lambdas/datasets/create-dataset.ts',
+        'lambdas/datasets/get-dataset.ts',
+        'lambdas/datasets/validate-dataset.ts',
+        'lambdas/train/train.ts',
+      ].sort(),
     );
   });
 
@@ -149,7 +157,9 @@ describe('functions and grants', () => {
 
 describe('routes', () => {
   const method = (httpMethod: string, path: string): CfnResource => {
-    const resources = new Map(stack.ofType('AWS::ApiGateway::Resource').map(([id, resource]) => [id, resource.Properties as { ParentId: unknown; PathPart: string }]));
+    const resources = new Map(
+      stack.ofType('AWS::ApiGateway::Resource').map(([id, resource]) => [id, resource.Properties as { ParentId: unknown; PathPart: string }]),
+    );
     const pathOf = (id: unknown): string => {
       const resource = resources.get((id as { Ref?: string }).Ref ?? '');
       return resource ? `${pathOf(resource.ParentId)}/${resource.PathPart}` : '';
@@ -197,8 +207,12 @@ describe('Datasets construct', () => {
 
   it('keeps objects and records the same number of days', () => {
     const template = new Synthesized(Template.fromStack(build(3)).toJSON() as CfnTemplate);
-    const [, created] = template.ofType('AWS::S3::Bucket').find(([, b]) => b.Properties!.NotificationConfiguration !== undefined || b.Properties!.CorsConfiguration !== undefined)!;
-    expect((created.Properties!.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual(expect.objectContaining({ Prefix: 'datasets/', ExpirationInDays: 3 }));
+    const [, created] = template
+      .ofType('AWS::S3::Bucket')
+      .find(([, b]) => b.Properties!.NotificationConfiguration !== undefined || b.Properties!.CorsConfiguration !== undefined)!;
+    expect((created.Properties!.LifecycleConfiguration as { Rules: unknown[] }).Rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'datasets/', ExpirationInDays: 3 }),
+    );
     expect(template.environmentOf('lambdas/datasets/create-dataset.ts')).toMatchObject({ DATASET_RETENTION_DAYS: '3' });
   });
 

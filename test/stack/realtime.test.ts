@@ -5,10 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LocalResolver, type CfnTemplate } from '../../local/template.js';
-import { webSocketApiOf } from '../../local/ws-gateway.js';
 import { createApp } from '../../lib/app.js';
 import { Realtime, type RealtimeFunctionOptions } from '../../lib/realtime.js';
+import { type CfnTemplate, LocalResolver } from '../../local/cloudformation/template.js';
+import { webSocketApiOf } from '../../local/apigateway/websocket.js';
 
 /**
  * The realtime construct on its own, with stand-in functions (no bundling): what
@@ -41,7 +41,10 @@ function synth(withNag = false): { template: Template; json: CfnTemplate } {
   if (withNag) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     // The stand-in functions' own findings (managed execution policy, runtime) belong to the project's function factory, not to this construct.
-    Validations.of(stack).acknowledge({ id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'stand-in functions' });
+    Validations.of(stack).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'stand-in functions',
+    });
     Validations.of(stack).acknowledge({ id: 'AwsSolutions-L1', reason: 'stand-in functions' });
     app.synth();
   }
@@ -114,7 +117,9 @@ describe('WebSocket API', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('connectionId') },
     });
-    template.hasOutput('WebSocketUrl', { Value: { 'Fn::Join': ['', ['wss://', apiRef(), '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/v1']] } });
+    template.hasOutput('WebSocketUrl', {
+      Value: { 'Fn::Join': ['', ['wss://', apiRef(), '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/v1']] },
+    });
   });
 });
 
@@ -152,7 +157,9 @@ describe('notifier', () => {
 
   it('never receives REMOVE records (TTL expiry)', () => {
     const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
-    const patterns = (mapping?.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>).map((filter) => JSON.parse(filter.Pattern) as { eventName: string[] });
+    const patterns = (mapping!.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>).map(
+      (filter) => JSON.parse(filter.Pattern) as { eventName: string[] },
+    );
     expect(patterns).toEqual([{ eventName: ['INSERT', 'MODIFY'] }]);
   });
 
@@ -179,23 +186,41 @@ describe('notifier', () => {
 describe('least privilege', () => {
   type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
   const statementsOf = (entry: string): Statement[] => {
-    const roleId = (json.Resources[functionOf(entry)]?.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'][0];
+    const roleId = (json.Resources[functionOf(entry)]!.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'][0];
     return Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((policy) => (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
   };
-  const actionsOf = (entry: string) => statementsOf(entry).flatMap((statement) => [statement.Action].flat()).sort();
+  const actionsOf = (entry: string) =>
+    statementsOf(entry)
+      .flatMap((statement) => [statement.Action].flat())
+      .sort();
 
   it('lets the notifier post (only POST) to connections of this API stage and nowhere else', () => {
     const manage = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
-      (policy.Properties.PolicyDocument.Statement as Statement[]).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('execute-api:'))),
+      (policy.Properties.PolicyDocument.Statement as Statement[]).filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('execute-api:')),
+      ),
     );
     expect(manage).toEqual([
       {
         Action: 'execute-api:ManageConnections',
         Effect: 'Allow',
         Resource: {
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', apiRef(), '/v1/POST/@connections/*']],
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':execute-api:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':',
+              apiRef(),
+              '/v1/POST/@connections/*',
+            ],
+          ],
         },
       },
     ]);
@@ -244,7 +269,9 @@ describe('checks', () => {
     const api = webSocketApiOf(new LocalResolver(json, { region: 'eu-west-1', accountId: '000000000000' }));
     expect(api?.stageName).toBe('v1');
     expect(api?.routeSelectionPath).toEqual(['action']);
-    expect([...(api?.routes.values() ?? [])].map((route) => [route.routeKey, route.functionLogicalId, route.twoWay, route.authorizer?.functionLogicalId]).sort()).toEqual(
+    expect(
+      [...(api?.routes.values() ?? [])].map((route) => [route.routeKey, route.functionLogicalId, route.twoWay, route.authorizer?.functionLogicalId]).sort(),
+    ).toEqual(
       [
         ['$connect', functionOf('lambdas/realtime/connect.ts'), false, functionOf('lambdas/auth/authorizer.ts')],
         ['$default', functionOf('lambdas/realtime/default.ts'), true, undefined],
@@ -276,8 +303,8 @@ describe('in the application stack', () => {
   });
 
   it("feeds the notifier from the Jobs table's stream", () => {
-    const jobsTable = Object.entries(app.findResources('AWS::DynamoDB::Table')).find(([, table]) =>
-      (table.Properties.KeySchema as Array<{ AttributeName: string }>).map((key) => key.AttributeName).join() === 'tenantId,jobId',
+    const jobsTable = Object.entries(app.findResources('AWS::DynamoDB::Table')).find(
+      ([, table]) => (table.Properties.KeySchema as Array<{ AttributeName: string }>).map((key) => key.AttributeName).join() === 'tenantId,jobId',
     );
     expect(jobsTable?.[1].Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
     app.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -293,7 +320,10 @@ describe('in the application stack', () => {
       JSON.stringify(policy.Properties.PolicyDocument).includes('execute-api:ManageConnections'),
     );
     expect(holders).toHaveLength(1);
-    const role = (holders[0]?.Properties.Roles as Array<{ Ref: string }>)[0]?.Ref;
-    app.hasResource('AWS::Lambda::Function', { Metadata: { 'app:entry': 'lambdas/realtime/notify.ts' }, Properties: { Role: { 'Fn::GetAtt': [role, 'Arn'] } } });
+    const role = (holders[0]!.Properties.Roles as Array<{ Ref: string }>)[0]?.Ref;
+    app.hasResource('AWS::Lambda::Function', {
+      Metadata: { 'app:entry': 'lambdas/realtime/notify.ts' },
+      Properties: { Role: { 'Fn::GetAtt': [role, 'Arn'] } },
+    });
   });
 });

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  foldRow,
-  gramForm,
-  jacobiSvd,
-  minimumNormSolution,
-  packedIndex,
-  packedLength,
-  residualSumOfSquares,
-  solveTriangle,
-} from '../../src/domain/linalg.js';
+import { foldRow, gramForm, jacobiSvd, minimumNormSolution, packedIndex, packedLength, residualSumOfSquares, solveTriangle } from '../../src/domain/linalg.js';
 
 /** Folds the rows of A (each [x…, y]) into a packed triangle, as the accumulator does. */
 function factor(rows: readonly (readonly number[])[]): Float64Array {
@@ -103,10 +94,20 @@ describe('solving with the factor', () => {
   it('gramForm recovers XᵀX, Xᵀy and yᵀy', () => {
     const { gram, q, yy } = gramForm(factor(A), 4);
     for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) expect(gram[i * 3 + j]).toBeCloseTo(A.reduce((s, r) => s + r[i]! * r[j]!, 0), 12);
-      expect(q[i]).toBeCloseTo(A.reduce((s, r) => s + r[i]! * r[3]!, 0), 12);
+      for (let j = 0; j < 3; j++)
+        expect(gram[i * 3 + j]).toBeCloseTo(
+          A.reduce((s, r) => s + r[i]! * r[j]!, 0),
+          12,
+        );
+      expect(q[i]).toBeCloseTo(
+        A.reduce((s, r) => s + r[i]! * r[3]!, 0),
+        12,
+      );
     }
-    expect(yy).toBeCloseTo(A.reduce((s, r) => s + r[3]! ** 2, 0), 12);
+    expect(yy).toBeCloseTo(
+      A.reduce((s, r) => s + r[3]! ** 2, 0),
+      12,
+    );
   });
 });
 
@@ -148,7 +149,14 @@ describe('minimumNormSolution', () => {
   });
 
   it('answers zero for an all-zero design', () => {
-    const { w, rank } = minimumNormSolution(factor([[0, 0, 1], [0, 0, 2]]), 3, 1e-10);
+    const { w, rank } = minimumNormSolution(
+      factor([
+        [0, 0, 1],
+        [0, 0, 2],
+      ]),
+      3,
+      1e-10,
+    );
     expect({ w: [...w], rank }).toEqual({ w: [0, 0], rank: 0 });
   });
 });

@@ -1,15 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TrainingFailed } from '../../src/domain/errors.js';
-import {
-  RegressionAccumulator,
-  fitModel,
-  fitModelWithReport,
-  predict,
-  type FitSpec,
-  type FittedModel,
-  type ModelKind,
-} from '../../src/domain/regression.js';
+import { type FitSpec, type FittedModel, fitModel, fitModelWithReport, type ModelKind, predict, RegressionAccumulator } from '../../src/domain/regression.js';
 
 /** A file written by scripts/sklearn-fixtures.py: designs, each with scikit-learn's fits. */
 interface FixtureFile {
@@ -159,13 +151,27 @@ describe('known answers', () => {
   });
 
   it('a constant feature gets a zero coefficient (minimum norm) and the intercept takes its place', () => {
-    const model = fit([[1, 5], [2, 5], [3, 5], [4, 5]], [1, 3, 5, 7], { kind: 'LINEAR', alpha: 0, fitIntercept: true });
+    const model = fit(
+      [
+        [1, 5],
+        [2, 5],
+        [3, 5],
+        [4, 5],
+      ],
+      [1, 3, 5, 7],
+      { kind: 'LINEAR', alpha: 0, fitIntercept: true },
+    );
     expect(model.coefficients).toEqual([expect.closeTo(2, 12), 0]);
     expect(model.intercept).toBeCloseTo(-1, 12);
   });
 
   it('two identical features share the weight equally (minimum norm)', () => {
-    const X = [[1, 1], [2, 2], [4, 4], [7, 7]];
+    const X = [
+      [1, 1],
+      [2, 2],
+      [4, 4],
+      [7, 7],
+    ];
     const { model, solver } = fitModelWithReport(accumulate(X, [3, 5, 9, 15], true), { kind: 'LINEAR', alpha: 0, fitIntercept: true });
     expect(model.coefficients).toEqual([expect.closeTo(1, 12), expect.closeTo(1, 12)]);
     expect(model.intercept).toBeCloseTo(1, 12);
@@ -181,7 +187,15 @@ describe('known answers', () => {
   });
 
   it('a huge constant feature is harmless with an intercept: the first-row shift removes it exactly', () => {
-    const model = fit([[1e200, 0], [1e200, 1], [1e200, 2]], [1, 3, 5], { kind: 'LINEAR', alpha: 0, fitIntercept: true });
+    const model = fit(
+      [
+        [1e200, 0],
+        [1e200, 1],
+        [1e200, 2],
+      ],
+      [1, 3, 5],
+      { kind: 'LINEAR', alpha: 0, fitIntercept: true },
+    );
     expect(model.coefficients).toEqual([0, expect.closeTo(2, 12)]);
     expect(model.intercept).toBeCloseTo(1, 12);
   });
@@ -297,7 +311,17 @@ describe('degenerate data', () => {
     accumulator.add([0, 4], 1);
     expect(accumulator.count).toBe(3);
     const spec: FitSpec = { kind: 'LINEAR', alpha: 0, fitIntercept: true };
-    expect(fitModel(accumulator, spec)).toEqual(fit([[1, 2], [2, 1], [0, 4]], [3, 5, 1], spec));
+    expect(fitModel(accumulator, spec)).toEqual(
+      fit(
+        [
+          [1, 2],
+          [2, 1],
+          [0, 4],
+        ],
+        [3, 5, 1],
+        spec,
+      ),
+    );
   });
 
   it('a bad first row does not become the shift', () => {
@@ -320,7 +344,16 @@ describe('degenerate data', () => {
   });
 
   it('a value whose square underflows is just a tiny value, not an error', () => {
-    const model = fit([[0, 1], [1e-300, 2], [0, 3], [0, 4.5]], [1, 2, 3, 4], { kind: 'LINEAR', alpha: 0, fitIntercept: true });
+    const model = fit(
+      [
+        [0, 1],
+        [1e-300, 2],
+        [0, 3],
+        [0, 4.5],
+      ],
+      [1, 2, 3, 4],
+      { kind: 'LINEAR', alpha: 0, fitIntercept: true },
+    );
     expect([...model.coefficients, model.intercept].every(Number.isFinite)).toBe(true);
   });
 
@@ -343,13 +376,68 @@ describe('degenerate data', () => {
 
   it('never answers NaN, -0 or Infinity on rank-deficient, constant or tiny data', () => {
     const designs: [string, number[][], number[]][] = [
-      ['all features constant', [[2, 3], [2, 3], [2, 3]], [1, 2, 3]],
-      ['all zero', [[0, 0], [0, 0]], [0, 0]],
-      ['two rows, five features', [[1, 2, 3, 4, 5], [5, 4, 3, 2, 1]], [1, -1]],
-      ['duplicate rows only', [[1, 2], [1, 2], [1, 2]], [3, 3, 3]],
-      ['collinear and constant', [[1, 2, 9], [2, 4, 9], [3, 6, 9], [4, 8, 9]], [1, 2, 2, 5]],
-      ['tiny values', [[1e-140, 0], [2e-140, 1e-140], [0, 3e-140]], [1e-140, 0, -1e-140]],
-      ['huge values', [[1e140, 0], [2e140, 1e140], [0, 3e140]], [1e140, 0, -1e140]],
+      [
+        'all features constant',
+        [
+          [2, 3],
+          [2, 3],
+          [2, 3],
+        ],
+        [1, 2, 3],
+      ],
+      [
+        'all zero',
+        [
+          [0, 0],
+          [0, 0],
+        ],
+        [0, 0],
+      ],
+      [
+        'two rows, five features',
+        [
+          [1, 2, 3, 4, 5],
+          [5, 4, 3, 2, 1],
+        ],
+        [1, -1],
+      ],
+      [
+        'duplicate rows only',
+        [
+          [1, 2],
+          [1, 2],
+          [1, 2],
+        ],
+        [3, 3, 3],
+      ],
+      [
+        'collinear and constant',
+        [
+          [1, 2, 9],
+          [2, 4, 9],
+          [3, 6, 9],
+          [4, 8, 9],
+        ],
+        [1, 2, 2, 5],
+      ],
+      [
+        'tiny values',
+        [
+          [1e-140, 0],
+          [2e-140, 1e-140],
+          [0, 3e-140],
+        ],
+        [1e-140, 0, -1e-140],
+      ],
+      [
+        'huge values',
+        [
+          [1e140, 0],
+          [2e140, 1e140],
+          [0, 3e140],
+        ],
+        [1e140, 0, -1e140],
+      ],
     ];
     for (const [name, X, y] of designs) {
       for (const kind of KINDS) {
@@ -357,7 +445,10 @@ describe('degenerate data', () => {
           const model = fit(X, y, { kind, alpha: 0.1, fitIntercept });
           const numbers = [...model.coefficients, model.intercept, model.metrics.r2, model.metrics.rmse];
           expect(numbers.every(Number.isFinite), `${name}, ${kind}, intercept ${fitIntercept}: ${numbers}`).toBe(true);
-          expect(numbers.some((value) => Object.is(value, -0)), `${name}, ${kind}: -0`).toBe(false);
+          expect(
+            numbers.some((value) => Object.is(value, -0)),
+            `${name}, ${kind}: -0`,
+          ).toBe(false);
         }
       }
     }

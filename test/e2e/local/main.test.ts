@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateApiKey } from '../../../lambdas/commons/api-keys.js';
 import { describe, expect, it } from 'vitest';
+import { generateApiKey } from '../../../lambdas/commons/api-keys.js';
 import { PROJECT_ROOT } from '../../../local/stack.js';
 import { eventually, target } from '../client.js';
 import { startLocalChild } from '../target.js';
@@ -78,7 +78,11 @@ describe.skipIf(target.name !== 'local')('local stack: the npm start process', (
     const child = await startLocalChild();
     expect(await serves(child.state.dynamodbEndpoint)).toBe(true);
     child.process.kill('SIGKILL');
-    await eventually('DynamoDB Local to stop after its parent was killed', async () => ((await serves(child.state.dynamodbEndpoint)) ? undefined : true), 15_000);
+    await eventually(
+      'DynamoDB Local to stop after its parent was killed',
+      async () => ((await serves(child.state.dynamodbEndpoint)) ? undefined : true),
+      15_000,
+    );
     await child.stop();
   });
 });

@@ -1,12 +1,12 @@
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb, type LocalDynamoDb } from '../../../local/dynamodb.js';
-import { FunctionError } from '../../../local/lambdas.js';
-import { StreamPoller } from '../../../local/stream-poller.js';
-import { LocalResolver, streamMappingsOf, tablesOf, type StreamMappingDefinition, type TableDefinition } from '../../../local/template.js';
+import { createTables, LOCAL_CREDENTIALS, type LocalDynamoDb, localDynamoDbClient, startDynamoDb } from '../../../local/dynamodb/server.js';
+import { FunctionError } from '../../../local/lambda/functions.js';
+import { StreamPoller } from '../../../local/lambda/stream-poller.js';
+import { LocalResolver, type StreamMappingDefinition, streamMappingsOf, type TableDefinition, tablesOf } from '../../../local/cloudformation/template.js';
 import { account, template } from '../../unit/local/fixtures.js';
 import { target } from '../client.js';
 
@@ -73,7 +73,13 @@ describe.skipIf(target.name !== 'local')('local stack: DynamoDB stream poller', 
     }
   }
 
-  const delivered = () => received.flat().map((record) => `${record.eventName} ${record.dynamodb?.NewImage?.jobId?.S ?? record.dynamodb?.Keys?.jobId?.S} ${record.dynamodb?.NewImage?.status?.S ?? '-'}`);
+  const delivered = () =>
+    received
+      .flat()
+      .map(
+        (record) =>
+          `${record.eventName} ${record.dynamodb?.NewImage?.jobId?.S ?? record.dynamodb?.Keys?.jobId?.S} ${record.dynamodb?.NewImage?.status?.S ?? '-'}`,
+      );
 
   it('delivers inserts, changes and removals in order, shaped as Lambda receives them', async () => {
     await poll(() => ({ batchItemFailures: [] }));
@@ -88,7 +94,12 @@ describe.skipIf(target.name !== 'local')('local stack: DynamoDB stream poller', 
       eventSource: 'aws:dynamodb',
       awsRegion: region,
       eventSourceARN: expect.stringContaining(`table/${tableName}/stream/`),
-      dynamodb: { Keys: { tenantId: { S: 't' }, jobId: { S: 'a' } }, StreamViewType: 'NEW_AND_OLD_IMAGES', SequenceNumber: expect.any(String), ApproximateCreationDateTime: expect.any(Number) },
+      dynamodb: {
+        Keys: { tenantId: { S: 't' }, jobId: { S: 'a' } },
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+        SequenceNumber: expect.any(String),
+        ApproximateCreationDateTime: expect.any(Number),
+      },
     });
     expect(modify?.dynamodb?.OldImage?.status).toEqual({ S: 'QUEUED' });
   });

@@ -1,12 +1,12 @@
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiEvent, context, stubDatasetEnv } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
-let handler: (typeof import('../../../lambdas/datasets/create-dataset.js'))['handler'];
+let handler: typeof import('../../../lambdas/datasets/create-dataset.js')['handler'];
 
 beforeAll(async () => {
   stubDatasetEnv();

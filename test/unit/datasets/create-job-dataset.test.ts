@@ -7,7 +7,7 @@ import { apiEvent, context, DATASET_ID, datasetRecord, stubDatasetEnv } from './
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-let handler: (typeof import('../../../lambdas/api/create-job.js'))['handler'];
+let handler: typeof import('../../../lambdas/api/create-job.js')['handler'];
 
 beforeAll(async () => {
   stubDatasetEnv();
@@ -40,7 +40,11 @@ describe('POST /jobs with a dataset', () => {
 
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body)).toMatchObject({ status: 'QUEUED', kind: 'RIDGE', alpha: 1, datasetId: DATASET_ID });
-    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({ TableName: 'datasets-test', Key: { tenantId: 'acme', datasetId: DATASET_ID }, ConsistentRead: true });
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: 'datasets-test',
+      Key: { tenantId: 'acme', datasetId: DATASET_ID },
+      ConsistentRead: true,
+    });
     const [jobPut, modelPut] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(jobPut?.Put?.Item).toMatchObject({ source: { type: 'dataset', datasetId: DATASET_ID, target: 'price' } });
     expect(modelPut?.Put?.Item).toMatchObject({ status: 'TRAINING', features: ['x0', 'x1'] });
@@ -51,14 +55,18 @@ describe('POST /jobs with a dataset', () => {
     datasetIs(status);
     const result = await submit({ kind: 'LINEAR', datasetId: DATASET_ID, target: 'y' });
     expect(result.statusCode).toBe(409);
-    expect(JSON.parse(result.body)).toEqual({ error: { code: 'DATASET_NOT_READY', message: `the dataset is ${status}; only a READY dataset can be trained on` } });
+    expect(JSON.parse(result.body)).toEqual({
+      error: { code: 'DATASET_NOT_READY', message: `the dataset is ${status}; only a READY dataset can be trained on` },
+    });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     expect(sfn.calls()).toHaveLength(0);
   });
 
   it("answers 404 for an unknown dataset or another tenant's", async () => {
     ddb.on(GetCommand, { TableName: 'datasets-test', Key: { tenantId: 'acme', datasetId: DATASET_ID } }).resolves({});
-    ddb.on(GetCommand, { TableName: 'datasets-test', Key: { tenantId: 'other', datasetId: DATASET_ID } }).resolves({ Item: datasetRecord({ tenantId: 'other' }) });
+    ddb
+      .on(GetCommand, { TableName: 'datasets-test', Key: { tenantId: 'other', datasetId: DATASET_ID } })
+      .resolves({ Item: datasetRecord({ tenantId: 'other' }) });
     const result = await submit({ kind: 'LINEAR', datasetId: DATASET_ID, target: 'y' }, 'acme');
     expect(result.statusCode).toBe(404);
     expect(JSON.parse(result.body)).toEqual({ error: { code: 'NOT_FOUND', message: 'dataset not found' } });
@@ -70,7 +78,11 @@ describe('POST /jobs with a dataset', () => {
     const result = await submit({ kind: 'LINEAR', datasetId: DATASET_ID, target: 'price' });
     expect(result.statusCode).toBe(400);
     expect(JSON.parse(result.body)).toEqual({
-      error: { code: 'VALIDATION_ERROR', message: 'target is not a column of the dataset', details: [{ path: 'target', message: "must be one of the dataset's columns: x0, x1, y" }] },
+      error: {
+        code: 'VALIDATION_ERROR',
+        message: 'target is not a column of the dataset',
+        details: [{ path: 'target', message: "must be one of the dataset's columns: x0, x1, y" }],
+      },
     });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidCsv, NumericCsvReader, type CsvSummary } from '../../../src/domain/csv.js';
+import { type CsvSummary, InvalidCsv, NumericCsvReader } from '../../../src/domain/csv.js';
 
 interface Read {
   columns: readonly string[];

@@ -34,7 +34,13 @@ export const DATASET_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C';
 export const KEY = `datasets/acme/${DATASET_ID}.csv`;
 
 /** A REST proxy event as API Gateway sends it after the authorizer accepted tenant `tenantId`. */
-export function apiEvent(options: { method: string; path: string; body?: string | null; pathParameters?: Record<string, string>; tenantId?: string }): APIGatewayProxyEvent {
+export function apiEvent(options: {
+  method: string;
+  path: string;
+  body?: string | null;
+  pathParameters?: Record<string, string>;
+  tenantId?: string;
+}): APIGatewayProxyEvent {
   const { method, path, body = null, pathParameters = null, tenantId = 'acme' } = options;
   return {
     httpMethod: method,

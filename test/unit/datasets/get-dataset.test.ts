@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { apiEvent, context, DATASET_ID, datasetRecord, stubDatasetEnv } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-let handler: (typeof import('../../../lambdas/datasets/get-dataset.js'))['handler'];
+let handler: typeof import('../../../lambdas/datasets/get-dataset.js')['handler'];
 
 beforeAll(async () => {
   stubDatasetEnv();
@@ -35,7 +35,11 @@ describe('GET /datasets/{datasetId}', () => {
       validatedAt: '2026-01-01T12:00:05.000Z',
       expiresAt: '2100-01-01T00:00:00.000Z',
     });
-    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({ TableName: 'datasets-test', Key: { tenantId: 'acme', datasetId: DATASET_ID }, ConsistentRead: true });
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: 'datasets-test',
+      Key: { tenantId: 'acme', datasetId: DATASET_ID },
+      ConsistentRead: true,
+    });
   });
 
   it('shows why a dataset is INVALID, with line and column', async () => {

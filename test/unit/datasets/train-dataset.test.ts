@@ -7,8 +7,8 @@ import { body, context, DATASET_ID, datasetRecord, KEY, stubDatasetEnv } from '.
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
-let handler: (typeof import('../../../lambdas/train/train.js'))['handler'];
-let accumulateDataset: (typeof import('../../../lambdas/commons/csv-source.js'))['accumulateDataset'];
+let handler: typeof import('../../../lambdas/train/train.js')['handler'];
+let accumulateDataset: typeof import('../../../lambdas/commons/csv-source.js')['accumulateDataset'];
 
 const JOB_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';
 
@@ -61,7 +61,7 @@ function finish() {
 }
 
 describe('train (dataset source)', () => {
-  it("streams the validated object (pinned by its ETag) into the fit; features are the non-target columns", async () => {
+  it('streams the validated object (pinned by its ETag) into the fit; features are the non-target columns', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body(EXACT_CSV) });
 
     expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'COMPLETED' });
@@ -73,11 +73,9 @@ describe('train (dataset source)', () => {
     expect(model[':metrics']).toMatchObject({ n: 6 });
     const coefficients = model[':coefficients'] as number[];
     expect(coefficients).toHaveLength(2);
-    {
-      expect(coefficients[0]).toBeCloseTo(2, 9);
-      expect(coefficients[1]).toBeCloseTo(-3, 9);
-      expect(model[':intercept']).toBeCloseTo(1, 9);
-    }
+    expect(coefficients[0]).toBeCloseTo(2, 9);
+    expect(coefficients[1]).toBeCloseTo(-3, 9);
+    expect(model[':intercept']).toBeCloseTo(1, 9);
   });
 
   it('fails the job with INVALID_DATA naming the line and column of a bad value', async () => {

@@ -7,7 +7,7 @@ import { body, context, DATASET_ID, datasetRecord, KEY, s3Event, stubDatasetEnv 
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
-let handler: (typeof import('../../../lambdas/datasets/validate-dataset.js'))['handler'];
+let handler: typeof import('../../../lambdas/datasets/validate-dataset.js')['handler'];
 
 beforeAll(async () => {
   stubDatasetEnv();
@@ -80,7 +80,10 @@ describe('validate-dataset (S3 ObjectCreated)', () => {
     expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'INVALID' }]);
 
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
-    expect(updates()[1]?.ExpressionAttributeValues?.[':error']).toEqual({ code: 'DATASET_TOO_LARGE', message: 'the file has 1001 bytes; at most 1000 are allowed' });
+    expect(updates()[1]?.ExpressionAttributeValues?.[':error']).toEqual({
+      code: 'DATASET_TOO_LARGE',
+      message: 'the file has 1001 bytes; at most 1000 are allowed',
+    });
   });
 
   it('validates only the first upload: a later object (or a settled dataset) is skipped', async () => {

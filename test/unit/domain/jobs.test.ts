@@ -5,10 +5,10 @@ import {
   inlineFeatureNames,
   isTerminal,
   JOB_STATUSES,
+  type JobStatus,
   statusesBefore,
   toJobView,
   toModelView,
-  type JobStatus,
 } from '../../../src/domain/jobs.js';
 import { jobRecord, modelRecord } from '../helpers/records.js';
 

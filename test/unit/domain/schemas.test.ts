@@ -64,21 +64,42 @@ describe('POST /jobs body: every bad input is a VALIDATION_ERROR naming the fail
     ['neither data nor datasetId', { kind: 'LINEAR' }, [{ path: 'data', message: 'exactly one of data or datasetId is required' }]],
     ['datasetId without target', { kind: 'LINEAR', datasetId: DATASET_ID }, [{ path: 'target', message: 'target is required with datasetId' }]],
     ['target with inline data', { kind: 'LINEAR', data: POINTS, target: 'y' }, [{ path: 'target', message: 'target is only allowed with datasetId' }]],
-    ['a malformed datasetId', { kind: 'LINEAR', datasetId: '../../etc/passwd', target: 'y' }, [{ path: 'datasetId', message: 'must be an id returned by this API' }]],
+    [
+      'a malformed datasetId',
+      { kind: 'LINEAR', datasetId: '../../etc/passwd', target: 'y' },
+      [{ path: 'datasetId', message: 'must be an id returned by this API' }],
+    ],
     ['empty data', { kind: 'LINEAR', data: [] }, [{ path: 'data', message: 'must have at least one point' }]],
     ['10,001 points', { kind: 'LINEAR', data: points(10_001) }, [{ path: 'data', message: 'at most 10000 points' }]],
-    ['101 features', { kind: 'LINEAR', data: points(2, 101) }, [{ path: 'data.0.x', message: 'at most 100 features' }, { path: 'data.1.x', message: 'at most 100 features' }]],
+    [
+      '101 features',
+      { kind: 'LINEAR', data: points(2, 101) },
+      [
+        { path: 'data.0.x', message: 'at most 100 features' },
+        { path: 'data.1.x', message: 'at most 100 features' },
+      ],
+    ],
     ['an empty x', { kind: 'LINEAR', data: [{ x: [], y: 1 }] }, [{ path: 'data.0.x', message: 'must have at least one feature' }]],
     [
       'points of different widths',
-      { kind: 'LINEAR', data: [{ x: [1, 2], y: 1 }, { x: 3, y: 2 }] },
+      {
+        kind: 'LINEAR',
+        data: [
+          { x: [1, 2], y: 1 },
+          { x: 3, y: 2 },
+        ],
+      },
       [{ path: 'data', message: 'every point must have the same number of features' }],
     ],
     ['a string x', { kind: 'LINEAR', data: [{ x: '1', y: 1 }] }, [{ path: 'data.0.x', message: 'must be a number or an array of numbers' }]],
     ['a null x', { kind: 'LINEAR', data: [{ x: null, y: 1 }] }, [{ path: 'data.0.x', message: 'must be a number or an array of numbers' }]],
     ['a missing x', { kind: 'LINEAR', data: [{ y: 1 }] }, [{ path: 'data.0.x', message: 'must be a number or an array of numbers' }]],
     ['a string inside x', { kind: 'LINEAR', data: [{ x: [1, 'two'], y: 1 }] }, [{ path: 'data.0.x.1', message: /expected number, received string/ }]],
-    ['a string y', { kind: 'LINEAR', data: POINTS.concat({ x: 2, y: '5' as unknown as number }) }, [{ path: 'data.2.y', message: /expected number, received string/ }]],
+    [
+      'a string y',
+      { kind: 'LINEAR', data: POINTS.concat({ x: 2, y: '5' as unknown as number }) },
+      [{ path: 'data.2.y', message: /expected number, received string/ }],
+    ],
     ['a missing y', { kind: 'LINEAR', data: [{ x: 1 }] }, [{ path: 'data.0.y', message: /expected number, received undefined/ }]],
     ['a non-finite y', { kind: 'LINEAR', data: [{ x: 1, y: Number.NaN }] }, [{ path: 'data.0.y', message: /expected number, received NaN/ }]],
     ['an unknown top-level field', { kind: 'LINEAR', data: POINTS, tenantId: 'other' }, [{ path: 'tenantId', message: 'unknown field' }]],
@@ -88,7 +109,9 @@ describe('POST /jobs body: every bad input is a VALIDATION_ERROR naming the fail
     ['an array body', [POINTS], [{ path: '(body)', message: /expected object, received array/ }]],
     ['a null body', null, [{ path: '(body)', message: /expected object, received null/ }]],
   ])('rejects %s', (_, body, expected) => {
-    expect(detailsOf(CreateJobBody, body)).toEqual(expected.map(({ path, message }) => ({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) })));
+    expect(detailsOf(CreateJobBody, body)).toEqual(
+      expected.map(({ path, message }) => ({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) })),
+    );
   });
 
   it('accepts exactly 10,000 points and exactly 100 features (the limits are inclusive)', () => {
@@ -103,7 +126,15 @@ describe('POST /jobs body: every bad input is a VALIDATION_ERROR naming the fail
   });
 
   it('treats a bare number and a one-element array as the same width', () => {
-    expect(parseInput(CreateJobBody, { kind: 'LINEAR', data: [{ x: 1, y: 1 }, { x: [2], y: 2 }] }).data).toEqual([
+    expect(
+      parseInput(CreateJobBody, {
+        kind: 'LINEAR',
+        data: [
+          { x: 1, y: 1 },
+          { x: [2], y: 2 },
+        ],
+      }).data,
+    ).toEqual([
       { x: [1], y: 1 },
       { x: [2], y: 2 },
     ]);
@@ -137,12 +168,27 @@ describe('toJobRequest: defaults and normalisation', () => {
   });
 
   it('normalises inline x to arrays and keeps the name', () => {
-    expect(request({ kind: 'RIDGE', data: [{ x: 0, y: 1 }, { x: [2.5], y: 2 }], name: 'first try' })).toStrictEqual({
+    expect(
+      request({
+        kind: 'RIDGE',
+        data: [
+          { x: 0, y: 1 },
+          { x: [2.5], y: 2 },
+        ],
+        name: 'first try',
+      }),
+    ).toStrictEqual({
       kind: 'RIDGE',
       alpha: 1,
       fitIntercept: true,
       name: 'first try',
-      source: { type: 'inline', data: [{ x: [0], y: 1 }, { x: [2.5], y: 2 }] },
+      source: {
+        type: 'inline',
+        data: [
+          { x: [0], y: 1 },
+          { x: [2.5], y: 2 },
+        ],
+      },
     });
   });
 
@@ -167,7 +213,9 @@ describe('predict body', () => {
     ['a string x', { x: '5' }, [{ path: 'x', message: /Invalid input/ }]],
     ['an unknown field', { x: 5, model: 'other' }, [{ path: 'model', message: 'unknown field' }]],
   ])('rejects %s', (_, body, expected) => {
-    expect(detailsOf(PredictBody, body)).toEqual(expected.map(({ path, message }) => ({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) })));
+    expect(detailsOf(PredictBody, body)).toEqual(
+      expected.map(({ path, message }) => ({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) })),
+    );
   });
 
   it('accepts exactly 10,000 inputs', () => {
@@ -185,7 +233,23 @@ describe('predictionInputs: inputs checked against the model width', () => {
   });
 
   it('takes inputs as a batch', () => {
-    expect(predictionInputs({ inputs: [[1, 2], [3, 4]] }, 2)).toEqual({ inputs: [[1, 2], [3, 4]], single: false });
+    expect(
+      predictionInputs(
+        {
+          inputs: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+        2,
+      ),
+    ).toEqual({
+      inputs: [
+        [1, 2],
+        [3, 4],
+      ],
+      single: false,
+    });
   });
 
   it('refuses a bare number for a multi-feature model', () => {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey, looksLikeApiKey } from '../../../lambdas/commons/api-keys.js';
 import { handler, stageWildcard, tokenOf } from '../../../lambdas/auth/authorizer.js';
+import { generateApiKey, hashApiKey, looksLikeApiKey } from '../../../lambdas/commons/api-keys.js';
 import { API_ARN, lambdaContext, requestAuthorizerEvent, tokenAuthorizerEvent } from '../helpers/events.js';
 import { API_KEYS_TABLE } from '../helpers/records.js';
 
@@ -17,7 +17,9 @@ beforeEach(() => {
   ddb.reset();
   // The general behaviour first, the specific match after (aws-sdk-client-mock lets the later, narrower one win).
   ddb.on(GetCommand).resolves({}); // any other hash: unknown key
-  ddb.on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: KEY_HASH } }).resolves({ Item: { keyHash: KEY_HASH, tenantId: 'acme', createdAt: '2026-01-01T00:00:00.000Z' } });
+  ddb
+    .on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: KEY_HASH } })
+    .resolves({ Item: { keyHash: KEY_HASH, tenantId: 'acme', createdAt: '2026-01-01T00:00:00.000Z' } });
 });
 
 const ALLOW_ACME = {

@@ -54,19 +54,22 @@ const CANCEL_TRANSACTION = {
 };
 
 describe('POST /jobs/{jobId}/cancel', () => {
-  it.each(['QUEUED', 'RUNNING'] as const)('cancels a %s job: one conditional transaction, then StopExecution of the stored execution, 202 with the job', async (status) => {
-    storedJob(status);
-    ddb.on(TransactWriteCommand).resolves({});
-    sfn.on(StopExecutionCommand).resolves({ stopDate: new Date(NOW) });
+  it.each(['QUEUED', 'RUNNING'] as const)(
+    'cancels a %s job: one conditional transaction, then StopExecution of the stored execution, 202 with the job',
+    async (status) => {
+      storedJob(status);
+      ddb.on(TransactWriteCommand).resolves({});
+      sfn.on(StopExecutionCommand).resolves({ stopDate: new Date(NOW) });
 
-    const result = await cancel();
+      const result = await cancel();
 
-    expect(result.statusCode).toBe(202);
-    expect(bodyOf(result)).toMatchObject({ jobId: JOB_ID, status: 'CANCELLED', finishedAt: NOW, error: null });
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: JOBS_TABLE, Key: { tenantId: TENANT, jobId: JOB_ID } });
-    expect(ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input)).toEqual([CANCEL_TRANSACTION]);
-    expect(sfn).toHaveReceivedCommandExactlyOnceWith(StopExecutionCommand, { executionArn: EXECUTION_ARN, cause: 'cancelled by the client' });
-  });
+      expect(result.statusCode).toBe(202);
+      expect(bodyOf(result)).toMatchObject({ jobId: JOB_ID, status: 'CANCELLED', finishedAt: NOW, error: null });
+      expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: JOBS_TABLE, Key: { tenantId: TENANT, jobId: JOB_ID } });
+      expect(ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input)).toEqual([CANCEL_TRANSACTION]);
+      expect(sfn).toHaveReceivedCommandExactlyOnceWith(StopExecutionCommand, { executionArn: EXECUTION_ARN, cause: 'cancelled by the client' });
+    },
+  );
 
   it('writes before it stops the execution, so the answer is final whatever StopExecution does', async () => {
     storedJob('RUNNING');

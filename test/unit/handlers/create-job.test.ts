@@ -1,8 +1,8 @@
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { executionArnOf, handler } from '../../../lambdas/api/create-job.js';
@@ -16,13 +16,23 @@ const dynamodb = mockClient(DynamoDBClient); // Powertools idempotency talks to 
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
 /** The inline points each job stored, by object key. */
-const storedPoints = () => Object.fromEntries(s3.commandCalls(PutObjectCommand).map((call) => [call.args[0].input.Key, JSON.parse(String(call.args[0].input.Body))]));
+const storedPoints = () =>
+  Object.fromEntries(s3.commandCalls(PutObjectCommand).map((call) => [call.args[0].input.Key, JSON.parse(String(call.args[0].input.Body))]));
 const context = lambdaContext('create-job');
 
 const NOW = '2026-01-01T12:00:00.000Z';
 const NOW_SECONDS = Date.parse(NOW) / 1000;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const BODY = { kind: 'RIDGE', alpha: 0.5, data: [{ x: [0, 1], y: 1 }, { x: [1, 0], y: 3 }, { x: [2, 2], y: 9 }], name: 'house prices' };
+const BODY = {
+  kind: 'RIDGE',
+  alpha: 0.5,
+  data: [
+    { x: [0, 1], y: 1 },
+    { x: [1, 0], y: 3 },
+    { x: [2, 2], y: 9 },
+  ],
+  name: 'house prices',
+};
 
 let idempotency: FakeIdempotencyTable;
 
@@ -35,7 +45,9 @@ beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'], now: new Date(NOW) });
   documents.on(QueryCommand).resolves({ Count: 0 });
   documents.on(TransactWriteCommand).resolves({});
-  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: executionArnOf(STATE_MACHINE_ARN, input.name), startDate: new Date(NOW) }));
+  sfn
+    .on(StartExecutionCommand)
+    .callsFake((input: { name: string }) => ({ executionArn: executionArnOf(STATE_MACHINE_ARN, input.name), startDate: new Date(NOW) }));
   idempotency = new FakeIdempotencyTable(dynamodb, IDEMPOTENCY_TABLE);
 });
 afterEach(() => vi.useRealTimers());
@@ -49,7 +61,14 @@ interface Submit {
 
 const submit = ({ body = BODY, tenantId = TENANT, idempotencyKey, isBase64Encoded }: Submit = {}) =>
   handler(
-    apiEvent({ method: 'POST', path: '/jobs', body, tenantId, isBase64Encoded, headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } }),
+    apiEvent({
+      method: 'POST',
+      path: '/jobs',
+      body,
+      tenantId,
+      isBase64Encoded,
+      headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey },
+    }),
     context,
   );
 
@@ -159,13 +178,25 @@ describe('POST /jobs: creating a job', () => {
   });
 
   it('normalises bare-number x, stores alpha null for LINEAR, defaults RIDGE alpha to 1 and keeps fitIntercept false', async () => {
-    await submit({ body: { kind: 'LINEAR', data: [{ x: 1, y: 2 }, { x: 2, y: 4 }], fitIntercept: false } });
+    await submit({
+      body: {
+        kind: 'LINEAR',
+        data: [
+          { x: 1, y: 2 },
+          { x: 2, y: 4 },
+        ],
+        fitIntercept: false,
+      },
+    });
     await submit({ body: { kind: 'RIDGE', data: [{ x: 1, y: 2 }] } });
 
     const [linear, ridge] = transactions().map((transaction) => transaction.TransactItems?.[0]?.Put?.Item);
     expect(linear).toMatchObject({ kind: 'LINEAR', alpha: null, fitIntercept: false, source: { type: 'inline', rows: 2 } });
     // The points themselves go to S3, one object per job under the tenant's prefix, x always an array.
-    expect(storedPoints()[`jobs/${TENANT}/${linear?.jobId}.json`]).toEqual([{ x: [1], y: 2 }, { x: [2], y: 4 }]);
+    expect(storedPoints()[`jobs/${TENANT}/${linear?.jobId}.json`]).toEqual([
+      { x: [1], y: 2 },
+      { x: [2], y: 4 },
+    ]);
     expect(linear).not.toHaveProperty('name');
     expect(ridge).toMatchObject({ kind: 'RIDGE', alpha: 1, fitIntercept: true });
   });
@@ -205,7 +236,17 @@ describe('POST /jobs: refusals', () => {
     ['alpha for LINEAR', { kind: 'LINEAR', alpha: 1, data: BODY.data }, 'alpha'],
     ['alpha 0', { kind: 'LASSO', alpha: 0, data: BODY.data }, 'alpha'],
     ['neither data nor datasetId', { kind: 'LINEAR' }, 'data'],
-    ['mixed widths', { kind: 'LINEAR', data: [{ x: [1, 2], y: 1 }, { x: [1], y: 1 }] }, 'data'],
+    [
+      'mixed widths',
+      {
+        kind: 'LINEAR',
+        data: [
+          { x: [1, 2], y: 1 },
+          { x: [1], y: 1 },
+        ],
+      },
+      'data',
+    ],
     ['an unknown field', { ...BODY, priority: 'high' }, 'priority'],
   ])('answers 400 VALIDATION_ERROR for %s, naming the field, and writes nothing', async (_, body, path) => {
     const result = await submit({ body });
@@ -322,7 +363,8 @@ describe('POST /jobs: Idempotency-Key', () => {
     expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
     expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: IDEMPOTENCY_TABLE,
-      ConditionExpression: 'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)',
+      ConditionExpression:
+        'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     const record = unmarshall(idempotency.only());
@@ -354,7 +396,9 @@ describe('POST /jobs: Idempotency-Key', () => {
     const conflict = await submit({ idempotencyKey: 'order-42', body: { ...BODY, alpha: 0.7 } });
 
     expect(conflict.statusCode).toBe(409);
-    expect(bodyOf(conflict)).toEqual({ error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this Idempotency-Key was already used with a different request body' } });
+    expect(bodyOf(conflict)).toEqual({
+      error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this Idempotency-Key was already used with a different request body' },
+    });
     expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
@@ -390,7 +434,9 @@ describe('POST /jobs: Idempotency-Key', () => {
 
     const retried = await submit({ idempotencyKey: 'order-42' });
     expect(retried.statusCode).toBe(202);
-    const [failedJob, retriedJob] = transactions().filter((transaction) => transaction.TransactItems?.[0]?.Put).map((transaction) => transaction.TransactItems?.[0]?.Put?.Item?.jobId);
+    const [failedJob, retriedJob] = transactions()
+      .filter((transaction) => transaction.TransactItems?.[0]?.Put)
+      .map((transaction) => transaction.TransactItems?.[0]?.Put?.Item?.jobId);
     expect(bodyOf<JobView>(retried).jobId).toBe(retriedJob);
     expect(retriedJob).not.toBe(failedJob);
     expect(unmarshall(idempotency.only())).toMatchObject({ status: 'COMPLETED', data: bodyOf(retried) });
@@ -413,6 +459,8 @@ describe('POST /jobs: Idempotency-Key', () => {
 
 describe('executionArnOf', () => {
   it('derives the execution ARN from the state machine ARN and the job id', () => {
-    expect(executionArnOf(STATE_MACHINE_ARN, '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C')).toBe('arn:aws:states:us-east-1:123456789012:execution:Training:01JH5Z3V8Q6K9W2X4Y7Z0A1B2C');
+    expect(executionArnOf(STATE_MACHINE_ARN, '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C')).toBe(
+      'arn:aws:states:us-east-1:123456789012:execution:Training:01JH5Z3V8Q6K9W2X4Y7Z0A1B2C',
+    );
   });
 });

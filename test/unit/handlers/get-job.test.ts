@@ -17,7 +17,9 @@ const NOT_FOUND = { error: { code: 'NOT_FOUND', message: 'job not found' } };
 
 describe('GET /jobs/{jobId}', () => {
   it("answers the caller's job as its public view, read consistently by the caller's key", async () => {
-    ddb.on(GetCommand).resolves({ Item: { ...jobRecord({ status: 'COMPLETED', progress: 1, finishedAt: '2026-01-01T12:00:03.000Z' }), tenantStatus: 'acme#COMPLETED' } });
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: { ...jobRecord({ status: 'COMPLETED', progress: 1, finishedAt: '2026-01-01T12:00:03.000Z' }), tenantStatus: 'acme#COMPLETED' } });
 
     const result = await getJob(JOB_ID);
 
@@ -62,12 +64,15 @@ describe('GET /jobs/{jobId}', () => {
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { tenantId: TENANT, jobId: JOB_ID } });
   });
 
-  it.each(['not-an-id', '01jh5z3v8q6k9w2x4y7z0a1b2c', `${JOB_ID}X`, '../models'])('answers 404 for the malformed id %j without reading the table', async (jobId) => {
-    const result = await getJob(jobId);
-    expect(result.statusCode).toBe(404);
-    expect(bodyOf(result)).toEqual(NOT_FOUND);
-    expect(ddb).not.toHaveReceivedAnyCommand();
-  });
+  it.each(['not-an-id', '01jh5z3v8q6k9w2x4y7z0a1b2c', `${JOB_ID}X`, '../models'])(
+    'answers 404 for the malformed id %j without reading the table',
+    async (jobId) => {
+      const result = await getJob(jobId);
+      expect(result.statusCode).toBe(404);
+      expect(bodyOf(result)).toEqual(NOT_FOUND);
+      expect(ddb).not.toHaveReceivedAnyCommand();
+    },
+  );
 
   it('answers 401 UNAUTHORIZED when no authorizer context reached it (fail closed)', async () => {
     const result = await getJob(JOB_ID, null);

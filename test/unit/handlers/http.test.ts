@@ -1,10 +1,20 @@
-import { PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { storeApiKey, hashApiKey, looksLikeApiKey } from '../../../lambdas/commons/api-keys.js';
+import { hashApiKey, looksLikeApiKey, storeApiKey } from '../../../lambdas/commons/api-keys.js';
 import { documents } from '../../../lambdas/commons/clients.js';
 import { errorResponse, httpHandler, json, jsonBody, tenantOf } from '../../../lambdas/commons/http.js';
-import { Conflict, DomainError, LimitExceeded, NotFound, PayloadTooLarge, ServiceUnavailable, TrainingFailed, Unauthorized, ValidationFailed } from '../../../src/domain/errors.js';
+import {
+  Conflict,
+  type DomainError,
+  LimitExceeded,
+  NotFound,
+  PayloadTooLarge,
+  ServiceUnavailable,
+  TrainingFailed,
+  Unauthorized,
+  ValidationFailed,
+} from '../../../src/domain/errors.js';
 import { apiEvent, bodyOf, lambdaContext } from '../helpers/events.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);

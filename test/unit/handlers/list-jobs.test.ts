@@ -60,7 +60,10 @@ describe('GET /jobs', () => {
 
   it('round-trips nextToken: the last key of a page is the start of the next', async () => {
     const lastKey = { tenantId: TENANT, jobId: JOB_ID };
-    ddb.on(QueryCommand).resolvesOnce({ Items: [jobRecord()], LastEvaluatedKey: lastKey }).resolvesOnce({ Items: [jobRecord({ jobId: OTHER_JOB_ID })] });
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [jobRecord()], LastEvaluatedKey: lastKey })
+      .resolvesOnce({ Items: [jobRecord({ jobId: OTHER_JOB_ID })] });
 
     const first = bodyOf<{ nextToken: string }>(await handler(apiEvent({ method: 'GET', path: '/jobs', queryStringParameters: { limit: '1' } }), context));
     expect(first.nextToken).toBe(pageToken(lastKey));
@@ -75,7 +78,9 @@ describe('GET /jobs', () => {
     const lastKey = { tenantId: TENANT, jobId: JOB_ID, tenantStatus: 'acme#FAILED' };
     ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey }).resolvesOnce({ Items: [] });
 
-    const first = bodyOf<{ nextToken: string }>(await handler(apiEvent({ method: 'GET', path: '/jobs', queryStringParameters: { status: 'FAILED' } }), context));
+    const first = bodyOf<{ nextToken: string }>(
+      await handler(apiEvent({ method: 'GET', path: '/jobs', queryStringParameters: { status: 'FAILED' } }), context),
+    );
     const second = await handler(apiEvent({ method: 'GET', path: '/jobs', queryStringParameters: { status: 'FAILED', nextToken: first.nextToken } }), context);
 
     expect(second.statusCode).toBe(200);

@@ -15,6 +15,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
+// biome-ignore lint/suspicious/noShadowRestrictedNames: named as the field Step Functions sets (failure.Error).
 const input = (Error: string, Cause = '{"errorMessage":"internal details"}') => ({ tenantId: TENANT, jobId: JOB_ID, failure: { Error, Cause } });
 
 function failTransaction(error: { code: string; message: string }) {
@@ -27,7 +28,14 @@ function failTransaction(error: { code: string; message: string }) {
           UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt',
           ConditionExpression: '#status IN (:from0, :from1)',
           ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#finishedAt': 'finishedAt' },
-          ExpressionAttributeValues: { ':to': 'FAILED', ':tenantStatus': 'acme#FAILED', ':error': error, ':finishedAt': NOW, ':from0': 'QUEUED', ':from1': 'RUNNING' },
+          ExpressionAttributeValues: {
+            ':to': 'FAILED',
+            ':tenantStatus': 'acme#FAILED',
+            ':error': error,
+            ':finishedAt': NOW,
+            ':from0': 'QUEUED',
+            ':from1': 'RUNNING',
+          },
         },
       },
       {
@@ -57,16 +65,19 @@ describe('mark-failed (the workflow’s Catch)', () => {
     ]);
   });
 
-  it.each(['TransientError', 'Lambda.ServiceException', 'States.TaskFailed'])('marks any other failure (%s) TRAINING_ERROR with the attempt count and the error name, never its cause', async (name) => {
-    ddb.on(GetCommand).resolves({ Item: jobRecord({ attempts: 3 }) });
-    ddb.on(TransactWriteCommand).resolves({});
+  it.each(['TransientError', 'Lambda.ServiceException', 'States.TaskFailed'])(
+    'marks any other failure (%s) TRAINING_ERROR with the attempt count and the error name, never its cause',
+    async (name) => {
+      ddb.on(GetCommand).resolves({ Item: jobRecord({ attempts: 3 }) });
+      ddb.on(TransactWriteCommand).resolves({});
 
-    expect(await markFailed(input(name))).toEqual({ jobId: JOB_ID, marked: true });
+      expect(await markFailed(input(name))).toEqual({ jobId: JOB_ID, marked: true });
 
-    const written = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input;
-    expect(written).toEqual(failTransaction({ code: 'TRAINING_ERROR', message: `training failed after 3 attempt(s) (${name})` }));
-    expect(JSON.stringify(written)).not.toContain('internal details');
-  });
+      const written = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input;
+      expect(written).toEqual(failTransaction({ code: 'TRAINING_ERROR', message: `training failed after 3 attempt(s) (${name})` }));
+      expect(JSON.stringify(written)).not.toContain('internal details');
+    },
+  );
 
   it('leaves an already finished job alone: the conditional write fails and it answers marked false', async () => {
     ddb.on(GetCommand).resolves({ Item: jobRecord({ status: 'CANCELLED', finishedAt: '2026-01-01T12:10:00.000Z' }) });

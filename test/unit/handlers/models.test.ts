@@ -61,7 +61,8 @@ describe('GET /models/{modelId}', () => {
 });
 
 describe('GET /models', () => {
-  const list = (query: Record<string, string> | null = null, tenantId = TENANT) => listModels(apiEvent({ method: 'GET', path: '/models', queryStringParameters: query, tenantId }), context);
+  const list = (query: Record<string, string> | null = null, tenantId = TENANT) =>
+    listModels(apiEvent({ method: 'GET', path: '/models', queryStringParameters: query, tenantId }), context);
 
   it("queries the caller's models newest first with the default limit and answers views", async () => {
     ddb.on(QueryCommand).resolves({ Items: [modelRecord({ modelId: OTHER_MODEL_ID }), modelRecord()] });
@@ -82,7 +83,10 @@ describe('GET /models', () => {
 
   it('round-trips nextToken', async () => {
     const lastKey = { tenantId: TENANT, modelId: MODEL_ID };
-    ddb.on(QueryCommand).resolvesOnce({ Items: [modelRecord()], LastEvaluatedKey: lastKey }).resolvesOnce({ Items: [] });
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [modelRecord()], LastEvaluatedKey: lastKey })
+      .resolvesOnce({ Items: [] });
 
     const first = bodyOf<{ nextToken: string }>(await list({ limit: '1' }));
     expect(first.nextToken).toBe(pageToken(lastKey));

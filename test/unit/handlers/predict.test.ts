@@ -19,7 +19,10 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 const predict = (body: unknown, { modelId = MODEL_ID, tenantId = TENANT } = {}) =>
-  handler(apiEvent({ method: 'POST', path: `/models/${modelId}/predict`, resource: '/models/{modelId}/predict', pathParameters: { modelId }, body, tenantId }), context);
+  handler(
+    apiEvent({ method: 'POST', path: `/models/${modelId}/predict`, resource: '/models/{modelId}/predict', pathParameters: { modelId }, body, tenantId }),
+    context,
+  );
 
 describe('POST /models/{modelId}/predict', () => {
   it('predicts one input and answers predictions, value and timestamp', async () => {
@@ -31,7 +34,13 @@ describe('POST /models/{modelId}/predict', () => {
   });
 
   it('predicts a batch in order, without value', async () => {
-    const result = await predict({ inputs: [[1, 2], [0, 0], [-1, 0.5]] });
+    const result = await predict({
+      inputs: [
+        [1, 2],
+        [0, 0],
+        [-1, 0.5],
+      ],
+    });
 
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toStrictEqual({ modelId: MODEL_ID, predictions: [9, 1, 0.5], timestamp: NOW });

@@ -1,9 +1,9 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler, train, TransientError } from '../../../lambdas/train/train.js';
+import { handler, TransientError, train } from '../../../lambdas/train/train.js';
 import type { InlinePoint, JobRecord, JobStatus } from '../../../src/domain/jobs.js';
 import { fitModel, RegressionAccumulator } from '../../../src/domain/regression.js';
 import { conditionalCheckFailed, throttling, transactionCanceled } from '../helpers/aws-errors.js';
@@ -73,7 +73,15 @@ describe('train: the happy path', () => {
         UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #startedAt = :startedAt, #progress = :progress ADD attempts :one',
         ConditionExpression: '#status IN (:from0, :from1)',
         ExpressionAttributeNames: { '#status': 'status', '#startedAt': 'startedAt', '#progress': 'progress' },
-        ExpressionAttributeValues: { ':to': 'RUNNING', ':tenantStatus': 'acme#RUNNING', ':startedAt': NOW, ':progress': 0, ':from0': 'QUEUED', ':from1': 'RUNNING', ':one': 1 },
+        ExpressionAttributeValues: {
+          ':to': 'RUNNING',
+          ':tenantStatus': 'acme#RUNNING',
+          ':startedAt': NOW,
+          ':progress': 0,
+          ':from0': 'QUEUED',
+          ':from1': 'RUNNING',
+          ':one': 1,
+        },
         ReturnValues: 'ALL_NEW',
       },
       {
@@ -139,7 +147,16 @@ describe('train: the happy path', () => {
   });
 
   it('fits without an intercept when the job says so', async () => {
-    stored(queued({ fitIntercept: false, source: inlineSource([{ x: [1], y: 2 }, { x: [2], y: 4 }, { x: [3], y: 6 }]) }));
+    stored(
+      queued({
+        fitIntercept: false,
+        source: inlineSource([
+          { x: [1], y: 2 },
+          { x: [2], y: 4 },
+          { x: [3], y: 6 },
+        ]),
+      }),
+    );
 
     await train(INPUT);
 
@@ -150,7 +167,13 @@ describe('train: the happy path', () => {
 
   it('names the features of multi-feature inline data x0, x1, …', async () => {
     // y = 1 + 2·x0 − x1
-    const data = [[0, 0], [1, 0], [0, 1], [1, 1], [2, 3]].map(([a = 0, b = 0]) => ({ x: [a, b], y: 1 + 2 * a - b }));
+    const data = [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [2, 3],
+    ].map(([a = 0, b = 0]) => ({ x: [a, b], y: 1 + 2 * a - b }));
     stored(queued({ source: inlineSource(data) }));
 
     await train(INPUT);
@@ -273,7 +296,10 @@ describe('train: errors for the state machine', () => {
     );
 
     expect(thrown).toBeInstanceOf(TransientError);
-    expect(thrown).toMatchObject({ name: 'TransientError', message: 'transient failure: ThrottlingException: Rate of requests exceeds the allowed throughput.' });
+    expect(thrown).toMatchObject({
+      name: 'TransientError',
+      message: 'transient failure: ThrottlingException: Rate of requests exceeds the allowed throughput.',
+    });
     expect((thrown as Error).cause).toBeInstanceOf(Error);
   });
 

@@ -1,11 +1,15 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException, ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 /** The errors DynamoDB and Step Functions answer, built the way the SDK deserialises them. */
 
 export function conditionalCheckFailed(item?: Record<string, AttributeValue>): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 }, ...(item ? { Item: item } : {}) });
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: { httpStatusCode: 400 },
+    ...(item ? { Item: item } : {}),
+  });
 }
 
 /** A cancelled transaction: one reason per item, `None` for the items that were fine. */

@@ -26,7 +26,16 @@ export interface ApiEventOptions {
  * `requestContext.authorizer`, and `requestContext.path` carries the stage.
  */
 export function apiEvent(options: ApiEventOptions = {}): APIGatewayProxyEvent {
-  const { method = 'GET', path = '/', resource = path, pathParameters = null, queryStringParameters = null, headers = {}, isBase64Encoded = false, tenantId = 'acme' } = options;
+  const {
+    method = 'GET',
+    path = '/',
+    resource = path,
+    pathParameters = null,
+    queryStringParameters = null,
+    headers = {},
+    isBase64Encoded = false,
+    tenantId = 'acme',
+  } = options;
   const body = options.body === undefined || options.body === null ? null : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   const allHeaders = { Host: 'abcdef1234.execute-api.us-east-1.amazonaws.com', 'Content-Type': 'application/json', ...headers };
   return {

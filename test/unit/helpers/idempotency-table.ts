@@ -1,12 +1,12 @@
 import {
+  type AttributeValue,
   DeleteItemCommand,
+  type DynamoDBClientResolvedConfig,
   GetItemCommand,
   PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClientResolvedConfig,
   type ServiceInputTypes,
   type ServiceOutputTypes,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { conditionalCheckFailed } from './aws-errors.js';
@@ -64,7 +64,9 @@ export class FakeIdempotencyTable {
       const values = input.ExpressionAttributeValues ?? {};
       const expired = Number(existing.expiration?.N) < Number(values[':now']?.N);
       const inProgressExpired =
-        existing.status?.S === values[':inprogress']?.S && existing.in_progress_expiration !== undefined && Number(existing.in_progress_expiration.N) < Number(values[':now_in_millis']?.N);
+        existing.status?.S === values[':inprogress']?.S &&
+        existing.in_progress_expiration !== undefined &&
+        Number(existing.in_progress_expiration.N) < Number(values[':now_in_millis']?.N);
       if (!expired && !inProgressExpired) {
         throw conditionalCheckFailed(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? existing : undefined);
       }

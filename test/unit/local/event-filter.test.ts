@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recordFilter } from '../../../local/event-filter.js';
+import { recordFilter } from '../../../local/lambda/event-filter.js';
 
 const record = (eventName: string, status: string, progress: number) => ({
   eventName,

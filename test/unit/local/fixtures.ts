@@ -1,4 +1,4 @@
-import type { CfnTemplate } from '../../../local/template.js';
+import type { CfnTemplate } from '../../../local/cloudformation/template.js';
 
 /**
  * A small template in the shapes CDK synthesizes (tokens and all): a table with a
@@ -10,7 +10,18 @@ import type { CfnTemplate } from '../../../local/template.js';
 export const account = { region: 'eu-west-1', accountId: '000000000000' };
 
 const lambdaUri = (fn: string) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ':lambda:path/2015-03-31/functions/', { 'Fn::GetAtt': [fn, 'Arn'] }, '/invocations']],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':apigateway:',
+      { Ref: 'AWS::Region' },
+      ':lambda:path/2015-03-31/functions/',
+      { 'Fn::GetAtt': [fn, 'Arn'] },
+      '/invocations',
+    ],
+  ],
 });
 
 const lambda = (entry: string | undefined, variables: Record<string, unknown>, timeout = 10) => ({
@@ -198,7 +209,9 @@ export const template: CfnTemplate = {
   Outputs: {
     ApiKeysTableName: { Value: { Ref: 'KeysTable' } },
     ApiUrl: {
-      Value: { 'Fn::Join': ['', ['https://', { Ref: 'Api' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: 'Stage' }, '/']] },
+      Value: {
+        'Fn::Join': ['', ['https://', { Ref: 'Api' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: 'Stage' }, '/']],
+      },
     },
   },
 };

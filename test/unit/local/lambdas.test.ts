@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FunctionError, LocalLambdas, mergeEnvironments } from '../../../local/lambdas.js';
+import { FunctionError, LocalLambdas, mergeEnvironments } from '../../../local/lambda/functions.js';
 import { PROJECT_ROOT } from '../../../local/stack.js';
-import type { FunctionDefinition } from '../../../local/template.js';
+import type { FunctionDefinition } from '../../../local/cloudformation/template.js';
 
 const fn = (logicalId: string, exportName: string, overrides: Partial<FunctionDefinition> = {}): FunctionDefinition => ({
   logicalId,
@@ -28,7 +28,13 @@ describe('local Lambda runner', () => {
   });
 
   it('finds a function by logical id, name or ARN, qualified or not', () => {
-    for (const reference of ['Echo', 'Echo-name', 'Echo-name:$LATEST', 'arn:aws:lambda:eu-west-1:000000000000:function:Echo-name', 'arn:aws:lambda:eu-west-1:000000000000:function:Echo-name:live']) {
+    for (const reference of [
+      'Echo',
+      'Echo-name',
+      'Echo-name:$LATEST',
+      'arn:aws:lambda:eu-west-1:000000000000:function:Echo-name',
+      'arn:aws:lambda:eu-west-1:000000000000:function:Echo-name:live',
+    ]) {
       expect(lambdas.find(reference).logicalId).toBe('Echo');
     }
     expect(() => lambdas.find('Other')).toThrow(/no local function Other/);
@@ -48,7 +54,9 @@ describe('local Lambda runner', () => {
 
 describe('merging the functions’ environments into one process', () => {
   it('takes the union when functions agree', () => {
-    expect(mergeEnvironments([fn('A', 'echo', { environment: { X: '1', LOG_LEVEL: 'INFO' } }), fn('B', 'echo', { environment: { Y: '2', LOG_LEVEL: 'INFO' } })])).toEqual({
+    expect(
+      mergeEnvironments([fn('A', 'echo', { environment: { X: '1', LOG_LEVEL: 'INFO' } }), fn('B', 'echo', { environment: { Y: '2', LOG_LEVEL: 'INFO' } })]),
+    ).toEqual({
       X: '1',
       Y: '2',
       LOG_LEVEL: 'INFO',
@@ -56,8 +64,8 @@ describe('merging the functions’ environments into one process', () => {
   });
 
   it('fails loudly, naming the variable and the functions, when they disagree', () => {
-    expect(() => mergeEnvironments([fn('A', 'echo', { environment: { LOG_LEVEL: 'INFO' } }), fn('B', 'echo', { environment: { LOG_LEVEL: 'DEBUG' } })])).toThrow(
-      'LOG_LEVEL is "INFO" for A but "DEBUG" for B',
-    );
+    expect(() =>
+      mergeEnvironments([fn('A', 'echo', { environment: { LOG_LEVEL: 'INFO' } }), fn('B', 'echo', { environment: { LOG_LEVEL: 'DEBUG' } })]),
+    ).toThrow('LOG_LEVEL is "INFO" for A but "DEBUG" for B');
   });
 });

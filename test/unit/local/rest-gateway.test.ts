@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FunctionError } from '../../../local/lambdas.js';
-import { RestGateway } from '../../../local/rest-gateway.js';
-import { authorizerOf, gatewayResponsesOf, LocalResolver, restApiOf, type RestApiDefinition } from '../../../local/template.js';
+import { FunctionError } from '../../../local/lambda/functions.js';
+import { RestGateway } from '../../../local/apigateway/rest.js';
+import { authorizerOf, gatewayResponsesOf, LocalResolver, type RestApiDefinition, restApiOf } from '../../../local/cloudformation/template.js';
 import { account, template } from './fixtures.js';
 
 const resolver = new LocalResolver(template, account);
@@ -30,8 +30,19 @@ const functions = {
     const request = event as APIGatewayProxyEvent;
     if (request.body === 'throw') throw new FunctionError('TypeError', 'boom', []);
     if (request.body === 'malformed') return { hello: 'world' };
-    if (request.body === 'binary') return { statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([1, 2, 3]).toString('base64'), isBase64Encoded: true };
-    return { statusCode: 200, headers: { 'content-type': 'application/json', 'X-Echo': 'yes' }, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] }, body: JSON.stringify(request) };
+    if (request.body === 'binary')
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.from([1, 2, 3]).toString('base64'),
+        isBase64Encoded: true,
+      };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json', 'X-Echo': 'yes' },
+      multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] },
+      body: JSON.stringify(request),
+    };
   },
 };
 
@@ -81,7 +92,12 @@ describe('local REST gateway: Lambda proxy events', () => {
   });
 
   it('fills path and query parameters, headers as sent, the body and the authorizer context', async () => {
-    const response = await request('/jobs/01ABC/cancel?x=1&x=2&y=%20z', { method: 'POST', token: 'good', body: '{"a":1}', headers: { 'Idempotency-Key': 'k1' } });
+    const response = await request('/jobs/01ABC/cancel?x=1&x=2&y=%20z', {
+      method: 'POST',
+      token: 'good',
+      body: '{"a":1}',
+      headers: { 'Idempotency-Key': 'k1' },
+    });
     expect(response.status).toBe(200);
     const event = response.json() as unknown as APIGatewayProxyEvent;
     expect(event).toMatchObject({
@@ -96,7 +112,11 @@ describe('local REST gateway: Lambda proxy events', () => {
       requestContext: { authorizer: { tenantId: 'acme', admin: 'false', principalId: 'acme' }, resourcePath: '/jobs/{jobId}/cancel' },
     });
     const authorizerEvent = calls.find((call) => call.fn === 'AuthFn')?.event;
-    expect(authorizerEvent).toEqual({ type: 'TOKEN', authorizationToken: 'Bearer good', methodArn: `arn:aws:execute-api:eu-west-1:000000000000:${api.apiId}/v1/POST/jobs/01ABC/cancel` });
+    expect(authorizerEvent).toEqual({
+      type: 'TOKEN',
+      authorizationToken: 'Bearer good',
+      methodArn: `arn:aws:execute-api:eu-west-1:000000000000:${api.apiId}/v1/POST/jobs/01ABC/cancel`,
+    });
   });
 
   it('prefers a literal path segment over a path parameter', async () => {

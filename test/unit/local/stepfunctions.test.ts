@@ -1,17 +1,17 @@
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   SFNClient,
   StartExecutionCommand,
   StateMachineDoesNotExist,
   StopExecutionCommand,
-  type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FunctionError } from '../../../local/lambdas.js';
-import { LocalStepFunctions } from '../../../local/stepfunctions.js';
-import { functionsOf, LocalResolver, stateMachinesOf } from '../../../local/template.js';
+import { FunctionError } from '../../../local/lambda/functions.js';
+import { LocalStepFunctions } from '../../../local/stepfunctions/server.js';
+import { functionsOf, LocalResolver, stateMachinesOf } from '../../../local/cloudformation/template.js';
 import { account, template } from './fixtures.js';
 
 const resolver = new LocalResolver(template, account);
@@ -122,7 +122,9 @@ describe('local Step Functions: executions of the template definition', () => {
   });
 
   it('answers the service errors the SDK knows', async () => {
-    await expect(client.send(new StartExecutionCommand({ stateMachineArn: `${stateMachineArn}-nope`, name: 'x' }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+    await expect(client.send(new StartExecutionCommand({ stateMachineArn: `${stateMachineArn}-nope`, name: 'x' }))).rejects.toBeInstanceOf(
+      StateMachineDoesNotExist,
+    );
     const unknown = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:never`;
     await expect(client.send(new StopExecutionCommand({ executionArn: unknown }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);
     await expect(client.send(new DescribeExecutionCommand({ executionArn: unknown }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);

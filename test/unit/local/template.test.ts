@@ -9,7 +9,7 @@ import {
   stateMachinesOf,
   streamMappingsOf,
   tablesOf,
-} from '../../../local/template.js';
+} from '../../../local/cloudformation/template.js';
 import { account, template } from './fixtures.js';
 
 const resolver = new LocalResolver(template, account);
@@ -128,7 +128,9 @@ describe('local stack: reading the synthesized template', () => {
 
   it('resolves Fn::Sub, Fn::Select and Fn::Split, and fails loudly on what it cannot resolve', () => {
     expect(resolver.resolve({ 'Fn::Sub': 'arn:${AWS::Partition}:x:${JobsTable}:${!Literal}' })).toBe('arn:aws:x:JobsTable:${Literal}');
-    expect(resolver.resolve({ 'Fn::Sub': ['${A}-${TrainFn.Arn}', { A: { Ref: 'AWS::Region' } }] })).toBe('eu-west-1-arn:aws:lambda:eu-west-1:000000000000:function:TrainFn');
+    expect(resolver.resolve({ 'Fn::Sub': ['${A}-${TrainFn.Arn}', { A: { Ref: 'AWS::Region' } }] })).toBe(
+      'eu-west-1-arn:aws:lambda:eu-west-1:000000000000:function:TrainFn',
+    );
     expect(resolver.resolve({ 'Fn::Select': [1, { 'Fn::Split': ['/', 'a/b/c'] }] })).toBe('b');
     expect(() => resolver.resolve({ 'Fn::GetAtt': ['JobsTable', 'StreamArn'] })).toThrow(/cannot resolve Fn::GetAtt JobsTable.StreamArn/);
     expect(() => resolver.resolve({ 'Fn::ImportValue': 'x' })).toThrow(/cannot resolve Fn::ImportValue/);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { context, EXPIRES_AT, stubRealtimeEnv, wsEvent } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-let handler: (typeof import('../../../lambdas/realtime/connect.js'))['handler'];
+let handler: typeof import('../../../lambdas/realtime/connect.js')['handler'];
 
 beforeAll(async () => {
   stubRealtimeEnv();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { context, wsEvent } from './fixtures.js';
 
-let handler: (typeof import('../../../lambdas/realtime/default.js'))['handler'];
+let handler: typeof import('../../../lambdas/realtime/default.js')['handler'];
 
 beforeAll(async () => {
   ({ handler } = await import('../../../lambdas/realtime/default.js'));

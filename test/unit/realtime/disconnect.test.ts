@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { context, JOB_ID, stubRealtimeEnv, wsEvent } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-let handler: (typeof import('../../../lambdas/realtime/disconnect.js'))['handler'];
+let handler: typeof import('../../../lambdas/realtime/disconnect.js')['handler'];
 
 beforeAll(async () => {
   stubRealtimeEnv();

@@ -81,7 +81,12 @@ let sequence = 100;
 export function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', images: { newJob?: JobRecord; oldJob?: JobRecord }): DynamoDBRecord {
   sequence += 1;
   const image = (job: JobRecord | undefined) =>
-    job === undefined ? {} : (marshall({ ...job, tenantStatus: `${job.tenantId}#${job.status}` }, { removeUndefinedValues: true, allowImpreciseNumbers: true }) as Record<string, never>);
+    job === undefined
+      ? {}
+      : (marshall({ ...job, tenantStatus: `${job.tenantId}#${job.status}` }, { removeUndefinedValues: true, allowImpreciseNumbers: true }) as Record<
+          string,
+          never
+        >);
   const keyOf = images.newJob ?? images.oldJob;
   return {
     eventID: `event-${sequence}`,

@@ -1,14 +1,14 @@
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { toJobView, type JobRecord } from '../../../src/domain/jobs.js';
+import { type JobRecord, toJobView } from '../../../src/domain/jobs.js';
 import { context, JOB_ID, jobRecord, OTHER_JOB_ID, streamRecord, stubRealtimeEnv } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const gateway = mockClient(ApiGatewayManagementApiClient);
-let handler: (typeof import('../../../lambdas/realtime/notify.js'))['handler'];
+let handler: typeof import('../../../lambdas/realtime/notify.js')['handler'];
 
 beforeAll(async () => {
   stubRealtimeEnv();
@@ -81,7 +81,10 @@ describe('notify', () => {
     subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'] };
     const job = jobRecord();
 
-    const result = await run(streamRecord('REMOVE', { oldJob: job }), streamRecord('MODIFY', { newJob: { ...job, expiresAt: job.expiresAt + 60 }, oldJob: job }));
+    const result = await run(
+      streamRecord('REMOVE', { oldJob: job }),
+      streamRecord('MODIFY', { newJob: { ...job, expiresAt: job.expiresAt + 60 }, oldJob: job }),
+    );
 
     expect(result.batchItemFailures).toEqual([]);
     expect(ddb.calls()).toHaveLength(0);
@@ -98,7 +101,11 @@ describe('notify', () => {
     const result = await run(streamRecord('MODIFY', { newJob: jobRecord({ progress: 0.5 }), oldJob: jobRecord() }));
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(posts().map((post) => post.connectionId).sort()).toEqual(['alive', 'gone']);
+    expect(
+      posts()
+        .map((post) => post.connectionId)
+        .sort(),
+    ).toEqual(['alive', 'gone']);
     expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ pk: 'CONN#gone', sk: 'META' });
     const deleted = ddb.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.['connections-test'] ?? []);
     expect(deleted.map((request) => request.DeleteRequest?.Key)).toEqual([
@@ -112,7 +119,11 @@ describe('notify', () => {
     gateway.on(PostToConnectionCommand, { ConnectionId: 'c1' }).rejects(new Error('socket hang up'));
     const failing = streamRecord('MODIFY', { newJob: jobRecord({ progress: 0.5 }), oldJob: jobRecord() });
     const other = jobRecord({ jobId: OTHER_JOB_ID, progress: 0.5 });
-    const records = [streamRecord('INSERT', { newJob: jobRecord({ jobId: OTHER_JOB_ID, progress: 0 }) }), failing, streamRecord('MODIFY', { newJob: other, oldJob: jobRecord({ jobId: OTHER_JOB_ID }) })];
+    const records = [
+      streamRecord('INSERT', { newJob: jobRecord({ jobId: OTHER_JOB_ID, progress: 0 }) }),
+      failing,
+      streamRecord('MODIFY', { newJob: other, oldJob: jobRecord({ jobId: OTHER_JOB_ID }) }),
+    ];
 
     const result = await run(...records);
 

@@ -6,7 +6,7 @@ import { toJobView } from '../../../src/domain/jobs.js';
 import { context, EXPIRES_AT, JOB_ID, jobRecord, stubRealtimeEnv, wsEvent } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-let handler: (typeof import('../../../lambdas/realtime/subscribe.js'))['handler'];
+let handler: typeof import('../../../lambdas/realtime/subscribe.js')['handler'];
 
 beforeAll(async () => {
   stubRealtimeEnv();
@@ -39,7 +39,11 @@ describe('subscribe', () => {
 
     expect(answer).toEqual({ type: 'job', job: toJobView(job) });
     expect(ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input).toEqual(subscriptionWrite('acme', JOB_ID));
-    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({ TableName: 'jobs-test', Key: { tenantId: 'acme', jobId: JOB_ID }, ConsistentRead: true });
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'jobs-test',
+      Key: { tenantId: 'acme', jobId: JOB_ID },
+      ConsistentRead: true,
+    });
     const [write, read] = ddb.calls();
     expect(write?.args[0]).toBeInstanceOf(TransactWriteCommand);
     expect(read?.args[0]).toBeInstanceOf(GetCommand);
@@ -71,18 +75,24 @@ describe('subscribe', () => {
     expect(await send({ action: 'subscribe', jobId: JOB_ID })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
   });
 
-  it.each([['not-an-id'], [42], [{ jobId: 'x' }], ['01jh5z3v8q6k9w2x4y7z0a1b2c']])('answers NOT_FOUND for a malformed job id %j without touching the tables', async (jobId) => {
-    expect(await send({ action: 'subscribe', jobId })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
-    expect(ddb.calls()).toHaveLength(0);
-  });
+  it.each([['not-an-id'], [42], [{ jobId: 'x' }], ['01jh5z3v8q6k9w2x4y7z0a1b2c']])(
+    'answers NOT_FOUND for a malformed job id %j without touching the tables',
+    async (jobId) => {
+      expect(await send({ action: 'subscribe', jobId })).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+      expect(ddb.calls()).toHaveLength(0);
+    },
+  );
 
-  it.each([[{ action: 'subscribe' }], [{ action: 'subscribe', jobId: null }]])('subscribes to all jobs of the tenant for %j and acknowledges', async (frame) => {
-    ddb.on(TransactWriteCommand).resolves({});
+  it.each([[{ action: 'subscribe' }], [{ action: 'subscribe', jobId: null }]])(
+    'subscribes to all jobs of the tenant for %j and acknowledges',
+    async (frame) => {
+      ddb.on(TransactWriteCommand).resolves({});
 
-    expect(await send(frame)).toEqual({ type: 'subscribed', jobId: null });
-    expect(ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input).toEqual(subscriptionWrite('acme', '*'));
-    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
-  });
+      expect(await send(frame)).toEqual({ type: 'subscribed', jobId: null });
+      expect(ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input).toEqual(subscriptionWrite('acme', '*'));
+      expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+    },
+  );
 
   it('answers CONNECTION_CLOSED when the connection was already removed', async () => {
     ddb.on(TransactWriteCommand).rejects(

@@ -1,18 +1,44 @@
-import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GetConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LocalResolver, type CfnTemplate } from '../../../local/template.js';
-import { startWebSocketGateway, webSocketApiOf, withLocalCallbackUrl, type WebSocketApiDefinition, type WebSocketGateway } from '../../../local/ws-gateway.js';
+import { type CfnTemplate, LocalResolver } from '../../../local/cloudformation/template.js';
+import { startWebSocketGateway, type WebSocketApiDefinition, type WebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from '../../../local/apigateway/websocket.js';
 
 /** The shape CDK synthesizes for a WebSocket API with a REQUEST authorizer on $connect. */
 const lambdaUri = (fn: string) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ':lambda:path/2015-03-31/functions/', { 'Fn::GetAtt': [fn, 'Arn'] }, '/invocations']],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':apigateway:',
+      { Ref: 'AWS::Region' },
+      ':lambda:path/2015-03-31/functions/',
+      { 'Fn::GetAtt': [fn, 'Arn'] },
+      '/invocations',
+    ],
+  ],
 });
 const route = (key: string, integration: string, extra: Record<string, unknown> = {}) => ({
   Type: 'AWS::ApiGatewayV2::Route',
-  Properties: { ApiId: { Ref: 'Ws' }, RouteKey: key, Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] }, AuthorizationType: 'NONE', ...extra },
+  Properties: {
+    ApiId: { Ref: 'Ws' },
+    RouteKey: key,
+    Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] },
+    AuthorizationType: 'NONE',
+    ...extra,
+  },
 });
-const integration = (fn: string) => ({ Type: 'AWS::ApiGatewayV2::Integration', Properties: { ApiId: { Ref: 'Ws' }, IntegrationType: 'AWS_PROXY', IntegrationUri: lambdaUri(fn) } });
+const integration = (fn: string) => ({
+  Type: 'AWS::ApiGatewayV2::Integration',
+  Properties: { ApiId: { Ref: 'Ws' }, IntegrationType: 'AWS_PROXY', IntegrationUri: lambdaUri(fn) },
+});
 const fn = { Type: 'AWS::Lambda::Function', Properties: {} };
 
 const template: CfnTemplate = {
@@ -23,7 +49,16 @@ const template: CfnTemplate = {
     DisconnectFn: fn,
     EchoFn: fn,
     DefaultFn: fn,
-    Auth: { Type: 'AWS::ApiGatewayV2::Authorizer', Properties: { ApiId: { Ref: 'Ws' }, AuthorizerType: 'REQUEST', AuthorizerUri: lambdaUri('AuthFn'), IdentitySource: ['route.request.querystring.token'], Name: 'auth' } },
+    Auth: {
+      Type: 'AWS::ApiGatewayV2::Authorizer',
+      Properties: {
+        ApiId: { Ref: 'Ws' },
+        AuthorizerType: 'REQUEST',
+        AuthorizerUri: lambdaUri('AuthFn'),
+        IdentitySource: ['route.request.querystring.token'],
+        Name: 'auth',
+      },
+    },
     ConnectIntegration: integration('ConnectFn'),
     DisconnectIntegration: integration('DisconnectFn'),
     EchoIntegration: integration('EchoFn'),
@@ -31,9 +66,15 @@ const template: CfnTemplate = {
     ConnectRoute: route('$connect', 'ConnectIntegration', { AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: 'Auth' } }),
     DisconnectRoute: route('$disconnect', 'DisconnectIntegration'),
     EchoRoute: route('echo', 'EchoIntegration', { RouteResponseSelectionExpression: '$default' }),
-    EchoResponse: { Type: 'AWS::ApiGatewayV2::RouteResponse', Properties: { ApiId: { Ref: 'Ws' }, RouteId: { Ref: 'EchoRoute' }, RouteResponseKey: '$default' } },
+    EchoResponse: {
+      Type: 'AWS::ApiGatewayV2::RouteResponse',
+      Properties: { ApiId: { Ref: 'Ws' }, RouteId: { Ref: 'EchoRoute' }, RouteResponseKey: '$default' },
+    },
     DefaultRoute: route('$default', 'DefaultIntegration'),
-    Stage: { Type: 'AWS::ApiGatewayV2::Stage', Properties: { ApiId: { Ref: 'Ws' }, StageName: 'v1', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 } } },
+    Stage: {
+      Type: 'AWS::ApiGatewayV2::Stage',
+      Properties: { ApiId: { Ref: 'Ws' }, StageName: 'v1', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 } },
+    },
   },
 };
 const account = { region: 'eu-west-1', accountId: '000000000000' };
@@ -57,11 +98,21 @@ async function invoke(fnId: string, event: unknown): Promise<unknown> {
     case 'AuthFn': {
       const token = call.event.queryStringParameters?.token;
       if (token !== 'good') throw new Error('Unauthorized');
-      return { principalId: 'acme', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${call.event.methodArn?.split('/').slice(0, 2).join('/')}/*` }] }, context: { tenantId: 'acme' } };
+      return {
+        principalId: 'acme',
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${call.event.methodArn?.split('/').slice(0, 2).join('/')}/*` }],
+        },
+        context: { tenantId: 'acme' },
+      };
     }
     case 'EchoFn':
       if (call.event.body?.includes('boom')) throw new Error('handler failed');
-      return { statusCode: 200, body: JSON.stringify({ echoed: call.event.body, tenant: (call.event.requestContext.authorizer as { tenantId?: string }).tenantId }) };
+      return {
+        statusCode: 200,
+        body: JSON.stringify({ echoed: call.event.body, tenant: (call.event.requestContext.authorizer as { tenantId?: string }).tenantId }),
+      };
     default:
       return { statusCode: 200 };
   }
@@ -101,7 +152,11 @@ beforeEach(async () => {
   calls = [];
   api = webSocketApiOf(new LocalResolver(template, account)) as WebSocketApiDefinition;
   gateway = await startWebSocketGateway({ api, account, invoke, port: 0, log: () => undefined });
-  management = new ApiGatewayManagementApiClient({ endpoint: gateway.callbackUrl, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  management = new ApiGatewayManagementApiClient({
+    endpoint: gateway.callbackUrl,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 });
 
 afterEach(async () => {
@@ -123,7 +178,10 @@ describe('local WebSocket gateway: the template', () => {
 
   it('points the deployed callback URL of a function environment at the local gateway', () => {
     const deployed = `https://${api.apiId}.execute-api.eu-west-1.amazonaws.com/v1`;
-    expect(withLocalCallbackUrl({ CONNECTIONS_ENDPOINT: deployed, OTHER: 'x' }, api, account, gateway.callbackUrl)).toEqual({ CONNECTIONS_ENDPOINT: gateway.callbackUrl, OTHER: 'x' });
+    expect(withLocalCallbackUrl({ CONNECTIONS_ENDPOINT: deployed, OTHER: 'x' }, api, account, gateway.callbackUrl)).toEqual({
+      CONNECTIONS_ENDPOINT: gateway.callbackUrl,
+      OTHER: 'x',
+    });
   });
 });
 
@@ -140,7 +198,11 @@ describe('local WebSocket gateway: connections', () => {
       requestContext: { routeKey: '$connect', eventType: 'CONNECT', stage: 'v1', apiId: api.apiId },
     });
     expect(connected?.fn).toBe('ConnectFn');
-    expect(connected?.event.requestContext).toMatchObject({ routeKey: '$connect', eventType: 'CONNECT', authorizer: { tenantId: 'acme', principalId: 'acme' } });
+    expect(connected?.event.requestContext).toMatchObject({
+      routeKey: '$connect',
+      eventType: 'CONNECT',
+      authorizer: { tenantId: 'acme', principalId: 'acme' },
+    });
     expect(connected?.event.requestContext.connectionId).toEqual(authorize?.event.requestContext.connectionId);
   });
 
@@ -230,7 +292,11 @@ describe('local WebSocket gateway: @connections through the SDK', () => {
 
   it('also serves the management API without the stage prefix', async () => {
     const socket = await connect();
-    const bare = new ApiGatewayManagementApiClient({ endpoint: gateway.callbackUrl.replace(/\/v1$/, ''), region: 'eu-west-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const bare = new ApiGatewayManagementApiClient({
+      endpoint: gateway.callbackUrl.replace(/\/v1$/, ''),
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
     const received = nextMessage(socket);
     await bare.send(new PostToConnectionCommand({ ConnectionId: connectionIdOf(), Data: '{"ok":true}' }));
     expect(await received).toEqual({ ok: true });

@@ -40,7 +40,7 @@ export const ENTRY_METADATA = 'app:entry';
  */
 export async function synthesizeTemplate(): Promise<CfnTemplate> {
   // Imported on demand: loading aws-cdk-lib takes a second, which then overlaps Java's start-up.
-  const { createApp } = await import('../lib/app.js');
+  const { createApp } = await import('../../lib/app.js');
   const { app, stack } = createApp({ skipBundling: true });
   try {
     return app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
@@ -200,7 +200,10 @@ export class LocalResolver {
 
   private getAtt(logicalId: string, attribute: string): unknown {
     const resource = this.resource(logicalId);
-    if (attribute === 'Arn' && ['AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine', 'AWS::S3::Bucket'].includes(resource.Type)) {
+    if (
+      attribute === 'Arn' &&
+      ['AWS::DynamoDB::Table', 'AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine', 'AWS::S3::Bucket'].includes(resource.Type)
+    ) {
       return this.arn(logicalId);
     }
     if (attribute === 'Name' && resource.Type === 'AWS::StepFunctions::StateMachine') return this.physicalName(logicalId);
@@ -320,9 +323,7 @@ function literalHeaders(parameters: Record<string, string> | undefined, prefix: 
 const IntegrationProperties = z.object({
   Type: z.enum(['AWS_PROXY', 'MOCK', 'AWS', 'HTTP', 'HTTP_PROXY']),
   Uri: z.unknown().optional(),
-  IntegrationResponses: z
-    .array(z.object({ StatusCode: z.coerce.number().int(), ResponseParameters: z.record(z.string(), z.string()).optional() }))
-    .optional(),
+  IntegrationResponses: z.array(z.object({ StatusCode: z.coerce.number().int(), ResponseParameters: z.record(z.string(), z.string()).optional() })).optional(),
 });
 
 const MethodProperties = z.object({
@@ -394,7 +395,8 @@ export function restApiOf(resolver: LocalResolver): RestApiDefinition | undefine
 function integrationOf(resolver: LocalResolver, integration: z.infer<typeof IntegrationProperties>): RouteIntegration {
   if (integration.Type === 'AWS_PROXY') {
     const functionLogicalId = referencedLogicalIds(integration.Uri).find((id) => resolver.template.Resources[id]?.Type === 'AWS::Lambda::Function');
-    if (functionLogicalId === undefined) throw new Error(`an AWS_PROXY integration does not point at a Lambda of the template: ${JSON.stringify(integration.Uri)}`);
+    if (functionLogicalId === undefined)
+      throw new Error(`an AWS_PROXY integration does not point at a Lambda of the template: ${JSON.stringify(integration.Uri)}`);
     return { type: 'lambda', functionLogicalId };
   }
   if (integration.Type === 'MOCK') {
@@ -496,7 +498,12 @@ export function stateMachinesOf(resolver: LocalResolver): StateMachineDefinition
     for (const [name, value] of Object.entries(properties.DefinitionSubstitutions ?? {})) {
       text = text.replaceAll(`\${${name}}`, resolver.resolveString(value));
     }
-    return { logicalId, name: resolver.physicalName(logicalId), arn: resolver.arn(logicalId), definition: z.record(z.string(), z.unknown()).parse(JSON.parse(text)) };
+    return {
+      logicalId,
+      name: resolver.physicalName(logicalId),
+      arn: resolver.arn(logicalId),
+      definition: z.record(z.string(), z.unknown()).parse(JSON.parse(text)),
+    };
   });
 }
 

@@ -22,7 +22,12 @@ export type AuthorizerResult = z.infer<typeof AuthorizerResult>;
 
 /** An IAM pattern: `*` any run of characters, `?` any one. */
 function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')}$`);
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+  );
 }
 
 /** IAM evaluation for one request: an explicit Deny wins, otherwise an Allow must match. */

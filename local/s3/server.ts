@@ -1,12 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { LOOPBACK } from './http-server.js';
-import { referencedLogicalId, type CfnTemplate, type LocalResolver } from './template.js';
+import { LOOPBACK } from '../http-server.js';
+import { type CfnTemplate, type LocalResolver, referencedLogicalId } from '../cloudformation/template.js';
 
 /**
  * S3 for the offline stack: s3rver on loopback with the template's buckets, and the
@@ -91,7 +91,9 @@ export function notificationMatches(notification: BucketNotification, eventName:
 
 const S3rverEvent = z.object({
   Records: z.array(
-    z.object({ eventName: z.string(), s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string() }).loose() }).loose() }).loose(),
+    z
+      .object({ eventName: z.string(), s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string() }).loose() }).loose() })
+      .loose(),
   ),
 });
 
@@ -179,7 +181,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
             ...record,
             awsRegion: options.region,
             eventSource: 'aws:s3',
-            s3: { ...record.s3, bucket: { ...record.s3.bucket, arn: `arn:aws:s3:::${record.s3.bucket.name}` }, object: { ...record.s3.object, key: encodeURIComponent(key).replaceAll('%20', '+').replaceAll('%2F', '/') } },
+            s3: {
+              ...record.s3,
+              bucket: { ...record.s3.bucket, arn: `arn:aws:s3:::${record.s3.bucket.name}` },
+              object: { ...record.s3.object, key: encodeURIComponent(key).replaceAll('%20', '+').replaceAll('%2F', '/') },
+            },
           },
         ],
       };

@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer-policy.js';
-import { close, LOOPBACK, listen, readBody } from './http-server.js';
-import { referencedLogicalId, referencedLogicalIds, type CfnResource, type LocalAccount, type LocalResolver } from './template.js';
+import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
+import { close, LOOPBACK, listen, readBody } from '../http-server.js';
+import { type CfnResource, type LocalAccount, type LocalResolver, referencedLogicalId, referencedLogicalIds } from '../cloudformation/template.js';
 
 /**
  * API Gateway v2 WebSocket API emulated on loopback, driven by the synthesized
@@ -57,7 +57,12 @@ const RouteProperties = z.object({
   AuthorizerId: z.unknown().optional(),
 });
 const IntegrationProperties = z.object({ ApiId: z.unknown(), IntegrationType: z.string(), IntegrationUri: z.unknown().optional() });
-const AuthorizerProperties = z.object({ ApiId: z.unknown(), AuthorizerType: z.string(), AuthorizerUri: z.unknown(), IdentitySource: z.array(z.string()).default([]) });
+const AuthorizerProperties = z.object({
+  ApiId: z.unknown(),
+  AuthorizerType: z.string(),
+  AuthorizerUri: z.unknown(),
+  IdentitySource: z.array(z.string()).default([]),
+});
 const StageProperties = z.object({
   ApiId: z.unknown(),
   StageName: z.string(),
@@ -103,14 +108,19 @@ export function webSocketApiOf(resolver: LocalResolver): WebSocketApiDefinition 
     const integrationId = referencedLogicalIds(route.Target).find((id) => resources[id]?.Type === 'AWS::ApiGatewayV2::Integration');
     if (integrationId === undefined) throw new Error(`WebSocket route ${route.RouteKey} has no integration the local gateway can run`);
     const integration = IntegrationProperties.parse(resolver.resource(integrationId).Properties);
-    if (integration.IntegrationType !== 'AWS_PROXY') throw new Error(`WebSocket route ${route.RouteKey}: the local gateway runs AWS_PROXY integrations, not ${integration.IntegrationType}`);
+    if (integration.IntegrationType !== 'AWS_PROXY')
+      throw new Error(`WebSocket route ${route.RouteKey}: the local gateway runs AWS_PROXY integrations, not ${integration.IntegrationType}`);
 
     let authorizer: WebSocketRouteDefinition['authorizer'];
     if (route.AuthorizationType === 'CUSTOM') {
       const authorizerId = referencedLogicalId(route.AuthorizerId);
       const properties = AuthorizerProperties.parse(resolver.resource(authorizerId ?? '', 'AWS::ApiGatewayV2::Authorizer').Properties);
-      if (properties.AuthorizerType !== 'REQUEST') throw new Error(`WebSocket authorizer ${authorizerId} is ${properties.AuthorizerType}; the local gateway runs REQUEST authorizers`);
-      authorizer = { functionLogicalId: functionIn(resolver, properties.AuthorizerUri, `authorizer ${authorizerId}`), identitySources: properties.IdentitySource };
+      if (properties.AuthorizerType !== 'REQUEST')
+        throw new Error(`WebSocket authorizer ${authorizerId} is ${properties.AuthorizerType}; the local gateway runs REQUEST authorizers`);
+      authorizer = {
+        functionLogicalId: functionIn(resolver, properties.AuthorizerUri, `authorizer ${authorizerId}`),
+        identitySources: properties.IdentitySource,
+      };
     } else if (route.AuthorizationType !== 'NONE') {
       throw new Error(`WebSocket route ${route.RouteKey} uses ${route.AuthorizationType} authorization, which the local gateway does not emulate`);
     }
@@ -149,7 +159,12 @@ export function deployedCallbackUrl(api: WebSocketApiDefinition, account: LocalA
  * gateway's: the notifier's explicit management endpoint then reaches this
  * process. Apply it to every function's environment before the handlers load.
  */
-export function withLocalCallbackUrl(environment: Record<string, string>, api: WebSocketApiDefinition, account: LocalAccount, localCallbackUrl: string): Record<string, string> {
+export function withLocalCallbackUrl(
+  environment: Record<string, string>,
+  api: WebSocketApiDefinition,
+  account: LocalAccount,
+  localCallbackUrl: string,
+): Record<string, string> {
   const deployed = deployedCallbackUrl(api, account);
   return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, value === deployed ? localCallbackUrl : value]));
 }
@@ -198,7 +213,6 @@ interface Connection {
   timers: NodeJS.Timeout[];
 }
 
-
 const ProxyResult = z.object({ statusCode: z.number().int().optional(), body: z.string().optional() }).loose();
 
 export async function startWebSocketGateway(options: WebSocketGatewayOptions): Promise<WebSocketGateway> {
@@ -231,7 +245,12 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     };
   };
 
-  async function authorize(route: WebSocketRouteDefinition, request: IncomingMessage, connectionId: string, connectedAt: number): Promise<{ status: number } | { context: Record<string, unknown> }> {
+  async function authorize(
+    route: WebSocketRouteDefinition,
+    request: IncomingMessage,
+    connectionId: string,
+    connectedAt: number,
+  ): Promise<{ status: number } | { context: Record<string, unknown> }> {
     const authorizer = route.authorizer;
     if (!authorizer) return { context: {} };
     const query = queryOf(request);
@@ -289,7 +308,11 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
             multiValueHeaders: headers.multi,
             queryStringParameters: query.single,
             multiValueQueryStringParameters: query.multi,
-            requestContext: { ...baseContext(connectionId, connectedAt, '$connect', 'CONNECT'), identity: identityOf(request), ...(authorizer ? { authorizer } : {}) },
+            requestContext: {
+              ...baseContext(connectionId, connectedAt, '$connect', 'CONNECT'),
+              identity: identityOf(request),
+              ...(authorizer ? { authorizer } : {}),
+            },
             isBase64Encoded: false,
           }),
         );
@@ -473,7 +496,6 @@ function randomId(): string {
   return randomUUID();
 }
 
-
 function queryOf(request: IncomingMessage): { single: Record<string, string>; multi: Record<string, string[]> } {
   const params = new URL(request.url ?? '/', 'http://local').searchParams;
   const multi: Record<string, string[]> = {};
@@ -497,7 +519,6 @@ function identityOf(request: IncomingMessage): Connection['identity'] {
   return { sourceIp: request.socket.remoteAddress ?? LOOPBACK, userAgent: request.headers['user-agent'] };
 }
 
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -517,7 +538,9 @@ function send(socket: WebSocket, text: string): void {
 function refuse(socket: Duplex, status: number): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ message: STATUS_CODES[status] ?? 'Error' });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function reply(response: ServerResponse, status: number, body?: unknown, errorType?: string): void {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import type { FunctionDefinition } from './template.js';
+import type { FunctionDefinition } from '../cloudformation/template.js';
 
 /**
  * The template's functions, run in this process: each handler is imported from
@@ -107,7 +107,10 @@ export class LocalLambdas {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new FunctionError('Sandbox.Timedout', `RequestId: ${context.awsRequestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`, [])),
+        () =>
+          reject(
+            new FunctionError('Sandbox.Timedout', `RequestId: ${context.awsRequestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`, []),
+          ),
         deadline - Date.now(),
       );
     });

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer-policy.js';
-import { close, listen, readBody } from './http-server.js';
-import { FunctionError, type LocalLambdas } from './lambdas.js';
-import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, RestApiDefinition, RouteDefinition } from './template.js';
+import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
+import { close, listen, readBody } from '../http-server.js';
+import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
+import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, RestApiDefinition, RouteDefinition } from '../cloudformation/template.js';
 
 /**
  * API Gateway's REST API (v1) on loopback, as the template defines it: its
@@ -275,7 +275,10 @@ export class RestGateway {
       extendedRequestId: requestId,
       stage: this.options.api.stageName,
     };
-    const body = template.replace(/\$!?\{context\.([\w.]+)\}|\$!?context\.(\w+(?:\.\w+)*)/g, (text, braced?: string, bare?: string) => variables[(braced ?? bare) as string] ?? text);
+    const body = template.replace(
+      /\$!?\{context\.([\w.]+)\}|\$!?context\.(\w+(?:\.\w+)*)/g,
+      (text, braced?: string, bare?: string) => variables[(braced ?? bare) as string] ?? text,
+    );
     return { status: specific?.statusCode ?? defaultStatus, headers: configured?.headers ?? {}, body };
   }
 }
@@ -366,4 +369,3 @@ function proxyReply(result: z.infer<typeof ProxyResult>): Reply {
   const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
   return { status: result.statusCode, headers, body };
 }
-

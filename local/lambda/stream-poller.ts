@@ -1,18 +1,18 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
+  type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  TrimmedDataAccessException,
-  type DynamoDBStreamsClient,
-  type _Record as StreamRecord,
   type Shard,
+  type _Record as StreamRecord,
+  TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { recordFilter } from './event-filter.js';
-import type { LocalLambdas } from './lambdas.js';
-import type { StreamMappingDefinition } from './template.js';
+import type { LocalLambdas } from './functions.js';
+import type { StreamMappingDefinition } from '../cloudformation/template.js';
 
 /**
  * Lambda's DynamoDB Streams event source mapping, for each mapping of the
@@ -116,7 +116,10 @@ export class StreamPoller {
       return 0;
     }
     // Like Lambda: no report (or an empty one) is a complete success, a malformed one a complete failure.
-    const reported = mapping.reportBatchItemFailures && typeof output === 'object' && output !== null ? (output as Partial<DynamoDBBatchResponse>).batchItemFailures : undefined;
+    const reported =
+      mapping.reportBatchItemFailures && typeof output === 'object' && output !== null
+        ? (output as Partial<DynamoDBBatchResponse>).batchItemFailures
+        : undefined;
     if (reported === undefined || reported === null) return batch.length;
     const response = BatchItemFailures.safeParse(reported);
     if (!response.success) return 0;
@@ -158,7 +161,9 @@ class ShardReader {
       }
       const parent = shard.ParentShardId;
       if (parent !== undefined && known.has(parent) && !this.finished.has(parent)) continue;
-      const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: position }));
+      const { ShardIterator } = await this.streams.send(
+        new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: position }),
+      );
       this.seen.add(shardId);
       if (ShardIterator) this.iterators.set(shardId, ShardIterator);
       else this.finished.add(shardId);
@@ -202,7 +207,9 @@ class ShardReader {
       return await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
     } catch (error) {
       if (!(error instanceof TrimmedDataAccessException)) throw error;
-      const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+      const { ShardIterator } = await this.streams.send(
+        new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
       return this.streams.send(new GetRecordsCommand({ ShardIterator, Limit: limit }));
     }
   }
@@ -211,7 +218,9 @@ class ShardReader {
     const shards: Shard[] = [];
     let exclusiveStartShardId: string | undefined;
     do {
-      const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: exclusiveStartShardId }));
+      const { StreamDescription } = await this.streams.send(
+        new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
+      );
       shards.push(...(StreamDescription?.Shards ?? []));
       exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStartShardId);
