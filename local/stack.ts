@@ -3,12 +3,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { findTenant, generateApiKey, looksLikeApiKey, storeApiKey } from '../lambdas/commons/api-keys.js';
-import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
-import { LocalLambdas, mergeEnvironments } from './lambda/functions.js';
 import { RestGateway } from './apigateway/rest.js';
-import { startLocalS3 } from './s3/server.js';
-import { LocalStepFunctions } from './stepfunctions/server.js';
-import { StreamPoller } from './lambda/stream-poller.js';
+import { startWebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from './apigateway/websocket.js';
 import {
   authorizerOf,
   functionsOf,
@@ -22,7 +18,11 @@ import {
   synthesizeTemplate,
   tablesOf,
 } from './cloudformation/template.js';
-import { startWebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from './apigateway/websocket.js';
+import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
+import { LocalLambdas, mergeEnvironments } from './lambda/functions.js';
+import { StreamPoller } from './lambda/stream-poller.js';
+import { startLocalS3 } from './s3/server.js';
+import { LocalStepFunctions } from './stepfunctions/server.js';
 
 /**
  * The whole stack on one machine: DynamoDB Local with the template's tables, S3

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
+import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, RestApiDefinition, RouteDefinition } from '../cloudformation/template.js';
 import { close, listen, readBody } from '../http-server.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
-import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, RestApiDefinition, RouteDefinition } from '../cloudformation/template.js';
+import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
 
 /**
  * API Gateway's REST API (v1) on loopback, as the template defines it: its

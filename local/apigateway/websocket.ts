@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
-import { close, LOOPBACK, listen, readBody } from '../http-server.js';
 import { type CfnResource, type LocalAccount, type LocalResolver, referencedLogicalId, referencedLogicalIds } from '../cloudformation/template.js';
+import { close, LOOPBACK, listen, readBody } from '../http-server.js';
+import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
 
 /**
  * API Gateway v2 WebSocket API emulated on loopback, driven by the synthesized

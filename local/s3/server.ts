@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { LOOPBACK } from '../http-server.js';
 import { type CfnTemplate, type LocalResolver, referencedLogicalId } from '../cloudformation/template.js';
+import { LOOPBACK } from '../http-server.js';
 
 /**
  * S3 for the offline stack: s3rver on loopback with the template's buckets, and the

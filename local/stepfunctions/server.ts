@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { z } from 'zod';
+import type { StateMachineDefinitionSource } from '../cloudformation/template.js';
 import { close, listen, readBody } from '../http-server.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
-import type { StateMachineDefinitionSource } from '../cloudformation/template.js';
 
 /**
  * A loopback Step Functions endpoint: enough of the service's JSON protocol

@@ -7,8 +7,8 @@ import type { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { Realtime, type RealtimeFunctionOptions } from '../../lib/realtime.js';
-import { type CfnTemplate, LocalResolver } from '../../local/cloudformation/template.js';
 import { webSocketApiOf } from '../../local/apigateway/websocket.js';
+import { type CfnTemplate, LocalResolver } from '../../local/cloudformation/template.js';
 
 /**
  * The realtime construct on its own, with stand-in functions (no bundling): what

@@ -3,10 +3,10 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LocalResolver, type StreamMappingDefinition, streamMappingsOf, type TableDefinition, tablesOf } from '../../../local/cloudformation/template.js';
 import { createTables, LOCAL_CREDENTIALS, type LocalDynamoDb, localDynamoDbClient, startDynamoDb } from '../../../local/dynamodb/server.js';
 import { FunctionError } from '../../../local/lambda/functions.js';
 import { StreamPoller } from '../../../local/lambda/stream-poller.js';
-import { LocalResolver, type StreamMappingDefinition, streamMappingsOf, type TableDefinition, tablesOf } from '../../../local/cloudformation/template.js';
 import { account, template } from '../../unit/local/fixtures.js';
 import { target } from '../client.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { FunctionDefinition } from '../../../local/cloudformation/template.js';
 import { FunctionError, LocalLambdas, mergeEnvironments } from '../../../local/lambda/functions.js';
 import { PROJECT_ROOT } from '../../../local/stack.js';
-import type { FunctionDefinition } from '../../../local/cloudformation/template.js';
 
 const fn = (logicalId: string, exportName: string, overrides: Partial<FunctionDefinition> = {}): FunctionDefinition => ({
   logicalId,

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FunctionError } from '../../../local/lambda/functions.js';
 import { RestGateway } from '../../../local/apigateway/rest.js';
 import { authorizerOf, gatewayResponsesOf, LocalResolver, type RestApiDefinition, restApiOf } from '../../../local/cloudformation/template.js';
+import { FunctionError } from '../../../local/lambda/functions.js';
 import { account, template } from './fixtures.js';
 
 const resolver = new LocalResolver(template, account);

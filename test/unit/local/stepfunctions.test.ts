@@ -9,9 +9,9 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { functionsOf, LocalResolver, stateMachinesOf } from '../../../local/cloudformation/template.js';
 import { FunctionError } from '../../../local/lambda/functions.js';
 import { LocalStepFunctions } from '../../../local/stepfunctions/server.js';
-import { functionsOf, LocalResolver, stateMachinesOf } from '../../../local/cloudformation/template.js';
 import { account, template } from './fixtures.js';
 
 const resolver = new LocalResolver(template, account);

@@ -7,8 +7,14 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import {
+  startWebSocketGateway,
+  type WebSocketApiDefinition,
+  type WebSocketGateway,
+  webSocketApiOf,
+  withLocalCallbackUrl,
+} from '../../../local/apigateway/websocket.js';
 import { type CfnTemplate, LocalResolver } from '../../../local/cloudformation/template.js';
-import { startWebSocketGateway, type WebSocketApiDefinition, type WebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from '../../../local/apigateway/websocket.js';
 
 /** The shape CDK synthesizes for a WebSocket API with a REQUEST authorizer on $connect. */
 const lambdaUri = (fn: string) => ({
