@@ -3,7 +3,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -22,6 +22,27 @@ export const DEFAULT_ENVIRONMENT: Readonly<Record<string, string>> = {
   // Stack traces point at the TypeScript sources instead of the minified bundle.
   NODE_OPTIONS: '--enable-source-maps',
 };
+
+/**
+ * How every function is bundled for deployment; the offline stack builds its
+ * bundles from these same options (local/lambda/bundles.ts), and a stack test
+ * checks that both produce the same bytes.
+ */
+export const BUNDLING = {
+  // ESM output is written as index.mjs, which tells the Node.js runtime to load it as a module.
+  format: OutputFormat.ESM,
+  target: 'node24',
+  // Prefer the ESM builds of dependencies: esbuild can drop what a handler never imports.
+  mainFields: ['module', 'main'],
+  // Some dependencies are CommonJS and call require(), which an ES module does not define.
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  minify: true,
+  sourceMap: true,
+  // Mappings only: stack traces need no copy of the sources, and a map three times smaller loads faster at cold start.
+  sourcesContent: false,
+  bundleAwsSDK: true,
+  forceDockerBundling: false,
+} as const satisfies BundlingOptions;
 
 // Lambda's own limits, checked at synth time so a bad value fails here and not halfway through a deployment.
 const MEMORY_LIMITS_MB = { min: 128, max: 10_240 };
@@ -103,21 +124,7 @@ export class AppFunction extends NodejsFunction {
       environment,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        // ESM output is written as index.mjs, which tells the Node.js runtime to load it as a module.
-        format: OutputFormat.ESM,
-        target: 'node24',
-        // Prefer the ESM builds of dependencies: esbuild can drop what a handler never imports.
-        mainFields: ['module', 'main'],
-        // Some dependencies are CommonJS and call require(), which an ES module does not define.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        minify: true,
-        sourceMap: true,
-        // Mappings only: stack traces need no copy of the sources, and a map three times smaller loads faster at cold start.
-        sourcesContent: false,
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
-      },
+      bundling: BUNDLING,
     });
     (this.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA, entry);
 

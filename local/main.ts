@@ -7,6 +7,7 @@
  *   DEV_API_KEY        the key seeded for tenant `dev` (random when unset)
  *   LOCAL_STACK_FILE   where to write the running stack's endpoints (.local-stack.json)
  *
+ * `npm start -- --watch` rebuilds a function's bundle when its sources change.
  * The endpoints file lets `npm run api-key -- create <tenant>` reach this stack;
  * it is removed on exit. Ctrl-C or SIGTERM stops everything that was started.
  */
@@ -14,7 +15,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { JavaMissing } from './dynamodb/server.js';
-import { DEV_TENANT, PROJECT_ROOT, startLocalStack } from './stack.js';
+import { DEV_TENANT, type LocalStack, PROJECT_ROOT, startLocalStack } from './stack.js';
 
 const Settings = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
@@ -27,9 +28,22 @@ const Settings = z.object({
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const settings = Settings.parse(process.env);
-  const stack = await startLocalStack({ port: settings.PORT, wsPort: settings.WS_PORT, dataDir: settings.DATA_DIR, devApiKey: settings.DEV_API_KEY });
-
   const stateFile = settings.LOCAL_STACK_FILE;
+  let stack: LocalStack | undefined;
+  // A service the stack started died (DynamoDB Local killed): exit non-zero rather than answer 500 forever with /health still 200.
+  const die = () => {
+    removeStateFile(stateFile);
+    void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  };
+  stack = await startLocalStack({
+    port: settings.PORT,
+    wsPort: settings.WS_PORT,
+    dataDir: settings.DATA_DIR,
+    devApiKey: settings.DEV_API_KEY,
+    watch: process.argv.slice(2).includes('--watch'),
+    onFatal: die,
+  });
+
   const { restUrl, wsUrl, dynamodbEndpoint, region, tables, apiKeysTable } = stack;
   const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, region, tables, apiKeysTable };
   writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
@@ -40,7 +54,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping the local stack…`);
     removeStateFile(stateFile);
-    await stack.stop();
+    await stack?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

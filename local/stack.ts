@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -18,8 +22,11 @@ import {
   synthesizeTemplate,
   tablesOf,
 } from './cloudformation/template.js';
+import { startDynamoDbFront } from './dynamodb/iam-front.js';
 import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
-import { LocalLambdas, mergeEnvironments } from './lambda/functions.js';
+import { functionPrincipalsOf, LocalIam } from './iam/policy.js';
+import { buildBundles, bundlePath, watchBundles } from './lambda/bundles.js';
+import { LocalLambdas } from './lambda/functions.js';
 import { StreamPoller } from './lambda/stream-poller.js';
 import { startLocalS3 } from './s3/server.js';
 import { LocalStepFunctions } from './stepfunctions/server.js';
@@ -47,6 +54,10 @@ export interface LocalStackOptions {
   devApiKey?: string | undefined;
   /** Silences the stack's own log lines (handlers still log as they do on Lambda). */
   quiet?: boolean;
+  /** Rebuilds a function's bundle when its sources change; its next invocation runs the new one. */
+  watch?: boolean;
+  /** Called when a service the stack started dies (DynamoDB Local killed): the stack cannot serve any more. */
+  onFatal?: (reason: string) => void;
 }
 
 export interface LocalStack {
@@ -59,24 +70,32 @@ export interface LocalStack {
   /** Local table names by the template's logical ids. */
   tables: Record<string, string>;
   apiKeysTable: string;
+  /** How long each phase of the start took, in ms. */
+  timings: Record<string, number>;
   stop(): Promise<void>;
 }
 
-let started = false;
-
 /**
- * Starts the stack. Once per process: handlers are imported once, with the
- * endpoints of this stack in `process.env`, and module caches cannot be undone.
+ * Starts the stack. Every function runs from its deployment bundle in execution
+ * environments of its own (local/lambda/), signing its calls with credentials of
+ * its own that each service checks against the function's role (local/iam/).
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  if (started) throw new Error('startLocalStack runs once per process: the handlers are already imported with the first stack’s endpoints');
-  started = true;
   const log = options.quiet ? () => undefined : (line: string) => console.log(line);
-  const { region } = LOCAL_ACCOUNT;
+  const { region, accountId } = LOCAL_ACCOUNT;
+  const timings: Record<string, number> = {};
+  const started = Date.now();
+  const timed = async <T>(name: string, work: Promise<T>): Promise<T> => {
+    const value = await work;
+    timings[name] = Date.now() - started;
+    return value;
+  };
 
   // Stopped in reverse order: gateways first, DynamoDB last.
   const cleanups: (() => Promise<void> | void)[] = [];
+  let stopped = false;
   const stop = async () => {
+    stopped = true;
     for (const cleanup of cleanups.splice(0).reverse()) {
       try {
         await cleanup();
@@ -85,52 +104,91 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
   };
+  const fatal = (reason: string) => {
+    if (stopped) return;
+    console.error(`[local] ${reason}: the stack cannot serve without it, stopping.`);
+    (options.onFatal ?? (() => undefined))(reason);
+  };
 
   try {
     // Synthesis and Java's start-up take a few seconds each: overlap them.
-    const [template, dynamo] = await Promise.all([synthesizeTemplate(), startDynamoDb({ dataDir: options.dataDir, region })]);
+    const [template, dynamo] = await Promise.all([
+      timed('synth', synthesizeTemplate()),
+      timed('dynamodb', startDynamoDb({ dataDir: options.dataDir, region, onUnexpectedExit: fatal })),
+    ]);
     cleanups.push(dynamo.stop);
     const resolver = new LocalResolver(template, LOCAL_ACCOUNT);
+    const functions = functionsOf(resolver);
+
+    // The functions' deployment bundles, built while the tables are created.
+    const bundleDirectory = await mkdtemp(path.join(tmpdir(), 'regression-jobs-bundles-'));
+    cleanups.push(() => rm(bundleDirectory, { recursive: true, force: true }));
+    const entries = functions.map(({ logicalId, entry }) => ({ logicalId, entry }));
+    let stopWatching: (() => Promise<void>) | undefined;
+    let lambdas: LocalLambdas | undefined;
+    const bundled = options.watch
+      ? watchBundles(entries, PROJECT_ROOT, bundleDirectory, ({ changed, errors }) => {
+          if (errors > 0) return log(`[lambda] rebuild failed (${errors} errors): the functions keep their last good bundle`);
+          log(`[lambda] rebuilt ${changed.join(', ')}: the next invocation starts a new environment`);
+          lambdas?.reload(changed);
+        }).then((dispose) => {
+          stopWatching = dispose;
+        })
+      : buildBundles(entries, PROJECT_ROOT, bundleDirectory);
     const dynamodb = localDynamoDbClient(dynamo.endpoint, region);
     cleanups.push(() => dynamodb.destroy());
     const tables = tablesOf(resolver);
-    await createTables(dynamodb, tables);
+    await Promise.all([timed('bundles', bundled), timed('tables', createTables(dynamodb, tables))]);
+    if (stopWatching) cleanups.push(stopWatching);
 
-    // Endpoints first (their URLs go into the handlers' environment), handlers next.
-    const functions = functionsOf(resolver);
-    const lambdas = new LocalLambdas(functions, PROJECT_ROOT);
-    const stepFunctions = new LocalStepFunctions(stateMachinesOf(resolver), lambdas, log);
-    const stepFunctionsEndpoint = await stepFunctions.listen();
+    // Each function's identity, checked by every service it calls.
+    const iam = new LocalIam(
+      functionPrincipalsOf(
+        resolver,
+        functions.map((fn) => fn.logicalId),
+        randomBytes(32).toString('hex'),
+      ),
+      accountId,
+    );
+    const dynamoFront = await startDynamoDbFront({ upstream: dynamo.endpoint, iam, region, accountId });
+    cleanups.push(() => dynamoFront.close());
+
+    // Endpoints first (their URLs go into the functions' environment), functions next.
+    const endpoints: Record<string, string> = { AWS_ENDPOINT_URL_DYNAMODB: dynamoFront.endpoint };
+    let localizeEnvironment = (environment: Record<string, string>) => environment;
+    lambdas = new LocalLambdas(functions, {
+      bundleOf: (logicalId) => bundlePath(bundleDirectory, logicalId),
+      environmentOf: (fn) => {
+        const { accessKeyId, secretAccessKey } = iam.principalOfFunction(fn.logicalId);
+        return { ...localizeEnvironment(fn.environment), AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, ...endpoints };
+      },
+      region,
+      log: (line) => console.error(line),
+    });
+    const invoke = (id: string, event: unknown) => (lambdas as LocalLambdas).invoke(id, event);
+    cleanups.push(() => lambdas?.close());
+
+    const stepFunctions = new LocalStepFunctions(stateMachinesOf(resolver), lambdas, log, iam);
+    endpoints.AWS_ENDPOINT_URL_SFN = await stepFunctions.listen();
     cleanups.push(() => stepFunctions.close());
 
     const hasBuckets = Object.values(template.Resources).some((resource) => resource.Type === 'AWS::S3::Bucket');
-    const s3 = hasBuckets
-      ? await startLocalS3({
-          resolver,
-          invoke: (id, event) => lambdas.invoke(id, event),
-          credentials: LOCAL_CREDENTIALS,
-          dataDir: options.dataDir,
-          region,
-          log,
-        })
-      : undefined;
-    if (s3) cleanups.push(() => s3.stop());
+    const s3 = hasBuckets ? await startLocalS3({ resolver, invoke, credentials: LOCAL_CREDENTIALS, iam, dataDir: options.dataDir, region, log }) : undefined;
+    if (s3) {
+      cleanups.push(() => s3.stop());
+      endpoints.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+    }
 
     const webSocketApi = webSocketApiOf(resolver);
     const webSocket = webSocketApi
-      ? await startWebSocketGateway({ api: webSocketApi, account: LOCAL_ACCOUNT, invoke: (id, event) => lambdas.invoke(id, event), port: options.wsPort, log })
+      ? await startWebSocketGateway({ api: webSocketApi, account: LOCAL_ACCOUNT, invoke, iam, port: options.wsPort, log })
       : undefined;
-    if (webSocket) cleanups.push(() => webSocket.close());
-
-    let environment = mergeEnvironments(functions);
-    if (webSocketApi && webSocket) environment = withLocalCallbackUrl(environment, webSocketApi, LOCAL_ACCOUNT, webSocket.callbackUrl);
-    configureProcessEnvironment(environment, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SFN: stepFunctionsEndpoint,
-      ...(s3 ? { AWS_ENDPOINT_URL_S3: s3.endpoint } : {}),
-      ...(webSocket ? { AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: webSocket.callbackUrl } : {}),
-    });
-    await lambdas.load();
+    if (webSocketApi && webSocket) {
+      cleanups.push(() => webSocket.close());
+      endpoints.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = webSocket.callbackUrl;
+      localizeEnvironment = (environment) => withLocalCallbackUrl(environment, webSocketApi, LOCAL_ACCOUNT, webSocket.callbackUrl);
+    }
+    await timed('functions', lambdas.warm());
 
     const api = restApiOf(resolver);
     if (!api) throw new Error('the template has no REST API');
@@ -160,6 +218,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const apiKeysTable = outputOf(resolver, 'ApiKeysTableName');
     if (apiKeysTable === undefined) throw new Error('the stack has no ApiKeysTableName output: the local stack seeds the dev key in that table');
     const apiKey = await seedDevApiKey(DynamoDBDocumentClient.from(dynamodb), apiKeysTable, options.devApiKey);
+    timings.ready = Date.now() - started;
 
     return {
       restUrl,
@@ -169,31 +228,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region,
       tables: Object.fromEntries(tables.map((table) => [table.logicalId, table.tableName])),
       apiKeysTable,
+      timings,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
-}
-
-/**
- * What the Lambda runtime would give the handlers, pointed at this stack: the
- * template's variables, a region, dummy credentials, and the standard per-service
- * endpoint variables. A global AWS_ENDPOINT_URL or session token from the caller's
- * shell is removed, so nothing reaches another endpoint by accident.
- */
-function configureProcessEnvironment(functionEnvironment: Record<string, string>, endpoints: Record<string, string>): void {
-  delete process.env.AWS_ENDPOINT_URL;
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-  Object.assign(process.env, functionEnvironment, {
-    AWS_REGION: LOCAL_ACCOUNT.region,
-    AWS_DEFAULT_REGION: LOCAL_ACCOUNT.region,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    ...endpoints,
-  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { type CfnResource, type LocalAccount, type LocalResolver, referencedLogicalId, referencedLogicalIds } from '../cloudformation/template.js';
 import { close, LOOPBACK, listen, readBody } from '../http-server.js';
+import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
 import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
 
 /**
@@ -183,6 +184,8 @@ export interface WebSocketGatewayOptions {
   port: number;
   /** Where failures of handlers and of the gateway itself are reported. */
   log?: (line: string) => void;
+  /** Checks the callers of `@connections` against their roles (execute-api:ManageConnections); unchecked when absent. */
+  iam?: Pick<LocalIam, 'authorize'>;
   /** API Gateway's limits; shorter in tests. */
   idleTimeoutMs?: number;
   maxLifetimeMs?: number;
@@ -419,6 +422,12 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     const path = new URL(request.url ?? '/', 'http://local').pathname;
     const match = new RegExp(`^(?:/${escapeRegExp(api.stageName)})?/@connections/([^/]+)$`).exec(path);
     if (!match?.[1]) return reply(response, 404, { message: 'Not Found' }, 'NotFoundException');
+    const resource = `arn:aws:execute-api:${account.region}:${account.accountId}:${api.apiId}/${api.stageName}/${request.method}/@connections/${match[1]}`;
+    const decision = options.iam?.authorize(accessKeyOfRequest(request.headers, request.url), 'execute-api:ManageConnections', resource);
+    if (decision && !decision.allowed) {
+      await readBody(request, 0);
+      return reply(response, 403, { Message: decision.message }, 'AccessDeniedException');
+    }
     const connection = connections.get(decodeURIComponent(match[1]));
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
       await readBody(request, 0);

@@ -45,7 +45,15 @@ export function localDynamoDbClient(endpoint: string, region: string): DynamoDBC
 
 const STARTUP_TIMEOUT_MS = 30_000;
 
-export async function startDynamoDb(options: { port?: number; dataDir?: string | undefined; region: string }): Promise<LocalDynamoDb> {
+export interface DynamoDbOptions {
+  port?: number;
+  dataDir?: string | undefined;
+  region: string;
+  /** Called if Java exits while nobody asked it to stop (killed, crashed). */
+  onUnexpectedExit?: (description: string) => void;
+}
+
+export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDynamoDb> {
   assertJava();
   const port = options.port || (await freePort());
   const dataDir = options.dataDir ? path.resolve(options.dataDir) : null;
@@ -60,7 +68,13 @@ export async function startDynamoDb(options: { port?: number; dataDir?: string |
   const killOnExit = () => java.kill();
   process.on('exit', killOnExit);
 
+  let stopping = false;
+  java.on('exit', (code, signal) => {
+    if (!stopping) options.onUnexpectedExit?.(`DynamoDB Local (pid ${java.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}`);
+  });
+
   const stop = async () => {
+    stopping = true;
     process.off('exit', killOnExit);
     if (java.exitCode === null && java.signalCode === null) {
       const exited = once(java, 'exit');

@@ -1,24 +1,20 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
+import { Worker } from 'node:worker_threads';
 import type { FunctionDefinition } from '../cloudformation/template.js';
 
 /**
- * The template's functions, run in this process: each handler is imported from
- * its TypeScript source (the `app:entry` hook) and called as the Lambda runtime
- * calls it, with a JSON copy of the event and a Lambda context.
- *
- * All handlers share one process, so they share one `process.env`: every
- * function's environment is merged into it before the first import, and two
- * functions that give one variable different values stop the start-up (see
- * `mergeEnvironments`). Module-scope state (SDK clients, Powertools objects) is
- * shared by concurrent invocations of one function, as it would be if Lambda ran
- * them in one container one after the other; that is enough for handlers that keep
- * nothing per request at module scope.
+ * Lambda for the offline stack. Each function runs from its deployment bundle
+ * (bundles.ts) in execution environments of its own: worker threads, each with
+ * its own module state, exactly the environment variables the template gives the
+ * function plus those the Lambda runtime sets, and a heap capped at the function's
+ * MemorySize. As on Lambda, an environment runs one invocation at a time; a
+ * concurrent call gets a new environment (up to `maxEnvironments` per function,
+ * beyond which calls wait their turn instead of being throttled), and a warm one
+ * is reused. An invocation past the function's Timeout, a crash (an uncaught
+ * exception, `process.exit`, running out of memory) or a failed INIT ends that
+ * environment; the next call gets a fresh one. Nothing waits on a dead worker.
  */
-
-export type Handler = (event: unknown, context: Context) => unknown;
 
 /** A failed invocation as Lambda reports it: `errorType` is the name of what the handler threw. */
 export class FunctionError extends Error {
@@ -37,52 +33,231 @@ export class FunctionError extends Error {
   }
 }
 
-/**
- * The union of every function's environment. A variable two functions set to
- * different values cannot be honoured in one process: fail at start-up, naming it,
- * rather than let one handler silently read another's value.
- */
-export function mergeEnvironments(functions: readonly FunctionDefinition[]): Record<string, string> {
-  const merged: Record<string, string> = {};
-  const setBy: Record<string, string> = {};
-  const conflicts: string[] = [];
-  for (const fn of functions) {
-    for (const [name, value] of Object.entries(fn.environment)) {
-      if (name in merged && merged[name] !== value) {
-        conflicts.push(`${name} is "${merged[name]}" for ${setBy[name]} but "${value}" for ${fn.logicalId}`);
-        continue;
-      }
-      merged[name] = value;
-      setBy[name] = fn.logicalId;
+export interface LocalLambdasOptions {
+  /** The path of a function's bundle (`index.mjs`). */
+  bundleOf(logicalId: string): string;
+  /** Everything a function's environments get in `process.env`: the template's variables, credentials, endpoints. */
+  environmentOf(fn: FunctionDefinition): Record<string, string>;
+  /** Environments one function may have at once. @default 10 */
+  maxEnvironments?: number;
+  region: string;
+  log?: (line: string) => void;
+}
+
+const RUNTIME = new URL('./runtime.mjs', import.meta.url);
+/** Lambda gives INIT at most 10 s. */
+const INIT_TIMEOUT_MS = 10_000;
+
+type Message =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: ReturnType<FunctionError['toPayload']> }
+  | { type: 'result'; id: string; payload: string }
+  | { type: 'error'; id: string; error: ReturnType<FunctionError['toPayload']> };
+
+interface Pending {
+  id: string;
+  resolve(value: unknown): void;
+  reject(error: FunctionError): void;
+}
+
+/** One execution environment: a worker that loads the bundle once and runs one invocation at a time. */
+class ExecutionEnvironment {
+  readonly ready: Promise<void>;
+  dead = false;
+  /** Set when the function's bundle changed: the environment ends after its current invocation. */
+  retired = false;
+  private pending: Pending | undefined;
+  private readonly worker: Worker;
+
+  constructor(
+    readonly fn: FunctionDefinition,
+    bundle: string,
+    environment: Record<string, string>,
+  ) {
+    const logStreamName = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
+    this.worker = new Worker(RUNTIME, {
+      workerData: {
+        bundle: new URL(`file://${bundle}`).href,
+        exportName: fn.exportName,
+        functionName: fn.name,
+        functionArn: fn.arn,
+        memorySize: fn.memorySize,
+        logGroupName: `/aws/lambda/${fn.name}`,
+        logStreamName,
+      },
+      env: { ...environment, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName },
+      // The bundle is JavaScript: no TypeScript loader from the stack's own process.
+      execArgv: [],
+      resourceLimits: { maxOldGenerationSizeMb: fn.memorySize },
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.end();
+        reject(new FunctionError('Sandbox.Timedout', `INIT of ${fn.name} did not finish within ${INIT_TIMEOUT_MS / 1000} seconds`, []));
+      }, INIT_TIMEOUT_MS);
+      this.worker.on('message', (message: Message) => {
+        switch (message.type) {
+          case 'ready':
+            clearTimeout(timer);
+            return resolve();
+          case 'init-error':
+            clearTimeout(timer);
+            this.end();
+            return reject(new FunctionError(message.error.errorType, message.error.errorMessage, message.error.trace));
+          case 'result':
+            return this.settle(message.id, (pending) => pending.resolve(JSON.parse(message.payload) as unknown));
+          case 'error':
+            return this.settle(message.id, (pending) =>
+              pending.reject(new FunctionError(message.error.errorType, message.error.errorMessage, message.error.trace)),
+            );
+        }
+      });
+      const crashed = (error: FunctionError) => {
+        clearTimeout(timer);
+        this.dead = true;
+        reject(error);
+        const pending = this.pending;
+        this.pending = undefined;
+        pending?.reject(new FunctionError(error.errorType, `RequestId: ${pending.id} ${error.errorMessage}`, []));
+      };
+      this.worker.on('error', (error: Error & { code?: string }) =>
+        crashed(
+          error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new FunctionError('Runtime.OutOfMemory', 'Error: Runtime exited with error: signal: killed', [])
+            : new FunctionError('Runtime.ExitError', `Error: Runtime exited with error: ${error.name}: ${error.message}`, []),
+        ),
+      );
+      this.worker.on('exit', (code) => crashed(new FunctionError('Runtime.ExitError', `Error: Runtime exited with error: exit status ${code}`, [])));
+    });
+    // An environment nobody waits on yet must not turn a failed INIT into an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  /** One invocation: the event crosses a JSON boundary, the result comes back as parsed JSON. */
+  async run(event: unknown, timeoutSeconds: number): Promise<unknown> {
+    const id = randomUUID();
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const traceId = `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        this.end();
+        reject(new FunctionError('Sandbox.Timedout', `RequestId: ${id} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`, []));
+      }, deadline - Date.now());
+      const finish =
+        <T>(settle: (value: T) => void) =>
+        (value: T) => {
+          clearTimeout(timer);
+          settle(value);
+        };
+      this.pending = { id, resolve: finish(resolve), reject: finish(reject) };
+      this.worker.postMessage({ id, event: JSON.stringify(event ?? null), requestId: id, deadline, traceId });
+    });
+  }
+
+  end(): void {
+    this.dead = true;
+    void this.worker.terminate();
+  }
+
+  private settle(id: string, settle: (pending: Pending) => void): void {
+    const pending = this.pending;
+    if (pending?.id !== id) return; // an answer after a timeout: that invocation was already failed
+    this.pending = undefined;
+    settle(pending);
+  }
+}
+
+/** The environments of one function, and the calls waiting for one. */
+class FunctionPool {
+  readonly environments = new Set<ExecutionEnvironment>();
+  private readonly inUse = new Set<ExecutionEnvironment>();
+  private readonly waiting: ((environment: ExecutionEnvironment) => void)[] = [];
+
+  constructor(
+    readonly fn: FunctionDefinition,
+    private readonly create: () => ExecutionEnvironment,
+    private readonly max: number,
+  ) {}
+
+  /** A warm idle environment, a new one, or (at the limit) the next one released. */
+  async acquire(): Promise<ExecutionEnvironment> {
+    for (const environment of this.environments) {
+      if (!this.inUse.has(environment) && usable(environment)) return this.take(environment);
+    }
+    if (this.environments.size < this.max) return this.take(this.add());
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(environment: ExecutionEnvironment): void {
+    this.inUse.delete(environment);
+    if (!usable(environment)) {
+      environment.end();
+      this.environments.delete(environment);
+    }
+    const next = this.waiting.shift();
+    if (next) next(this.take(usable(environment) ? environment : this.add()));
+  }
+
+  /** Ends idle environments now and busy ones after their invocation: the next call loads the new bundle. */
+  retire(): void {
+    for (const environment of this.environments) {
+      environment.retired = true;
+      if (this.inUse.has(environment)) continue;
+      environment.end();
+      this.environments.delete(environment);
     }
   }
-  if (conflicts.length > 0) {
-    throw new Error(`the local stack runs every handler in one process, so functions must agree on shared environment variables:\n  ${conflicts.join('\n  ')}`);
+
+  private take(environment: ExecutionEnvironment): ExecutionEnvironment {
+    this.inUse.add(environment);
+    return environment;
   }
-  return merged;
+
+  private add(): ExecutionEnvironment {
+    const environment = this.create();
+    this.environments.add(environment);
+    return environment;
+  }
+}
+
+function usable(environment: ExecutionEnvironment): boolean {
+  return !environment.dead && !environment.retired;
 }
 
 export class LocalLambdas {
-  private readonly handlers = new Map<string, Handler>();
+  private readonly pools = new Map<string, FunctionPool>();
+  private readonly log: (line: string) => void;
 
   constructor(
     readonly functions: readonly FunctionDefinition[],
-    private readonly projectRoot: string,
-  ) {}
-
-  /** Imports every handler, so a missing variable or a broken module fails the start-up, not a request. */
-  async load(): Promise<void> {
-    for (const fn of this.functions) {
-      let module: Record<string, unknown>;
-      try {
-        module = (await import(pathToFileURL(path.resolve(this.projectRoot, fn.entry)).href)) as Record<string, unknown>;
-      } catch (error) {
-        throw new Error(`${fn.logicalId} (${fn.entry}) failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
-      const handler = module[fn.exportName];
-      if (typeof handler !== 'function') throw new Error(`${fn.entry} does not export a function named ${fn.exportName} (${fn.logicalId})`);
-      this.handlers.set(fn.logicalId, handler as Handler);
+    private readonly options: LocalLambdasOptions,
+  ) {
+    this.log = options.log ?? ((line) => console.error(line));
+    for (const fn of functions) {
+      const create = () => new ExecutionEnvironment(fn, options.bundleOf(fn.logicalId), this.environmentOf(fn));
+      this.pools.set(fn.logicalId, new FunctionPool(fn, create, options.maxEnvironments ?? 10));
     }
+  }
+
+  /**
+   * Starts one environment per function, so the first requests find them warm.
+   * A function whose INIT fails is reported here and fails its invocations (as it
+   * would on Lambda, where a deployment succeeds and the calls fail).
+   */
+  async warm(): Promise<void> {
+    await Promise.all(
+      [...this.pools.values()].map(async (pool) => {
+        const environment = await pool.acquire();
+        try {
+          await environment.ready;
+        } catch (error) {
+          this.log(`[${pool.fn.name}] INIT failed: ${describe(error)}`);
+        } finally {
+          pool.release(environment);
+        }
+      }),
+    );
   }
 
   /** A function by logical id, name, or ARN (qualified or not), as callers of Lambda may name it. */
@@ -94,66 +269,65 @@ export class LocalLambdas {
   }
 
   /**
-   * Invokes a function like Lambda: the event and the result cross a JSON boundary,
-   * an `undefined` result is `null`, and a thrown error or a run past the function's
-   * Timeout becomes a FunctionError (`Sandbox.Timedout` for the latter).
+   * Invokes a function like Lambda. A thrown error, a failed INIT, a crash or a run
+   * past the function's Timeout (`Sandbox.Timedout`) becomes a FunctionError.
    */
   async invoke(reference: string, event: unknown): Promise<unknown> {
     const fn = this.find(reference);
-    const handler = this.handlers.get(fn.logicalId);
-    if (!handler) throw new Error(`${fn.logicalId} is not loaded`);
-    const deadline = Date.now() + fn.timeoutSeconds * 1000;
-    const context = lambdaContext(fn, deadline);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new FunctionError('Sandbox.Timedout', `RequestId: ${context.awsRequestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`, []),
-          ),
-        deadline - Date.now(),
-      );
-    });
+    const pool = this.pools.get(fn.logicalId) as FunctionPool;
+    const environment = await pool.acquire();
     try {
-      const result = await Promise.race([Promise.resolve().then(() => handler(jsonCopy(event), context)), timedOut]);
-      return result === undefined ? null : jsonCopy(result);
+      await environment.ready;
+      return await environment.run(event, fn.timeoutSeconds);
     } catch (error) {
-      const failure = error instanceof FunctionError ? error : toFunctionError(error);
-      console.error(`[${fn.name}] Invoke Error ${JSON.stringify(failure.toPayload())}`);
+      const failure = error instanceof FunctionError ? error : new FunctionError('Error', describe(error), []);
+      this.log(`[${fn.name}] Invoke Error ${JSON.stringify(failure.toPayload())}`);
       throw failure;
     } finally {
-      clearTimeout(timer);
+      pool.release(environment);
     }
+  }
+
+  /** After a rebuild: the next invocation of these functions starts from the new bundle. */
+  reload(logicalIds: readonly string[]): void {
+    for (const logicalId of logicalIds) this.pools.get(logicalId)?.retire();
+  }
+
+  /** Environments per function (for the start-up summary and tests). */
+  environmentCount(logicalId: string): number {
+    return this.pools.get(logicalId)?.environments.size ?? 0;
+  }
+
+  async close(): Promise<void> {
+    for (const pool of this.pools.values()) {
+      for (const environment of pool.environments) environment.end();
+      pool.environments.clear();
+    }
+  }
+
+  /** What the Lambda runtime sets, around the function's own variables (which win, as on Lambda for non-reserved names). */
+  private environmentOf(fn: FunctionDefinition): Record<string, string> {
+    const { region } = this.options;
+    return {
+      PATH: '/usr/local/bin:/usr/bin/:/bin',
+      LANG: 'en_US.UTF-8',
+      TZ: ':UTC',
+      ...this.options.environmentOf(fn),
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+      // Where the bundle is (Lambda's /var/task); X-Ray's SDK reads it to trace per invocation (_X_AMZN_TRACE_ID).
+      LAMBDA_TASK_ROOT: path.dirname(this.options.bundleOf(fn.logicalId)),
+      _HANDLER: `index.${fn.exportName}`,
+    };
   }
 }
 
-function jsonCopy(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value)) as unknown;
-}
-
-function toFunctionError(error: unknown): FunctionError {
-  if (error instanceof Error) return new FunctionError(error.name, error.message, (error.stack ?? '').split('\n'));
-  return new FunctionError('Error', String(error), []);
-}
-
-const notSupported = () => {
-  throw new Error('callback-style completion (context.done/succeed/fail) is not supported: return a promise');
-};
-
-function lambdaContext(fn: FunctionDefinition, deadline: number): Context {
-  const awsRequestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: fn.name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: fn.arn,
-    memoryLimitInMB: String(fn.memorySize),
-    awsRequestId,
-    logGroupName: `/aws/lambda/${fn.name}`,
-    logStreamName: `local/[$LATEST]${awsRequestId.replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: notSupported,
-    fail: notSupported,
-    succeed: notSupported,
-  };
+function describe(error: unknown): string {
+  return error instanceof FunctionError ? `${error.errorType}: ${error.errorMessage}` : error instanceof Error ? error.message : String(error);
 }

@@ -1,12 +1,15 @@
-import { rmSync } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { type CfnTemplate, type LocalResolver, referencedLogicalId } from '../cloudformation/template.js';
 import { LOOPBACK } from '../http-server.js';
+import type { LocalIam } from '../iam/policy.js';
+import { startS3Front } from './front.js';
 
 /**
  * S3 for the offline stack: s3rver on loopback with the template's buckets, and the
@@ -17,8 +20,9 @@ import { LOOPBACK } from '../http-server.js';
  *
  * s3rver serves path-style URLs only: handlers get the endpoint through
  * AWS_ENDPOINT_URL_S3 and then force path style themselves (lambdas/commons/s3.ts).
- * It does not enforce a presigned POST's policy (size range, key); the handlers
- * check the size after upload, as they must anyway.
+ * That endpoint is the S3 front (front.ts), which checks what s3rver does not
+ * (each function's role, a presigned POST's policy) before s3rver stores or
+ * answers anything.
  */
 
 /** What s3rver (untyped JavaScript) offers that is used here. */
@@ -101,8 +105,10 @@ export interface LocalS3Options {
   resolver: LocalResolver;
   /** Invokes a template function by logical id (LocalLambdas.invoke). */
   invoke(functionLogicalId: string, event: unknown): Promise<unknown>;
-  /** The key pair the handlers sign with; s3rver refuses unknown access key ids. */
+  /** The stack's own key pair (its callers are not checked); s3rver refuses unknown access key ids. */
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Each function's credentials and role: every call a function makes is checked against it. */
+  iam: LocalIam;
   /** 0 (the default) picks a free port. */
   port?: number;
   /** Objects are kept under `<dataDir>/s3`; without it, in a temporary directory removed by stop(). */
@@ -138,7 +144,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const removeTemporary = () => temporary && rmSync(temporary, { recursive: true, force: true });
   if (temporary) process.on('exit', removeTemporary);
 
-  (load('s3rver/lib/models/account') as S3rverAccounts).DUMMY_ACCOUNT.createKeyPair(options.credentials.accessKeyId, options.credentials.secretAccessKey);
+  const account = (load('s3rver/lib/models/account') as S3rverAccounts).DUMMY_ACCOUNT;
+  account.createKeyPair(options.credentials.accessKeyId, options.credentials.secretAccessKey);
+  for (const principal of options.iam.principals) account.createKeyPair(principal.accessKeyId, principal.secretAccessKey);
   const S3rver = load('s3rver') as S3rverModule;
   const server = new S3rver({
     address: LOOPBACK,
@@ -167,18 +175,22 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
   };
 
+  // Objects the front stored for a POST upload: S3 names their event ObjectCreated:Post.
+  const posted = new Set<string>();
   server.on('event', (raw) => {
     const parsed = S3rverEvent.safeParse(raw);
     if (!parsed.success) return;
     for (const record of parsed.data.Records) {
       const bucketLogicalId = [...buckets].find(([, name]) => name === record.s3.bucket.name)?.[0];
-      const eventName = record.eventName;
       const key = record.s3.object.key;
+      const postedKey = `${record.s3.bucket.name}/${key}`;
+      const eventName = record.eventName === 'ObjectCreated:Put' && posted.delete(postedKey) ? 'ObjectCreated:Post' : record.eventName;
       // As S3 sends it: the region, and the key URL-encoded (spaces as '+').
       const event = {
         Records: [
           {
             ...record,
+            eventName,
             awsRegion: options.region,
             eventSource: 'aws:s3',
             s3: {
@@ -198,14 +210,37 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   });
 
   const address = await server.run();
-  const endpoint = `http://${LOOPBACK}:${address.port}`;
+  const upstream = `http://${LOOPBACK}:${address.port}`;
+  // No flexible checksums: they would send the body aws-chunked, which s3rver stores as is.
+  const client = new S3Client({
+    endpoint: upstream,
+    region: options.region,
+    credentials: options.credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+  const front = await startS3Front({
+    upstream,
+    iam: options.iam,
+    region: options.region,
+    stackCredentials: options.credentials,
+    store: async ({ bucket, key, file, size, contentType }) => {
+      posted.add(`${bucket}/${key}`);
+      const { ETag } = await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: contentType }),
+      );
+      return { etag: ETag };
+    },
+  });
   return {
-    endpoint,
+    endpoint: front.endpoint,
     buckets,
     settled: async () => {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     stop: async () => {
+      await front.close();
+      client.destroy();
       await server.close();
       // Let validations under way finish (they only read): a few seconds at most.
       await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);

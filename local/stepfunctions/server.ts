@@ -4,6 +4,7 @@ import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMach
 import { z } from 'zod';
 import type { StateMachineDefinitionSource } from '../cloudformation/template.js';
 import { close, listen, readBody } from '../http-server.js';
+import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
 
 /**
@@ -57,6 +58,8 @@ export class LocalStepFunctions {
     sources: readonly StateMachineDefinitionSource[],
     readonly functions: Functions,
     private readonly log: (line: string) => void = console.log,
+    /** Checks each call against the caller's role; unchecked when absent. */
+    private readonly iam?: Pick<LocalIam, 'authorize'>,
   ) {
     for (const source of sources) {
       const definition = source.definition as unknown as StateMachineDefinition;
@@ -83,7 +86,9 @@ export class LocalStepFunctions {
     let answer: unknown;
     try {
       const { body } = await readBody(request, 1024 * 1024);
-      answer = this.dispatch(operation, body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as unknown));
+      const input = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as unknown);
+      this.authorize(request, operation, input);
+      answer = this.dispatch(operation, input);
     } catch (error) {
       status = error instanceof ServiceError ? 400 : 500;
       const type = error instanceof ServiceError ? error.type : 'InternalFailure';
@@ -91,6 +96,15 @@ export class LocalStepFunctions {
     }
     response.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID() });
     response.end(JSON.stringify(answer));
+  }
+
+  /** IAM's check: `states:<Operation>` on the state machine or execution the call names. */
+  private authorize(request: IncomingMessage, operation: string | undefined, input: unknown): void {
+    if (!this.iam || operation === undefined) return;
+    const named = z.object({ stateMachineArn: z.string().optional(), executionArn: z.string().optional() }).safeParse(input);
+    const resource = (named.success && (named.data.stateMachineArn ?? named.data.executionArn)) || '*';
+    const decision = this.iam.authorize(accessKeyOfRequest(request.headers, request.url), `states:${operation}`, resource);
+    if (!decision.allowed) throw new ServiceError('AccessDeniedException', decision.message);
   }
 
   private dispatch(operation: string | undefined, body: unknown): unknown {

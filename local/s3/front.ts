@@ -1,0 +1,316 @@
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import { z } from 'zod';
+import { close, LOOPBACK, listen } from '../http-server.js';
+import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+
+/**
+ * S3's front door: what S3 checks and s3rver does not, in front of s3rver.
+ *
+ * - Every call a function makes is checked against its role (local/iam/policy.ts),
+ *   and answered 403 `AccessDenied` as S3 answers it when the role does not allow it.
+ * - A missing object read by a caller that may not `s3:ListBucket` the bucket is
+ *   403 `AccessDenied`, not 404 `NoSuchKey`, as S3 answers (it will not reveal
+ *   whether a key exists to someone who could not list it).
+ * - A browser-style POST upload is checked against its signed policy as S3 checks
+ *   it: the signature (HMAC of the policy with the signer's key), the expiry, every
+ *   condition (exact, `starts-with`, `content-length-range`), no field the policy
+ *   does not cover, and the signer's own right to `s3:PutObject` the key. Only then
+ *   is the object stored, so a tenant cannot rewrite the `key` field of its upload
+ *   and land in someone else's prefix.
+ *
+ * The file is spooled to a temporary file while it is counted (S3 checks the size
+ * against the policy before the object exists), then stored in s3rver.
+ */
+
+export interface S3FrontOptions {
+  /** s3rver's endpoint. */
+  upstream: string;
+  iam: LocalIam;
+  region: string;
+  /** The stack's own key pair: callers that sign with it are not checked (the harness, the gateways). */
+  stackCredentials: { accessKeyId: string; secretAccessKey: string };
+  /** Stores a validated POST upload (a PutObject to s3rver with the stack's credentials). */
+  store(upload: { bucket: string; key: string; file: string; size: number; contentType: string | undefined }): Promise<{ etag: string | undefined }>;
+  now?: () => Date;
+}
+
+export interface S3Front {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/** S3's error document. */
+function s3Error(response: ServerResponse, status: number, code: string, message: string, head = false): void {
+  const requestId = randomUUID().replaceAll('-', '').slice(0, 16).toUpperCase();
+  response.writeHead(status, { 'Content-Type': 'application/xml', 'x-amz-request-id': requestId });
+  response.end(
+    head
+      ? undefined
+      : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId}</RequestId><HostId>local</HostId></Error>`,
+  );
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+interface Target {
+  bucket: string;
+  key: string | undefined;
+}
+
+/** Path-style `/bucket/key`, the key kept as S3 reads it (percent-decoded, slashes and dots untouched). */
+function targetOf(url: string): Target {
+  const pathname = url.split('?')[0] ?? '/';
+  const [, bucket = '', ...rest] = pathname.split('/');
+  return {
+    bucket: decodeURIComponent(bucket),
+    key: rest.length === 0 || (rest.length === 1 && rest[0] === '') ? undefined : decodeURIComponent(rest.join('/')),
+  };
+}
+
+/** The permission S3 evaluates for a REST request (the subset of S3 the functions use). */
+export function s3Requirement(method: string, url: string, headers: Record<string, string | string[] | undefined>): { action: string; resource: string }[] {
+  const { bucket, key } = targetOf(url);
+  const query = new URLSearchParams(url.split('?')[1] ?? '');
+  const bucketArn = `arn:aws:s3:::${bucket}`;
+  if (key === undefined) {
+    if (method === 'GET' || method === 'HEAD') return [{ action: 's3:ListBucket', resource: bucketArn }];
+    if (method === 'POST' && query.has('delete')) return [{ action: 's3:DeleteObject', resource: `${bucketArn}/*` }];
+    return [];
+  }
+  const objectArn = `${bucketArn}/${key}`;
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return query.has('uploadId') ? [{ action: 's3:ListMultipartUploadParts', resource: objectArn }] : [{ action: 's3:GetObject', resource: objectArn }];
+    case 'PUT': {
+      const source = headers['x-amz-copy-source'];
+      const copied = typeof source === 'string' ? [{ action: 's3:GetObject', resource: `arn:aws:s3:::${decodeURIComponent(source.replace(/^\//, ''))}` }] : [];
+      return [{ action: 's3:PutObject', resource: objectArn }, ...copied];
+    }
+    case 'POST':
+      return [{ action: 's3:PutObject', resource: objectArn }];
+    case 'DELETE':
+      return [{ action: query.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject', resource: objectArn }];
+    default:
+      return [];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// POST policy
+
+const Condition = z.union([
+  z.record(z.string(), z.string()),
+  z.tuple([z.enum(['eq', 'starts-with']), z.string(), z.string()]),
+  z.tuple([z.literal('content-length-range'), z.coerce.number(), z.coerce.number()]),
+]);
+const Policy = z.object({ expiration: z.iso.datetime({ offset: true }), conditions: z.array(Condition) });
+
+export type PolicyCheck = { ok: true; sizeRange: [number, number] | undefined } | { ok: false; status: number; code: string; message: string };
+
+/** Fields S3 does not hold against the policy: the policy itself, its signature, the file, and `x-ignore-` fields. */
+function exempt(field: string): boolean {
+  return ['policy', 'x-amz-signature', 'file'].includes(field) || field.startsWith('x-ignore-');
+}
+
+function signingKey(secretAccessKey: string, date: string, region: string): Buffer {
+  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+  return hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), 's3'), 'aws4_request');
+}
+
+/**
+ * S3's checks of a POST upload's form fields (names lower-cased, the bucket added
+ * as S3 adds it), before the file is read. `secretOf` answers the secret of an
+ * access key id, or undefined for an unknown one.
+ */
+export function checkPostPolicy(fields: Record<string, string>, secretOf: (accessKeyId: string) => string | undefined, now: Date): PolicyCheck {
+  const denied = (message: string): PolicyCheck => ({ ok: false, status: 403, code: 'AccessDenied', message });
+  const encoded = fields.policy;
+  const signature = fields['x-amz-signature'];
+  const credential = fields['x-amz-credential'];
+  if (encoded === undefined || signature === undefined || credential === undefined) {
+    return { ok: false, status: 400, code: 'InvalidArgument', message: 'Bucket POST must contain a field named Policy, X-Amz-Signature and X-Amz-Credential' };
+  }
+  if (fields['x-amz-algorithm'] !== 'AWS4-HMAC-SHA256')
+    return { ok: false, status: 400, code: 'InvalidArgument', message: 'X-Amz-Algorithm must be AWS4-HMAC-SHA256' };
+  const [accessKeyId = '', date = '', region = ''] = credential.split('/');
+  const secret = secretOf(accessKeyId);
+  if (secret === undefined) return denied('The AWS Access Key Id you provided does not exist in our records.');
+  const expected = createHmac('sha256', signingKey(secret, date, region))
+    .update(encoded)
+    .digest('hex');
+  if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+    return denied('The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+  }
+  let policy: z.infer<typeof Policy>;
+  try {
+    policy = Policy.parse(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')));
+  } catch {
+    return { ok: false, status: 400, code: 'InvalidPolicyDocument', message: 'Invalid Policy: Invalid JSON.' };
+  }
+  if (new Date(policy.expiration).getTime() <= now.getTime()) return denied('Invalid according to Policy: Policy expired.');
+
+  const covered = new Set<string>();
+  let sizeRange: [number, number] | undefined;
+  for (const condition of policy.conditions) {
+    if (!Array.isArray(condition)) {
+      for (const [name, value] of Object.entries(condition)) {
+        const field = name.toLowerCase();
+        covered.add(field);
+        if (fields[field] !== value) return denied(`Invalid according to Policy: Policy Condition failed: ["eq", "$${name}", "${value}"]`);
+      }
+      continue;
+    }
+    if (condition[0] === 'content-length-range') {
+      sizeRange = [condition[1], condition[2]];
+      continue;
+    }
+    const [operator, variable, value] = condition;
+    const field = variable.replace(/^\$/, '').toLowerCase();
+    covered.add(field);
+    const actual = fields[field] ?? '';
+    const holds = operator === 'eq' ? actual === value : actual.startsWith(value);
+    if (!holds) return denied(`Invalid according to Policy: Policy Condition failed: ["${operator}", "${variable}", "${value}"]`);
+  }
+  const extra = Object.keys(fields).filter((field) => !exempt(field) && field !== 'bucket' && !covered.has(field));
+  if (extra.length > 0) return denied(`Invalid according to Policy: Extra input fields: ${extra.join(', ')}`);
+  return { ok: true, sizeRange };
+}
+
+// ---------------------------------------------------------------------------
+// The server
+
+export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
+  const upstream = new URL(options.upstream);
+  const now = options.now ?? (() => new Date());
+  const spool = await mkdtemp(path.join(tmpdir(), 'regression-jobs-s3-post-'));
+  const secretOf = (accessKeyId: string) =>
+    accessKeyId === options.stackCredentials.accessKeyId ? options.stackCredentials.secretAccessKey : options.iam.principalOf(accessKeyId)?.secretAccessKey;
+
+  const proxy = (request: IncomingMessage, response: ServerResponse, accessKeyId: string | undefined) => {
+    const { bucket } = targetOf(request.url ?? '/');
+    const outgoing = forward(
+      { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        const reading = request.method === 'GET' || request.method === 'HEAD';
+        if (answer.statusCode === 404 && reading && targetOf(request.url ?? '/').key !== undefined) {
+          if (!options.iam.allows(accessKeyId, 's3:ListBucket', `arn:aws:s3:::${bucket}`)) {
+            answer.resume();
+            s3Error(response, 403, 'AccessDenied', 'Access Denied', request.method === 'HEAD');
+            return;
+          }
+        }
+        response.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    outgoing.on('error', (error) => response.destroy(error));
+    response.on('close', () => outgoing.destroy());
+    request.pipe(outgoing);
+  };
+
+  const postUpload = (request: IncomingMessage, response: ServerResponse) => {
+    const { bucket } = targetOf(request.url ?? '/');
+    const fields: Record<string, string> = { bucket };
+    let answered = false;
+    let sawFile = false;
+    const answer = (reply: () => void) => {
+      if (answered) return;
+      answered = true;
+      reply();
+    };
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: request.headers, limits: { fieldSize: 20 * 1024, files: 1 } });
+    } catch {
+      return s3Error(response, 412, 'PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data');
+    }
+    parser.on('field', (name, value) => {
+      fields[name.toLowerCase()] = value;
+    });
+    parser.on('file', (_name, file, info) => {
+      sawFile = true;
+      const check = checkPostPolicy(fields, secretOf, now());
+      const key = fields.key?.replaceAll('${filename}', info.filename ?? '');
+      if (!check.ok || key === undefined) {
+        file.resume();
+        return answer(() =>
+          check.ok
+            ? s3Error(response, 400, 'InvalidArgument', 'Bucket POST must contain a field named key.')
+            : s3Error(response, check.status, check.code, check.message),
+        );
+      }
+      const decision = options.iam.authorize(fields['x-amz-credential']?.split('/')[0], 's3:PutObject', `arn:aws:s3:::${bucket}/${key}`);
+      if (!decision.allowed) {
+        file.resume();
+        return answer(() => s3Error(response, 403, 'AccessDenied', decision.message));
+      }
+      const spooled = path.join(spool, randomUUID());
+      // Answered from inside the chain, once the file is counted and stored.
+      void pipeline(file, createWriteStream(spooled))
+        .then(async () => {
+          const { size } = await stat(spooled);
+          const [min, max] = check.sizeRange ?? [0, Number.POSITIVE_INFINITY];
+          if (size > max) return answer(() => s3Error(response, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size'));
+          if (size < min) return answer(() => s3Error(response, 400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size'));
+          const { etag } = await options.store({ bucket, key, file: spooled, size, contentType: fields['content-type'] });
+          const location = `http://${request.headers.host ?? LOOPBACK}/${bucket}/${encodeURIComponent(key)}`;
+          const status = fields.success_action_status;
+          answer(() => {
+            const headers = { Location: location, ...(etag ? { ETag: etag } : {}) };
+            if (status === '201') {
+              response.writeHead(201, { ...headers, 'Content-Type': 'application/xml' });
+              response.end(
+                `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${escapeXml(location)}</Location><Bucket>${escapeXml(bucket)}</Bucket><Key>${escapeXml(key)}</Key><ETag>${escapeXml(etag ?? '')}</ETag></PostResponse>`,
+              );
+            } else {
+              response.writeHead(status === '200' ? 200 : 204, headers);
+              response.end();
+            }
+          });
+        })
+        .catch((error: unknown) => answer(() => s3Error(response, 500, 'InternalError', error instanceof Error ? error.message : String(error))))
+        .finally(() => rm(spooled, { force: true }));
+    });
+    parser.on('close', () => {
+      if (!sawFile) answer(() => s3Error(response, 400, 'InvalidArgument', 'POST requires exactly one file upload per request.'));
+    });
+    parser.on('error', () =>
+      answer(() => s3Error(response, 400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.')),
+    );
+    request.pipe(parser);
+  };
+
+  const server = createServer((request, response) => {
+    const url = request.url ?? '/';
+    const { key } = targetOf(url);
+    const isFormUpload = request.method === 'POST' && key === undefined && !url.includes('?');
+    if (isFormUpload) return postUpload(request, response);
+    const accessKeyId = accessKeyOfRequest(request.headers, url);
+    for (const { action, resource } of s3Requirement(request.method ?? 'GET', url, request.headers)) {
+      const decision = options.iam.authorize(accessKeyId, action, resource);
+      if (!decision.allowed) {
+        request.resume();
+        return s3Error(response, 403, 'AccessDenied', decision.message, request.method === 'HEAD');
+      }
+    }
+    proxy(request, response, accessKeyId);
+  });
+  const port = await listen(server, 0);
+  return {
+    endpoint: `http://${LOOPBACK}:${port}`,
+    close: async () => {
+      await close(server);
+      await rm(spool, { recursive: true, force: true });
+    },
+  };
+}
