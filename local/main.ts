@@ -11,7 +11,7 @@
  * The endpoints file lets `npm run api-key -- create <tenant>` reach this stack;
  * it is removed on exit. Ctrl-C or SIGTERM stops everything that was started.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { JavaMissing } from './dynamodb/server.js';
@@ -44,9 +44,11 @@ async function main(): Promise<void> {
     onFatal: die,
   });
 
-  const { restUrl, wsUrl, dynamodbEndpoint, region, tables, apiKeysTable } = stack;
-  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, region, tables, apiKeysTable };
-  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  const { restUrl, wsUrl, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable } = stack;
+  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable };
+  // Written whole, then renamed: a reader never sees half a file.
+  writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${stateFile}.tmp`, stateFile);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -66,6 +66,8 @@ export interface LocalStack {
   /** The key seeded for tenant `dev`. */
   apiKey: string;
   dynamodbEndpoint: string;
+  /** DynamoDB Local's Java process (tests pause or kill it to see how the stack copes). */
+  dynamodbPid: number;
   region: string;
   /** Local table names by the template's logical ids. */
   tables: Record<string, string>;
@@ -225,6 +227,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       wsUrl: webSocket?.url,
       apiKey,
       dynamodbEndpoint: dynamo.endpoint,
+      dynamodbPid: dynamo.pid,
       region,
       tables: Object.fromEntries(tables.map((table) => [table.logicalId, table.tableName])),
       apiKeysTable,

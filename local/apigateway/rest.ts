@@ -94,13 +94,15 @@ const SPECIFICITY = { literal: 0, parameter: 1, greedy: 2 } as const;
  * literal segment wins over a parameter, and a parameter over a greedy `{proxy+}`.
  */
 export function matchResource(resources: readonly Resource[], pathname: string): { resource: Resource; parameters: Record<string, string> } | undefined {
-  const parts = pathname.split('/').filter(Boolean).map(decodeSegment);
+  // As API Gateway reads a path: no `.`/`..` resolution and no `//` folding (an empty segment matches nothing).
+  const trimmed = pathname.replace(/^\//, '').replace(/\/$/, '');
+  const parts = trimmed === '' ? [] : trimmed.split('/').map(decodeSegment);
   let best: { resource: Resource; parameters: Record<string, string>; rank: number[] } | undefined;
   for (const resource of resources) {
     const parameters: Record<string, string> = {};
     const matched = resource.segments.every((segment, index) => {
       const part = parts[index];
-      if (part === undefined) return false;
+      if (part === undefined || part === '') return false;
       if (segment.kind === 'literal') return segment.value === part;
       if (segment.kind === 'parameter') parameters[segment.name] = part;
       else parameters[segment.name] = parts.slice(index).join('/');
@@ -120,6 +122,14 @@ function compareRanks(a: number[], b: number[]): number {
     if (difference !== 0) return difference;
   }
   return b.length - a.length;
+}
+
+/** The request's path exactly as sent (WHATWG URL parsing would resolve `..` and `.`), and its query. */
+type RequestUrl = Pick<URL, 'pathname' | 'search' | 'searchParams'>;
+
+function requestUrl(raw = '/'): RequestUrl {
+  const [pathname = '/', query] = raw.split(/\?(.*)/s);
+  return { pathname, search: query === undefined ? '' : `?${query}`, searchParams: new URLSearchParams(query ?? '') };
 }
 
 function decodeSegment(part: string): string {
@@ -165,7 +175,7 @@ export class RestGateway {
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = Date.now();
     const requestId = randomUUID();
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = requestUrl(request.url);
     let reply: Reply;
     try {
       reply = await this.handle(request, url, requestId);
@@ -182,7 +192,7 @@ export class RestGateway {
     this.log(`${request.method} ${url.pathname}${url.search} ${reply.status} ${Date.now() - started}ms`);
   }
 
-  private async handle(request: IncomingMessage, url: URL, requestId: string): Promise<Reply> {
+  private async handle(request: IncomingMessage, url: RequestUrl, requestId: string): Promise<Reply> {
     const { body, tooLarge } = await readBody(request, MAX_BODY_BYTES);
     if (tooLarge) throw new GatewayFailure('REQUEST_TOO_LARGE');
     const httpMethod = (request.method ?? 'GET').toUpperCase();
@@ -285,7 +295,7 @@ export class RestGateway {
 
 interface ProxyEventInput {
   request: IncomingMessage;
-  url: URL;
+  url: RequestUrl;
   httpMethod: string;
   route: RouteDefinition;
   parameters: Record<string, string>;

@@ -57,8 +57,9 @@ function s3Error(response: ServerResponse, status: number, code: string, message
   );
 }
 
+/** Element text: quotes need no escaping there. */
 function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (character) => `&#${character.charCodeAt(0)};`);
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 interface Target {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,6 +71,7 @@ export interface LocalStackState {
   restUrl: string;
   wsUrl: string | null;
   dynamodbEndpoint: string;
+  dynamodbPid: number;
   region: string;
   tables: Record<string, string>;
   apiKeysTable: string;
@@ -102,7 +104,12 @@ export async function startLocalChild(env: Record<string, string> = {}): Promise
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-20_000));
+  // LOCAL_STACK_LOG=<file> keeps the stack's whole log (its functions' included) of the run.
+  const log = process.env.LOCAL_STACK_LOG ? createWriteStream(process.env.LOCAL_STACK_LOG, { flags: 'a' }) : undefined;
+  const keep = (chunk: Buffer) => {
+    log?.write(chunk);
+    output = (output + chunk.toString('utf8')).slice(-20_000);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = once(child, 'exit').then(([code]) => code as number | null);
@@ -115,6 +122,7 @@ export async function startLocalChild(env: Record<string, string> = {}): Promise
       clearTimeout(forced);
     }
     await rm(directory, { recursive: true, force: true });
+    log?.end();
     return child.exitCode;
   };
 

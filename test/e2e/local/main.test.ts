@@ -74,6 +74,20 @@ describe.skipIf(target.name !== 'local')('local stack: the npm start process', (
     }
   });
 
+  it('exits non-zero, naming it, when DynamoDB Local dies under it (instead of answering 500 forever)', async () => {
+    const child = await startLocalChild();
+    const exited = once(child.process, 'exit');
+    process.kill(child.state.dynamodbPid, 'SIGKILL');
+    const [code] = await exited;
+    expect(code).toBe(1);
+    expect(child.output()).toMatch(
+      new RegExp(`DynamoDB Local \\(pid ${child.state.dynamodbPid}\\) exited on SIGKILL: the stack cannot serve without it, stopping`),
+    );
+    expect(existsSync(child.stateFile)).toBe(false);
+    expect(await serves(child.state.restUrl)).toBe(false);
+    await child.stop();
+  });
+
   it('does not leave DynamoDB Local running when it is killed outright', async () => {
     const child = await startLocalChild();
     expect(await serves(child.state.dynamodbEndpoint)).toBe(true);

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RestGateway } from '../../../local/apigateway/rest.js';
@@ -64,6 +65,18 @@ beforeEach(() => {
 });
 
 const authorizerCalls = () => calls.filter((call) => call.fn === 'AuthFn').length;
+
+function rawGet(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest({ host: '127.0.0.1', port: new URL(url).port, path, headers: { authorization: 'Bearer good' } }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
 
 async function request(path: string, init: RequestInit & { token?: string } = {}) {
   const headers = new Headers(init.headers);
@@ -173,6 +186,15 @@ describe('local REST gateway: its own answers', () => {
       expect(response.status).toBe(404);
       expect(response.headers.get('access-control-allow-origin')).toBe('*');
       expect(response.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no such route' } });
+    }
+    expect(calls).toHaveLength(0);
+  });
+
+  it('matches the path as sent, as API Gateway does: no `..` or `.` resolution, no `//` folding', async () => {
+    for (const path of ['/jobs/../models', '//jobs', '/jobs//', '/models/x/..']) {
+      // Raw HTTP: fetch would resolve the dot segments before sending.
+      const { status, body } = await rawGet(path);
+      expect({ path, status, body: JSON.parse(body) }).toEqual({ path, status: 404, body: { error: { code: 'NOT_FOUND', message: 'no such route' } } });
     }
     expect(calls).toHaveLength(0);
   });
