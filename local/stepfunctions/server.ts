@@ -222,6 +222,7 @@ function failureOf(error: unknown): Pick<Execution, 'status' | 'error' | 'cause'
 // ---------------------------------------------------------------------------
 // Lambda tasks
 
+const CRASHES = new Set(['Runtime.ExitError', 'Runtime.OutOfMemory']);
 const LAMBDA_INVOKE = /^arn:[^:]+:states:::lambda:invoke$/;
 const LAMBDA_FUNCTION = /^arn:[^:]+:lambda:[^:]+:[^:]+:function:/;
 const InvokeParameters = z.object({ FunctionName: z.string(), Payload: z.unknown().optional() });
@@ -277,6 +278,8 @@ async function invokeTask(functions: Functions, functionName: string, payload: u
     return await functions.invoke(functionName, payload);
   } catch (error) {
     if (!(error instanceof FunctionError)) throw Object.assign(new Error(String(error)), { name: 'Lambda.ResourceNotFoundException' });
-    throw Object.assign(new Error(JSON.stringify(error.toPayload())), { name: error.errorType });
+    // An environment that crashed (exit, out of memory) returns no error of the handler's: the state machine sees Lambda.Unknown.
+    const name = CRASHES.has(error.errorType) ? 'Lambda.Unknown' : error.errorType;
+    throw Object.assign(new Error(JSON.stringify(error.toPayload())), { name });
   }
 }

@@ -100,6 +100,41 @@ describe('local Step Functions: executions of the template definition', () => {
     expect(calls.filter((call) => call.fn === 'TrainFn')).toHaveLength(1); // TypeError is not retried
   });
 
+  it('reports a crashed environment (exit, out of memory) to the state machine as Lambda.Unknown', async () => {
+    train = async () => {
+      throw new FunctionError('Runtime.OutOfMemory', 'RequestId: r Error: Runtime exited with error: signal: killed', []);
+    };
+    const { executionArn } = await start('job-crash');
+    expect((await finished(executionArn as string)).status).toBe('FAILED');
+    const markFailed = calls.find((call) => call.fn === 'MarkFailedFn')?.payload as { failure: { Error: string } };
+    expect(markFailed.failure.Error).toBe('Lambda.Unknown');
+  });
+
+  it('checks each call against the caller’s role: AccessDeniedException for what it does not allow', async () => {
+    const denied = new LocalStepFunctions(stateMachinesOf(resolver), functions, () => undefined, {
+      authorize: (accessKeyId, action, resource) =>
+        accessKeyId === 'ASIASTARTER' && action === 'states:StartExecution' && resource === stateMachineArn
+          ? { allowed: true }
+          : { allowed: false, message: `User: x is not authorized to perform: ${action} on resource: ${resource}` },
+    });
+    const as = (accessKeyId: string) => new SFNClient({ endpoint: url, region: account.region, credentials: { accessKeyId, secretAccessKey: 's' } });
+    const url = await denied.listen();
+    try {
+      const starter = as('ASIASTARTER');
+      const { executionArn } = await starter.send(new StartExecutionCommand({ stateMachineArn, name: 'job-iam', input: '{}' }));
+      await expect(starter.send(new StopExecutionCommand({ executionArn }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        message: `User: x is not authorized to perform: states:StopExecution on resource: ${executionArn}`,
+      });
+      await expect(as('ASIAOTHER').send(new StartExecutionCommand({ stateMachineArn, name: 'job-iam-2' }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
+      starter.destroy();
+    } finally {
+      await denied.close();
+    }
+  });
+
   it('keeps names unique: the same name and input while running is the same execution, anything else a conflict', async () => {
     let release!: () => void;
     train = () => new Promise((resolve) => (release = () => resolve({ ok: true })));
