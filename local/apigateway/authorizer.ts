@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { evaluate } from '../iam/policy.js';
+import { FunctionError } from '../lambda/functions.js';
 
 /**
  * What both local gateways do with a Lambda authorizer's answer, as API Gateway
@@ -20,24 +22,19 @@ export const AuthorizerResult = z.object({
 
 export type AuthorizerResult = z.infer<typeof AuthorizerResult>;
 
-/** An IAM pattern: `*` any run of characters, `?` any one. */
-function wildcard(pattern: string): RegExp {
-  return new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replaceAll('*', '.*')
-      .replaceAll('?', '.')}$`,
-  );
+/** How an authorizer asks API Gateway for a 401: it fails with the message `Unauthorized`, exactly. */
+export function asksForUnauthorized(error: unknown): boolean {
+  return error instanceof FunctionError && error.errorMessage === 'Unauthorized';
 }
 
-/** IAM evaluation for one request: an explicit Deny wins, otherwise an Allow must match. */
+/** IAM evaluation of the returned policy for one request (local/iam/policy.ts): an explicit Deny wins, otherwise an Allow must match. */
 export function policyAllows(result: AuthorizerResult, methodArn: string): boolean {
-  const statements = [result.policyDocument.Statement].flat();
-  const applies = (statement: z.infer<typeof Statement>) =>
-    [statement.Action].flat().some((action) => wildcard(action).test('execute-api:Invoke')) &&
-    [statement.Resource].flat().some((resource) => wildcard(resource).test(methodArn));
-  const matching = statements.filter(applies);
-  return !matching.some((statement) => statement.Effect === 'Deny') && matching.some((statement) => statement.Effect === 'Allow');
+  const statements = [result.policyDocument.Statement].flat().map((statement) => ({
+    effect: statement.Effect,
+    actions: [statement.Action].flat(),
+    resources: [statement.Resource].flat(),
+  }));
+  return evaluate(statements, 'execute-api:Invoke', methodArn);
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

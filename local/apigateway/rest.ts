@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, RestApiDefinition, RouteDefinition } from '../cloudformation/template.js';
 import { close, listen, readBody } from '../http-server.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
-import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
+import { AuthorizerResult, apiGatewayTime, asksForUnauthorized, policyAllows } from './authorizer.js';
 
 /**
  * API Gateway's REST API (v1) on loopback, as the template defines it: its
@@ -257,7 +257,7 @@ export class RestGateway {
     try {
       output = await this.options.functions.invoke(authorizer.functionLogicalId, { type: 'TOKEN', authorizationToken: token, methodArn });
     } catch (error) {
-      if (error instanceof FunctionError && error.errorMessage === 'Unauthorized') throw new GatewayFailure('UNAUTHORIZED');
+      if (asksForUnauthorized(error)) throw new GatewayFailure('UNAUTHORIZED');
       throw new GatewayFailure('AUTHORIZER_CONFIGURATION_ERROR');
     }
     const result = AuthorizerResult.safeParse(output);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type CfnResource, type LocalAccount, type LocalResolver, referencedLogicalId, referencedLogicalIds } from '../cloudformation/template.js';
 import { close, LOOPBACK, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
-import { AuthorizerResult, apiGatewayTime, policyAllows } from './authorizer.js';
+import { AuthorizerResult, apiGatewayTime, asksForUnauthorized, policyAllows } from './authorizer.js';
 
 /**
  * API Gateway v2 WebSocket API emulated on loopback, driven by the synthesized
@@ -281,8 +281,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
         }),
       );
     } catch (error) {
-      // Throwing "Unauthorized" is how an authorizer asks for a 401; anything else is the authorizer failing.
-      if (error instanceof Error && error.message === 'Unauthorized') return { status: 401 };
+      // Anything but the authorizer asking for a 401 is the authorizer failing.
+      if (asksForUnauthorized(error)) return { status: 401 };
       log(`[ws] authorizer failed: ${String(error)}`);
       return { status: 500 };
     }

@@ -56,7 +56,7 @@ const RoleProperties = z.object({
 });
 
 /** An IAM pattern: `*` any run of characters, `?` any one. */
-export function wildcard(pattern: string, flags = ''): RegExp {
+function wildcard(pattern: string, flags = ''): RegExp {
   return new RegExp(
     `^${pattern
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')

@@ -15,6 +15,7 @@ import {
   withLocalCallbackUrl,
 } from '../../../local/apigateway/websocket.js';
 import { type CfnTemplate, LocalResolver } from '../../../local/cloudformation/template.js';
+import { FunctionError } from '../../../local/lambda/functions.js';
 
 /** The shape CDK synthesizes for a WebSocket API with a REQUEST authorizer on $connect. */
 const lambdaUri = (fn: string) => ({
@@ -103,7 +104,7 @@ async function invoke(fnId: string, event: unknown): Promise<unknown> {
   switch (fnId) {
     case 'AuthFn': {
       const token = call.event.queryStringParameters?.token;
-      if (token !== 'good') throw new Error('Unauthorized');
+      if (token !== 'good') throw new FunctionError('Error', 'Unauthorized', []);
       return {
         principalId: 'acme',
         policyDocument: {
