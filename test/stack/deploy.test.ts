@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { RestGateway } from '../../local/apigateway/rest.js';
 import { gatewayResponsesOf, LocalResolver, type RestApiDefinition, restApiOf } from '../../local/cloudformation/template.js';
+import { onFailureQueueOf } from '../../local/lambda/async-destinations.js';
 import { FunctionError } from '../../local/lambda/functions.js';
 import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
 
@@ -163,6 +164,17 @@ describe('a dataset validation that fails for good', () => {
       ].sort(),
     );
     expect(stack.environmentOf('lambdas/datasets/validation-failed.ts')).toMatchObject({ DATASETS_TABLE_NAME: { Ref: datasetsTable } });
+  });
+});
+
+describe('offline, the same on-failure queue', () => {
+  it('is found in the template, read by validation-failed', () => {
+    const resolver = new LocalResolver(stack.template as unknown as ConstructorParameters<typeof LocalResolver>[0], {
+      region: 'eu-west-1',
+      accountId: '000000000000',
+    });
+    const target = onFailureQueueOf(resolver, stack.functionId('lambdas/datasets/validate-dataset.ts'));
+    expect(target?.readerLogicalIds).toEqual([stack.functionId('lambdas/datasets/validation-failed.ts')]);
   });
 });
 
