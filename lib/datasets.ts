@@ -15,6 +15,9 @@ import { acknowledgeWildcardResource } from './nag.js';
 /** The S3 prefix every dataset object lives under: `datasets/<tenantId>/<datasetId>.csv`. */
 export const DATASETS_PREFIX = 'datasets/';
 
+/** Why a grant on every dataset object is the narrowest there is (cdk-nag). */
+const DATASET_OBJECTS = 'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.';
+
 /** What a function factory needs to build one of this construct's functions. */
 export interface DatasetFunctionOptions {
   readonly entry: string;
@@ -109,12 +112,7 @@ export class Datasets extends Construct {
     const shared = props.sharedEnvironment ?? {};
     const bucketName = { DATASETS_BUCKET_NAME: this.bucket.bucketName };
     const objects = this.bucket.arnForObjects(`${DATASETS_PREFIX}*`);
-    const readObjects = (fn: lambda.Function) =>
-      this.grantReadPrefix(
-        fn,
-        DATASETS_PREFIX,
-        'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.',
-      );
+    const readObjects = (fn: lambda.Function) => this.grantReadPrefix(fn, DATASETS_PREFIX, DATASET_OBJECTS);
 
     this.createDatasetFunction = props.newFunction(this, 'CreateDataset', {
       entry: 'lambdas/datasets/create-dataset.ts',
@@ -211,11 +209,7 @@ export class Datasets extends Construct {
   }
 
   /** Object keys name a tenant and a dataset, known only at run time: a grant on the prefix is the narrowest there is. */
-  private acknowledgePrefix(
-    fn: lambda.Function,
-    objects: string,
-    reason = 'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.',
-  ): void {
+  private acknowledgePrefix(fn: lambda.Function, objects: string, reason = DATASET_OBJECTS): void {
     if (!fn.role) throw new Error(`Datasets: function ${fn.node.id} has no role to grant`);
     acknowledgeWildcardResource(fn.role, objects, reason);
   }
