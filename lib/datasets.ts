@@ -3,14 +3,20 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { useTable } from './app-function.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** The S3 prefix every dataset object lives under: `datasets/<tenantId>/<datasetId>.csv`. */
 export const DATASETS_PREFIX = 'datasets/';
+
+/** Why a grant on every dataset object is the narrowest there is (cdk-nag). */
+const DATASET_OBJECTS = 'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.';
 
 /** What a function factory needs to build one of this construct's functions. */
 export interface DatasetFunctionOptions {
@@ -49,6 +55,10 @@ export class Datasets extends Construct {
   readonly createDatasetFunction: lambda.Function;
   readonly getDatasetFunction: lambda.Function;
   readonly validateDatasetFunction: lambda.Function;
+  /** Where Lambda sends a validation that failed for good (after its retries), as an on-failure destination record. */
+  readonly validationFailures: sqs.Queue;
+  /** Reads `validationFailures` and marks each such dataset INVALID. */
+  readonly validationFailedFunction: lambda.Function;
 
   constructor(scope: Construct, id: string, props: DatasetsProps) {
     super(scope, id);
@@ -102,10 +112,7 @@ export class Datasets extends Construct {
     const shared = props.sharedEnvironment ?? {};
     const bucketName = { DATASETS_BUCKET_NAME: this.bucket.bucketName };
     const objects = this.bucket.arnForObjects(`${DATASETS_PREFIX}*`);
-    const readObjects = (fn: lambda.Function) => {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
-      this.acknowledgePrefix(fn, objects);
-    };
+    const readObjects = (fn: lambda.Function) => this.grantReadPrefix(fn, DATASETS_PREFIX, DATASET_OBJECTS);
 
     this.createDatasetFunction = props.newFunction(this, 'CreateDataset', {
       entry: 'lambdas/datasets/create-dataset.ts',
@@ -139,6 +146,37 @@ export class Datasets extends Construct {
       suffix: '.csv',
     });
 
+    // S3 invokes the validation asynchronously: Lambda retries a failed invocation twice, then drops the event, which
+    // would leave the dataset VALIDATING for good. The failure goes to a queue instead, and a function marks the
+    // dataset INVALID (VALIDATION_FAILED) from it; what that function cannot handle ends in a dead-letter queue.
+    const unhandledFailures = new sqs.Queue(this, 'ValidationFailuresDlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.validationFailures = new sqs.Queue(this, 'ValidationFailures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: unhandledFailures, maxReceiveCount: 5 },
+    });
+    this.validateDatasetFunction.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.validationFailures),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+    });
+    this.validationFailedFunction = props.newFunction(this, 'ValidationFailed', {
+      entry: 'lambdas/datasets/validation-failed.ts',
+      description: 'Marks a dataset INVALID when its validation failed for good (the validation function on-failure queue)',
+      environment: shared,
+    });
+    useTable(this.validationFailedFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:UpdateItem']);
+    this.validationFailedFunction.addEventSource(new SqsEventSource(this.validationFailures, { batchSize: 10, reportBatchItemFailures: true }));
+    Validations.of(unhandledFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the validation failures queue; it keeps what could not be recorded for inspection.',
+    });
+
     // Jobs on datasets: create-job checks the dataset, training streams its object.
     useTable(props.createJobFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
     useTable(props.trainFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
@@ -153,14 +191,27 @@ export class Datasets extends Construct {
     this.acknowledgeNotificationsHandler();
   }
 
-  /** Object keys name a tenant and a dataset, known only at run time: a grant on the prefix is the narrowest there is. */
-  private acknowledgePrefix(fn: lambda.Function, objects: string): void {
-    if (!fn.role) throw new Error(`Datasets: function ${fn.node.id} has no role to grant`);
-    acknowledgeWildcardResource(
-      fn.role,
-      objects,
-      'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.',
+  /**
+   * Lets `fn` read the bucket's objects under `prefix` (which ends in `/`): GetObject on them, and ListBucket limited
+   * by `s3:prefix` to the same keys. S3 answers a missing object with 404 (NoSuchKey / NotFound) only to a caller that
+   * may list it, and with 403 AccessDenied otherwise; it checks the listing right with the object's key as the
+   * `s3:prefix`, so the condition keeps the 404 without letting `fn` list anything outside the prefix.
+   * `reason` says why the wildcard on the prefix is the narrowest grant there is (cdk-nag).
+   */
+  grantReadPrefix(fn: lambda.Function, prefix: string, reason: string): void {
+    if (!prefix.endsWith('/')) throw new Error(`Datasets.grantReadPrefix: the prefix must end with /, got ${prefix}`);
+    const objects = this.bucket.arnForObjects(`${prefix}*`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${prefix}*` } } }),
     );
+    this.acknowledgePrefix(fn, objects, reason);
+  }
+
+  /** Object keys name a tenant and a dataset, known only at run time: a grant on the prefix is the narrowest there is. */
+  private acknowledgePrefix(fn: lambda.Function, objects: string, reason = DATASET_OBJECTS): void {
+    if (!fn.role) throw new Error(`Datasets: function ${fn.node.id} has no role to grant`);
+    acknowledgeWildcardResource(fn.role, objects, reason);
   }
 
   /** CDK's own singleton that writes the bucket's notification configuration at deploy time. */

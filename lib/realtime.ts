@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** Stage throttling of the WebSocket API: messages (and connects) per second, steady and burst. */
@@ -36,6 +36,13 @@ export interface RealtimeProps {
   readonly throttle?: WebSocketThrottle;
   /** @default RemovalPolicy.DESTROY (a personal stack) */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * API Gateway's account settings (`AWS::ApiGateway::Account`, which sets the CloudWatch role): the stage's access
+   * logging fails on a fresh account or region if the stage is created before them. @default none (already set)
+   */
+  readonly apiGatewayAccount?: IDependable;
+  /** The API's name in the console; two stacks in one account must not share it. @default `<stack name>-websocket` */
+  readonly apiName?: string;
 }
 
 /** API Gateway closes a WebSocket connection after two hours, whatever happens. */
@@ -120,6 +127,7 @@ export class Realtime extends Construct {
     });
 
     this.webSocketApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
+      apiName: props.apiName ?? `${Stack.of(this).stackName}-websocket`,
       description: 'Live job status: subscribe to a job (or all of them) and receive every change',
       routeSelectionExpression: '$request.body.action',
       connectRouteOptions: {
@@ -147,6 +155,7 @@ export class Realtime extends Construct {
       throttle,
       accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs) },
     });
+    if (props.apiGatewayAccount) this.stage.node.addDependency(props.apiGatewayAccount);
 
     this.failedNotifications = new sqs.Queue(this, 'FailedNotifications', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
 import { Datasets } from './datasets.js';
 import { acknowledgeWildcardResource } from './nag.js';
+import { addProviderLogGroups } from './provider-logs.js';
 import { Realtime } from './realtime.js';
 import { RestApi } from './rest-api.js';
 import { JOBS_BY_STATUS_INDEX, Storage } from './storage.js';
@@ -96,7 +97,7 @@ export class RegressionStack extends Stack {
       authorizerFunction,
     });
 
-    new Realtime(this, 'Realtime', { newFunction, jobsTable, authorizerFunction });
+    new Realtime(this, 'Realtime', { newFunction, jobsTable, authorizerFunction, apiGatewayAccount: rest.cloudWatchAccount });
     const datasets = new Datasets(this, 'Datasets', {
       api: rest.api,
       authorizer: rest.authorizer,
@@ -110,14 +111,9 @@ export class RegressionStack extends Stack {
     datasets.bucket.addLifecycleRule({ prefix: 'jobs/', expiration: Duration.days(retentionDays) });
     createJob.addEnvironment('DATASETS_BUCKET_NAME', datasets.bucket.bucketName);
     createJob.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [inlineObjects] }));
-    trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [inlineObjects] }));
-    for (const fn of [createJob, trainFunction]) {
-      acknowledgeWildcardResource(
-        fn.role,
-        inlineObjects,
-        "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.",
-      );
-    }
+    const inlineReason = "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.";
+    acknowledgeWildcardResource(createJob.role, inlineObjects, inlineReason);
+    datasets.grantReadPrefix(trainFunction, 'jobs/', inlineReason);
 
     // Every endpoint and table, for clients, scripts (npm run api-key) and the end-to-end tests.
     const output = (name: string, value: string, description?: string) => new CfnOutput(this, name, { value, description });
@@ -130,5 +126,8 @@ export class RegressionStack extends Stack {
     output('StateMachineName', stateMachine.stateMachineName);
     output('DatasetsBucketName', datasets.bucket.bucketName);
     output('DatasetsTableName', datasets.table.tableName);
+
+    // Last: the functions CDK added for its custom resources exist only now.
+    addProviderLogGroups(this);
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -41,6 +41,8 @@ export interface RestApiProps {
   readonly authorizerFunction: lambda.IFunction;
   /** @default 50 requests a second, bursts of 100 */
   readonly throttle?: RestApiThrottle;
+  /** The API's name in the console; two stacks in one account must not share it. @default `<stack name>-api` */
+  readonly apiName?: string;
 }
 
 /** An answer API Gateway gives by itself, in the SPEC's error shape `{"error":{"code","message"}}`. */
@@ -68,8 +70,18 @@ const GATEWAY_ERRORS: readonly GatewayError[] = [
   { type: apigateway.ResponseType.REQUEST_TOO_LARGE, statusCode: '413', code: 'PAYLOAD_TOO_LARGE', message: quoted('the request is too large') },
   // Every other 4xx keeps its own status: a status set here would replace the status of every 4xx type not listed above.
   { type: apigateway.ResponseType.DEFAULT_4XX, code: '$context.error.responseType', message: '$context.error.messageString' },
-  // Never API Gateway's wording of an internal failure.
-  { type: apigateway.ResponseType.DEFAULT_5XX, statusCode: '500', code: 'INTERNAL_ERROR', message: quoted('internal error') },
+  // The 5xx answers keep API Gateway's own status too (a status on DEFAULT_5XX would turn the 504 of a timeout into
+  // a 500, and clients would lose the "retry" signal); each gets a code of its own and never API Gateway's wording.
+  // 504: the integration did not answer within API Gateway's 29 seconds.
+  { type: apigateway.ResponseType.INTEGRATION_TIMEOUT, code: 'INTEGRATION_TIMEOUT', message: quoted('the request took too long to answer; retry') },
+  // 504 as well: API Gateway could not reach the handler at all.
+  { type: apigateway.ResponseType.INTEGRATION_FAILURE, code: 'INTEGRATION_FAILURE', message: quoted('the request could not reach its handler; retry') },
+  // 500: the authorizer failed or answered something API Gateway cannot use.
+  { type: apigateway.ResponseType.AUTHORIZER_FAILURE, code: 'INTERNAL_ERROR', message: quoted('internal error') },
+  { type: apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR, code: 'INTERNAL_ERROR', message: quoted('internal error') },
+  { type: apigateway.ResponseType.API_CONFIGURATION_ERROR, code: 'INTERNAL_ERROR', message: quoted('internal error') },
+  // What is left: a handler that crashed, ran out of time or memory, or answered no valid response (502).
+  { type: apigateway.ResponseType.DEFAULT_5XX, code: 'BAD_GATEWAY', message: quoted('the request failed before it could be answered; retry') },
 ];
 
 const field = apigateway.AccessLogField;
@@ -107,6 +119,11 @@ export class RestApi extends Construct {
   readonly api: apigateway.RestApi;
   /** Shared with routes other constructs add (datasets). */
   readonly authorizer: apigateway.TokenAuthorizer;
+  /**
+   * API Gateway's account settings in this region (`AWS::ApiGateway::Account`: the CloudWatch role every stage's
+   * logging needs). Another API's stage that logs must depend on it, or it may be created first and fail.
+   */
+  readonly cloudWatchAccount: apigateway.CfnAccount;
 
   constructor(scope: Construct, id: string, props: RestApiProps) {
     super(scope, id);
@@ -122,6 +139,7 @@ export class RestApi extends Construct {
       resultsCacheTtl: Duration.minutes(5),
     });
     this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: props.apiName ?? `${Stack.of(this).stackName}-api`,
       description: 'Regression jobs: train models asynchronously, predict synchronously',
       // Stage logging needs API Gateway's account-level CloudWatch role (the WebSocket stage uses it too).
       cloudWatchRole: true,
@@ -147,6 +165,11 @@ export class RestApi extends Construct {
       // Every method needs an API key unless it says otherwise (only GET /health does).
       defaultMethodOptions: { authorizer: this.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM },
     });
+    // Made by RestApi itself for `cloudWatchRole: true`.
+    const account = this.api.node.tryFindChild('Account');
+    if (!(account instanceof apigateway.CfnAccount)) throw new Error('RestApi: the API has no AWS::ApiGateway::Account (cloudWatchRole)');
+    this.cloudWatchAccount = account;
+
     for (const { type, statusCode, code, message } of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(`Gateway${type.responseType}`, {
         type,

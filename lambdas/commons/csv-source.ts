@@ -22,7 +22,18 @@ export interface ObjectHead {
   etag: string;
 }
 
-/** Size and ETag of an object, or undefined when it no longer exists. */
+/**
+ * Size and ETag of an object, or undefined when it no longer exists.
+ *
+ * Only a 404 (NotFound / NoSuchKey) means "missing". S3 answers 403 instead when the
+ * caller may not list the bucket; the stack grants each reader `s3:ListBucket` on
+ * its own prefix (lib/datasets.ts) so that a missing object is a 404. A 403 is
+ * therefore never read as "missing": it is a real refusal (a policy, a key, a
+ * misconfigured grant), and treating it as a vanished upload would silently skip
+ * the dataset and hide the fault. It is thrown like any unexpected error, so the
+ * invocation is retried and then recorded (INVALID with VALIDATION_FAILED), and the
+ * error is in the logs.
+ */
 export async function headObject(bucket: string, key: string): Promise<ObjectHead | undefined> {
   try {
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));

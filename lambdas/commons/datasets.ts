@@ -67,6 +67,25 @@ export class DatasetStore {
     });
   }
 
+  /**
+   * PENDING_UPLOAD or VALIDATING -> INVALID with `error`: the object's validation failed for good (Lambda gave up
+   * retrying it), so the dataset would otherwise never settle. A dataset already READY or INVALID is left as it is.
+   */
+  async markValidationFailed(tenantId: string, datasetId: string, error: DatasetError): Promise<DatasetRecord | undefined> {
+    return this.update(tenantId, datasetId, {
+      UpdateExpression: 'SET #status = :invalid, #error = :error, validatedAt = :now',
+      ConditionExpression: '#status IN (:pending, :validating)',
+      ExpressionAttributeNames: { '#error': 'error' },
+      ExpressionAttributeValues: {
+        ':invalid': 'INVALID',
+        ':pending': 'PENDING_UPLOAD',
+        ':validating': 'VALIDATING',
+        ':error': error,
+        ':now': new Date().toISOString(),
+      },
+    });
+  }
+
   private async update(
     tenantId: string,
     datasetId: string,

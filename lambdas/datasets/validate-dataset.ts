@@ -11,24 +11,11 @@ import { headObject, ObjectChanged, readCsvObject } from '../commons/csv-source.
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
+import { S3Notification } from '../commons/s3-notification.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1) });
 const limits = limitsFrom(process.env);
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
-
-/** The part of an S3 event notification this function reads. */
-const S3Notification = z.object({
-  Records: z.array(
-    z.object({
-      eventName: z.string(),
-      s3: z.object({
-        bucket: z.object({ name: z.string().min(1) }),
-        // Keys arrive URL-encoded, with '+' for spaces.
-        object: z.object({ key: z.string().transform((key) => decodeURIComponent(key.replaceAll('+', ' '))) }),
-      }),
-    }),
-  ),
-});
 
 export type ValidationOutcome = { key: string; status: DatasetStatus | 'SKIPPED' };
 
@@ -38,7 +25,8 @@ export type ValidationOutcome = { key: string; status: DatasetStatus | 'SKIPPED'
  * count, every value and the row count. The dataset becomes READY with its rows and
  * columns, or INVALID with the first problem's line and column. Unexpected errors
  * are thrown so the asynchronous invocation is retried; the retry resumes the same
- * object's validation.
+ * object's validation. After Lambda's two retries the event goes to the function's
+ * on-failure queue, where validation-failed.ts marks the dataset INVALID.
  */
 async function validateObject(bucket: string, key: string): Promise<ValidationOutcome> {
   const owner = parseDatasetKey(key);

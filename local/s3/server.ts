@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { type CfnTemplate, type LocalResolver, referencedLogicalId } from '../cloudformation/template.js';
 import { LOOPBACK } from '../http-server.js';
 import type { LocalIam } from '../iam/policy.js';
+import { deliverToOnFailureQueue } from '../lambda/async-destinations.js';
 import { startS3Front } from './front.js';
 
 /**
@@ -16,7 +17,8 @@ import { startS3Front } from './front.js';
  * buckets' Lambda notifications (the `Custom::S3BucketNotifications` resources CDK
  * writes for `bucket.addEventNotification`) delivered to the template's functions
  * the way S3 delivers them: asynchronously, with the notification's event shape,
- * filtered by prefix and suffix, and retried twice on failure.
+ * filtered by prefix and suffix, retried twice on failure, then handed to the
+ * function's on-failure queue if it has one (lambda/async-destinations.ts).
  *
  * s3rver serves path-style URLs only: handlers get the endpoint through
  * AWS_ENDPOINT_URL_S3 and then force path style themselves (lambdas/commons/s3.ts).
@@ -168,6 +170,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         const delay = RETRY_DELAYS_MS[attempt];
         if (delay === undefined) {
           log(`[s3] ${what}: ${functionLogicalId} failed ${attempt + 1} times, giving up: ${(error as Error).message}`);
+          // As Lambda does: the failed event goes to the function's on-failure destination, if the template sets one.
+          await deliverToOnFailureQueue({ resolver, invoke: options.invoke, functionLogicalId, event, error, attempts: attempt + 1, log });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, delay));

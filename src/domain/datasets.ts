@@ -76,8 +76,14 @@ export function toDatasetView(dataset: DatasetRecord): DatasetView {
 /** Datasets are kept a week by default: long enough to train several models, short enough not to hoard data. */
 export const DEFAULT_DATASET_RETENTION_DAYS = 7;
 
-/** How long a presigned upload may start; a 1 GB upload on a slow link may need most of it. */
-export const UPLOAD_URL_TTL_SECONDS = 3600;
+/**
+ * How long a presigned upload may start. The POST policy is signed with the create
+ * function's temporary credentials, and a signature is worth nothing once they
+ * expire, which may come well before an hour: 15 minutes stays inside them. An
+ * upload that misses it is refused by S3; the client creates a new upload to retry
+ * (README, Datasets).
+ */
+export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
 
 const KEY_PREFIX = 'datasets/';
 

@@ -201,6 +201,9 @@ describe('least privilege', () => {
         `dynamodb:GetItem ${arn(tables.datasets)}`,
         `s3:GetObject ${arn(datasetsBucket())}/datasets/*`,
         `s3:GetObject ${arn(datasetsBucket())}/jobs/*`,
+        // Twice, each limited by s3:prefix to one of the two prefixes above (test/stack/deploy.test.ts).
+        `s3:ListBucket ${arn(datasetsBucket())}`,
+        `s3:ListBucket ${arn(datasetsBucket())}`,
       ],
     ],
     [
@@ -408,14 +411,23 @@ describe('REST API', () => {
     ['MISSING_AUTHENTICATION_TOKEN', '404', 'NOT_FOUND'],
     ['THROTTLED', '429', 'RATE_LIMITED'],
     ['REQUEST_TOO_LARGE', '413', 'PAYLOAD_TOO_LARGE'],
-    ['DEFAULT_5XX', '500', 'INTERNAL_ERROR'],
-  ])('gateway response %s: %s %s in the SPEC error shape, readable cross-origin', (type, status, code) => {
-    const response = gatewayResponse(type)!;
-    expect(response.Properties!.StatusCode).toBe(status);
-    expect(response.Properties!.ResponseParameters).toEqual({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" });
-    const body = JSON.parse((response.Properties!.ResponseTemplates as Record<string, string>)['application/json']!);
-    expect(body).toEqual({ error: { code, message: expect.any(String) } });
-  });
+    // The 5xx types keep API Gateway's status (500, 502, 504): none is rewritten.
+    ['INTEGRATION_TIMEOUT', undefined, 'INTEGRATION_TIMEOUT'],
+    ['INTEGRATION_FAILURE', undefined, 'INTEGRATION_FAILURE'],
+    ['AUTHORIZER_FAILURE', undefined, 'INTERNAL_ERROR'],
+    ['AUTHORIZER_CONFIGURATION_ERROR', undefined, 'INTERNAL_ERROR'],
+    ['API_CONFIGURATION_ERROR', undefined, 'INTERNAL_ERROR'],
+    ['DEFAULT_5XX', undefined, 'BAD_GATEWAY'],
+  ] as [string, string | undefined, string][])(
+    'gateway response %s: status override %s, code %s in the SPEC error shape, readable cross-origin',
+    (type, status, code) => {
+      const response = gatewayResponse(type)!;
+      expect(response.Properties!.StatusCode).toBe(status);
+      expect(response.Properties!.ResponseParameters).toEqual({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" });
+      const body = JSON.parse((response.Properties!.ResponseTemplates as Record<string, string>)['application/json']!);
+      expect(body).toEqual({ error: { code, message: expect.any(String) } });
+    },
+  );
 
   it('gateway response DEFAULT_4XX keeps each status and names the response type as the code', () => {
     // A StatusCode on DEFAULT_4XX would become the status of every 4xx type without its own response.

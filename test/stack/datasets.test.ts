@@ -121,9 +121,20 @@ describe('functions and grants', () => {
   it.each([
     ['lambdas/datasets/create-dataset.ts', () => [`dynamodb:PutItem ${table()}`, `s3:PutObject ${objects()}`]],
     ['lambdas/datasets/get-dataset.ts', () => [`dynamodb:GetItem ${table()}`]],
-    ['lambdas/datasets/validate-dataset.ts', () => [`dynamodb:UpdateItem ${table()}`, `s3:GetObject ${objects()}`]],
+    // ListBucket (limited by s3:prefix to what the function reads) makes S3 answer a missing object 404, not 403.
+    ['lambdas/datasets/validate-dataset.ts', () => [`dynamodb:UpdateItem ${table()}`, `s3:GetObject ${objects()}`, `s3:ListBucket <${bucketId}.Arn>`]],
+    ['lambdas/datasets/validation-failed.ts', () => [`dynamodb:UpdateItem ${table()}`]],
     ['lambdas/api/create-job.ts', () => [`dynamodb:GetItem ${table()}`, `s3:PutObject <${bucketId}.Arn>/jobs/*`]],
-    ['lambdas/train/train.ts', () => [`dynamodb:GetItem ${table()}`, `s3:GetObject ${objects()}`, `s3:GetObject <${bucketId}.Arn>/jobs/*`]],
+    [
+      'lambdas/train/train.ts',
+      () => [
+        `dynamodb:GetItem ${table()}`,
+        `s3:GetObject ${objects()}`,
+        `s3:GetObject <${bucketId}.Arn>/jobs/*`,
+        `s3:ListBucket <${bucketId}.Arn>`,
+        `s3:ListBucket <${bucketId}.Arn>`,
+      ],
+    ],
   ] as [string, () => string[]][])('%s: exactly what its handler does, objects only under their prefix', (entry, expected) => {
     expect(datasetGrants(entry)).toEqual(expected().sort());
   });
@@ -136,6 +147,7 @@ describe('functions and grants', () => {
         'lambdas/datasets/create-dataset.ts',
         'lambdas/datasets/get-dataset.ts',
         'lambdas/datasets/validate-dataset.ts',
+        'lambdas/datasets/validation-failed.ts',
         'lambdas/train/train.ts',
       ].sort(),
     );

@@ -38,14 +38,14 @@ describe('POST /datasets', () => {
     const key = `datasets/acme/${datasetId}.csv`;
     expect(answer.fields.key).toBe(key);
 
-    // The policy S3 enforces: this exact key, 1 byte to the limit, expiring in an hour.
+    // The policy S3 enforces: this exact key, 1 byte to the limit, expiring in 15 minutes (inside the signing credentials).
     const policy = JSON.parse(Buffer.from(answer.fields.Policy!, 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
     expect(policy.conditions).toContainEqual(['content-length-range', 1, 5000]);
     expect(policy.conditions).toContainEqual({ key });
     expect(policy.conditions).toContainEqual({ bucket: 'datasets-bucket-test' });
     const expiresIn = Date.parse(policy.expiration) - before;
-    expect(expiresIn).toBeGreaterThan(3590_000);
-    expect(expiresIn).toBeLessThan(3610_000);
+    expect(expiresIn).toBeGreaterThan(890_000);
+    expect(expiresIn).toBeLessThan(910_000);
 
     const puts = ddb.commandCalls(PutCommand);
     expect(puts).toHaveLength(1);
@@ -58,6 +58,21 @@ describe('POST /datasets', () => {
     expect(ttl - Math.floor(before / 1000)).toBeLessThanOrEqual(7 * 86_400 + 2);
     expect(answer.expiresAt).toBe(new Date(ttl * 1000).toISOString());
     expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('tells the client when the upload expires: the policy expiry, 15 minutes after the dataset was created', async () => {
+    ddb.on(PutCommand).resolves({});
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-03-01T10:00:00.000Z'));
+    try {
+      const answer = JSON.parse((await post(null)).body) as { uploadExpiresAt: string; createdAt: string; fields: Record<string, string> };
+      const policy = JSON.parse(Buffer.from(answer.fields.Policy!, 'base64').toString('utf8')) as { expiration: string };
+      expect(answer.createdAt).toBe('2026-03-01T10:00:00.000Z');
+      expect(answer.uploadExpiresAt).toBe('2026-03-01T10:15:00.000Z');
+      expect(Date.parse(policy.expiration)).toBe(Date.parse('2026-03-01T10:15:00.000Z'));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('accepts no body and an empty object', async () => {

@@ -110,6 +110,23 @@ describe('validate-dataset (S3 ObjectCreated)', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
+  it('never takes a 403 AccessDenied for a missing object: it is thrown, so the invocation is retried and then recorded', async () => {
+    // With s3:ListBucket on its prefix, S3 answers a missing object 404; a 403 is a real refusal, not a vanished upload.
+    const accessDenied = () => new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
+    s3.on(HeadObjectCommand).rejects(accessDenied());
+    await expect(handler(s3Event(KEY), context)).rejects.toThrow('Access Denied');
+    expect(ddb.calls()).toHaveLength(0);
+
+    s3.reset();
+    ddb.reset();
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 8, ETag: '"etag-1"' });
+    s3.on(GetObjectCommand).rejects(accessDenied());
+    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
+    await expect(handler(s3Event(KEY), context)).rejects.toThrow('Access Denied');
+    // Not DATASET_CHANGED: only the begin-validation write happened.
+    expect(updates()).toHaveLength(1);
+  });
+
   it('marks the dataset INVALID when the object is replaced during validation', async () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 8, ETag: '"etag-1"' });
     s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'etag', $metadata: {} }));

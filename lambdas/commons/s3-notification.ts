@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** The part of an S3 event notification the dataset functions read. */
+export const S3Notification = z.object({
+  Records: z.array(
+    z.object({
+      eventName: z.string(),
+      s3: z.object({
+        bucket: z.object({ name: z.string().min(1) }),
+        // Keys arrive URL-encoded, with '+' for spaces.
+        object: z.object({ key: z.string().transform((key) => decodeURIComponent(key.replaceAll('+', ' '))) }),
+      }),
+    }),
+  ),
+});
+export type S3Notification = z.infer<typeof S3Notification>;
