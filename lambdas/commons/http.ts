@@ -7,6 +7,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
 import { TenantId } from '../../src/domain/schemas.js';
+import { authenticateWithoutAuthorizer } from './authentication.js';
 import { logger, metrics, tracer } from './powertools.js';
 
 /** The one place domain error categories become HTTP statuses. */
@@ -40,21 +41,25 @@ type HttpRoute = (event: APIGatewayProxyEvent, context: Context) => Promise<APIG
  * answered as a bare 500, never serialised.
  */
 export function httpHandler(route: HttpRoute) {
-  return middy(route)
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(httpHeaderNormalizer())
-    .onError(async (request) => {
-      const { error } = request;
-      if (error instanceof DomainError) {
-        logger.info('request rejected', { code: error.code });
-        request.response = errorResponse(error);
-        return;
-      }
-      logger.error('unhandled error', error as Error);
-      request.response = json(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
-    });
+  return (
+    middy(route)
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(captureLambdaHandler(tracer))
+      .use(logMetrics(metrics))
+      .use(httpHeaderNormalizer())
+      // Without API Gateway's authorizer (LocalStack's free edition), the handler checks the key itself.
+      .use(authenticateWithoutAuthorizer())
+      .onError(async (request) => {
+        const { error } = request;
+        if (error instanceof DomainError) {
+          logger.info('request rejected', { code: error.code });
+          request.response = errorResponse(error);
+          return;
+        }
+        logger.error('unhandled error', error as Error);
+        request.response = json(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
+      })
+  );
 }
 
 const AuthorizerContext = z.object({ tenantId: TenantId });
