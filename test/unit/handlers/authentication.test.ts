@@ -1,9 +1,10 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as getJob } from '../../../lambdas/api/get-job.js';
-import { generateApiKey, hashApiKey } from '../../../lambdas/commons/api-keys.js';
+import { deleteApiKey, generateApiKey, hashApiKey } from '../../../lambdas/commons/api-keys.js';
 import { bearerKey, clearTenantCache, TenantCache } from '../../../lambdas/commons/authentication.js';
+import { documents } from '../../../lambdas/commons/clients.js';
 import { apiEvent, bodyOf, lambdaContext } from '../helpers/events.js';
 import { API_KEYS_TABLE, JOB_ID, JOBS_TABLE, jobRecord, TENANT } from '../helpers/records.js';
 
@@ -150,5 +151,22 @@ describe('TenantCache', () => {
   it('refuses a TTL or a size that cannot work', () => {
     expect(() => new TenantCache({ ttlMs: 0 })).toThrow(/ttlMs/);
     expect(() => new TenantCache({ maxEntries: 0.5 })).toThrow(/maxEntries/);
+  });
+});
+
+describe('deleteApiKey (npm run api-key -- delete)', () => {
+  it('deletes the key by its hash and answers the tenant it belonged to', async () => {
+    ddb.on(DeleteCommand).resolves({ Attributes: { keyHash: hashApiKey(KEY), tenantId: TENANT } });
+    expect(await deleteApiKey(documents, API_KEYS_TABLE, KEY)).toBe(TENANT);
+    expect(ddb.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: API_KEYS_TABLE, Key: { keyHash: hashApiKey(KEY) }, ReturnValues: 'ALL_OLD' },
+    ]);
+  });
+
+  it('answers undefined for an unknown key, and sends nothing for a malformed one', async () => {
+    ddb.on(DeleteCommand).resolves({});
+    expect(await deleteApiKey(documents, API_KEYS_TABLE, generateApiKey())).toBeUndefined();
+    expect(await deleteApiKey(documents, API_KEYS_TABLE, 'not-a-key')).toBeUndefined();
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
   });
 });
