@@ -255,7 +255,11 @@ async function awsTarget(): Promise<RunningTarget> {
   });
   const { stackName, values } = stackOutputs(Outputs(text));
   const keys = new RunKeys(stackName);
-  const { keyA, keyB } = await keys.pair();
+  const { keyA, keyB } = await keys.pair().catch((error: unknown) => {
+    throw new TargetUnavailable(
+      `TEST_TARGET=aws: could not create API keys on stack ${stackName} (${error instanceof Error ? error.message : String(error)}): are AWS credentials for its account and region set?`,
+    );
+  });
   return {
     target: { name: 'aws', label: `aws (${stackName})`, restUrl: values.ApiUrl as string, wsUrl: values.WebSocketUrl, keyA, keyB, skips: AWS_SKIPS },
     stop: () => keys.deleteAll(),
