@@ -32,11 +32,13 @@ describe(`REST API on ${target.name}: health and authentication`, () => {
     expectError(await api('POST', '/jobs', { headers, body: LINEAR }), 401, 'UNAUTHORIZED');
   });
 
-  // Where the authorizer's refusal comes in the target's own shape, its status is still checked.
-  it.runIf(skipReason('authorizer-errors')).each(refused)('answers 401 for %s (the body is the target’s own)', async (_, headers) => {
-    expect((await api('GET', '/jobs', { headers })).status).toBe(401);
-    expect((await api('POST', '/jobs', { headers, body: LINEAR })).status).toBe(401);
-  });
+  // Where the authorizer's refusal comes in the target's own shape, its status is still checked (only there).
+  if (skipReason('authorizer-errors') !== undefined) {
+    it.each(refused)('answers 401 for %s (the body is the target’s own)', async (_, headers) => {
+      expect((await api('GET', '/jobs', { headers })).status).toBe(401);
+      expect((await api('POST', '/jobs', { headers, body: LINEAR })).status).toBe(401);
+    });
+  }
 });
 
 describe(`REST API on ${target.name}: routing`, () => {
