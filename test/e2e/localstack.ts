@@ -178,7 +178,7 @@ export async function getJson(url: string, timeoutMs: number): Promise<unknown> 
 }
 
 /** LocalStack's health and info, or undefined when it does not answer (within `timeoutMs` each). */
-export async function probeLocalStack(endpoint: string, timeoutMs = 3_000): Promise<{ health: unknown; info: unknown } | undefined> {
+export async function probeLocalStack(endpoint: string, timeoutMs = 2_000): Promise<{ health: unknown; info: unknown } | undefined> {
   const origin = new URL(endpoint).origin;
   const [health, info] = await Promise.all([getJson(`${origin}/_localstack/health`, timeoutMs), getJson(`${origin}/_localstack/info`, timeoutMs)]);
   return health === undefined || info === undefined ? undefined : { health, info };

@@ -3,10 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { generateApiKey, storeApiKey } from '../../lambdas/commons/api-keys.js';
-import { localDynamoDbClient } from '../../local/dynamodb/server.js';
-import { PROJECT_ROOT } from '../../local/stack.js';
+import { fileURLToPath } from 'node:url';
 import type { Skips } from './checks.js';
 import {
   cdklocalEnvironment,
@@ -37,6 +34,13 @@ import {
  */
 
 export type TargetName = 'local' | 'localstack' | 'aws';
+
+/**
+ * The repository's root. This module imports nothing of the offline stack at load
+ * time (the local target imports it when it starts), so a run against an
+ * unreachable LocalStack ends within seconds.
+ */
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface E2ETarget {
   name: TargetName;
@@ -159,6 +163,11 @@ export const LOCAL_SKIPS: Skips = {
 };
 
 async function startLocalTarget(): Promise<RunningTarget> {
+  const [{ DynamoDBDocumentClient }, { generateApiKey, storeApiKey }, { localDynamoDbClient }] = await Promise.all([
+    import('@aws-sdk/lib-dynamodb'),
+    import('../../lambdas/commons/api-keys.js'),
+    import('../../local/dynamodb/server.js'),
+  ]);
   const keyA = generateApiKey();
   const child = await startLocalChild({ DEV_API_KEY: keyA });
   try {
