@@ -36,30 +36,28 @@ type HttpRoute = (event: APIGatewayProxyEvent, context: Context) => Promise<APIG
 
 /**
  * Wraps a route in the shared middleware: Powertools context, tracing and metrics,
- * lower-cased headers, and the error mapping. A DomainError becomes its status and
+ * lower-cased headers, the key check when API Gateway's authorizer did not run
+ * (lambdas/commons/authentication.ts), and the error mapping. A DomainError becomes its status and
  * `{error:{code,message,details}}`; anything else is logged with its stack and
  * answered as a bare 500, never serialised.
  */
 export function httpHandler(route: HttpRoute) {
-  return (
-    middy(route)
-      .use(injectLambdaContext(logger, { resetKeys: true }))
-      .use(captureLambdaHandler(tracer))
-      .use(logMetrics(metrics))
-      .use(httpHeaderNormalizer())
-      // Without API Gateway's authorizer (LocalStack's free edition), the handler checks the key itself.
-      .use(authenticateWithoutAuthorizer())
-      .onError(async (request) => {
-        const { error } = request;
-        if (error instanceof DomainError) {
-          logger.info('request rejected', { code: error.code });
-          request.response = errorResponse(error);
-          return;
-        }
-        logger.error('unhandled error', error as Error);
-        request.response = json(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
-      })
-  );
+  return middy(route)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics))
+    .use(httpHeaderNormalizer())
+    .use(authenticateWithoutAuthorizer())
+    .onError(async (request) => {
+      const { error } = request;
+      if (error instanceof DomainError) {
+        logger.info('request rejected', { code: error.code });
+        request.response = errorResponse(error);
+        return;
+      }
+      logger.error('unhandled error', error as Error);
+      request.response = json(500, { error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
+    });
 }
 
 const AuthorizerContext = z.object({ tenantId: TenantId });
