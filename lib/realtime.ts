@@ -62,6 +62,8 @@ export class Realtime extends Construct {
   readonly webSocketApi: apigwv2.WebSocketApi;
   readonly stage: apigwv2.WebSocketStage;
   readonly notifyFunction: lambda.Function;
+  /** $connect's handler, for the stack to grant it what it checks a key with when the authorizer is absent. */
+  readonly connectFunction: lambda.Function;
   /** Where the notifier sends what it could not deliver (the stream positions of the failed batch). */
   readonly failedNotifications: sqs.Queue;
 
@@ -95,6 +97,7 @@ export class Realtime extends Construct {
       description: 'WebSocket $connect: registers the connection under its tenant',
     });
     this.connectionsTable.grant(connectFunction, 'dynamodb:PutItem');
+    this.connectFunction = connectFunction;
 
     const disconnectFunction = newFunction('DisconnectFunction', {
       entry: 'lambdas/realtime/disconnect.ts',

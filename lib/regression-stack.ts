@@ -97,7 +97,7 @@ export class RegressionStack extends Stack {
       authorizerFunction,
     });
 
-    new Realtime(this, 'Realtime', { newFunction, jobsTable, authorizerFunction, apiGatewayAccount: rest.cloudWatchAccount });
+    const realtime = new Realtime(this, 'Realtime', { newFunction, jobsTable, authorizerFunction, apiGatewayAccount: rest.cloudWatchAccount });
     const datasets = new Datasets(this, 'Datasets', {
       api: rest.api,
       authorizer: rest.authorizer,
@@ -105,6 +105,11 @@ export class RegressionStack extends Stack {
       createJobFunction: createJob,
       trainFunction,
     });
+
+    // Every handler behind the authorizer checks the key itself when a request arrives without the authorizer's
+    // context (a stage deployed without it, as on LocalStack's free edition): the same lookup, GetItem by key hash.
+    const authenticated = [createJob, listJobs, getJob, cancelJob, listModels, getModel, predict, datasets.createDatasetFunction, datasets.getDatasetFunction];
+    for (const fn of [...authenticated, realtime.connectFunction]) useTable(fn, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
 
     // Each job's inline points: one object in the datasets' private bucket, kept as long as the job.
     const inlineObjects = datasets.bucket.arnForObjects('jobs/*');

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
 import { TenantId } from '../../src/domain/schemas.js';
+import { authenticateWithoutAuthorizer } from './authentication.js';
 import { logger, metrics, tracer } from './powertools.js';
 
 /** The one place domain error categories become HTTP statuses. */
@@ -35,7 +36,8 @@ type HttpRoute = (event: APIGatewayProxyEvent, context: Context) => Promise<APIG
 
 /**
  * Wraps a route in the shared middleware: Powertools context, tracing and metrics,
- * lower-cased headers, and the error mapping. A DomainError becomes its status and
+ * lower-cased headers, the key check when API Gateway's authorizer did not run
+ * (lambdas/commons/authentication.ts), and the error mapping. A DomainError becomes its status and
  * `{error:{code,message,details}}`; anything else is logged with its stack and
  * answered as a bare 500, never serialised.
  */
@@ -45,6 +47,7 @@ export function httpHandler(route: HttpRoute) {
     .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
+    .use(authenticateWithoutAuthorizer())
     .onError(async (request) => {
       const { error } = request;
       if (error instanceof DomainError) {

@@ -1,4 +1,5 @@
 import { expect, inject } from 'vitest';
+import type { Check } from './checks.js';
 
 /**
  * The suite's only ways in: HTTP with fetch (and WebSocket with ws). Nothing here
@@ -6,6 +7,15 @@ import { expect, inject } from 'vitest';
  */
 
 export const target = inject('e2eTarget');
+
+/** Why this target skips `check` (test/e2e/checks.ts), or undefined when it runs it. */
+export const skipReason = (check: Check): string | undefined => target.skips[check];
+
+/** A test's title, naming the reason when this target skips it. */
+export function titled(title: string, check: Check): string {
+  const reason = skipReason(check);
+  return reason === undefined ? title : `${title} [skipped on ${target.label}: ${reason}]`;
+}
 
 export interface Reply<T = any> {
   status: number;

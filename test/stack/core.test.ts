@@ -153,9 +153,42 @@ describe('least privilege', () => {
     const baseline = [`logs:CreateLogStream <${logGroup}.Arn>`, `logs:PutLogEvents <${logGroup}.Arn>`, 'xray:PutTelemetryRecords *', 'xray:PutTraceSegments *'];
     const grants = stack.grantsOf(entry);
     for (const line of baseline) expect(grants, entry).toContain(line);
-    return grants.filter((line) => !baseline.includes(line));
+    // The key check every handler behind the authorizer has is asserted once, for all of them, below.
+    const keyCheck = entry === 'lambdas/auth/authorizer.ts' ? [] : [`dynamodb:GetItem ${arn(tables.apiKeys)}`];
+    return grants.filter((line) => !baseline.includes(line) && !keyCheck.includes(line));
   }
   const arn = (id: string) => `<${id}.Arn>`;
+
+  it('every handler behind the authorizer, and $connect, may read a key (GetItem on the API keys table, nothing more), for requests without the authorizer', () => {
+    const authorized = stack
+      .ofType('AWS::ApiGateway::Method')
+      .filter(([, method]) => method.Properties!.AuthorizationType === 'CUSTOM')
+      .map(([, method]) => flatten((method.Properties!.Integration as { Uri: unknown }).Uri).match(/functions\/<(\w+)\.Arn>\/invocations/)?.[1]);
+    const entries = [...stack.appFunctions()].filter(([, [id]]) => authorized.includes(id)).map(([entry]) => entry);
+    expect(new Set(authorized).size).toBe(entries.length);
+    expect(entries.sort()).toEqual(
+      [
+        'lambdas/api/create-job.ts',
+        'lambdas/api/list-jobs.ts',
+        'lambdas/api/get-job.ts',
+        'lambdas/api/cancel-job.ts',
+        'lambdas/api/list-models.ts',
+        'lambdas/api/get-model.ts',
+        'lambdas/api/predict.ts',
+        'lambdas/datasets/create-dataset.ts',
+        'lambdas/datasets/get-dataset.ts',
+      ].sort(),
+    );
+    for (const entry of [...entries, 'lambdas/realtime/connect.ts']) {
+      expect(stack.environmentOf(entry).API_KEYS_TABLE_NAME, entry).toEqual({ Ref: tables.apiKeys });
+      expect(
+        stack.grantsOf(entry).filter((line) => line.includes(arn(tables.apiKeys))),
+        entry,
+      ).toEqual([`dynamodb:GetItem ${arn(tables.apiKeys)}`]);
+    }
+    // The open route does not: GET /health never looks a key up.
+    expect(stack.environmentOf('lambdas/api/health.ts').API_KEYS_TABLE_NAME).toBeUndefined();
+  });
 
   it.each([
     ['lambdas/api/health.ts', () => []],
