@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({ port: settings.PORT, wsPort: settings.WS_PORT, dataDir: settings.DATA_DIR, devApiKey: settings.DEV_API_KEY });
 
   const stateFile = settings.LOCAL_STACK_FILE;
-  const { restUrl, wsUrl, dynamodbEndpoint, region, tables, apiKeysTable } = stack;
-  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, region, tables, apiKeysTable };
+  const { restUrl, wsUrl, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable } = stack;
+  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable };
   writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
 
   let stopping = false;

@@ -55,6 +55,8 @@ export interface LocalStack {
   /** The key seeded for tenant `dev`. */
   apiKey: string;
   dynamodbEndpoint: string;
+  /** DynamoDB Local's Java process: benchmarks and tests pause it (SIGSTOP / SIGCONT) to inject an outage. */
+  dynamodbPid: number;
   region: string;
   /** Local table names by the template's logical ids. */
   tables: Record<string, string>;
@@ -166,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       wsUrl: webSocket?.url,
       apiKey,
       dynamodbEndpoint: dynamo.endpoint,
+      dynamodbPid: dynamo.pid,
       region,
       tables: Object.fromEntries(tables.map((table) => [table.logicalId, table.tableName])),
       apiKeysTable,

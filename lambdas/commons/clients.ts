@@ -8,7 +8,21 @@ import { tracer } from './powertools.js';
  * come only from the standard AWS_ENDPOINT_URL[_<SERVICE>] variables, so the same
  * code talks to AWS, LocalStack or the offline stack.
  */
-export const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+
+/**
+ * Every client's time budget. A call that gets no answer gives up after
+ * `requestTimeout` (no data for that long) and is tried `maxAttempts` times in
+ * all, so a dependency that hangs costs a request about 2 x 2.5 s, well under the
+ * API functions' 10 s: the caller gets a 503 with Retry-After (http.ts) instead of
+ * a gateway timeout. For a stream (an S3 object being read) the timeout is between
+ * chunks, not for the whole body.
+ */
+export const CLIENT_DEFAULTS = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 },
+} as const;
+
+export const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({ ...CLIENT_DEFAULTS }));
 
 /*
  * Numbers are JSON numbers (doubles) end to end: one beyond 2^53 is stored as it is
@@ -19,4 +33,4 @@ export const documents = DynamoDBDocumentClient.from(dynamodb, {
   unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
 });
 
-export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({}));
+export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({ ...CLIENT_DEFAULTS }));

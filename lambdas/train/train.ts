@@ -15,10 +15,16 @@ import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
+import { TenantStore } from '../commons/tenants.js';
 
-const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1), DATASETS_BUCKET_NAME: z.string().min(1) });
+const env = readEnv({
+  JOBS_TABLE_NAME: z.string().min(1),
+  MODELS_TABLE_NAME: z.string().min(1),
+  TENANTS_TABLE_NAME: z.string().min(1),
+  DATASETS_BUCKET_NAME: z.string().min(1),
+});
 const jobs = new JobStore(env.JOBS_TABLE_NAME);
-const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
+const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME), new TenantStore(env.TENANTS_TABLE_NAME));
 
 const TrainInput = z.object({ tenantId: TenantId, jobId: JobId });
 
@@ -39,6 +45,8 @@ const TRANSIENT = new Set([
   'InternalServerError',
   'ServiceUnavailable',
   'TransactionConflictException',
+  // a transaction still cancelled by concurrent ones after the store's own tries
+  'TransactionCanceledException',
   'TimeoutError',
   // S3, reading the job's data
   'SlowDown',

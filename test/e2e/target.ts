@@ -31,6 +31,8 @@ export interface E2ETarget {
   /** Tenant A's key; tenant B's key is for isolation checks. */
   keyA: string;
   keyB: string;
+  /** The offline stack's DynamoDB Local process, which fault tests pause; absent on deployed targets. */
+  dynamodbPid?: number;
 }
 
 export interface RunningTarget {
@@ -70,6 +72,7 @@ export interface LocalStackState {
   restUrl: string;
   wsUrl: string | null;
   dynamodbEndpoint: string;
+  dynamodbPid: number;
   region: string;
   tables: Record<string, string>;
   apiKeysTable: string;
@@ -142,7 +145,7 @@ async function startLocalTarget(): Promise<RunningTarget> {
     const keyB = await storeApiKey(DynamoDBDocumentClient.from(client), child.state.apiKeysTable, 'e2e-tenant-b');
     client.destroy();
     return {
-      target: { name: 'local', restUrl: child.state.restUrl, wsUrl: child.state.wsUrl ?? undefined, keyA, keyB },
+      target: { name: 'local', restUrl: child.state.restUrl, wsUrl: child.state.wsUrl ?? undefined, keyA, keyB, dynamodbPid: child.state.dynamodbPid },
       stop: async () => {
         await child.stop();
       },
