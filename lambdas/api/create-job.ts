@@ -74,21 +74,48 @@ function requestHash(request: JobRequest): string {
 }
 
 /**
- * Creates the job if the tenant has a free slot. A refusal is checked once against
- * a consistent count of the tenant's active jobs: if the counter had drifted above
- * it (a job ended by hand, outside the lifecycle), it is corrected and the create
- * tried again.
+ * A counter no create or end has written for this long has no transaction in
+ * flight, so a count of the tenant's jobs then is a fair measure of it.
  */
+const COUNTER_QUIET_MS = 30_000;
+
+/**
+ * Whether a full counter was wrong and is now corrected. The counter can only
+ * drift if a job was changed outside the lifecycle (by hand, or a restore); so a
+ * refusal is checked against a consistent count of the tenant's active jobs, but
+ * only once the counter has been quiet for a while: a count taken while creates
+ * and ends are committing could miss some of them, and correcting from it would
+ * admit too many. A counter above the count is corrected at the revision read.
+ */
+async function corrected(tenantId: string, counter: Awaited<ReturnType<TenantStore['activeCounter']>>): Promise<boolean> {
+  if (Date.now() - counter.changedAt < COUNTER_QUIET_MS) return false;
+  const activeJobs = await jobs.countActive(tenantId);
+  if (activeJobs >= counter.activeJobs) return false;
+  logger.warn('active-jobs counter corrected', { counted: counter.activeJobs, actual: activeJobs });
+  return tenants.correctActive(tenantId, { activeJobs, revision: counter.revision }, new Date());
+}
+
+/** Creates the job if the tenant has a free slot; the transaction's condition is what decides. */
 async function admit(options: Parameters<Lifecycle['create']>[0]): Promise<CreateOutcome> {
   const outcome = await lifecycle.create(options);
   if (outcome !== 'LIMIT_REACHED') return outcome;
-  const { tenantId } = options.job;
-  const counter = await tenants.activeCounter(tenantId);
-  const activeJobs = await jobs.countActive(tenantId);
-  if (activeJobs >= counter.activeJobs) return outcome;
-  logger.warn('active-jobs counter corrected', { counted: counter.activeJobs, actual: activeJobs });
-  if (!(await tenants.correctActive(tenantId, { activeJobs, revision: counter.revision }))) return outcome;
+  if (!(await corrected(options.job.tenantId, await tenants.activeCounter(options.job.tenantId)))) return outcome;
   return lifecycle.create(options);
+}
+
+/**
+ * A tenant at its limit is answered from one read of its counter, before any
+ * write: under a burst most requests are refusals, and they then cost neither an
+ * object nor a transaction that contends for the counter. The read can be stale
+ * by the time the transaction would run, which is why the transaction keeps its
+ * own condition; this only spares work. A key that already made a job still
+ * answers that job.
+ */
+async function refuseEarly(tenantId: string, idempotencyKey: string | undefined): Promise<'REFUSED' | 'KEY_TAKEN' | undefined> {
+  const counter = await tenants.activeCounter(tenantId);
+  if (counter.activeJobs < limits.maxActiveJobs || (await corrected(tenantId, counter))) return undefined;
+  if (idempotencyKey !== undefined && (await tenants.request(tenantId, idempotencyKey))) return 'KEY_TAKEN';
+  return 'REFUSED';
 }
 
 /**
@@ -128,6 +155,10 @@ async function startWorkflow(job: Pick<JobRecord, 'tenantId' | 'jobId'>): Promis
  * at once rather than left QUEUED, and the caller gets a 503 to retry.
  */
 async function createJob({ tenantId, request, idempotencyKey }: CreateInput): Promise<JobView> {
+  const hash = requestHash(request);
+  const early = await refuseEarly(tenantId, idempotencyKey);
+  if (early === 'REFUSED') throw tooManyActiveJobs();
+  if (early === 'KEY_TAKEN') return replay(tenantId, idempotencyKey as string, hash);
   const features =
     request.source.type === 'inline' ? inlineFeatureNames(request.source.data[0]?.x.length ?? 0) : await datasetFeatures(tenantId, request.source);
   const now = new Date();
@@ -171,7 +202,6 @@ async function createJob({ tenantId, request, idempotencyKey }: CreateInput): Pr
     fittedAt: null,
     expiresAt,
   };
-  const hash = requestHash(request);
   const outcome = await admit({
     job,
     model,

@@ -12,14 +12,16 @@ import { tracer } from './powertools.js';
 /**
  * Every client's time budget. A call that gets no answer gives up after
  * `requestTimeout` (no data for that long) and is tried `maxAttempts` times in
- * all, so a dependency that hangs costs a request about 2 x 2.5 s, well under the
+ * all, so a dependency that hangs costs a request about 2 x 3 s, well under the
  * API functions' 10 s: the caller gets a 503 with Retry-After (http.ts) instead of
  * a gateway timeout. For a stream (an S3 object being read) the timeout is between
- * chunks, not for the whole body.
+ * chunks, not for the whole body. `throwOnRequestTimeout`: without it the Node
+ * handler of this SDK version only logs a warning when `requestTimeout` passes and
+ * keeps waiting.
  */
 export const CLIENT_DEFAULTS = {
   maxAttempts: 2,
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 },
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
 } as const;
 
 export const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({ ...CLIENT_DEFAULTS }));

@@ -204,7 +204,7 @@ export class Lifecycle {
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       { Put: { TableName: this.jobs.tableName, Item: jobItem, ConditionExpression: 'attribute_not_exists(jobId)' } },
       { Put: { TableName: this.models.tableName, Item: model, ConditionExpression: 'attribute_not_exists(modelId)' } },
-      this.tenants.admitItem(job.tenantId, maxActiveJobs),
+      this.tenants.admitItem(job.tenantId, maxActiveJobs, new Date()),
     ];
     if (request) {
       items.push(
@@ -291,7 +291,7 @@ export class Lifecycle {
             ...modelUpdate,
           },
         },
-        this.tenants.releaseItem(job.tenantId),
+        this.tenants.releaseItem(job.tenantId, new Date()),
       ]);
       return true;
     } catch (error) {

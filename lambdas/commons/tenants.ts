@@ -7,7 +7,7 @@ import { documents } from './clients.js';
  * Per-tenant items in the Tenants table (PK `tenantId`, SK `sk`, TTL `expiresAt`):
  *
  * - `ACTIVE_JOBS`        `activeJobs`: how many of the tenant's jobs are QUEUED or RUNNING;
- *                        `revision`: bumped by every write of the counter
+ *                        `revision`: bumped by every write of the counter; `changedAt`: epoch ms of the last
  * - `REQUEST#<key>`      the job an Idempotency-Key created, with the hash of its request (24 h)
  *
  * The counter is what makes the active-jobs limit atomic: a job is admitted by the
@@ -24,7 +24,7 @@ const requestSk = (idempotencyKey: string) => `REQUEST#${idempotencyKey}`;
 /** How long a request item keeps its key bound to its job: as long as the Idempotency-Key promise (24 h). */
 export const REQUEST_TTL_SECONDS = 24 * 3600;
 
-const ActiveCounter = z.object({ activeJobs: z.number().int().default(0), revision: z.number().int().default(0) });
+const ActiveCounter = z.object({ activeJobs: z.number().int().default(0), revision: z.number().int().default(0), changedAt: z.number().default(0) });
 const RequestItem = z.object({ jobId: z.string(), requestHash: z.string() });
 export type RequestRecord = z.infer<typeof RequestItem>;
 
@@ -35,26 +35,26 @@ export class TenantStore {
   ) {}
 
   /** The transaction item that takes one active slot, or fails its condition when `limit` are taken. */
-  admitItem(tenantId: string, limit: number) {
+  admitItem(tenantId: string, limit: number, now: Date) {
     return {
       Update: {
         TableName: this.tableName,
         Key: { tenantId, sk: ACTIVE_JOBS },
-        UpdateExpression: 'ADD activeJobs :one, revision :one',
+        UpdateExpression: 'SET changedAt = :now ADD activeJobs :one, revision :one',
         ConditionExpression: 'attribute_not_exists(activeJobs) OR activeJobs < :limit',
-        ExpressionAttributeValues: { ':one': 1, ':limit': limit },
+        ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':now': now.getTime() },
       },
     };
   }
 
   /** The transaction item that gives a slot back when a job ends. */
-  releaseItem(tenantId: string) {
+  releaseItem(tenantId: string, now: Date) {
     return {
       Update: {
         TableName: this.tableName,
         Key: { tenantId, sk: ACTIVE_JOBS },
-        UpdateExpression: 'ADD activeJobs :minusOne, revision :one',
-        ExpressionAttributeValues: { ':minusOne': -1, ':one': 1 },
+        UpdateExpression: 'SET changedAt = :now ADD activeJobs :minusOne, revision :one',
+        ExpressionAttributeValues: { ':minusOne': -1, ':one': 1, ':now': now.getTime() },
       },
     };
   }
@@ -92,15 +92,15 @@ export class TenantStore {
    * `revision`; answers whether it did. The revision makes the repair safe against
    * any create or end that happened between the count and this write.
    */
-  async correctActive(tenantId: string, counted: { activeJobs: number; revision: number }): Promise<boolean> {
+  async correctActive(tenantId: string, counted: { activeJobs: number; revision: number }, now: Date): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { tenantId, sk: ACTIVE_JOBS },
-          UpdateExpression: 'SET activeJobs = :active ADD revision :one',
+          UpdateExpression: 'SET activeJobs = :active, changedAt = :now ADD revision :one',
           ConditionExpression: 'revision = :revision',
-          ExpressionAttributeValues: { ':active': counted.activeJobs, ':revision': counted.revision, ':one': 1 },
+          ExpressionAttributeValues: { ':active': counted.activeJobs, ':revision': counted.revision, ':one': 1, ':now': now.getTime() },
         }),
       );
       return true;

@@ -12,6 +12,7 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const context = lambdaContext('cancel-job');
 const NOW = '2026-01-01T12:00:05.000Z';
+const NOW_MS = Date.parse(NOW);
 
 beforeEach(() => {
   ddb.reset();
@@ -66,8 +67,8 @@ const CANCEL_TRANSACTION = {
       Update: {
         TableName: TENANTS_TABLE,
         Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' },
-        UpdateExpression: 'ADD activeJobs :minusOne, revision :one',
-        ExpressionAttributeValues: { ':minusOne': -1, ':one': 1 },
+        UpdateExpression: 'SET changedAt = :now ADD activeJobs :minusOne, revision :one',
+        ExpressionAttributeValues: { ':minusOne': -1, ':one': 1, ':now': NOW_MS },
       },
     },
   ],

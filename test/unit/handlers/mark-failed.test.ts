@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, markFailed } from '../../../lambdas/train/mark-failed.js';
 import { transactionCanceled } from '../helpers/aws-errors.js';
 import { lambdaContext } from '../helpers/events.js';
-import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, RELEASE_SLOT, TENANT } from '../helpers/records.js';
+import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, releaseSlot, TENANT } from '../helpers/records.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = '2026-01-01T12:15:00.000Z';
@@ -49,7 +49,7 @@ function failTransaction(error: { code: string; message: string }) {
           ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
         },
       },
-      RELEASE_SLOT,
+      releaseSlot(NOW),
     ],
   };
 }

@@ -8,7 +8,7 @@ import type { InlinePoint, JobRecord, JobStatus } from '../../../src/domain/jobs
 import { fitModel, RegressionAccumulator } from '../../../src/domain/regression.js';
 import { conditionalCheckFailed, throttling, transactionCanceled } from '../helpers/aws-errors.js';
 import { lambdaContext } from '../helpers/events.js';
-import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, RELEASE_SLOT, TENANT } from '../helpers/records.js';
+import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, releaseSlot, TENANT } from '../helpers/records.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = '2026-01-01T12:00:10.000Z';
@@ -140,7 +140,7 @@ describe('train: the happy path', () => {
               },
             },
           },
-          RELEASE_SLOT,
+          releaseSlot(NOW),
         ],
       },
     ]);
@@ -283,7 +283,7 @@ describe('train: data that cannot be fitted', () => {
               ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
             },
           },
-          RELEASE_SLOT,
+          releaseSlot(NOW),
         ],
       },
     ]);

@@ -14,15 +14,17 @@ export const MODELS_TABLE = 'models-table';
 export const IDEMPOTENCY_TABLE = 'idempotency-table';
 export const TENANTS_TABLE = 'tenants-table';
 
-/** The transaction item that gives the tenant's active-job slot back when a job ends. */
-export const RELEASE_SLOT = {
-  Update: {
-    TableName: TENANTS_TABLE,
-    Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' },
-    UpdateExpression: 'ADD activeJobs :minusOne, revision :one',
-    ExpressionAttributeValues: { ':minusOne': -1, ':one': 1 },
-  },
-};
+/** The transaction item that gives the tenant's active-job slot back when a job ends, at `now` (ISO). */
+export function releaseSlot(now: string) {
+  return {
+    Update: {
+      TableName: TENANTS_TABLE,
+      Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' },
+      UpdateExpression: 'SET changedAt = :now ADD activeJobs :minusOne, revision :one',
+      ExpressionAttributeValues: { ':minusOne': -1, ':one': 1, ':now': Date.parse(now) },
+    },
+  };
+}
 export const API_KEYS_TABLE = 'api-keys-table';
 
 /** A stored job; RUNNING half-way on y = 1 + 2x unless overridden. */
