@@ -3,9 +3,10 @@
  * over a window, while every tenant watches its jobs over a WebSocket; DynamoDB
  * Local can be paused (SIGSTOP) for a while mid-run. Prints what a client saw:
  *
- * - answers of POST /jobs by status and code (a 429 is retried after 1 s, a 503 or
- *   409 IDEMPOTENCY_IN_PROGRESS after its Retry-After, always with the same
- *   Idempotency-Key, as the README tells clients to);
+ * - answers of POST /jobs by status and code (a 429, a 503 or a 409
+ *   IDEMPOTENCY_IN_PROGRESS is retried with exponential backoff and jitter, never
+ *   before its Retry-After, always with the same Idempotency-Key, as the README
+ *   tells clients to);
  * - accepted jobs COMPLETED / FAILED / stuck (not ended when the run drains);
  * - duplicates (two jobs for one submission);
  * - WebSocket lateness of COMPLETED after the job's `finishedAt` (p50 / p99 / max),
@@ -83,6 +84,7 @@ const base = restUrl.endsWith('/') ? restUrl : `${restUrl}/`;
 const documents = DynamoDBDocumentClient.from(localDynamoDbClient(dynamodbEndpoint, region));
 
 let resume: (() => void) | undefined;
+let outage: { from: number; to: number } | undefined;
 try {
   // Keys stored as `npm run api-key` stores them (the e2e harness does the same).
   const tenants: Tenant[] = [];
@@ -146,7 +148,10 @@ try {
     const xs = Array.from({ length: 50 }, (_, i) => [i / 10, (i * 7) % 11]);
     const body = JSON.stringify({ kind: 'RIDGE', alpha: 0.5, name: submission, data: xs.map((x) => ({ x, y: 1 + 2 * x[0]! - 3 * x[1]! })) });
     const deadline = Date.now() + 300_000;
-    while (Date.now() < deadline) {
+    // Retries back off exponentially with jitter, never sooner than Retry-After: a client that retries at a fixed
+    // pace turns an outage's backlog into a retry storm.
+    const backoff = (attempt: number, atLeastSeconds: number) => Math.max(atLeastSeconds * 1000, Math.min(30_000, 500 * 2 ** attempt)) * (0.5 + Math.random());
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
       let status: number;
       let reply: { jobId?: string; error?: { code: string } } | undefined;
       let retryAfter: number;
@@ -162,7 +167,7 @@ try {
         reply = (await response.json().catch(() => undefined)) as typeof reply;
       } catch {
         count('no answer (30 s)');
-        await sleep(1000);
+        await sleep(backoff(attempt, 1));
         continue;
       }
       count(status === 202 ? '202' : `${status} ${reply?.error?.code ?? ''}`.trim());
@@ -171,7 +176,7 @@ try {
         return;
       }
       if (status === 429 || status === 503 || (status === 409 && reply?.error?.code === 'IDEMPOTENCY_IN_PROGRESS')) {
-        await sleep(status === 429 ? 1000 : retryAfter * 1000);
+        await sleep(backoff(attempt, status === 429 ? 1 : retryAfter));
         continue;
       }
       break; // anything else is final
@@ -186,11 +191,13 @@ try {
       ? (async () => {
           await sleep(PAUSE_AT_MS);
           process.kill(dynamodbPid as number, 'SIGSTOP');
+          const from = Date.now();
           resume = () => process.kill(dynamodbPid as number, 'SIGCONT');
           console.log(`[bench] DynamoDB Local paused at ${((Date.now() - started) / 1000).toFixed(1)} s for ${PAUSE_FOR_MS / 1000} s`);
           await sleep(PAUSE_FOR_MS);
           resume();
           resume = undefined;
+          outage = { from, to: Date.now() };
         })()
       : Promise.resolve();
 
@@ -235,15 +242,22 @@ try {
   for (const job of finalJobs.values()) perSubmission.set(job.name, (perSubmission.get(job.name) ?? 0) + 1);
   const duplicates = [...perSubmission.values()].reduce((sum, n) => sum + n - 1, 0);
   const lateness: number[] = [];
+  /** Jobs that finished while DynamoDB was paused (or in the 10 s after): their end could not be read before it resumed. */
+  const latenessInOutage: number[] = [];
   let missing = 0;
   for (const [jobId, job] of finalJobs) {
     if (job.status !== 'COMPLETED') continue;
     const owner = accepted.get(jobId)?.tenant ?? tenants.find((tenant) => tenant.seen.has(jobId));
     const completedAt = owner?.seen.get(jobId)?.completedAt;
     if (completedAt === undefined || job.finishedAt === null) missing += 1;
-    else lateness.push(completedAt - Date.parse(job.finishedAt));
+    else {
+      const finishedAt = Date.parse(job.finishedAt);
+      const inOutage = outage !== undefined && finishedAt >= outage.from && finishedAt <= outage.to + 10_000;
+      (inOutage ? latenessInOutage : lateness).push(completedAt - finishedAt);
+    }
   }
   lateness.sort((a, b) => a - b);
+  latenessInOutage.sort((a, b) => a - b);
 
   console.log(
     `\n${TENANTS} tenants x ${JOBS} jobs over ${WINDOW_MS / 1000} s (submitted in ${submittedIn.toFixed(1)} s), limit ${LIMIT}, ` +
@@ -260,11 +274,19 @@ try {
     `  COMPLETED ${byStatus('COMPLETED')}, FAILED ${byStatus('FAILED')}, CANCELLED ${byStatus('CANCELLED')}, stuck (QUEUED or RUNNING) ${byStatus('QUEUED') + byStatus('RUNNING')}`,
   );
   console.log(`  duplicates (jobs beyond one per submission): ${duplicates}`);
-  console.log(
-    `  WebSocket COMPLETED after finishedAt: p50 ${quantile(lateness, 0.5).toFixed(0)} ms, p99 ${quantile(lateness, 0.99).toFixed(0)} ms, max ${(lateness.at(-1) ?? Number.NaN).toFixed(0)} ms (${lateness.length} jobs); missing: ${missing}`,
-  );
+  const figures = (sorted: number[]) =>
+    `p50 ${quantile(sorted, 0.5).toFixed(0)} ms, p99 ${quantile(sorted, 0.99).toFixed(0)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)} ms (${sorted.length} jobs)`;
+  console.log(`  WebSocket COMPLETED after finishedAt: ${figures(lateness)}; missing: ${missing}`);
+  if (outage) console.log(`    jobs that finished during the outage or the 10 s after it: ${figures(latenessInOutage)}`);
   console.log(`  version regressions: ${regressions}`);
   console.log(`  most active jobs of one tenant (sampled): ${maxActive} (limit ${LIMIT})`);
+  // The stack's own log lines, by level and message (its handlers log as on Lambda).
+  const logged = new Map<string, number>();
+  for (const line of child.output().split('\n')) {
+    const match = /"level":"(WARN|ERROR)","message":"([^"]*)"/.exec(line);
+    if (match) logged.set(`${match[1]} ${match[2]}`, (logged.get(`${match[1]} ${match[2]}`) ?? 0) + 1);
+  }
+  if (logged.size > 0) console.log(`  stack log (last 20,000 characters): ${[...logged].map(([line, n]) => `${line} x${n}`).join('; ')}`);
   for (const tenant of tenants) tenant.socket.close();
 } finally {
   resume?.();

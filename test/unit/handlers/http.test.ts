@@ -77,6 +77,15 @@ describe('httpHandler', () => {
     expect(bodyOf(result)).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
   });
 
+  it('answers 503 with Retry-After a second before the function would time out, while the route still waits', async () => {
+    const route = httpHandler(() => new Promise<never>(() => undefined));
+    const startedAt = Date.now();
+    const result = await route(apiEvent(), { ...context, getRemainingTimeInMillis: () => 1_200 - (Date.now() - startedAt) });
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBe('2');
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+  });
+
   it('lower-cases request headers before the route sees them', async () => {
     const route = httpHandler(async (event) => json(200, { key: event.headers['idempotency-key'] ?? null }));
     const result = await route(apiEvent({ headers: { 'IDEMPOTENCY-KEY': 'abc' } }), context);
