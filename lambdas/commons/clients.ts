@@ -26,13 +26,29 @@ export const CLIENT_DEFAULTS = {
 
 export const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({ ...CLIENT_DEFAULTS }));
 
+/**
+ * Functions that no client waits on (training, the workflow's last resort, the
+ * notifier) are patient instead: a slow dependency costs them time, not the job.
+ * They give up after 10 s without an answer and try three times; their own
+ * timeouts (15 minutes, 30 s) and the workflow's Retry bound the rest.
+ */
+export const BACKGROUND_CLIENT_DEFAULTS = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+} as const;
+
 /*
  * Numbers are JSON numbers (doubles) end to end: one beyond 2^53 is stored as it is
  * rather than refused, and read back as a number rather than as a wrapped string.
  */
-export const documents = DynamoDBDocumentClient.from(dynamodb, {
+const translation = {
   marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
   unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
-});
+};
+
+export const documents = DynamoDBDocumentClient.from(dynamodb, translation);
+
+/** The document client of the background functions (BACKGROUND_CLIENT_DEFAULTS). */
+export const backgroundDocuments = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({ ...BACKGROUND_CLIENT_DEFAULTS })), translation);
 
 export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({ ...CLIENT_DEFAULTS }));

@@ -10,7 +10,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { z } from 'zod';
 import { type JobRecord, type JobView, toJobView } from '../../src/domain/jobs.js';
 import { type JobMessage, StoredJob } from '../../src/domain/realtime.js';
-import { CLIENT_DEFAULTS } from '../commons/clients.js';
+import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '../commons/clients.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
@@ -29,8 +29,8 @@ const env = readEnv({
   // The stage's callback URL (https://{apiId}.execute-api.{region}.amazonaws.com/v1): per API, so set explicitly.
   CONNECTIONS_ENDPOINT: z.url(),
 });
-const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
-const gateway = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ ...CLIENT_DEFAULTS, endpoint: env.CONNECTIONS_ENDPOINT }));
+const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME, backgroundDocuments);
+const gateway = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ ...BACKGROUND_CLIENT_DEFAULTS, endpoint: env.CONNECTIONS_ENDPOINT }));
 
 const ChangeRecord = z.object({
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),

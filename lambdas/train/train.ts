@@ -10,6 +10,7 @@ import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type 
 import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
 import { fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
+import { backgroundDocuments } from '../commons/clients.js';
 import { accumulateDataset } from '../commons/csv-source.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
@@ -23,8 +24,13 @@ const env = readEnv({
   TENANTS_TABLE_NAME: z.string().min(1),
   DATASETS_BUCKET_NAME: z.string().min(1),
 });
-const jobs = new JobStore(env.JOBS_TABLE_NAME);
-const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME), new TenantStore(env.TENANTS_TABLE_NAME));
+const jobs = new JobStore(env.JOBS_TABLE_NAME, backgroundDocuments);
+const lifecycle = new Lifecycle(
+  jobs,
+  new ModelStore(env.MODELS_TABLE_NAME, backgroundDocuments),
+  new TenantStore(env.TENANTS_TABLE_NAME, backgroundDocuments),
+  backgroundDocuments,
+);
 
 const TrainInput = z.object({ tenantId: TenantId, jobId: JobId });
 
