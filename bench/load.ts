@@ -212,7 +212,7 @@ try {
   const submittedIn = (Date.now() - started) / 1000;
 
   // Drain: every accepted job ends, or the deadline passes; then a grace for the last messages.
-  const finalJobs = new Map<string, { status: string; finishedAt: string | null; name: string; error: { code: string } | null }>();
+  const finalJobs = new Map<string, { status: string; finishedAt: string | null; name: string; error: { code: string; message: string } | null }>();
   const drainDeadline = Date.now() + DRAIN_MS;
   for (;;) {
     finalJobs.clear();
@@ -221,7 +221,7 @@ try {
       do {
         const url = new URL(`jobs?limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`, base);
         const page = (await (await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}` } })).json()) as {
-          items: { jobId: string; status: string; finishedAt: string | null; name: string; error: { code: string } | null }[];
+          items: { jobId: string; status: string; finishedAt: string | null; name: string; error: { code: string; message: string } | null }[];
           nextToken: string | null;
         };
         for (const job of page.items) finalJobs.set(job.jobId, job);
@@ -274,8 +274,12 @@ try {
     `  COMPLETED ${byStatus('COMPLETED')}, FAILED ${byStatus('FAILED')}, CANCELLED ${byStatus('CANCELLED')}, stuck (QUEUED or RUNNING) ${byStatus('QUEUED') + byStatus('RUNNING')}`,
   );
   const failures = new Map<string, number>();
-  for (const job of finalJobs.values()) if (job.status === 'FAILED') failures.set(job.error?.code ?? '?', (failures.get(job.error?.code ?? '?') ?? 0) + 1);
-  if (failures.size > 0) console.log(`    FAILED by code: ${[...failures].map(([code, n]) => `${code} ${n}`).join(', ')}`);
+  for (const job of finalJobs.values()) {
+    // The message names the workflow's error (e.g. "training failed after 4 attempt(s) (TransientError)").
+    const label = `${job.error?.code ?? '?'}: ${job.error?.message ?? ''}`;
+    if (job.status === 'FAILED') failures.set(label, (failures.get(label) ?? 0) + 1);
+  }
+  if (failures.size > 0) console.log(`    FAILED by error: ${[...failures].map(([label, n]) => `${label} x${n}`).join('; ')}`);
   console.log(`  duplicates (jobs beyond one per submission): ${duplicates}`);
   const figures = (sorted: number[]) =>
     `p50 ${quantile(sorted, 0.5).toFixed(0)} ms, p99 ${quantile(sorted, 0.99).toFixed(0)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)} ms (${sorted.length} jobs)`;
