@@ -212,7 +212,17 @@ try {
   const submittedIn = (Date.now() - started) / 1000;
 
   // Drain: every accepted job ends, or the deadline passes; then a grace for the last messages.
-  const finalJobs = new Map<string, { status: string; finishedAt: string | null; name: string; error: { code: string; message: string } | null }>();
+  type FinalJob = {
+    jobId: string;
+    status: string;
+    createdAt: string;
+    startedAt: string | null;
+    attempts: number;
+    finishedAt: string | null;
+    name: string;
+    error: { code: string; message: string } | null;
+  };
+  const finalJobs = new Map<string, FinalJob>();
   const drainDeadline = Date.now() + DRAIN_MS;
   for (;;) {
     finalJobs.clear();
@@ -221,7 +231,7 @@ try {
       do {
         const url = new URL(`jobs?limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`, base);
         const page = (await (await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}` } })).json()) as {
-          items: { jobId: string; status: string; finishedAt: string | null; name: string; error: { code: string; message: string } | null }[];
+          items: FinalJob[];
           nextToken: string | null;
         };
         for (const job of page.items) finalJobs.set(job.jobId, job);
@@ -280,6 +290,10 @@ try {
     if (job.status === 'FAILED') failures.set(label, (failures.get(label) ?? 0) + 1);
   }
   if (failures.size > 0) console.log(`    FAILED by error: ${[...failures].map(([label, n]) => `${label} x${n}`).join('; ')}`);
+  for (const job of [...finalJobs.values()].filter((job) => job.status === 'QUEUED' || job.status === 'RUNNING').slice(0, 5)) {
+    const { jobId, status, createdAt, startedAt, attempts } = job;
+    console.log(`    stuck: ${JSON.stringify({ jobId, status, createdAt, startedAt, attempts })}`);
+  }
   console.log(`  duplicates (jobs beyond one per submission): ${duplicates}`);
   const figures = (sorted: number[]) =>
     `p50 ${quantile(sorted, 0.5).toFixed(0)} ms, p99 ${quantile(sorted, 0.99).toFixed(0)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)} ms (${sorted.length} jobs)`;
