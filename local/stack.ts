@@ -68,7 +68,7 @@ export interface LocalStack {
   /** The key seeded for tenant `dev`. */
   apiKey: string;
   dynamodbEndpoint: string;
-  /** DynamoDB Local's Java process (tests pause or kill it to see how the stack copes). */
+  /** DynamoDB Local's Java process: benchmarks and tests pause it (SIGSTOP / SIGCONT) to inject an outage. */
   dynamodbPid: number;
   region: string;
   /** Local table names by the template's logical ids. */
