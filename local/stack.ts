@@ -24,6 +24,7 @@ import {
 } from './cloudformation/template.js';
 import { startDynamoDbFront } from './dynamodb/iam-front.js';
 import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
+import { eventRulesOf, LocalEventBus } from './events/bus.js';
 import { functionPrincipalsOf, LocalIam } from './iam/policy.js';
 import { bundlePath, cachedBundles, watchBundles } from './lambda/bundles.js';
 import { LocalLambdas } from './lambda/functions.js';
@@ -176,7 +177,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const invoke = (id: string, event: unknown) => (lambdas as LocalLambdas).invoke(id, event);
     cleanups.push(() => lambdas?.close());
 
-    const stepFunctions = new LocalStepFunctions(stateMachinesOf(resolver), lambdas, log, iam);
+    const events = new LocalEventBus(eventRulesOf(resolver), invoke, LOCAL_ACCOUNT);
+    cleanups.push(() => events.close());
+    const stepFunctions = new LocalStepFunctions(stateMachinesOf(resolver), lambdas, log, iam, events);
     endpoints.AWS_ENDPOINT_URL_SFN = await stepFunctions.listen();
     cleanups.push(() => stepFunctions.close());
 
