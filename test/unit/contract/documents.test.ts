@@ -21,7 +21,9 @@ describe('docs/openapi.json and docs/asyncapi.json', () => {
 
   it('documents every route, with the bearer scheme on all but the two public ones', () => {
     const operations = Object.entries(openapi.paths).flatMap(([route, item]) =>
-      Object.entries(item as Record<string, any>).map(([method, operation]) => `${method.toUpperCase()} ${route}${operation.security?.length === 0 ? ' (public)' : ''}`),
+      Object.entries(item as Record<string, any>).map(
+        ([method, operation]) => `${method.toUpperCase()} ${route}${operation.security?.length === 0 ? ' (public)' : ''}`,
+      ),
     );
     expect(operations.sort()).toEqual(
       [
