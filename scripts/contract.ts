@@ -3,13 +3,13 @@ import path from 'node:path';
 import { contractDocuments, PROJECT_ROOT } from '../src/contract/documents.js';
 
 /**
- * `npm run contract`: writes docs/openapi.json and docs/asyncapi.json from the zod
- * schemas (src/contract/). `npm run contract -- --check` writes nothing and exits 1
- * naming each document that differs from what the schemas generate.
+ * `npm run contract`: writes docs/openapi.json, docs/asyncapi.json and the client's
+ * types (client/schema.d.ts) from the zod schemas (src/contract/). `npm run contract -- --check` writes nothing and exits 1
+ * naming each file that differs from what the schemas generate.
  */
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [file, text] of Object.entries(contractDocuments())) {
+for (const [file, text] of Object.entries(await contractDocuments())) {
   const target = path.join(PROJECT_ROOT, file);
   let current: string | undefined;
   try {

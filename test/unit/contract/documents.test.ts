@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ASYNCAPI_PATH, contractDocuments, OPENAPI_PATH, PROJECT_ROOT } from '../../../src/contract/documents.js';
+import { ASYNCAPI_PATH, CLIENT_TYPES_PATH, contractDocuments, OPENAPI_PATH, PROJECT_ROOT } from '../../../src/contract/documents.js';
 
 /**
  * The committed documents are exactly what the zod schemas generate: a schema
  * changed without `npm run contract` fails here (and in CI).
  */
-describe('docs/openapi.json and docs/asyncapi.json', () => {
-  const generated = contractDocuments();
+describe('docs/openapi.json, docs/asyncapi.json and client/schema.d.ts', async () => {
+  const generated = await contractDocuments();
 
-  it.each([OPENAPI_PATH, ASYNCAPI_PATH])('%s is what `npm run contract` generates', (file) => {
+  it.each([OPENAPI_PATH, ASYNCAPI_PATH, CLIENT_TYPES_PATH])('%s is what `npm run contract` generates', (file) => {
     const committed = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
     // Compared as text: a reordered key or a changed description counts too.
     expect(committed, `${file} is stale: run npm run contract and commit it`).toBe(generated[file]);
