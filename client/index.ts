@@ -331,11 +331,9 @@ async function multipart(
   // A stream: written by hand so the length is known up front (S3 refuses a POST without Content-Length).
   const boundary = `----rj${crypto.randomUUID().replaceAll('-', '')}`;
   const encoder = new TextEncoder();
-  const head = encoder.encode(
-    Object.entries(fields)
-      .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
-      .join('') + `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${source.filename ?? 'data.csv'}"\r\nContent-Type: text/csv\r\n\r\n`,
-  );
+  const fieldParts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  const fileHeader = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${source.filename ?? 'data.csv'}"\r\nContent-Type: text/csv\r\n\r\n`;
+  const head = encoder.encode(`${fieldParts.join('')}${fileHeader}`);
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
   const stream = source.stream;
   async function* parts(): AsyncGenerator<Uint8Array> {
