@@ -71,6 +71,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Polling interval when the WebSocket cannot be used. @default 1000 ms */
   pollIntervalMs?: number;
+  /** How long the WebSocket may take to open before polling takes over. @default 10000 ms */
+  connectTimeoutMs?: number;
 }
 
 export interface UploadOptions {
@@ -263,7 +265,7 @@ export class RegressionJobsClient {
       options.onProgress?.(job);
     };
     if (this.options.webSocketUrl && this.WebSocket) {
-      const job = await this.followOverWebSocket(jobId, seen, options.signal);
+      const job = await this.followOverWebSocket(jobId, seen, options.signal, options.connectTimeoutMs ?? 10_000);
       if (job) return job;
     }
     for (;;) {
@@ -275,16 +277,19 @@ export class RegressionJobsClient {
   }
 
   /** The job's final state over the WebSocket, or undefined when the socket could not be used (the caller polls). */
-  private followOverWebSocket(jobId: string, seen: (job: Job) => void, signal?: AbortSignal): Promise<Job | undefined> {
+  private followOverWebSocket(jobId: string, seen: (job: Job) => void, signal: AbortSignal | undefined, connectTimeoutMs: number): Promise<Job | undefined> {
     const url = new URL(this.options.webSocketUrl as string);
     url.searchParams.set('token', this.options.apiKey);
     const Socket = this.WebSocket as typeof WebSocket;
     return new Promise((resolve, reject) => {
       const socket = new Socket(url);
       let settled = false;
+      // A socket that neither opens nor fails (a proxy that swallows the upgrade): poll instead.
+      const connectTimer = setTimeout(() => finish(() => resolve(undefined)), connectTimeoutMs);
       const finish = (outcome: () => void) => {
         if (settled) return;
         settled = true;
+        clearTimeout(connectTimer);
         signal?.removeEventListener('abort', onAbort);
         socket.close();
         outcome();
@@ -292,7 +297,10 @@ export class RegressionJobsClient {
       const onAbort = () => finish(() => reject(signal?.reason));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      socket.addEventListener('open', () => socket.send(JSON.stringify({ action: 'subscribe', jobId })));
+      socket.addEventListener('open', () => {
+        clearTimeout(connectTimer);
+        socket.send(JSON.stringify({ action: 'subscribe', jobId }));
+      });
       socket.addEventListener('message', (event) => {
         let message: { type?: string; job?: Job; code?: string; message?: string };
         try {
