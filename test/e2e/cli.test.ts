@@ -109,7 +109,7 @@ describe(`rj CLI on ${target.name}`, () => {
       3,
       /^rj: 400 VALIDATION_ERROR: the request is invalid: alpha /,
     ],
-  ])('%s: one line, no stack trace, exit %#', async (_, args, env, code, line) => {
+  ])('%s: one line, no stack trace, the documented exit code', async (_, args, env, code, line) => {
     const run = await rj(args, env);
     expect(run.code).toBe(code);
     expect(run.stderr).toMatch(line);
