@@ -441,7 +441,7 @@ describe('REST API', () => {
     ['API_CONFIGURATION_ERROR', undefined, 'INTERNAL_ERROR'],
     ['DEFAULT_5XX', undefined, 'BAD_GATEWAY'],
   ] as [string, string | undefined, string][])(
-    'gateway response %s: status override %s, code %s in the SPEC error shape, readable cross-origin',
+    'gateway response %s: status override %s, code %s in the error shape of docs/openapi.json, readable cross-origin',
     (type, status, code) => {
       const response = gatewayResponse(type)!;
       expect(response.Properties!.StatusCode).toBe(status);
