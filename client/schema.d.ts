@@ -373,7 +373,7 @@ export interface components {
             /** @description the dataset trained on; null for inline data */
             datasetId: components["schemas"]["DatasetId"] | null;
             /** @description 1 at creation, higher with every change: of two states of a job (REST or WebSocket), the one with the higher version is newer */
-            version?: number;
+            version: number;
         };
         /**
          * @description QUEUED -> RUNNING -> COMPLETED | FAILED | CANCELLED (QUEUED may also go straight to FAILED or CANCELLED); never backwards

@@ -4,6 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { PROJECT_ROOT } from './app-function.js';
 import { addNagChecks } from './nag.js';
 import { RegressionStack } from './regression-stack.js';
+import { type RestAuthorizerMode, restAuthorizerMode, withoutRestAuthorizer } from './without-authorizer.js';
 
 export const DEFAULT_STACK_NAME = 'RegressionJobs';
 
@@ -14,6 +15,11 @@ export interface CreateAppOptions {
   readonly outdir?: string;
   /** @default the `stackName` context value, else `RegressionJobs` */
   readonly stackName?: string;
+  /**
+   * `none` deploys the REST API without its Lambda authorizer, for LocalStack's free
+   * edition (lib/without-authorizer.ts). @default the `restAuthorizer` context value, else `lambda`
+   */
+  readonly restAuthorizer?: RestAuthorizerMode;
 }
 
 /**
@@ -36,5 +42,6 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Re
     // The CLI's account and region when it has credentials; an environment-agnostic template otherwise (tests, local/).
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  if (restAuthorizerMode(options.restAuthorizer ?? app.node.tryGetContext('restAuthorizer')) === 'none') withoutRestAuthorizer(stack);
   return { app, stack };
 }

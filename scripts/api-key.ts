@@ -1,8 +1,9 @@
 /**
- * Creates an API key for a tenant and prints it alone on the last line.
+ * Creates an API key for a tenant and prints it alone on the last line, or deletes one.
  *
  *   npm run api-key -- create <tenant>                  against the running local stack (npm start)
  *   npm run api-key -- create <tenant> --stack <name>   against a deployed stack, with your AWS credentials
+ *   npm run api-key -- delete <key> [--stack <name>]    revokes a key (the end-to-end tests delete theirs)
  *
  * Only the key's hash is stored; the key itself is shown once, here.
  */
@@ -11,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { storeApiKey } from '../lambdas/commons/api-keys.js';
+import { deleteApiKey, storeApiKey } from '../lambdas/commons/api-keys.js';
 import { TenantId } from '../src/domain/schemas.js';
 
 const LOCAL_STATE_FILE = new URL('../.local-stack.json', import.meta.url);
@@ -46,13 +47,20 @@ async function stackTarget(stackName: string): Promise<Target> {
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { stack: { type: 'string' } } });
-  const [command, tenant] = positionals;
-  if (command !== 'create' || tenant === undefined) {
-    throw new Error('usage: npm run api-key -- create <tenant> [--stack <name>]');
+  const [command, argument] = positionals;
+  if ((command !== 'create' && command !== 'delete') || argument === undefined || positionals.length > 2) {
+    throw new Error('usage: npm run api-key -- create <tenant> [--stack <name>] | delete <key> [--stack <name>]');
   }
-  const tenantId = TenantId.parse(tenant);
+  const tenantId = command === 'create' ? TenantId.parse(argument) : undefined;
   const target = values.stack ? await stackTarget(values.stack) : await localTarget();
-  const key = await storeApiKey(DynamoDBDocumentClient.from(target.client), target.tableName, tenantId);
+  const documents = DynamoDBDocumentClient.from(target.client);
+  if (tenantId === undefined) {
+    const owner = await deleteApiKey(documents, target.tableName, argument);
+    if (owner === undefined) throw new Error(`no such API key on the ${target.where}`);
+    console.log(`Deleted an API key of tenant "${owner}" on the ${target.where}`);
+    return;
+  }
+  const key = await storeApiKey(documents, target.tableName, tenantId);
   console.log(`API key for tenant "${tenantId}" on the ${target.where}:`);
   console.log(key);
 }

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { findTenant } from '../commons/api-keys.js';
+import { bearerKey } from '../commons/authentication.js';
 import { documents } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
@@ -11,17 +12,17 @@ import { logger } from '../commons/powertools.js';
  * One authorizer for both APIs: the REST API sends a TOKEN event with
  * `Authorization: Bearer <key>`, the WebSocket API's $connect a REQUEST event with
  * `?token=<key>` (browsers cannot set headers on a WebSocket). Throwing
- * "Unauthorized" is how API Gateway is told to answer 401.
+ * "Unauthorized" is how API Gateway is told to answer 401. A handler reached
+ * without this authorizer parses and looks keys up with the same code
+ * (lambdas/commons/authentication.ts). API Gateway caches this function's answers,
+ * so it reads the table directly, without the handlers' in-memory cache.
  */
 const env = readEnv({ API_KEYS_TABLE_NAME: z.string().min(1) });
 
 type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
 
 export function tokenOf(event: AuthorizerEvent): string | undefined {
-  if (event.type === 'TOKEN') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(event.authorizationToken ?? '');
-    return match?.[1];
-  }
+  if (event.type === 'TOKEN') return bearerKey(event.authorizationToken);
   return event.queryStringParameters?.token ?? undefined;
 }
 

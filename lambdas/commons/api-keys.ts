@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 
 /**
  * API keys are random 256-bit secrets shown once; only their SHA-256 is stored, so
@@ -37,4 +37,11 @@ export async function findTenant(client: DynamoDBDocumentClient, tableName: stri
   if (!looksLikeApiKey(key)) return undefined;
   const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { keyHash: hashApiKey(key) } }));
   return (Item as ApiKeyRecord | undefined)?.tenantId;
+}
+
+/** Revokes a key; answers the tenant it belonged to, or undefined when there was no such key. */
+export async function deleteApiKey(client: DynamoDBDocumentClient, tableName: string, key: string): Promise<string | undefined> {
+  if (!looksLikeApiKey(key)) return undefined;
+  const { Attributes } = await client.send(new DeleteCommand({ TableName: tableName, Key: { keyHash: hashApiKey(key) }, ReturnValues: 'ALL_OLD' }));
+  return (Attributes as ApiKeyRecord | undefined)?.tenantId;
 }

@@ -24,6 +24,8 @@ const WebSocketEvent = z.object({
     connectedAt: z.number().int().positive(),
     authorizer: z.object({ tenantId: TenantId }).nullish(),
   }),
+  // $connect only: `?token=<api key>`, read by the authorizer or, without one, by $connect itself.
+  queryStringParameters: z.record(z.string(), z.string()).nullish(),
   body: z.string().nullish(),
   isBase64Encoded: z.boolean().optional(),
 });

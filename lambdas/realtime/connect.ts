@@ -1,9 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
+import { Unauthorized } from '../../src/domain/errors.js';
+import { authenticateKey } from '../commons/authentication.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
 import { metrics } from '../commons/powertools.js';
-import { connectionOf, lifecycleHandler } from '../commons/websocket.js';
+import { connectionOf, lifecycleHandler, type WebSocketEvent } from '../commons/websocket.js';
 
 /**
  * $connect, after the authorizer accepted `?token=`: remembers the connection's
@@ -13,7 +15,19 @@ import { connectionOf, lifecycleHandler } from '../commons/websocket.js';
 const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().min(1) });
 const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
 
+/**
+ * A $connect that reached the function without the authorizer (an API deployed
+ * without it) checks `?token=` itself, with the REST handlers' code and answers
+ * (lambdas/commons/authentication.ts); with the authorizer's context it is trusted.
+ */
+async function authenticated(event: WebSocketEvent): Promise<WebSocketEvent> {
+  if (event.requestContext.authorizer?.tenantId !== undefined) return event;
+  const tenantId = await authenticateKey(event.queryStringParameters?.token);
+  if (tenantId === undefined) throw new Unauthorized();
+  return { ...event, requestContext: { ...event.requestContext, authorizer: { tenantId } } };
+}
+
 export const handler = lifecycleHandler(async (event) => {
-  await connections.register(connectionOf(event));
+  await connections.register(connectionOf(await authenticated(event)));
   metrics.addMetric('WebSocketConnected', MetricUnit.Count, 1);
 });

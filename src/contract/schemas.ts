@@ -40,11 +40,6 @@ const JobError = z.object({ code: z.string(), message: z.string() }).meta({
     'why the job FAILED: INSUFFICIENT_DATA, NUMERIC_OVERFLOW, INVALID_DATA, DATASET_NOT_READY, TRAINING_ERROR, TRAINING_TIMEOUT, WORKFLOW_START_FAILED',
 });
 
-/**
- * `version` is added to every job view by the change that makes job writes
- * versioned; until that change is merged it is optional here, so the documents
- * never promise a field the server does not send yet.
- */
 export const Job = z
   .object({
     jobId: JobIdParam,
@@ -65,7 +60,6 @@ export const Job = z
       .number()
       .int()
       .min(1)
-      .optional()
       .meta({ description: '1 at creation, higher with every change: of two states of a job (REST or WebSocket), the one with the higher version is newer' }),
   })
   .meta({
@@ -243,13 +237,11 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [JobMessage, Sub
 /*
  * Drift checks: each view type must be assignable to its schema and back, so a
  * field added to a view without its schema (or the reverse) fails `tsc`.
- * (`version` is left out of the job check until every job view carries it.)
  */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Check<T extends true> = T;
-type WithoutVersion<T> = Omit<T, 'version'>;
 export type ContractDriftChecks = [
-  Check<Same<WithoutVersion<JobView>, WithoutVersion<z.output<typeof Job>>>>,
+  Check<Same<JobView, z.output<typeof Job>>>,
   Check<Same<ModelView, z.output<typeof Model>>>,
   Check<Same<DatasetView, z.output<typeof Dataset>>>,
   Check<Same<Exclude<ServerMessage, { type: 'job' | 'error' }>, Exclude<z.output<typeof ServerMessageSchema>, { type: 'job' | 'error' }>>>,

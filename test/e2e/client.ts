@@ -1,5 +1,6 @@
 import { expect, inject } from 'vitest';
 import WebSocket from 'ws';
+import type { Check } from './checks.js';
 import { checkRestResponse, checkWebSocketMessage } from './contract.js';
 
 /**
@@ -9,6 +10,15 @@ import { checkRestResponse, checkWebSocketMessage } from './contract.js';
  */
 
 export const target = inject('e2eTarget');
+
+/** Why this target skips `check` (test/e2e/checks.ts), or undefined when it runs it. */
+export const skipReason = (check: Check): string | undefined => target.skips[check];
+
+/** A test's title, naming the reason when this target skips it. */
+export function titled(title: string, check: Check): string {
+  const reason = skipReason(check);
+  return reason === undefined ? title : `${title} [skipped on ${target.label}: ${reason}]`;
+}
 
 export interface Reply<T = any> {
   status: number;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { api, expectError, target } from './client.js';
+import { api, expectError, skipReason, target, titled } from './client.js';
 
 /** The REST API's surface: health, its own document, authentication, routing and every bad input of docs/openapi.json. */
 
@@ -30,28 +30,41 @@ describe(`REST API on ${target.name}: health and authentication`, () => {
     expect(reply.body).toEqual(committed);
   });
 
-  it.each([
+  const refused = [
     ['no Authorization header', {}],
     ['an unknown key', { Authorization: 'Bearer rj_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }],
     ['a malformed key', { Authorization: 'Bearer not-a-key' }],
     ['another scheme', { Authorization: 'Basic dXNlcjpwYXNz' }],
-  ])('answers 401 UNAUTHORIZED for %s', async (_, headers) => {
+  ] as const;
+
+  it.skipIf(skipReason('authorizer-errors')).each(refused)(titled('answers 401 UNAUTHORIZED for %s', 'authorizer-errors'), async (_, headers) => {
     expectError(await api('GET', '/jobs', { headers }), 401, 'UNAUTHORIZED');
     expectError(await api('POST', '/jobs', { headers, body: LINEAR }), 401, 'UNAUTHORIZED');
   });
+
+  // Where the authorizer's refusal comes in the target's own shape, its status is still checked (only there).
+  if (skipReason('authorizer-errors') !== undefined) {
+    it.each(refused)('answers 401 for %s (the body is the target’s own)', async (_, headers) => {
+      expect((await api('GET', '/jobs', { headers })).status).toBe(401);
+      expect((await api('POST', '/jobs', { headers, body: LINEAR })).status).toBe(401);
+    });
+  }
 });
 
 describe(`REST API on ${target.name}: routing`, () => {
-  it('answers an unknown route 404 NOT_FOUND, with or without a key', async () => {
+  it.skipIf(skipReason('gateway-errors'))(titled('answers an unknown route 404 NOT_FOUND, with or without a key', 'gateway-errors'), async () => {
     expectError(await api('GET', '/nope'), 404, 'NOT_FOUND');
     expectError(await api('GET', '/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/nope', { key: target.keyA }), 404, 'NOT_FOUND');
   });
 
-  it('answers a method the path does not have with 404 NOT_FOUND or 405 METHOD_NOT_ALLOWED', async () => {
-    const reply = await api('DELETE', '/jobs', { key: target.keyA });
-    expect([404, 405]).toContain(reply.status);
-    expectError(reply, reply.status, reply.status === 404 ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED');
-  });
+  it.skipIf(skipReason('gateway-errors'))(
+    titled('answers a method the path does not have with 404 NOT_FOUND or 405 METHOD_NOT_ALLOWED', 'gateway-errors'),
+    async () => {
+      const reply = await api('DELETE', '/jobs', { key: target.keyA });
+      expect([404, 405]).toContain(reply.status);
+      expectError(reply, reply.status, reply.status === 404 ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED');
+    },
+  );
 
   it('answers an id that cannot exist 404 NOT_FOUND', async () => {
     expectError(await api('GET', '/jobs/not-an-id', { key: target.keyA }), 404, 'NOT_FOUND');
@@ -99,7 +112,7 @@ describe(`REST API on ${target.name}: bad job requests`, () => {
     expectError(await api('POST', '/jobs', { key: target.keyA, body }), 413, 'PAYLOAD_TOO_LARGE');
   });
 
-  it('answers a body over API Gateway’s 10 MB limit 413 PAYLOAD_TOO_LARGE', async () => {
+  it.skipIf(skipReason('gateway-errors'))(titled('answers a body over API Gateway’s 10 MB limit 413 PAYLOAD_TOO_LARGE', 'gateway-errors'), async () => {
     const body = { ...LINEAR, name: 'x'.repeat(10 * 1024 * 1024 + 1) };
     expectError(await api('POST', '/jobs', { key: target.keyA, body }), 413, 'PAYLOAD_TOO_LARGE');
   });

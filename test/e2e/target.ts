@@ -4,35 +4,62 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { generateApiKey, storeApiKey } from '../../lambdas/commons/api-keys.js';
-import { localDynamoDbClient } from '../../local/dynamodb/server.js';
-import { PROJECT_ROOT } from '../../local/stack.js';
+import { fileURLToPath } from 'node:url';
+import type { Skips } from './checks.js';
+import {
+  cdklocalEnvironment,
+  DEFAULT_LOCALSTACK_ENDPOINT,
+  executeApiUrl,
+  howToStartLocalStack,
+  localStackFeatures,
+  localStackSkips,
+  probeLocalStack,
+} from './localstack.js';
 
 /**
  * Where the end-to-end suite runs (TEST_TARGET):
  *
  * - `local` (default): the offline stack, started as `npm start` starts it (a
  *   child process running local/main.ts) on free ports, in memory.
- * - `localstack`: deploys the app with `cdklocal deploy` and reads its outputs.
- *   LocalStack's free plan has no WebSocket API, so WebSocket checks are skipped.
+ * - `localstack`: a running LocalStack (LOCALSTACK_ENDPOINT, default
+ *   http://localhost:4566): reads its edition, deploys the app with `cdklocal`
+ *   (without the REST authorizer where LocalStack has none), and calls the API
+ *   through LocalStack's `/_aws/execute-api/` path (test/e2e/localstack.ts).
  * - `aws`: a deployed stack, from the outputs file in OUTPUTS_FILE
- *   (`npx cdk deploy --outputs-file outputs.json`).
+ *   (`npx cdk deploy --outputs-file outputs.json`) and the caller's credentials.
  *
- * The suite gets the REST URL, the WebSocket URL when there is one, and API keys
- * of two tenants. Everything else it does over HTTP and WebSocket only.
+ * The suite gets the REST URL, the WebSocket URL when there is one, API keys of
+ * two tenants (created for the run and deleted after it on deployed stacks), and
+ * the checks the target cannot pass with the reason (test/e2e/checks.ts).
+ * Everything else it does over HTTP and WebSocket only.
  */
 
 export type TargetName = 'local' | 'localstack' | 'aws';
 
+/**
+ * The repository's root. This module imports nothing of the offline stack at load
+ * time (the local target imports it when it starts), so a run against an
+ * unreachable LocalStack ends within seconds.
+ */
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
 export interface E2ETarget {
   name: TargetName;
+  /** The target as the run's first lines name it: `localstack (community 4.14.0)`. */
+  label: string;
   restUrl: string;
   wsUrl: string | undefined;
   /** Tenant A's key; tenant B's key is for isolation checks. */
   keyA: string;
   keyB: string;
+  /** The checks this target cannot pass, with the reason each is skipped. */
+  skips: Skips;
+  /** The offline stack's DynamoDB Local process, which fault tests pause; absent on deployed targets. */
+  dynamodbPid?: number;
 }
+
+/** A target that cannot be reached: the run stops with this one line, no stack trace. */
+export class TargetUnavailable extends Error {}
 
 export interface RunningTarget {
   target: E2ETarget;
@@ -141,7 +168,16 @@ export async function startLocalChild(env: Record<string, string> = {}): Promise
   }
 }
 
+export const LOCAL_SKIPS: Skips = {
+  bisect: "the offline stack's stream poller retries and honours partial batch failures but does not bisect a failing batch",
+};
+
 async function startLocalTarget(): Promise<RunningTarget> {
+  const [{ DynamoDBDocumentClient }, { generateApiKey, storeApiKey }, { localDynamoDbClient }] = await Promise.all([
+    import('@aws-sdk/lib-dynamodb'),
+    import('../../lambdas/commons/api-keys.js'),
+    import('../../local/dynamodb/server.js'),
+  ]);
   const keyA = generateApiKey();
   const child = await startLocalChild({ DEV_API_KEY: keyA });
   try {
@@ -150,7 +186,16 @@ async function startLocalTarget(): Promise<RunningTarget> {
     const keyB = await storeApiKey(DynamoDBDocumentClient.from(client), child.state.apiKeysTable, 'e2e-tenant-b');
     client.destroy();
     return {
-      target: { name: 'local', restUrl: child.state.restUrl, wsUrl: child.state.wsUrl ?? undefined, keyA, keyB },
+      target: {
+        name: 'local',
+        label: 'local',
+        restUrl: child.state.restUrl,
+        wsUrl: child.state.wsUrl ?? undefined,
+        keyA,
+        keyB,
+        skips: LOCAL_SKIPS,
+        dynamodbPid: child.state.dynamodbPid,
+      },
       stop: async () => {
         await child.stop();
       },
@@ -183,60 +228,112 @@ async function run(command: string, args: string[], env: NodeJS.ProcessEnv = pro
   return stdout;
 }
 
-/** A key for a fresh tenant, from `npm run api-key` (it prints the key alone on its last line). */
-async function createKey(stackName: string, tenant: string, env?: NodeJS.ProcessEnv): Promise<string> {
-  const output = await run('npm', ['run', '--silent', 'api-key', '--', 'create', tenant, '--stack', stackName], env);
-  const key = output.trim().split('\n').at(-1)?.trim();
-  if (!key) throw new Error(`npm run api-key printed no key for ${tenant}`);
-  return key;
+/**
+ * API keys the run creates on a deployed stack with `npm run api-key` (which
+ * prints the key alone on its last line), and deletes when it ends.
+ */
+class RunKeys {
+  private readonly created: string[] = [];
+
+  constructor(
+    private readonly stackName: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  async create(tenant: string): Promise<string> {
+    const output = await run('npm', ['run', '--silent', 'api-key', '--', 'create', tenant, '--stack', this.stackName], this.env);
+    const key = output.trim().split('\n').at(-1)?.trim();
+    if (!key) throw new Error(`npm run api-key printed no key for ${tenant}`);
+    this.created.push(key);
+    return key;
+  }
+
+  /** Deletes every key created, each attempted even if another fails. */
+  async deleteAll(): Promise<void> {
+    const keys = this.created.splice(0);
+    const results = await Promise.allSettled(
+      keys.map((key) => run('npm', ['run', '--silent', 'api-key', '--', 'delete', key, '--stack', this.stackName], this.env)),
+    );
+    const failed = results.filter((result) => result.status === 'rejected').length;
+    if (failed > 0) console.error(`[e2e] ${failed} of ${keys.length} API keys of this run could not be deleted from ${this.stackName}`);
+  }
+
+  /** Keys for two fresh tenants of this run. */
+  async pair(): Promise<{ keyA: string; keyB: string }> {
+    const id = Date.now().toString(36);
+    try {
+      const [keyA, keyB] = await Promise.all([this.create(`e2e-a-${id}`), this.create(`e2e-b-${id}`)]);
+      return { keyA, keyB };
+    } catch (error) {
+      await this.deleteAll();
+      throw error;
+    }
+  }
 }
 
-const runId = () => Date.now().toString(36);
+export const AWS_SKIPS: Skips = {
+  bisect: 'no end-to-end check makes a notification batch fail; the mapping setting is checked by the stack tests',
+};
 
 async function awsTarget(): Promise<RunningTarget> {
   const file = process.env.OUTPUTS_FILE;
-  if (!file) throw new Error('TEST_TARGET=aws reads the stack outputs from OUTPUTS_FILE (npx cdk deploy --outputs-file outputs.json)');
-  const { stackName, values } = stackOutputs(Outputs(await readFile(path.resolve(PROJECT_ROOT, file), 'utf8')));
-  const id = runId();
-  const [keyA, keyB] = await Promise.all([createKey(stackName, `e2e-a-${id}`), createKey(stackName, `e2e-b-${id}`)]);
-  return { target: { name: 'aws', restUrl: values.ApiUrl as string, wsUrl: values.WebSocketUrl, keyA, keyB }, stop: async () => undefined };
+  if (!file) throw new TargetUnavailable('TEST_TARGET=aws reads the stack outputs from OUTPUTS_FILE (npx cdk deploy --outputs-file outputs.json)');
+  const text = await readFile(path.resolve(PROJECT_ROOT, file), 'utf8').catch(() => {
+    throw new TargetUnavailable(`TEST_TARGET=aws: cannot read OUTPUTS_FILE ${file} (npx cdk deploy --outputs-file ${file} writes it)`);
+  });
+  const { stackName, values } = stackOutputs(Outputs(text));
+  const keys = new RunKeys(stackName);
+  const { keyA, keyB } = await keys.pair().catch((error: unknown) => {
+    throw new TargetUnavailable(
+      `TEST_TARGET=aws: could not create API keys on stack ${stackName} (${error instanceof Error ? error.message : String(error)}): are AWS credentials for its account and region set?`,
+    );
+  });
+  return {
+    target: { name: 'aws', label: `aws (${stackName})`, restUrl: values.ApiUrl as string, wsUrl: values.WebSocketUrl, keyA, keyB, skips: AWS_SKIPS },
+    stop: () => keys.deleteAll(),
+  };
 }
 
 /**
- * LocalStack: deploy with cdklocal, then talk to the API through LocalStack's
- * execute-api host. Its account has dummy credentials; the api-key script reaches
- * it through AWS_ENDPOINT_URL.
+ * LocalStack: what it supports first (a few seconds at most when nothing
+ * answers), then a cdklocal deploy shaped for it, then the API through its
+ * `/_aws/execute-api/` path. Its keys are created and deleted like AWS's.
  */
 async function startLocalStackTarget(): Promise<RunningTarget> {
-  const endpoint = process.env.LOCALSTACK_ENDPOINT ?? 'http://localhost:4566';
-  const env = {
-    ...process.env,
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-  };
+  const endpoint = process.env.LOCALSTACK_ENDPOINT ?? DEFAULT_LOCALSTACK_ENDPOINT;
+  const answers = await probeLocalStack(endpoint);
+  if (!answers) throw new TargetUnavailable(howToStartLocalStack(endpoint));
+  const features = localStackFeatures(answers.health, answers.info);
+  if (features.missingServices.length > 0) {
+    throw new TargetUnavailable(`TEST_TARGET=localstack: LocalStack at ${endpoint} lacks ${features.missingServices.join(', ')}, which the stack deploys to`);
+  }
+  const env = cdklocalEnvironment(process.env, endpoint);
+  console.log(
+    `[e2e] LocalStack ${features.edition} ${features.version} at ${endpoint}: deploying with cdklocal, REST authorizer ${features.restAuthorizer}` +
+      ' (arm64 functions on an x86 host need the container started with LAMBDA_IGNORE_ARCHITECTURE=1)',
+  );
   const directory = await mkdtemp(path.join(tmpdir(), 'cdklocal-'));
   const outputsFile = path.join(directory, 'outputs.json');
   try {
-    await run('npx', ['cdklocal', 'bootstrap'], env);
-    await run('npx', ['cdklocal', 'deploy', '--all', '--require-approval', 'never', '--outputs-file', outputsFile], env);
+    const context = ['-c', `restAuthorizer=${features.restAuthorizer}`];
+    await run('npx', ['cdklocal', 'bootstrap', ...context], env);
+    await run('npx', ['cdklocal', 'deploy', '--all', '--require-approval', 'never', ...context, '--outputs-file', outputsFile], env);
     const { stackName, values } = stackOutputs(Outputs(await readFile(outputsFile, 'utf8')));
-    const id = runId();
-    const [keyA, keyB] = await Promise.all([createKey(stackName, `e2e-a-${id}`, env), createKey(stackName, `e2e-b-${id}`, env)]);
+    const keys = new RunKeys(stackName, env);
+    const { keyA, keyB } = await keys.pair();
     return {
-      target: { name: 'localstack', restUrl: localStackUrl(values.ApiUrl as string, endpoint), wsUrl: undefined, keyA, keyB },
-      stop: async () => undefined,
+      target: {
+        name: 'localstack',
+        label: `localstack (${features.edition} ${features.version})`,
+        restUrl: executeApiUrl(values.ApiUrl as string, endpoint),
+        wsUrl: features.webSocket ? values.WebSocketUrl : undefined,
+        keyA,
+        keyB,
+        skips: localStackSkips(features),
+      },
+      stop: () => keys.deleteAll(),
     };
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
-}
-
-/** `https://<id>.execute-api.<region>.amazonaws.com/v1/` as LocalStack serves it. */
-function localStackUrl(apiUrl: string, endpoint: string): string {
-  const url = new URL(apiUrl);
-  const apiId = url.hostname.split('.')[0];
-  if (url.hostname.endsWith('localstack.cloud')) return apiUrl;
-  return `http://${apiId}.execute-api.localhost.localstack.cloud:${new URL(endpoint).port || '4566'}${url.pathname}`;
 }

@@ -55,7 +55,8 @@ describe('the offline IAM check on the synthesized roles', () => {
       ([, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine',
     )?.[0] as string;
     expect(may('GetJobFunction', 'dynamodb:PutItem', arn('StorageJobs'))).toBe(false);
-    expect(may('GetJobFunction', 'dynamodb:GetItem', arn('StorageApiKeys'))).toBe(false);
+    expect(may('GetJobFunction', 'dynamodb:GetItem', arn('StorageModels'))).toBe(false);
+    expect(may('GetJobFunction', 'dynamodb:PutItem', arn('StorageApiKeys'))).toBe(false);
     expect(may('GetJobFunction', 'states:StartExecution', resolver.arn(stateMachine))).toBe(false);
     expect(may('PredictFunction', 'dynamodb:Scan', arn('StorageModels'))).toBe(false);
     expect(may('CreateJobFunction', 'dynamodb:DeleteItem', arn('StorageJobs'))).toBe(false);

@@ -11,6 +11,7 @@ Object.assign(process.env, {
   JOBS_TABLE_NAME: 'jobs-table',
   MODELS_TABLE_NAME: 'models-table',
   IDEMPOTENCY_TABLE_NAME: 'idempotency-table',
+  TENANTS_TABLE_NAME: 'tenants-table',
   API_KEYS_TABLE_NAME: 'api-keys-table',
   DATASETS_TABLE_NAME: 'datasets-table',
   DATASETS_BUCKET_NAME: 'datasets-bucket',

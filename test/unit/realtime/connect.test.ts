@@ -1,6 +1,7 @@
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { generateApiKey, hashApiKey } from '../../../lambdas/commons/api-keys.js';
 import { context, EXPIRES_AT, stubRealtimeEnv, wsEvent } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -39,5 +40,32 @@ describe('$connect', () => {
     ddb.on(PutCommand).rejects(new Error('throttled'));
 
     await expect(handler(wsEvent({ routeKey: '$connect' }), context)).rejects.toThrow('throttled');
+  });
+
+  describe('without the authorizer (an API deployed without it)', () => {
+    const key = generateApiKey();
+    const withToken = (token: string | undefined) => ({
+      ...wsEvent({ routeKey: '$connect', connectionId: 'conn-B=', tenantId: null }),
+      ...(token === undefined ? {} : { queryStringParameters: { token } }),
+    });
+
+    it('checks ?token= itself, as the authorizer would, and registers the connection under its tenant', async () => {
+      ddb
+        .on(GetCommand, { TableName: 'api-keys-table', Key: { keyHash: hashApiKey(key) } })
+        .resolves({ Item: { keyHash: hashApiKey(key), tenantId: 'globex' } });
+      ddb.on(PutCommand).resolves({});
+
+      expect((await handler(withToken(key), context)).statusCode).toBe(200);
+      expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toEqual({ pk: 'CONN#conn-B=', sk: 'META', tenantId: 'globex', expiresAt: EXPIRES_AT });
+    });
+
+    it('refuses an unknown token with 401 after looking it up, and writes nothing', async () => {
+      ddb.on(GetCommand).resolves({});
+      const unknown = generateApiKey();
+
+      expect((await handler(withToken(unknown), context)).statusCode).toBe(401);
+      expect(ddb.commandCalls(GetCommand).map((call) => call.args[0].input)).toEqual([{ TableName: 'api-keys-table', Key: { keyHash: hashApiKey(unknown) } }]);
+      expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    });
   });
 });
