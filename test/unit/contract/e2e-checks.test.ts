@@ -17,6 +17,7 @@ const job = {
   error: null,
   attempts: 0,
   datasetId: null,
+  version: 1,
 };
 const location = new Headers({ Location: `/jobs/${job.jobId}` });
 
