@@ -63,6 +63,12 @@ export class RegressionStack extends Stack {
 
     // The REST API's handlers.
     const health = new AppFunction(this, 'HealthFunction', { entry: 'lambdas/api/health.ts', environment: { APP_VERSION: VERSION } });
+    // Serves the OpenAPI document bundled into it: no table, no grant, the smallest memory size.
+    const openApiDocument = new AppFunction(this, 'OpenApiFunction', {
+      entry: 'lambdas/api/openapi.ts',
+      memorySize: 128,
+      description: 'GET /openapi.json: the REST API OpenAPI document',
+    });
 
     const createJob = new AppFunction(this, 'CreateJobFunction', {
       entry: 'lambdas/api/create-job.ts',
@@ -102,7 +108,7 @@ export class RegressionStack extends Stack {
     useTable(authorizerFunction, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
 
     const rest = new RestApi(this, 'Http', {
-      functions: { health, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
+      functions: { health, openApiDocument, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
       authorizerFunction,
     });
 

@@ -45,7 +45,8 @@ async function main(): Promise<void> {
   });
 
   const { restUrl, wsUrl, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable } = stack;
-  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable };
+  // devApiKey lets `npx rj` on this machine use the running stack without configuration (the file is git-ignored).
+  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable, devApiKey: stack.apiKey };
   // Written whole, then renamed: a reader never sees half a file.
   writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${stateFile}.tmp`, stateFile);
