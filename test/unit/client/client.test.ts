@@ -22,6 +22,7 @@ const job = (changes: Partial<Job> = {}): Job => ({
   error: null,
   attempts: 0,
   datasetId: null,
+  version: 1,
   ...changes,
 });
 
@@ -112,9 +113,9 @@ describe('RegressionJobsClient', () => {
 
   it('waits by polling without a WebSocket URL, reporting each newer state once', async () => {
     const { fetch } = scripted(
-      json(200, job({ status: 'RUNNING', progress: 0.5 })),
-      json(200, job({ status: 'RUNNING', progress: 0.5 })),
-      json(200, job({ status: 'COMPLETED', progress: 1 })),
+      json(200, job({ status: 'RUNNING', progress: 0.5, version: 3 })),
+      json(200, job({ status: 'RUNNING', progress: 0.5, version: 3 })),
+      json(200, job({ status: 'COMPLETED', progress: 1, version: 4 })),
     );
     const progress: string[] = [];
     const final = await clientWith(fetch).waitForJob('01JH5Z3V8Q6K9W2X4Y7Z0A1B2C', {
@@ -139,11 +140,10 @@ describe('RegressionJobsClient', () => {
 });
 
 describe('newerJob', () => {
-  it('prefers the higher version when both states carry one, else the more advanced status and progress', () => {
+  it('keeps the state with the higher version, whatever the status says', () => {
     expect(newerJob(job({ version: 3, status: 'RUNNING' }), job({ version: 2, status: 'COMPLETED' }))).toBe(false);
     expect(newerJob(job({ version: 3 }), job({ version: 4 }))).toBe(true);
-    expect(newerJob(job({ status: 'RUNNING', progress: 0.9 }), job({ status: 'RUNNING', progress: 0.4 }))).toBe(false);
-    expect(newerJob(job({ status: 'RUNNING', progress: 0.9 }), job({ status: 'COMPLETED', progress: 1 }))).toBe(true);
+    expect(newerJob(job({ version: 4 }), job({ version: 4 }))).toBe(false);
     expect(newerJob(undefined, job())).toBe(true);
   });
 });
