@@ -103,7 +103,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-/** The newer of two states of a job: the higher `version`, else the more advanced status and progress. */
+/** Whether `next` is a newer state of the job than `current`: every change raises `version`. */
 export function newerJob(current: Job | undefined, next: Job): boolean {
   return current === undefined || next.version > current.version;
 }
