@@ -39,7 +39,7 @@ export interface LocalLambdasOptions {
   bundleOf(logicalId: string): string;
   /** Everything a function's environments get in `process.env`: the template's variables, credentials, endpoints. */
   environmentOf(fn: FunctionDefinition): Record<string, string>;
-  /** Environments one function may have at once (Lambda's own limit is the account's 1,000). @default 50 */
+  /** Environments one function may have at once (Lambda's own limit is the account's 1,000). @default 10 */
   maxEnvironments?: number;
   region: string;
   log?: (line: string) => void;
@@ -260,7 +260,7 @@ export class LocalLambdas {
     this.log = options.log ?? ((line) => console.error(line));
     for (const fn of functions) {
       const create = () => new ExecutionEnvironment(fn, options.bundleOf(fn.logicalId), this.environmentOf(fn));
-      this.pools.set(fn.logicalId, new FunctionPool(fn, create, options.maxEnvironments ?? 50));
+      this.pools.set(fn.logicalId, new FunctionPool(fn, create, options.maxEnvironments ?? 10));
     }
   }
 
