@@ -111,6 +111,14 @@ export class RegressionStack extends Stack {
     const authenticated = [createJob, listJobs, getJob, cancelJob, listModels, getModel, predict, datasets.createDatasetFunction, datasets.getDatasetFunction];
     for (const fn of [...authenticated, realtime.connectFunction]) useTable(fn, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
 
+    // Readiness (GET /health?deep=true): one metadata call to each dependency, and no data read.
+    health.addEnvironment('JOBS_TABLE_NAME', jobsTable.tableName);
+    health.addEnvironment('DATASETS_BUCKET_NAME', datasets.bucket.bucketName);
+    health.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    health.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [jobsTable.tableArn] }));
+    health.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [datasets.bucket.bucketArn] }));
+    health.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [stateMachine.stateMachineArn] }));
+
     // Each job's inline points: one object in the datasets' private bucket, kept as long as the job.
     const inlineObjects = datasets.bucket.arnForObjects('jobs/*');
     datasets.bucket.addLifecycleRule({ prefix: 'jobs/', expiration: Duration.days(retentionDays) });

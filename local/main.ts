@@ -44,8 +44,20 @@ async function main(): Promise<void> {
     onFatal: die,
   });
 
-  const { restUrl, wsUrl, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable } = stack;
-  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable };
+  const { restUrl, wsUrl, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable, restApi, controlEndpoint, connectionsTable } = stack;
+  const state = {
+    pid: process.pid,
+    restUrl,
+    wsUrl: wsUrl ?? null,
+    dynamodbEndpoint,
+    dynamodbPid,
+    region,
+    tables,
+    apiKeysTable,
+    restApi,
+    controlEndpoint,
+    connectionsTable: connectionsTable ?? null,
+  };
   // Written whole, then renamed: a reader never sees half a file.
   writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${stateFile}.tmp`, stateFile);

@@ -22,6 +22,7 @@ import {
   synthesizeTemplate,
   tablesOf,
 } from './cloudformation/template.js';
+import { startControlPlane } from './control-plane.js';
 import { startDynamoDbFront } from './dynamodb/iam-front.js';
 import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
 import { functionPrincipalsOf, LocalIam } from './iam/policy.js';
@@ -72,6 +73,12 @@ export interface LocalStack {
   /** Local table names by the template's logical ids. */
   tables: Record<string, string>;
   apiKeysTable: string;
+  /** The local REST API's id and stage, as `FlushStageAuthorizersCache` names them. */
+  restApi: { apiId: string; stageName: string };
+  /** Where the local control plane answers (local/control-plane.ts): `AWS_ENDPOINT_URL_API_GATEWAY` for operators' scripts. */
+  controlEndpoint: string;
+  /** The connections table, when the stack has a WebSocket API (revoking a key closes its connections). */
+  connectionsTable: string | undefined;
   /** How long each phase of the start took, in ms. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -205,6 +212,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const restUrl = await gateway.listen(options.port);
     cleanups.push(() => gateway.close());
+    const controlPlane = await startControlPlane({
+      restApi: { apiId: api.apiId, stageName: api.stageName, flushAuthorizerCache: () => gateway.flushAuthorizerCache() },
+      log,
+    });
+    cleanups.push(() => controlPlane.close());
 
     const mappings = streamMappingsOf(template);
     if (mappings.length > 0) {
@@ -231,6 +243,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region,
       tables: Object.fromEntries(tables.map((table) => [table.logicalId, table.tableName])),
       apiKeysTable,
+      restApi: { apiId: api.apiId, stageName: api.stageName },
+      controlEndpoint: controlPlane.endpoint,
+      connectionsTable: outputOf(resolver, 'ConnectionsTableName'),
       timings,
       stop,
     };

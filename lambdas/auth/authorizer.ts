@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { findTenant } from '../commons/api-keys.js';
+import { findKey } from '../commons/api-keys.js';
 import { bearerKey } from '../commons/authentication.js';
 import { documents } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
@@ -37,17 +37,19 @@ export function stageWildcard(methodArn: string): string {
 
 export const handler = middy(async (event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const token = tokenOf(event);
-  const tenantId = token === undefined ? undefined : await findTenant(documents, env.API_KEYS_TABLE_NAME, token);
-  if (tenantId === undefined) {
+  const owner = token === undefined ? undefined : await findKey(documents, env.API_KEYS_TABLE_NAME, token);
+  if (owner === undefined) {
     logger.info('denied', { reason: token === undefined ? 'no token' : 'unknown key' });
     throw new Error('Unauthorized');
   }
+  const { tenantId, keyId } = owner;
   return {
     principalId: tenantId,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
     },
-    context: { tenantId },
+    // keyId: which key opened a WebSocket connection, so revoking the key can close it (scripts/api-key.ts).
+    context: { tenantId, keyId },
   };
 }).use(injectLambdaContext(logger, { resetKeys: true }));

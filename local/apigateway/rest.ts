@@ -172,6 +172,13 @@ export class RestGateway {
     await close(this.server);
   }
 
+  /** FlushStageAuthorizersCache: every cached authorizer answer is forgotten, so a revoked key is refused on its next request. */
+  flushAuthorizerCache(): number {
+    const flushed = this.authorizerCache.size;
+    this.authorizerCache.clear();
+    return flushed;
+  }
+
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = Date.now();
     const requestId = randomUUID();

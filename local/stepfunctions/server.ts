@@ -115,6 +115,8 @@ export class LocalStepFunctions {
         return this.stopExecution(parse(StopExecutionInput, body));
       case 'DescribeExecution':
         return this.describeExecution(parse(DescribeExecutionInput, body));
+      case 'DescribeStateMachine':
+        return this.describeStateMachine(parse(DescribeStateMachineInput, body));
       default:
         throw new ServiceError('UnknownOperationException', `the local Step Functions does not implement ${operation ?? 'this operation'}`);
     }
@@ -165,6 +167,13 @@ export class LocalStepFunctions {
     return { stopDate: epochSeconds(execution.stopDate ?? new Date()) };
   }
 
+  /** What readiness needs: that the machine exists (its definition is not served). */
+  private describeStateMachine({ stateMachineArn }: z.infer<typeof DescribeStateMachineInput>) {
+    const local = this.machines.get(stateMachineArn);
+    if (!local) throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    return { stateMachineArn, name: local.source.name, status: 'ACTIVE', type: 'STANDARD' };
+  }
+
   private describeExecution({ executionArn }: z.infer<typeof DescribeExecutionInput>) {
     const { abort: _abort, startDate, stopDate, ...execution } = this.execution(executionArn);
     return { ...execution, startDate: epochSeconds(startDate), ...(stopDate ? { stopDate: epochSeconds(stopDate) } : {}) };
@@ -193,6 +202,7 @@ export class LocalStepFunctions {
 const StartExecutionInput = z.object({ stateMachineArn: z.string(), name: z.string().optional(), input: z.string().optional() });
 const StopExecutionInput = z.object({ executionArn: z.string(), error: z.string().optional(), cause: z.string().optional() });
 const DescribeExecutionInput = z.object({ executionArn: z.string() });
+const DescribeStateMachineInput = z.object({ stateMachineArn: z.string() });
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body);
