@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -55,6 +57,24 @@ export class RegressionStack extends Stack {
     useTable(markFailedFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
     const workflow = new TrainingWorkflow(this, 'Training', { trainFunction, markFailedFunction, trainingTimeout });
     const { stateMachine } = workflow;
+
+    // The sweeper: every few minutes, starts a job stranded QUEUED before its execution started (POST /jobs died
+    // between its two steps), and fails one whose execution ended without settling it (lambdas/train/sweep-jobs.ts).
+    const sweepJobs = new AppFunction(this, 'SweepJobsFunction', {
+      entry: 'lambdas/train/sweep-jobs.ts',
+      timeout: Duration.minutes(2),
+      description: 'Starts or fails jobs stranded QUEUED or RUNNING without a running execution',
+      environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn, SWEEP_QUEUED_GRACE_SECONDS: '300' },
+    });
+    useTable(sweepJobs, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:Scan', 'dynamodb:UpdateItem']);
+    useTable(sweepJobs, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    workflow.grantStartExecution(sweepJobs);
+    workflow.grantDescribeExecution(sweepJobs);
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'Runs the stranded-jobs sweeper',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(sweepJobs, { retryAttempts: 2, maxEventAge: Duration.minutes(10) })],
+    });
 
     // The REST API's handlers.
     const health = new AppFunction(this, 'HealthFunction', { entry: 'lambdas/api/health.ts', environment: { APP_VERSION: VERSION } });

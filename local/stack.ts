@@ -25,6 +25,7 @@ import {
 import { startControlPlane } from './control-plane.js';
 import { startDynamoDbFront } from './dynamodb/iam-front.js';
 import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
+import { LocalScheduler, scheduleRulesOf } from './events/scheduler.js';
 import { functionPrincipalsOf, LocalIam } from './iam/policy.js';
 import { buildBundles, bundlePath, watchBundles } from './lambda/bundles.js';
 import { LocalLambdas } from './lambda/functions.js';
@@ -57,6 +58,8 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** Rebuilds a function's bundle when its sources change; its next invocation runs the new one. */
   watch?: boolean;
+  /** How often the template's scheduled rules (the sweeper) run offline. @default 30 s */
+  schedulePeriodMs?: number;
   /** Called when a service the stack started dies (DynamoDB Local killed): the stack cannot serve any more. */
   onFatal?: (reason: string) => void;
 }
@@ -212,8 +215,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const restUrl = await gateway.listen(options.port);
     cleanups.push(() => gateway.close());
+    // EventBridge's scheduled rules (the sweeper), on a short period of their own.
+    const scheduler = new LocalScheduler({
+      rules: scheduleRulesOf(template),
+      invoke,
+      account: LOCAL_ACCOUNT,
+      periodMs: options.schedulePeriodMs ?? 30_000,
+      log,
+    });
+    scheduler.start();
+    cleanups.push(() => scheduler.stop());
     const controlPlane = await startControlPlane({
       restApi: { apiId: api.apiId, stageName: api.stageName, flushAuthorizerCache: () => gateway.flushAuthorizerCache() },
+      runSchedule: (rule) => scheduler.runNow(rule),
       log,
     });
     cleanups.push(() => controlPlane.close());

@@ -1,29 +1,51 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { generateApiKey } from '../../../lambdas/commons/api-keys.js';
+import { JobStore, Lifecycle, ModelStore } from '../../../lambdas/commons/store.js';
+import { localDynamoDbClient } from '../../../local/dynamodb/server.js';
+import type { JobRecord, ModelRecord } from '../../../src/domain/jobs.js';
 import { target } from '../client.js';
 import { type LocalChild, startLocalChild } from '../target.js';
 
 /**
  * What an operator does to a running stack, on a stack of its own: key revocation
- * that takes effect on the next request (README: API keys) and the readiness probe.
+ * that takes effect on the next request, the readiness probe, and the sweeper that
+ * rescues jobs stranded by a create-job that died between its two steps.
  */
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 let child: LocalChild;
+const devKey = generateApiKey();
 
-async function call(method: string, path: string, key?: string) {
-  const response = await fetch(`${child.state.restUrl}${path}`, { method, headers: key === undefined ? {} : { Authorization: `Bearer ${key}` } });
+async function call(method: string, path: string, key?: string, body?: unknown) {
+  const response = await fetch(`${child.state.restUrl}${path}`, {
+    method,
+    headers: { ...(key === undefined ? {} : { Authorization: `Bearer ${key}` }), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
-/** `npm run api-key -- <args>` against this test's stack; answers its exit code and output. */
-async function apiKey(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const process_ = spawn(process.execPath, ['--import', 'tsx', 'scripts/api-key.ts', ...args], {
+/** Polls a job until `done` says so, for at most 30 s. */
+async function jobWhen(jobId: string, done: (job: { status: string }) => boolean) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { body } = await call('GET', `/jobs/${jobId}`, devKey);
+    if (done(body) || Date.now() > deadline) return body;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** `npm run <script> -- <args>` against this test's stack; answers its exit code and output. */
+async function script(name: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const process_ = spawn(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, LOCAL_STACK_FILE: child.stateFile },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,9 +58,12 @@ async function apiKey(...args: string[]): Promise<{ code: number | null; stdout:
   return { code: code as number | null, stdout, stderr };
 }
 
+const apiKey = (...args: string[]) => script('api-key', ...args);
+
 describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
   beforeAll(async () => {
-    child = await startLocalChild();
+    // The schedule's own period is long here: the test runs the sweeper itself, with `npm run sweep`.
+    child = await startLocalChild({ DEV_API_KEY: devKey, SCHEDULE_SECONDS: '3600' });
   });
   afterAll(async () => {
     await child?.stop();
@@ -88,5 +113,70 @@ describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
       '--expires must be an ISO date (2027-01-31) or a whole number of days >= 1; got "yesterday"',
     );
     expect((await apiKey('create', 'acme', '--expires', '2020-01-01')).stderr.trim()).toBe('--expires must lie in the future; got 2020-01-01T00:00:00.000Z');
+  });
+
+  it('sweeps jobs stranded by a create-job that died between writing the job and starting its execution', async () => {
+    // A job trained the normal way: its inline points are in S3, where the stranded copies below find them.
+    const created = await call('POST', '/jobs', devKey, { kind: 'LINEAR', data: [0, 1, 2, 3].map((x) => ({ x: [x], y: 1 + 2 * x })) });
+    expect(created.status).toBe(202);
+    expect((await jobWhen(created.body.jobId, (job) => job.status === 'COMPLETED')).status).toBe('COMPLETED');
+
+    // What create-job's first step writes (the QUEUED job and its TRAINING model, in one transaction), with no
+    // StartExecution after it: once as it would be ten minutes later, and once as a job left RUNNING without one.
+    const client = localDynamoDbClient(child.state.dynamodbEndpoint, child.state.region);
+    const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const jobsTable = Object.entries(child.state.tables).find(([id]) => id.includes('JobsTable'))?.[1];
+    const modelsTable = Object.entries(child.state.tables).find(([id]) => id.includes('ModelsTable'))?.[1];
+    const lifecycle = new Lifecycle(new JobStore(jobsTable as string, documents), new ModelStore(modelsTable as string, documents), documents);
+    const { Item: original } = await documents.send(new GetCommand({ TableName: jobsTable, Key: { tenantId: 'dev', jobId: created.body.jobId } }));
+    const { Item: model } = await documents.send(new GetCommand({ TableName: modelsTable, Key: { tenantId: 'dev', modelId: created.body.modelId } }));
+    const tenMinutesAgo = Date.now() - 10 * 60_000;
+    const strand = async (status: 'QUEUED' | 'RUNNING') => {
+      const jobId = ulid(tenMinutesAgo);
+      const modelId = ulid(tenMinutesAgo);
+      const { tenantStatus: _, ...rest } = original as JobRecord & { tenantStatus: string };
+      const job: JobRecord = {
+        ...rest,
+        jobId,
+        modelId,
+        status,
+        createdAt: new Date(tenMinutesAgo).toISOString(),
+        startedAt: status === 'RUNNING' ? new Date(tenMinutesAgo).toISOString() : null,
+        finishedAt: null,
+        error: null,
+        progress: 0,
+        attempts: status === 'RUNNING' ? 1 : 0,
+        executionArn: rest.executionArn.replace(created.body.jobId, jobId),
+      };
+      await lifecycle.create(job, {
+        ...(model as ModelRecord),
+        modelId,
+        jobId,
+        status: 'TRAINING',
+        coefficients: [],
+        intercept: null,
+        metrics: null,
+        fittedAt: null,
+      });
+      return jobId;
+    };
+    const queued = await strand('QUEUED');
+    const running = await strand('RUNNING');
+    client.destroy();
+    expect((await call('GET', `/jobs/${queued}`, devKey)).body.status).toBe('QUEUED');
+
+    const swept = await script('sweep');
+    expect(swept.code, swept.stderr).toBe(0);
+    expect(child.output()).toContain('"message":"started a stranded job"');
+    const rescued = await jobWhen(queued, (job) => job.status === 'COMPLETED' || job.status === 'FAILED');
+    expect(rescued).toMatchObject({ status: 'COMPLETED', error: null });
+    expect(await call('GET', `/jobs/${running}`, devKey)).toMatchObject({
+      status: 200,
+      body: { status: 'FAILED', error: { code: 'WORKFLOW_ENDED', message: 'no training workflow runs this job any more; submit it again' } },
+    });
+
+    // A second sweep finds nothing left to do: the rescued job was started once, under its own name.
+    expect((await script('sweep')).code).toBe(0);
+    expect((await call('GET', `/jobs/${queued}`, devKey)).body.status).toBe('COMPLETED');
   });
 });
