@@ -71,7 +71,12 @@ export class LocalScheduler {
     const rules = this.options.rules.filter((rule) => ruleLogicalId === 'all' || rule.logicalId === ruleLogicalId);
     if (rules.length === 0) return false;
     // A run already going is waited for, then a fresh one made: "now" means after this call.
-    await Promise.all(rules.map(async (rule) => (await this.running.get(rule.logicalId), this.run(rule))));
+    await Promise.all(
+      rules.map(async (rule) => {
+        await this.running.get(rule.logicalId);
+        await this.run(rule);
+      }),
+    );
     return true;
   }
 
