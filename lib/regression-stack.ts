@@ -8,6 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
 import { Datasets } from './datasets.js';
+import { JobHistory } from './job-history.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import { addProviderLogGroups } from './provider-logs.js';
 import { Realtime } from './realtime.js';
@@ -126,9 +127,23 @@ export class RegressionStack extends Stack {
       trainFunction,
     });
 
+    const jobResource = rest.api.root.resourceForPath('jobs/{jobId}');
+    const history = new JobHistory(this, 'History', { jobsTable, jobResource, authorizer: rest.authorizer, newFunction });
+
     // Every handler behind the authorizer checks the key itself when a request arrives without the authorizer's
     // context (a stage deployed without it, as on LocalStack's free edition): the same lookup, GetItem by key hash.
-    const authenticated = [createJob, listJobs, getJob, cancelJob, listModels, getModel, predict, datasets.createDatasetFunction, datasets.getDatasetFunction];
+    const authenticated = [
+      createJob,
+      listJobs,
+      getJob,
+      cancelJob,
+      listModels,
+      getModel,
+      predict,
+      datasets.createDatasetFunction,
+      datasets.getDatasetFunction,
+      history.listFunction,
+    ];
     for (const fn of [...authenticated, realtime.connectFunction]) useTable(fn, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
 
     // Readiness (GET /health?deep=true): one metadata call to each dependency, and no data read.
@@ -159,6 +174,7 @@ export class RegressionStack extends Stack {
     output('StateMachineName', stateMachine.stateMachineName);
     output('DatasetsBucketName', datasets.bucket.bucketName);
     output('DatasetsTableName', datasets.table.tableName);
+    output('JobEventsTableName', history.table.tableName);
 
     // Last: the functions CDK added for its custom resources exist only now.
     addProviderLogGroups(this);

@@ -13,7 +13,7 @@ import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
  * bundling skipped: what is checked here is the template, not the code.
  */
 let stack: Synthesized;
-let tables: { jobs: string; models: string; apiKeys: string; idempotency: string; datasets: string };
+let tables: { jobs: string; models: string; apiKeys: string; idempotency: string; datasets: string; jobEvents: string };
 let stateMachineId: string;
 
 beforeAll(() => {
@@ -26,6 +26,7 @@ beforeAll(() => {
     apiKeys: stack.tableId('keyHash'),
     idempotency: stack.tableId('id'),
     datasets: stack.tableId('tenantId', 'datasetId'),
+    jobEvents: stack.tableId('jobKey', 'seq'),
   };
   stateMachineId = stack.only('AWS::StepFunctions::StateMachine')[0];
 });
@@ -177,6 +178,7 @@ describe('least privilege', () => {
         'lambdas/api/predict.ts',
         'lambdas/datasets/create-dataset.ts',
         'lambdas/datasets/get-dataset.ts',
+        'lambdas/api/list-job-events.ts',
       ].sort(),
     );
     for (const entry of [...entries, 'lambdas/realtime/connect.ts']) {
@@ -191,7 +193,22 @@ describe('least privilege', () => {
   });
 
   it.each([
-    ['lambdas/api/health.ts', () => []],
+    // Readiness (?deep=true): one metadata call to each dependency, no data.
+    [
+      'lambdas/api/health.ts',
+      () => [`dynamodb:DescribeTable ${arn(tables.jobs)}`, `s3:ListBucket ${arn(datasetsBucket())}`, `states:DescribeStateMachine <${stateMachineId}>`],
+    ],
+    [
+      'lambdas/train/sweep-jobs.ts',
+      () => [
+        `dynamodb:Scan ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `states:StartExecution <${stateMachineId}>`,
+        `states:DescribeExecution arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stateMachineId}.Name>:*`,
+      ],
+    ],
+    ['lambdas/api/list-job-events.ts', () => [`dynamodb:GetItem ${arn(tables.jobs)}`, `dynamodb:Query ${arn(tables.jobEvents)}`]],
     [
       'lambdas/api/create-job.ts',
       () => [
@@ -257,10 +274,10 @@ describe('least privilege', () => {
     }
   });
 
-  it('only create-job starts executions and only cancel-job stops them', () => {
+  it('only create-job and the sweeper start executions and only cancel-job stops them', () => {
     const holders = (action: string) =>
       [...stack.appFunctions()].filter(([entry]) => stack.grantsOf(entry).some((line) => line.startsWith(`${action} `))).map(([entry]) => entry);
-    expect(holders('states:StartExecution')).toEqual(['lambdas/api/create-job.ts']);
+    expect(holders('states:StartExecution').sort()).toEqual(['lambdas/api/create-job.ts', 'lambdas/train/sweep-jobs.ts']);
     expect(holders('states:StopExecution')).toEqual(['lambdas/api/cancel-job.ts']);
   });
 
@@ -282,8 +299,8 @@ function datasetsBucket(): string {
 
 describe('training workflow', () => {
   it('an EventBridge rule sends executions that end FAILED, TIMED_OUT or ABORTED to mark-failed', () => {
-    const [, rule] = stack.only('AWS::Events::Rule');
-    expect(rule.Properties).toMatchObject({
+    const [, rule] = stack.ofType('AWS::Events::Rule').find(([, candidate]) => candidate.Properties?.EventPattern !== undefined) ?? [];
+    expect(rule?.Properties).toMatchObject({
       EventPattern: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
@@ -292,6 +309,23 @@ describe('training workflow', () => {
       State: 'ENABLED',
       Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [stack.functionId('lambdas/train/mark-failed.ts'), 'Arn'] } })],
     });
+  });
+
+  it('a schedule runs the stranded-jobs sweeper every 5 minutes, which waits 5 minutes before touching a QUEUED job', () => {
+    const schedules = stack.ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties?.ScheduleExpression !== undefined);
+    expect(schedules.map(([, rule]) => rule.Properties)).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          expect.objectContaining({
+            Arn: { 'Fn::GetAtt': [stack.functionId('lambdas/train/sweep-jobs.ts'), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
+          }),
+        ],
+      }),
+    ]);
+    expect(stack.environmentOf('lambdas/train/sweep-jobs.ts')).toMatchObject({ SWEEP_QUEUED_GRACE_SECONDS: '300', STATE_MACHINE_ARN: { Ref: stateMachineId } });
   });
 
   it('Train invokes train with {tenantId, jobId}, keeps the Payload, retries transient errors with backoff', () => {
@@ -381,6 +415,7 @@ describe('REST API', () => {
       'POST /jobs': 'lambdas/api/create-job.ts',
       'GET /jobs': 'lambdas/api/list-jobs.ts',
       'GET /jobs/{jobId}': 'lambdas/api/get-job.ts',
+      'GET /jobs/{jobId}/events': 'lambdas/api/list-job-events.ts',
       'POST /jobs/{jobId}/cancel': 'lambdas/api/cancel-job.ts',
       'GET /models': 'lambdas/api/list-models.ts',
       'GET /models/{modelId}': 'lambdas/api/get-model.ts',

@@ -9,6 +9,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 
 Object.assign(process.env, {
   JOBS_TABLE_NAME: 'jobs-table',
+  JOB_EVENTS_TABLE_NAME: 'job-events-table',
   MODELS_TABLE_NAME: 'models-table',
   IDEMPOTENCY_TABLE_NAME: 'idempotency-table',
   API_KEYS_TABLE_NAME: 'api-keys-table',
