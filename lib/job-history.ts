@@ -76,12 +76,10 @@ export class JobHistory extends Construct {
     this.listFunction.addEnvironment('JOBS_TABLE_NAME', props.jobsTable.tableName);
     this.listFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.jobsTable.tableArn] }));
     this.listFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.table.tableArn] }));
-    props.jobResource
-      .addResource('events')
-      .addMethod('GET', new apigateway.LambdaIntegration(this.listFunction), {
-        authorizer: props.authorizer,
-        authorizationType: apigateway.AuthorizationType.CUSTOM,
-      });
+    props.jobResource.addResource('events').addMethod('GET', new apigateway.LambdaIntegration(this.listFunction), {
+      authorizer: props.authorizer,
+      authorizationType: apigateway.AuthorizationType.CUSTOM,
+    });
 
     Validations.of(this.failedRecords).acknowledge({
       id: 'AwsSolutions-SQS3',
