@@ -5,10 +5,12 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
 import { Datasets } from './datasets.js';
 import { JobHistory } from './job-history.js';
+import { Monitoring } from './monitoring.js';
 import { acknowledgeWildcardResource } from './nag.js';
 import { addProviderLogGroups } from './provider-logs.js';
 import { Realtime } from './realtime.js';
@@ -19,6 +21,8 @@ import { TrainingWorkflow } from './training-workflow.js';
 export interface RegressionStackProps extends StackProps {
   /** Days jobs and models are kept before DynamoDB's TTL removes them. @default 30 */
   readonly retentionDays?: number;
+  /** Subscribed to the topic every alarm notifies. @default the `alarmEmail` context value, else no subscription */
+  readonly alarmEmail?: string;
 }
 
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -163,6 +167,49 @@ export class RegressionStack extends Stack {
     acknowledgeWildcardResource(createJob.role, inlineObjects, inlineReason);
     datasets.grantReadPrefix(trainFunction, 'jobs/', inlineReason);
 
+    // Alarms on every failure an operator must act on, one topic for them all, and the operations dashboard.
+    const functions = Object.fromEntries(
+      this.node
+        .findAll()
+        .filter((construct): construct is AppFunction => construct instanceof AppFunction)
+        .map((fn) => [
+          fn.node.path
+            .split('/')
+            .slice(1)
+            .join('')
+            .replace(/Function$/, ''),
+          fn,
+        ]),
+    );
+    const validationDeadLetters = datasets.node.findChild('ValidationFailuresDlq') as sqs.Queue;
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      functions,
+      streamConsumers: { Notify: realtime.notifyFunction, HistoryRecorder: history.recordFunction },
+      failureQueues: {
+        FailedNotifications: { queue: realtime.failedNotifications, what: 'The notifier gave up on jobs-stream records: some clients missed job updates.' },
+        FailedHistoryRecords: {
+          queue: history.failedRecords,
+          what: "The history recorder gave up on jobs-stream records: some jobs' event histories have gaps.",
+        },
+        DatasetValidationDeadLetters: {
+          queue: validationDeadLetters,
+          what: 'A dataset validation failure could not even be recorded: that dataset may stay VALIDATING.',
+        },
+      },
+      stateMachine,
+      api: rest.api,
+      tables: {
+        Jobs: jobsTable,
+        Models: modelsTable,
+        ApiKeys: apiKeysTable,
+        Idempotency: idempotencyTable,
+        JobEvents: history.table,
+        Datasets: datasets.table,
+        Connections: realtime.connectionsTable,
+      },
+      alarmEmail: props.alarmEmail ?? (this.node.tryGetContext('alarmEmail') as string | undefined),
+    });
+
     // Every endpoint and table, for clients, scripts (npm run api-key) and the end-to-end tests.
     const output = (name: string, value: string, description?: string) => new CfnOutput(this, name, { value, description });
     output('ApiUrl', rest.api.url, 'REST API base URL (ends with /v1/)');
@@ -175,6 +222,7 @@ export class RegressionStack extends Stack {
     output('DatasetsBucketName', datasets.bucket.bucketName);
     output('DatasetsTableName', datasets.table.tableName);
     output('JobEventsTableName', history.table.tableName);
+    output('AlarmTopicArn', monitoring.topic.topicArn, 'Every alarm notifies this topic: subscribe to it, or deploy with -c alarmEmail=<address>');
 
     // Last: the functions CDK added for its custom resources exist only now.
     addProviderLogGroups(this);
