@@ -76,7 +76,7 @@ export class JobHistory extends Construct {
     this.listFunction.addEnvironment('JOBS_TABLE_NAME', props.jobsTable.tableName);
     this.listFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.jobsTable.tableArn] }));
     this.listFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.table.tableArn] }));
-    props.jobResource.addResource('events').addMethod('GET', new apigateway.LambdaIntegration(this.listFunction), {
+    props.jobResource.addResource('events').addMethod('GET', new apigateway.LambdaIntegration(this.listFunction, { allowTestInvoke: false }), {
       authorizer: props.authorizer,
       authorizationType: apigateway.AuthorizationType.CUSTOM,
     });

@@ -11,7 +11,7 @@ import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './ap
 import { Datasets } from './datasets.js';
 import { JobHistory } from './job-history.js';
 import { Monitoring } from './monitoring.js';
-import { acknowledgeWildcardResource } from './nag.js';
+import { acknowledgeEnterpriseControls, acknowledgeGuardFinding, acknowledgeWildcardResource } from './nag.js';
 import { addProviderLogGroups } from './provider-logs.js';
 import { Realtime } from './realtime.js';
 import { RestApi } from './rest-api.js';
@@ -223,6 +223,47 @@ export class RegressionStack extends Stack {
     output('DatasetsTableName', datasets.table.tableName);
     output('JobEventsTableName', history.table.tableName);
     output('AlarmTopicArn', monitoring.topic.topicArn, 'Every alarm notifies this topic: subscribe to it, or deploy with -c alarmEmail=<address>');
+
+    // Control Tower's proactive controls (lib/nag.ts): what a personal stack acknowledges, each with its reason.
+    acknowledgeEnterpriseControls(this);
+    const invokedByApiGateway =
+      'API Gateway (the service principal) may invoke the function only for this API: the permission names its execute-api ARN as SourceArn, and test invocations from the console are not allowed (allowTestInvoke: false).';
+    for (const scope of [rest.api, realtime.webSocketApi, authorizerFunction]) {
+      acknowledgeGuardFinding(scope, 'lambda_function_public_access_prohibited_check', invokedByApiGateway);
+    }
+    acknowledgeGuardFinding(
+      realtime.webSocketApi,
+      'api_gw_v2_authorization_type_configured_check',
+      'A WebSocket API can only authorize $connect; every other route runs on a connection the API-key authorizer accepted at $connect.',
+    );
+    for (const queue of [realtime.failedNotifications, history.failedRecords, validationDeadLetters]) {
+      acknowledgeGuardFinding(
+        queue,
+        'sqs_dlq_check',
+        'This queue is itself a dead-letter or on-failure destination: a queue behind it would only move the same messages again.',
+      );
+    }
+    const accessLogs = datasets.node.findChild('AccessLogs');
+    acknowledgeGuardFinding(
+      accessLogs,
+      's3_bucket_logging_enabled_check',
+      'This is the access log bucket of the datasets bucket; logging it into itself would loop.',
+    );
+    acknowledgeGuardFinding(
+      accessLogs,
+      's3_bucket_versioning_enabled_check',
+      'Access logs are written once by S3 and expire after 90 days; versions would keep nothing worth recovering.',
+    );
+    acknowledgeGuardFinding(
+      accessLogs,
+      's3_event_notifications_enabled_check',
+      'Nothing reacts to an access log being written: the logs are read only when investigating.',
+    );
+    acknowledgeGuardFinding(
+      datasets.bucket,
+      's3_event_notifications_enabled_check',
+      'The bucket does notify (each uploaded CSV under datasets/ runs the validation function), through the CDK custom resource that configures notifications, which this check does not see.',
+    );
 
     // Last: the functions CDK added for its custom resources exist only now.
     addProviderLogGroups(this);

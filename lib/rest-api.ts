@@ -181,7 +181,7 @@ export class RestApi extends Construct {
     }
 
     const route = (resource: apigateway.IResource, method: string, fn: lambda.IFunction, options?: apigateway.MethodOptions) =>
-      resource.addMethod(method, new apigateway.LambdaIntegration(fn), options);
+      resource.addMethod(method, new apigateway.LambdaIntegration(fn, { allowTestInvoke: false }), options);
     const { functions } = props;
     const root = this.api.root;
     const health = root.addResource('health');
