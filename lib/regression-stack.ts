@@ -116,6 +116,8 @@ export class RegressionStack extends Stack {
       description: 'API key -> tenant, for the REST API and the WebSocket $connect',
     });
     useTable(authorizerFunction, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
+    // Each tenant's API Gateway key (its usage plan) has this prefix and the tenant id as its value.
+    authorizerFunction.addEnvironment('USAGE_IDENTIFIER_PREFIX', `${this.stackName}-tenant-`);
 
     const rest = new RestApi(this, 'Http', {
       functions: { health, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
@@ -213,6 +215,7 @@ export class RegressionStack extends Stack {
     // Every endpoint and table, for clients, scripts (npm run api-key) and the end-to-end tests.
     const output = (name: string, value: string, description?: string) => new CfnOutput(this, name, { value, description });
     output('ApiUrl', rest.api.url, 'REST API base URL (ends with /v1/)');
+    output('DefaultUsagePlanId', rest.defaultUsagePlan.usagePlanId, "Every tenant's API Gateway key joins this plan (npm run api-key)");
     output('JobsTableName', jobsTable.tableName);
     output('ModelsTableName', modelsTable.tableName);
     output('ApiKeysTableName', apiKeysTable.tableName, 'npm run api-key -- create <tenant> --stack <name> writes here');

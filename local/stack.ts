@@ -8,6 +8,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { findTenant, generateApiKey, looksLikeApiKey, storeApiKey } from '../lambdas/commons/api-keys.js';
 import { RestGateway } from './apigateway/rest.js';
+import { usageLimitsOf } from './apigateway/usage-plans.js';
 import { startWebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from './apigateway/websocket.js';
 import {
   authorizerOf,
@@ -209,6 +210,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       api,
       authorizers: new Map([...authorizerIds].map((id) => [id, authorizerOf(resolver, id)])),
       gatewayResponses: gatewayResponsesOf(template),
+      limits: usageLimitsOf(template),
       functions: lambdas,
       account: LOCAL_ACCOUNT,
       log,

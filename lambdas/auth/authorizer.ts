@@ -17,7 +17,18 @@ import { logger } from '../commons/powertools.js';
  * (lambdas/commons/authentication.ts). API Gateway caches this function's answers,
  * so it reads the table directly, without the handlers' in-memory cache.
  */
-const env = readEnv({ API_KEYS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ API_KEYS_TABLE_NAME: z.string().min(1), USAGE_IDENTIFIER_PREFIX: z.string().min(1) });
+
+/**
+ * The tenant's usage identifier: the value of its API Gateway API key, which puts
+ * every request of the tenant in the tenant's usage plan (rate, burst, daily quota;
+ * lib/rest-api.ts). One per tenant, whichever of its keys the request carries;
+ * `npm run api-key` creates it with the tenant's first key. At least 20 characters,
+ * as API Gateway requires of a key's value.
+ */
+export function usageIdentifierOf(prefix: string, tenantId: string): string {
+  return `${prefix}${tenantId}`.padEnd(20, '_');
+}
 
 type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
 
@@ -51,5 +62,6 @@ export const handler = middy(async (event: AuthorizerEvent): Promise<APIGatewayA
     },
     // keyId: which key opened a WebSocket connection, so revoking the key can close it (scripts/api-key.ts).
     context: { tenantId, keyId },
+    usageIdentifierKey: usageIdentifierOf(env.USAGE_IDENTIFIER_PREFIX, tenantId),
   };
 }).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -13,6 +13,7 @@ Object.assign(process.env, {
   MODELS_TABLE_NAME: 'models-table',
   IDEMPOTENCY_TABLE_NAME: 'idempotency-table',
   API_KEYS_TABLE_NAME: 'api-keys-table',
+  USAGE_IDENTIFIER_PREFIX: 'RegressionJobs-tenant-',
   DATASETS_TABLE_NAME: 'datasets-table',
   DATASETS_BUCKET_NAME: 'datasets-bucket',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:Training',

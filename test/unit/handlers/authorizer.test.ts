@@ -26,6 +26,8 @@ const ALLOW_ACME = {
   principalId: 'acme',
   policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${API_ARN}/v1/*` }] },
   context: { tenantId: 'acme', keyId: `key_${KEY_HASH.slice(0, 16)}` },
+  // The tenant's API Gateway key: its usage plan's rate, burst and quota apply.
+  usageIdentifierKey: 'RegressionJobs-tenant-acme',
 };
 
 describe('authorizer: REST TOKEN events', () => {
