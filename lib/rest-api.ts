@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { DEFAULT_TENANT_LIMITS, type TenantLimits, tenantLimitsProblem } from '../src/domain/rate-limits.js';
 
 export const REST_STAGE_NAME = 'v1';
 
@@ -34,18 +35,6 @@ export interface RestApiThrottle {
   readonly burstLimit: number;
 }
 
-/** What every tenant may send: API Gateway enforces it per tenant through a usage plan. */
-export interface TenantLimits {
-  /** Steady requests per second. */
-  readonly rateLimit: number;
-  /** Requests allowed at once above the steady rate (at least the rate). */
-  readonly burstLimit: number;
-  /** Requests per day (UTC). */
-  readonly dailyQuota: number;
-}
-
-export const DEFAULT_TENANT_LIMITS: TenantLimits = { rateLimit: 25, burstLimit: 50, dailyQuota: 200_000 };
-
 export interface RestApiProps {
   /** The route handlers. */
   readonly functions: RestApiFunctions;
@@ -57,15 +46,6 @@ export interface RestApiProps {
   readonly apiName?: string;
   /** Every tenant's default usage plan; `npm run api-key -- limits` gives a tenant its own. @default 25/s, bursts of 50, 200,000 a day */
   readonly tenantLimits?: TenantLimits;
-}
-
-/** What is wrong with a set of limits, or undefined: whole positive numbers, and a burst no smaller than the rate. */
-export function tenantLimitsProblem(limits: TenantLimits): string | undefined {
-  for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value < 1) return `${name} must be a whole number >= 1`;
-  }
-  if (limits.burstLimit < limits.rateLimit) return 'burstLimit must be at least rateLimit';
-  return undefined;
 }
 
 /** An answer API Gateway gives by itself, in the SPEC's error shape `{"error":{"code","message"}}`. */

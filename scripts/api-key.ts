@@ -8,6 +8,9 @@
  *                                                                 the stage's authorizer cache and closes the keys'
  *                                                                 open WebSocket connections
  *   npm run api-key -- delete <key>                               deletes one key given the key itself
+ *   npm run api-key -- limits <tenant> --rate <n> --burst <n> --quota <n>
+ *                                                                 gives a tenant its own usage plan (requests per
+ *                                                                 second, burst, requests per day; deployed stacks)
  *
  * Only the key's hash is stored; the key itself is shown once, here. Revocation
  * takes effect at once: API Gateway caches the authorizer's answer per key for
@@ -15,13 +18,24 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteUsagePlanKeyCommand,
+  FlushStageAuthorizersCacheCommand,
+  GetApiKeysCommand,
+  GetUsagePlansCommand,
+  UpdateUsagePlanCommand,
+} from '@aws-sdk/client-api-gateway';
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException } from '@aws-sdk/client-apigatewaymanagementapi';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { type ApiKeyRecord, deleteApiKey, listApiKeys, revokeApiKeys, storeApiKey } from '../lambdas/commons/api-keys.js';
+import { type ApiKeyRecord, deleteApiKey, listApiKeys, revokeApiKeys, storeApiKey, usageIdentifierOf } from '../lambdas/commons/api-keys.js';
+import { tenantLimitsProblem } from '../src/domain/rate-limits.js';
 import { TenantId } from '../src/domain/schemas.js';
 
 const LOCAL_STATE_FILE = new URL('../.local-stack.json', import.meta.url);
@@ -35,6 +49,8 @@ interface Target {
   restApi: { apiId: string; stageName: string; client: APIGatewayClient } | undefined;
   /** Where open WebSocket connections are listed and closed. */
   webSocket: { connectionsTable: string; management: ApiGatewayManagementApiClient } | undefined;
+  /** A deployed stack's usage plans (tenants' rate limits and quotas); the local stack has its one plan built in. */
+  usagePlans: { stackName: string; defaultPlanId: string } | undefined;
 }
 
 const LocalState = z.object({
@@ -69,7 +85,7 @@ async function localTarget(file: URL | string): Promise<Target> {
           management: new ApiGatewayManagementApiClient({ endpoint: state.wsUrl.replace(/^ws/, 'http'), region, credentials: LOCAL_CREDENTIALS }),
         }
       : undefined;
-  return { where: `local stack (${state.dynamodbEndpoint})`, tableName: state.apiKeysTable, documents, restApi, webSocket };
+  return { where: `local stack (${state.dynamodbEndpoint})`, tableName: state.apiKeysTable, documents, restApi, webSocket, usagePlans: undefined };
 }
 
 async function stackTarget(stackName: string): Promise<Target> {
@@ -81,6 +97,7 @@ async function stackTarget(stackName: string): Promise<Target> {
   const apiUrl = /^https:\/\/([^.]+)\.execute-api\.[^/]+\/([^/]+)\/?$/.exec(output('ApiUrl') ?? '');
   const wsUrl = output('WebSocketUrl');
   const connectionsTable = output('ConnectionsTableName');
+  const defaultPlanId = output('DefaultUsagePlanId');
   return {
     where: `stack ${stackName}`,
     tableName,
@@ -90,6 +107,7 @@ async function stackTarget(stackName: string): Promise<Target> {
       wsUrl && connectionsTable
         ? { connectionsTable, management: new ApiGatewayManagementApiClient({ endpoint: wsUrl.replace(/^wss:/, 'https:') }) }
         : undefined,
+    usagePlans: defaultPlanId ? { stackName, defaultPlanId } : undefined,
   };
 }
 
@@ -143,6 +161,65 @@ async function closeConnections(target: Target, keyIds: ReadonlySet<string>): Pr
   return closed;
 }
 
+/**
+ * The tenant's API Gateway key (its value is the usage identifier the authorizer
+ * answers), created with the tenant's first key and put in the default plan.
+ */
+async function ensureTenantApiKey(target: Target, tenantId: string): Promise<string | undefined> {
+  if (!target.usagePlans || !target.restApi) return undefined;
+  const { client } = target.restApi;
+  const name = usageIdentifierOf(`${target.usagePlans.stackName}-tenant-`, tenantId);
+  const { items } = await client.send(new GetApiKeysCommand({ nameQuery: name, limit: 500 }));
+  const existing = items?.find((key) => key.name === name);
+  if (existing?.id) return existing.id;
+  const created = await client.send(new CreateApiKeyCommand({ name, value: name, enabled: true, description: `usage identifier of tenant ${tenantId}` }));
+  await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: target.usagePlans.defaultPlanId, keyId: created.id, keyType: 'API_KEY' }));
+  console.log(`Tenant "${tenantId}" joined the default usage plan`);
+  return created.id;
+}
+
+const whole = (name: string) =>
+  z
+    .string({ error: `--${name} is required` })
+    .regex(/^\d+$/, `--${name} must be a whole number >= 1`)
+    .transform(Number);
+
+/** Gives a tenant a usage plan of its own (or updates it), and moves its key there from the default plan. */
+async function setLimits(target: Target, tenantId: string, options: Record<string, string | undefined>): Promise<void> {
+  const parsed = z.object({ rate: whole('rate'), burst: whole('burst'), quota: whole('quota') }).safeParse(options);
+  if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'invalid limits');
+  const limits = { rateLimit: parsed.data.rate, burstLimit: parsed.data.burst, dailyQuota: parsed.data.quota };
+  const problem = tenantLimitsProblem(limits);
+  if (problem) throw new Error(problem.replace('rateLimit', '--rate').replace('burstLimit', '--burst').replace('dailyQuota', '--quota'));
+  if (!target.usagePlans || !target.restApi) {
+    throw new Error('per-tenant usage plans exist on a deployed stack only (--stack <name>); the local stack enforces the default plan for every tenant');
+  }
+  const { client, apiId, stageName } = target.restApi;
+  const keyId = await ensureTenantApiKey(target, tenantId);
+  const planName = `${target.usagePlans.stackName}-tenant-${tenantId}`;
+  const { items } = await client.send(new GetUsagePlansCommand({ limit: 500 }));
+  let plan = items?.find((candidate) => candidate.name === planName);
+  const throttle = { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit };
+  const quota = { limit: limits.dailyQuota, period: 'DAY' as const };
+  if (plan?.id) {
+    await client.send(
+      new UpdateUsagePlanCommand({
+        usagePlanId: plan.id,
+        patchOperations: [
+          { op: 'replace', path: '/throttle/rateLimit', value: String(throttle.rateLimit) },
+          { op: 'replace', path: '/throttle/burstLimit', value: String(throttle.burstLimit) },
+          { op: 'replace', path: '/quota/limit', value: String(quota.limit) },
+        ],
+      }),
+    );
+  } else {
+    plan = await client.send(new CreateUsagePlanCommand({ name: planName, throttle, quota, apiStages: [{ apiId, stage: stageName }] }));
+    await client.send(new DeleteUsagePlanKeyCommand({ usagePlanId: target.usagePlans.defaultPlanId, keyId })).catch(() => undefined);
+    await client.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan.id, keyId, keyType: 'API_KEY' }));
+  }
+  console.log(`Tenant "${tenantId}": ${throttle.rateLimit} requests/s, bursts of ${throttle.burstLimit}, ${quota.limit} a day (plan ${planName})`);
+}
+
 async function revoke(target: Target, selector: string): Promise<void> {
   const deleted = await revokeApiKeys(target.documents, target.tableName, selector);
   if (deleted.length === 0) throw new Error(`no API key with id or tenant "${selector}" on the ${target.where}`);
@@ -159,12 +236,16 @@ async function revoke(target: Target, selector: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { stack: { type: 'string' }, expires: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { stack: { type: 'string' }, expires: { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' }, quota: { type: 'string' } },
+  });
   const [command, argument] = positionals;
   const arity = command === 'list' ? 1 : 2;
-  if (!['create', 'list', 'revoke', 'delete'].includes(command ?? '') || positionals.length !== arity) throw new Error(USAGE);
+  if (!['create', 'list', 'revoke', 'delete', 'limits'].includes(command ?? '') || positionals.length !== arity) throw new Error(USAGE);
   if (values.expires !== undefined && command !== 'create') throw new Error('--expires is for create only');
-  const tenantId = command === 'create' ? TenantId.safeParse(argument) : undefined;
+  if ((values.rate ?? values.burst ?? values.quota) !== undefined && command !== 'limits') throw new Error('--rate, --burst and --quota are for limits only');
+  const tenantId = command === 'create' || command === 'limits' ? TenantId.safeParse(argument) : undefined;
   if (tenantId && !tenantId.success) throw new Error(`"${argument}" is not a tenant id: ${tenantId.error.issues[0]?.message ?? 'invalid'}`);
   const expiresAt = values.expires === undefined ? undefined : parseExpiry(values.expires);
   const target = values.stack ? await stackTarget(values.stack) : await localTarget(process.env.LOCAL_STACK_FILE ?? LOCAL_STATE_FILE);
@@ -175,6 +256,8 @@ async function main(): Promise<void> {
       return;
     case 'revoke':
       return revoke(target, argument as string);
+    case 'limits':
+      return setLimits(target, tenantId?.data as string, values);
     case 'delete': {
       const owner = await deleteApiKey(target.documents, target.tableName, argument as string);
       if (owner === undefined) throw new Error(`no such API key on the ${target.where}`);
@@ -183,6 +266,7 @@ async function main(): Promise<void> {
     }
     default: {
       const tenant = tenantId?.data as string;
+      await ensureTenantApiKey(target, tenant);
       const key = await storeApiKey(target.documents, target.tableName, tenant, expiresAt === undefined ? {} : { expiresAt });
       console.log(`API key for tenant "${tenant}" on the ${target.where}${expiresAt ? `, expires ${expiresAt.toISOString()}` : ''}:`);
       console.log(key);

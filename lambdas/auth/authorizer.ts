@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { findKey } from '../commons/api-keys.js';
+import { findKey, usageIdentifierOf } from '../commons/api-keys.js';
 import { bearerKey } from '../commons/authentication.js';
 import { documents } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
@@ -18,17 +18,6 @@ import { logger } from '../commons/powertools.js';
  * so it reads the table directly, without the handlers' in-memory cache.
  */
 const env = readEnv({ API_KEYS_TABLE_NAME: z.string().min(1), USAGE_IDENTIFIER_PREFIX: z.string().min(1) });
-
-/**
- * The tenant's usage identifier: the value of its API Gateway API key, which puts
- * every request of the tenant in the tenant's usage plan (rate, burst, daily quota;
- * lib/rest-api.ts). One per tenant, whichever of its keys the request carries;
- * `npm run api-key` creates it with the tenant's first key. At least 20 characters,
- * as API Gateway requires of a key's value.
- */
-export function usageIdentifierOf(prefix: string, tenantId: string): string {
-  return `${prefix}${tenantId}`.padEnd(20, '_');
-}
 
 type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
 

@@ -126,3 +126,14 @@ export async function revokeApiKeys(client: DynamoDBDocumentClient, tableName: s
   }
   return deleted;
 }
+
+/**
+ * The tenant's usage identifier: the value of its API Gateway API key, which puts
+ * every request of the tenant in the tenant's usage plan (rate, burst, daily quota;
+ * lib/rest-api.ts). One per tenant, whichever of its keys the request carries;
+ * `npm run api-key` creates it with the tenant's first key. At least 20 characters,
+ * as API Gateway requires of a key's value.
+ */
+export function usageIdentifierOf(prefix: string, tenantId: string): string {
+  return `${prefix}${tenantId}`.padEnd(20, '_');
+}

@@ -113,6 +113,14 @@ describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
       '--expires must be an ISO date (2027-01-31) or a whole number of days >= 1; got "yesterday"',
     );
     expect((await apiKey('create', 'acme', '--expires', '2020-01-01')).stderr.trim()).toBe('--expires must lie in the future; got 2020-01-01T00:00:00.000Z');
+    const limits = async (...args: string[]) => (await apiKey('limits', 'acme', ...args)).stderr.trim();
+    expect(await limits('--rate', '10', '--burst', '5', '--quota', '1000')).toBe('--burst must be at least --rate');
+    expect(await limits('--rate', '0', '--burst', '5', '--quota', '1000')).toBe('--rate must be a whole number >= 1');
+    expect(await limits('--rate', '2.5', '--burst', '5', '--quota', '1000')).toBe('--rate must be a whole number >= 1');
+    expect(await limits('--rate', '10', '--burst', '20')).toBe('--quota is required');
+    expect(await limits('--rate', '10', '--burst', '20', '--quota', '1000')).toBe(
+      'per-tenant usage plans exist on a deployed stack only (--stack <name>); the local stack enforces the default plan for every tenant',
+    );
   });
 
   it('sweeps jobs stranded by a create-job that died between writing the job and starting its execution', async () => {
