@@ -491,7 +491,9 @@ describe('REST API', () => {
     (type, status, code) => {
       const response = gatewayResponse(type)!;
       expect(response.Properties!.StatusCode).toBe(status);
-      expect(response.Properties!.ResponseParameters).toEqual({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" });
+      // 429s also say when to retry (test/stack/rate-limits.test.ts).
+      const retryAfter = status === '429' ? { 'gatewayresponse.header.Retry-After': expect.any(String) } : {};
+      expect(response.Properties!.ResponseParameters).toEqual({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'", ...retryAfter });
       const body = JSON.parse((response.Properties!.ResponseTemplates as Record<string, string>)['application/json']!);
       expect(body).toEqual({ error: { code, message: expect.any(String) } });
     },
