@@ -40,9 +40,12 @@ export class RegressionStack extends Stack {
     if (!Number.isInteger(retentionDays) || retentionDays < 1)
       throw new Error(`RegressionStack: retentionDays must be a whole number >= 1; got ${retentionDays}`);
 
-    const { jobsTable, modelsTable, apiKeysTable, idempotencyTable } = new Storage(this, 'Storage');
+    const { jobsTable, modelsTable, apiKeysTable, idempotencyTable, tenantsTable } = new Storage(this, 'Storage');
     // How the realtime and datasets constructs build their functions: with the same defaults as every other.
     const newFunction = (parent: Construct, name: string, options: AppFunctionProps): lambda.Function => new AppFunction(parent, name, options);
+
+    // Every end of a job gives its tenant's active-job slot back in the same transaction (ADD -1 on the counter).
+    const releasesSlots = (fn: lambda.Function) => useTable(fn, 'TENANTS_TABLE_NAME', tenantsTable, ['dynamodb:UpdateItem']);
 
     // Training: the workflow's two tasks. Both end a job and settle its model in one transaction.
     const trainingTimeout = Duration.minutes(15);
@@ -54,12 +57,14 @@ export class RegressionStack extends Stack {
     });
     useTable(trainFunction, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    releasesSlots(trainFunction);
     const markFailedFunction = new AppFunction(this, 'MarkFailedFunction', {
       entry: 'lambdas/train/mark-failed.ts',
       description: 'Marks a job FAILED after its training task failed for good',
     });
     useTable(markFailedFunction, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     useTable(markFailedFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    releasesSlots(markFailedFunction);
     const workflow = new TrainingWorkflow(this, 'Training', { trainFunction, markFailedFunction, trainingTimeout });
     const { stateMachine } = workflow;
 
@@ -73,6 +78,7 @@ export class RegressionStack extends Stack {
     });
     useTable(sweepJobs, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:Scan', 'dynamodb:UpdateItem']);
     useTable(sweepJobs, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    releasesSlots(sweepJobs);
     workflow.grantStartExecution(sweepJobs);
     workflow.grantDescribeExecution(sweepJobs);
     new events.Rule(this, 'SweepSchedule', {
@@ -88,9 +94,12 @@ export class RegressionStack extends Stack {
       entry: 'lambdas/api/create-job.ts',
       environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn, RETENTION_DAYS: String(retentionDays) },
     });
-    // Puts the job (and counts the caller's active jobs on the status index); settles it if the start fails.
-    useTable(createJob, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], [JOBS_BY_STATUS_INDEX]);
+    // Puts the job, reads it back for a replayed Idempotency-Key, counts the tenant's active jobs (Query, the
+    // counter's repair path), settles it if the start fails.
+    useTable(createJob, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     useTable(createJob, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // The active-jobs counter (take a slot, read and correct it, give it back) and the Idempotency-Key's job (put, get, delete).
+    useTable(createJob, 'TENANTS_TABLE_NAME', tenantsTable, ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
     // Powertools idempotency records: get, put if absent, complete, delete on failure.
     useTable(createJob, 'IDEMPOTENCY_TABLE_NAME', idempotencyTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     workflow.grantStartExecution(createJob);
@@ -102,6 +111,7 @@ export class RegressionStack extends Stack {
     const cancelJob = new AppFunction(this, 'CancelJobFunction', { entry: 'lambdas/api/cancel-job.ts' });
     useTable(cancelJob, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     useTable(cancelJob, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    releasesSlots(cancelJob);
     workflow.grantStopExecution(cancelJob);
 
     const getModel = new AppFunction(this, 'GetModelFunction', { entry: 'lambdas/api/get-model.ts' });
@@ -220,6 +230,7 @@ export class RegressionStack extends Stack {
     output('ModelsTableName', modelsTable.tableName);
     output('ApiKeysTableName', apiKeysTable.tableName, 'npm run api-key -- create <tenant> --stack <name> writes here');
     output('IdempotencyTableName', idempotencyTable.tableName);
+    output('TenantsTableName', tenantsTable.tableName);
     output('StateMachineArn', stateMachine.stateMachineArn);
     output('StateMachineName', stateMachine.stateMachineName);
     output('DatasetsBucketName', datasets.bucket.bucketName);

@@ -27,6 +27,11 @@ export class Storage extends Construct {
   readonly apiKeysTable: dynamodb.Table;
   /** Powertools idempotency records for the Idempotency-Key header (24 h). */
   readonly idempotencyTable: dynamodb.Table;
+  /**
+   * Per-tenant items: the active-jobs counter that makes the limit atomic, and the
+   * job each Idempotency-Key created (lambdas/commons/tenants.ts).
+   */
+  readonly tenantsTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
     super(scope, id);
@@ -70,6 +75,13 @@ export class Storage extends Construct {
       ...common,
       partitionKey: { name: 'id', type: string },
       timeToLiveAttribute: 'expiration',
+    });
+
+    this.tenantsTable = new dynamodb.Table(this, 'TenantsTable', {
+      ...common,
+      partitionKey: { name: 'tenantId', type: string },
+      sortKey: { name: 'sk', type: string },
+      timeToLiveAttribute: 'expiresAt',
     });
   }
 }

@@ -28,7 +28,7 @@ import { startDynamoDbFront } from './dynamodb/iam-front.js';
 import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
 import { LocalScheduler, scheduleRulesOf } from './events/scheduler.js';
 import { functionPrincipalsOf, LocalIam } from './iam/policy.js';
-import { buildBundles, bundlePath, watchBundles } from './lambda/bundles.js';
+import { bundlePath, cachedBundles, watchBundles } from './lambda/bundles.js';
 import { LocalLambdas } from './lambda/functions.js';
 import { StreamPoller } from './lambda/stream-poller.js';
 import { startLocalS3 } from './s3/server.js';
@@ -45,6 +45,8 @@ import { LocalStepFunctions } from './stepfunctions/server.js';
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LOCAL_ACCOUNT: LocalAccount = { region: 'us-east-1', accountId: '000000000000' };
 export const DEV_TENANT = 'dev';
+/** Where built bundles are kept between starts, by what they are made of. */
+const BUNDLE_CACHE = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'regression-jobs', 'bundles');
 
 export interface LocalStackOptions {
   /** REST API port; 0 picks a free one. */
@@ -71,7 +73,7 @@ export interface LocalStack {
   /** The key seeded for tenant `dev`. */
   apiKey: string;
   dynamodbEndpoint: string;
-  /** DynamoDB Local's Java process (tests pause or kill it to see how the stack copes). */
+  /** DynamoDB Local's Java process: benchmarks and tests pause it (SIGSTOP / SIGCONT) to inject an outage. */
   dynamodbPid: number;
   region: string;
   /** Local table names by the template's logical ids. */
@@ -124,30 +126,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    // Synthesis and Java's start-up take a few seconds each: overlap them.
-    const [template, dynamo] = await Promise.all([
-      timed('synth', synthesizeTemplate()),
-      timed('dynamodb', startDynamoDb({ dataDir: options.dataDir, region, onUnexpectedExit: fatal })),
-    ]);
-    cleanups.push(dynamo.stop);
+    // Synthesis, Java's start-up and bundling take a few seconds each: overlap them.
+    const starting = timed('dynamodb', startDynamoDb({ dataDir: options.dataDir, region, onUnexpectedExit: fatal }));
+    // Its failure (no Java) is reported where it is awaited, below; it is stopped even if synthesis fails first.
+    starting.catch(() => undefined);
+    cleanups.push(async () => (await starting.catch(() => undefined))?.stop());
+    const template = await timed('synth', synthesizeTemplate());
     const resolver = new LocalResolver(template, LOCAL_ACCOUNT);
     const functions = functionsOf(resolver);
 
-    // The functions' deployment bundles, built while the tables are created.
-    const bundleDirectory = await mkdtemp(path.join(tmpdir(), 'regression-jobs-bundles-'));
-    cleanups.push(() => rm(bundleDirectory, { recursive: true, force: true }));
+    // The functions' deployment bundles (from the cache when nothing they are made of changed), while the tables are created.
     const entries = functions.map(({ logicalId, entry }) => ({ logicalId, entry }));
+    let bundleDirectory = '';
     let stopWatching: (() => Promise<void>) | undefined;
     let lambdas: LocalLambdas | undefined;
     const bundled = options.watch
-      ? watchBundles(entries, PROJECT_ROOT, bundleDirectory, ({ changed, errors }) => {
-          if (errors > 0) return log(`[lambda] rebuild failed (${errors} errors): the functions keep their last good bundle`);
-          log(`[lambda] rebuilt ${changed.join(', ')}: the next invocation starts a new environment`);
-          lambdas?.reload(changed);
-        }).then((dispose) => {
-          stopWatching = dispose;
+      ? mkdtemp(path.join(tmpdir(), 'regression-jobs-bundles-')).then(async (directory) => {
+          bundleDirectory = directory;
+          cleanups.push(() => rm(directory, { recursive: true, force: true }));
+          stopWatching = await watchBundles(entries, PROJECT_ROOT, directory, ({ changed, errors }) => {
+            if (errors > 0) return log(`[lambda] rebuild failed (${errors} errors): the functions keep their last good bundle`);
+            log(`[lambda] rebuilt ${changed.join(', ')}: the next invocation starts a new environment`);
+            lambdas?.reload(changed);
+          });
         })
-      : buildBundles(entries, PROJECT_ROOT, bundleDirectory);
+      : cachedBundles(entries, PROJECT_ROOT, BUNDLE_CACHE).then(({ directory }) => {
+          bundleDirectory = directory;
+        });
+    const dynamo = await starting;
     const dynamodb = localDynamoDbClient(dynamo.endpoint, region);
     cleanups.push(() => dynamodb.destroy());
     const tables = tablesOf(resolver);
@@ -201,7 +207,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       endpoints.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = webSocket.callbackUrl;
       localizeEnvironment = (environment) => withLocalCallbackUrl(environment, webSocketApi, LOCAL_ACCOUNT, webSocket.callbackUrl);
     }
-    await timed('functions', lambdas.warm());
 
     const api = restApiOf(resolver);
     if (!api) throw new Error('the template has no REST API');
@@ -249,6 +254,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (apiKeysTable === undefined) throw new Error('the stack has no ApiKeysTableName output: the local stack seeds the dev key in that table');
     const apiKey = await seedDevApiKey(DynamoDBDocumentClient.from(dynamodb), apiKeysTable, options.devApiKey);
     timings.ready = Date.now() - started;
+    // One environment per function, started once the stack serves (a Lambda's first call is cold too): a broken INIT shows in the log now.
+    void lambdas.warm().then(() => log(`[lambda] every function has a warm environment (${((Date.now() - started) / 1000).toFixed(1)} s after start)`));
 
     return {
       restUrl,

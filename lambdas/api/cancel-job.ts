@@ -9,10 +9,11 @@ import { readEnv } from '../commons/env.js';
 import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
 import { logger, metrics } from '../commons/powertools.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
+import { TenantStore } from '../commons/tenants.js';
 
-const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1), TENANTS_TABLE_NAME: z.string().min(1) });
 const jobs = new JobStore(env.JOBS_TABLE_NAME);
-const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
+const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME), new TenantStore(env.TENANTS_TABLE_NAME));
 
 /**
  * Cancels a QUEUED or RUNNING job: the job (CANCELLED) and its model (FAILED) are
@@ -38,5 +39,7 @@ export const handler = httpHandler(async (event) => {
     // Not started yet or already over: the conditional writes above keep the job CANCELLED either way.
     if (!(error instanceof ExecutionDoesNotExist)) logger.warn('could not stop the execution', { jobId: job.jobId, error: error as Error });
   }
-  return json(202, toJobView({ ...job, status: 'CANCELLED', finishedAt }));
+  // Read back: the version the cancel gave the job is only known once it is written.
+  const cancelled = await jobs.get(tenantId, job.jobId);
+  return json(202, toJobView(cancelled ?? { ...job, status: 'CANCELLED', finishedAt }));
 });

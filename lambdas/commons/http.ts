@@ -3,9 +3,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
+import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
 import { TenantId } from '../../src/domain/schemas.js';
 import { authenticateWithoutAuthorizer } from './authentication.js';
 import { logger, metrics, tracer } from './powertools.js';
@@ -29,8 +30,34 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 
 export function errorResponse(error: DomainError): APIGatewayProxyResult {
   const body = { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
-  return json(STATUS[error.category], body);
+  const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
+  return json(STATUS[error.category], body, headers);
 }
+
+type SdkError = Parameters<typeof isTransientError>[0];
+
+/**
+ * Whether an error is a dependency that timed out, throttled or failed on its side
+ * (DynamoDB, Step Functions, S3): worth a retry, so a 503, never a 500. Wrappers
+ * such as Powertools' idempotency errors carry the SDK's error as their `cause`.
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const sdkError = current as unknown as SdkError;
+    if (isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError)) return true;
+    // A transaction cancelled only because others were writing the same items (the store already tried again).
+    const reasons = (current as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+    if (
+      current.name === 'TransactionCanceledException' &&
+      reasons?.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError')
+    )
+      return true;
+  }
+  return false;
+}
+
+/** Seconds a client waits before retrying a request a dependency could not serve. */
+const DEPENDENCY_RETRY_AFTER_SECONDS = 2;
 
 type HttpRoute = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -38,11 +65,14 @@ type HttpRoute = (event: APIGatewayProxyEvent, context: Context) => Promise<APIG
  * Wraps a route in the shared middleware: Powertools context, tracing and metrics,
  * lower-cased headers, the key check when API Gateway's authorizer did not run
  * (lambdas/commons/authentication.ts), and the error mapping. A DomainError becomes its status and
- * `{error:{code,message,details}}`; anything else is logged with its stack and
- * answered as a bare 500, never serialised.
+ * `{error:{code,message,details}}`; a dependency that timed out or throttled is a
+ * 503 SERVICE_UNAVAILABLE with Retry-After; anything else is logged with its stack
+ * and answered as a bare 500, never serialised.
  */
 export function httpHandler(route: HttpRoute) {
-  return middy(route)
+  // A second before the function would time out, middy gives up on the route with a TimeoutError, which the
+  // mapping below answers as a 503: a slow dependency never turns into the gateway's own 5xx.
+  return middy(route, { timeoutEarlyInMillis: 1_000 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics))
@@ -53,6 +83,16 @@ export function httpHandler(route: HttpRoute) {
       if (error instanceof DomainError) {
         logger.info('request rejected', { code: error.code });
         request.response = errorResponse(error);
+        return;
+      }
+      if (isDependencyUnavailable(error)) {
+        logger.warn('a dependency is unavailable', error as Error);
+        const unavailable = new ServiceUnavailable(
+          'SERVICE_UNAVAILABLE',
+          'the service could not complete the request in time; retry it (with the same Idempotency-Key) after Retry-After seconds',
+          DEPENDENCY_RETRY_AFTER_SECONDS,
+        );
+        request.response = errorResponse(unavailable);
         return;
       }
       logger.error('unhandled error', error as Error);

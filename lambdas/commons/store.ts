@@ -1,10 +1,19 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  paginateQuery,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ValidationFailed } from '../../src/domain/errors.js';
 import { ACTIVE_STATUSES, type JobRecord, type JobStatus, type ModelRecord, statusesBefore } from '../../src/domain/jobs.js';
 import { ResourceId } from '../../src/domain/schemas.js';
 import { documents } from './clients.js';
+import type { TenantStore } from './tenants.js';
 
 /**
  * Data access for jobs and models. Every item is keyed by its tenant first, so a
@@ -56,26 +65,28 @@ export class JobStore {
     return { items: (result.Items ?? []) as JobRecord[], nextToken: encodeToken(result.LastEvaluatedKey) };
   }
 
-  /** How many of the caller's jobs are QUEUED or RUNNING. */
+  /**
+   * How many of the caller's jobs are QUEUED or RUNNING, read consistently from
+   * the table itself (the status index is eventually consistent). It reads every
+   * job of the tenant, so it is only the repair path of the active-jobs counter.
+   */
   async countActive(tenantId: string): Promise<number> {
     let total = 0;
-    for (const status of ACTIVE_STATUSES) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'byStatus',
-            KeyConditionExpression: 'tenantStatus = :pk',
-            ExpressionAttributeValues: { ':pk': `${tenantId}#${status}` },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        total += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
+    const values: Record<string, unknown> = { ':tenant': tenantId };
+    for (const [index, status] of ACTIVE_STATUSES.entries()) values[`:active${index}`] = status;
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'tenantId = :tenant',
+        FilterExpression: `#status IN (${ACTIVE_STATUSES.map((_, index) => `:active${index}`).join(', ')})`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+        Select: 'COUNT',
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) total += page.Count ?? 0;
     return total;
   }
 
@@ -115,10 +126,10 @@ export class JobStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { tenantId, jobId },
-          UpdateExpression: 'SET progress = :progress',
+          UpdateExpression: 'SET progress = :progress ADD version :one',
           ConditionExpression: '#status = :running AND progress < :progress',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':progress': progress, ':running': 'RUNNING' },
+          ExpressionAttributeValues: { ':progress': progress, ':running': 'RUNNING', ':one': 1 },
         }),
       );
       return true;
@@ -160,30 +171,78 @@ export type ModelOutcome =
   | { status: 'FAILED' }
   | { status: 'TRAINED'; fields: Pick<ModelRecord, 'coefficients' | 'intercept' | 'features' | 'metrics' | 'fittedAt'> };
 
+/** What a create came to: the job exists now, the tenant is at its limit, or the Idempotency-Key already made a job. */
+export type CreateOutcome = 'CREATED' | 'LIMIT_REACHED' | 'KEY_TAKEN';
+
+export interface CreateOptions {
+  job: JobRecord;
+  model: ModelRecord;
+  /** The tenant's active-jobs limit: the create takes one of its slots or does not happen. */
+  maxActiveJobs: number;
+  /** Binds the key to this job in the same write, so a retry after an unknown outcome finds it. */
+  request?: { idempotencyKey: string; requestHash: string } | undefined;
+}
+
 /**
  * Writes that change a job and its model together, in one transaction, so a client
  * never sees a COMPLETED job whose model is not TRAINED, nor a CANCELLED job whose
- * model is still TRAINING.
+ * model is still TRAINING. The same transactions take and give back the tenant's
+ * active-job slot (tenants.ts), so the count can never drift from a lost write.
  */
 export class Lifecycle {
   constructor(
     readonly jobs: JobStore,
     readonly models: ModelStore,
+    readonly tenants: TenantStore,
     private readonly client: DynamoDBDocumentClient = documents,
   ) {}
 
-  /** Creates a QUEUED job and its TRAINING model; fails if either id is taken. */
-  async create(job: JobRecord, model: ModelRecord): Promise<void> {
-    // tenantStatus keys the byStatus index: without it a QUEUED job is neither counted as active nor listed by status.
+  /** Creates a QUEUED job and its TRAINING model if the tenant has a free slot (and the key is unused). */
+  async create({ job, model, maxActiveJobs, request }: CreateOptions): Promise<CreateOutcome> {
+    // tenantStatus keys the byStatus index: without it a QUEUED job is not listed by status.
     const jobItem = { ...job, tenantStatus: `${job.tenantId}#${job.status}` };
-    await this.client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.jobs.tableName, Item: jobItem, ConditionExpression: 'attribute_not_exists(jobId)' } },
-          { Put: { TableName: this.models.tableName, Item: model, ConditionExpression: 'attribute_not_exists(modelId)' } },
-        ],
-      }),
-    );
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      { Put: { TableName: this.jobs.tableName, Item: jobItem, ConditionExpression: 'attribute_not_exists(jobId)' } },
+      { Put: { TableName: this.models.tableName, Item: model, ConditionExpression: 'attribute_not_exists(modelId)' } },
+      this.tenants.admitItem(job.tenantId, maxActiveJobs, new Date()),
+    ];
+    if (request) {
+      items.push(
+        this.tenants.requestItem(job.tenantId, request.idempotencyKey, { jobId: job.jobId, requestHash: request.requestHash }, new Date(job.createdAt)),
+      );
+    }
+    try {
+      await this.transact(items);
+      return 'CREATED';
+    } catch (error) {
+      const failed = conditionsFailed(error);
+      if (failed === undefined) throw error;
+      // The key first: a replay answers its job even when the tenant is at its limit.
+      if (failed[3]) return 'KEY_TAKEN';
+      if (failed[2]) return 'LIMIT_REACHED';
+      throw error;
+    }
+  }
+
+  /**
+   * TransactWriteItems, again (with jitter) while it is cancelled only because
+   * another transaction was writing the same items: the tenant's counter is one
+   * item, so concurrent creates and ends of one tenant contend for it.
+   */
+  private async transact(items: NonNullable<TransactWriteCommandInput['TransactItems']>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (error) {
+        const onlyConflicts =
+          error instanceof TransactionCanceledException &&
+          error.CancellationReasons?.some((reason) => reason.Code === 'TransactionConflict') &&
+          error.CancellationReasons.every((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'None' || reason.Code === undefined);
+        if (!onlyConflicts || attempt >= TRANSACTION_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** Math.min(attempt, 5)));
+      }
+    }
   }
 
   /**
@@ -221,29 +280,35 @@ export class Lifecycle {
             ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
           };
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Update: { TableName: this.jobs.tableName, Key: { tenantId: job.tenantId, jobId: job.jobId }, ...transitionUpdate(job.tenantId, to, changes) } },
-            {
-              Update: {
-                TableName: this.models.tableName,
-                Key: { tenantId: job.tenantId, modelId: job.modelId },
-                ConditionExpression: '#status = :training',
-                ...modelUpdate,
-              },
-            },
-          ],
-        }),
-      );
+      // Every end is from QUEUED or RUNNING (the job's condition), so it gives back exactly the slot its create took.
+      await this.transact([
+        { Update: { TableName: this.jobs.tableName, Key: { tenantId: job.tenantId, jobId: job.jobId }, ...transitionUpdate(job.tenantId, to, changes) } },
+        {
+          Update: {
+            TableName: this.models.tableName,
+            Key: { tenantId: job.tenantId, modelId: job.modelId },
+            ConditionExpression: '#status = :training',
+            ...modelUpdate,
+          },
+        },
+        this.tenants.releaseItem(job.tenantId, new Date()),
+      ]);
       return true;
     } catch (error) {
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
-        return false;
-      }
+      if (conditionsFailed(error) !== undefined) return false;
       throw error;
     }
   }
+}
+
+/** Transactions cancelled only by a concurrent one are tried this many times in all. */
+const TRANSACTION_ATTEMPTS = 8;
+
+/** Which items' conditions failed, by position, when a transaction was cancelled for that; undefined otherwise. */
+function conditionsFailed(error: unknown): boolean[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const failed = (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
+  return failed.some(Boolean) ? failed : undefined;
 }
 
 /** The update and condition of a forward-only status change. */
@@ -257,9 +322,9 @@ function transitionUpdate(tenantId: string, to: JobStatus, changes: JobChanges, 
     sets.push(`#${key} = :${key}`);
   }
   for (const [index, status] of from.entries()) values[`:from${index}`] = status;
-  if (countAttempt) values[':one'] = 1;
+  values[':one'] = 1;
   return {
-    UpdateExpression: `SET ${sets.join(', ')}${countAttempt ? ' ADD attempts :one' : ''}`,
+    UpdateExpression: `SET ${sets.join(', ')} ADD version :one${countAttempt ? ', attempts :one' : ''}`,
     ConditionExpression: `#status IN (${from.map((_, index) => `:from${index}`).join(', ')})`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,

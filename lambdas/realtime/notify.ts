@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -7,10 +6,11 @@ import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand }
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { type JobRecord, type JobView, toJobView } from '../../src/domain/jobs.js';
 import { type JobMessage, StoredJob } from '../../src/domain/realtime.js';
+import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '../commons/clients.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
@@ -22,16 +22,15 @@ import { logger, metrics, tracer } from '../commons/powertools.js';
  *
  * Delivery is at least once: a record whose post fails is retried whole, so a
  * connection that already got it may get it again. Every message is the job's full
- * state, so a repeat is harmless.
+ * state with its `version`, so a repeat is harmless and a client keeps the highest.
  */
 const env = readEnv({
   CONNECTIONS_TABLE_NAME: z.string().min(1),
   // The stage's callback URL (https://{apiId}.execute-api.{region}.amazonaws.com/v1): per API, so set explicitly.
   CONNECTIONS_ENDPOINT: z.url(),
 });
-const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
-const gateway = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ endpoint: env.CONNECTIONS_ENDPOINT }));
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
+const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME, backgroundDocuments);
+const gateway = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ ...BACKGROUND_CLIENT_DEFAULTS, endpoint: env.CONNECTIONS_ENDPOINT }));
 
 const ChangeRecord = z.object({
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
@@ -104,35 +103,95 @@ function isGone(error: unknown): boolean {
   return error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 410;
 }
 
-/**
- * One invocation's records, in stream order. Once a record of a job fails, that
- * job's later records in the batch fail too without being sent: Lambda retries
- * from the first failure anyway, and a client must never see a job's newer state
- * before an older one.
- */
-function recordHandlerFor(): (record: DynamoDBRecord) => Promise<void> {
-  const failedJobs = new Set<string>();
-  return async (record) => {
-    const change = messageFor(record);
-    if (!change) return;
-    const { tenantId, jobId } = change.job;
-    const key = `${tenantId}#${jobId}`;
-    if (failedJobs.has(key)) throw new Error(`an earlier change of job ${jobId} failed in this batch`);
-    try {
-      const subscribers = await connections.subscribers(tenantId, jobId);
-      if (subscribers.length > 0) await postToAll(subscribers, JSON.stringify(change.message));
-    } catch (error) {
-      failedJobs.add(key);
-      logger.warn('notification failed; the record will be retried', { jobId, error: error as Error });
-      throw error;
-    }
-  };
+/** The newest state of one job in a batch, and the first record of that job (where a retry must start). */
+export interface NewestChange {
+  job: JobRecord;
+  message: JobMessage;
+  firstSequenceNumber: string;
 }
 
-export const handler = middy(async (event: DynamoDBStreamEvent, context: Context) =>
-  // In order (not in parallel), so a job's changes reach a client in the order they happened.
-  processPartialResponse(event, recordHandlerFor(), processor, { context, processInParallel: false }),
-)
+export interface CoalescedBatch {
+  /** By `<tenantId>#<jobId>`, in the order the jobs first appear in the batch. */
+  changes: Map<string, NewestChange>;
+  /** Records that could not be read: each fails, so the batch is retried (then bisected, then sent to the on-failure queue). */
+  unreadable: string[];
+}
+
+/**
+ * Reduces a batch to the newest state of each job. A job's full state is in every
+ * record, so only the last one matters to a client; of two states the one with the
+ * higher `version` is the newer, so an older state is never chosen over one
+ * already seen in the batch, whatever order the records came in.
+ */
+export function coalesce(records: readonly DynamoDBRecord[]): CoalescedBatch {
+  const changes = new Map<string, NewestChange>();
+  const unreadable: string[] = [];
+  for (const record of records) {
+    const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
+    let change: ReturnType<typeof messageFor>;
+    try {
+      change = messageFor(record);
+    } catch (error) {
+      logger.error('unreadable stream record', { sequenceNumber, error: error as Error });
+      unreadable.push(sequenceNumber);
+      continue;
+    }
+    if (!change) continue;
+    const key = `${change.job.tenantId}#${change.job.jobId}`;
+    const seen = changes.get(key);
+    if (seen && seen.job.version > change.job.version) continue;
+    changes.set(key, { ...change, firstSequenceNumber: seen?.firstSequenceNumber ?? sequenceNumber });
+  }
+  return { changes, unreadable };
+}
+
+/** Jobs whose newest state is being sent at once (each to all its connections at once). */
+const JOB_CONCURRENCY = 25;
+
+/** Runs `work` on every item, at most `limit` at a time; answers the items whose work failed, with the reason. */
+async function eachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<Array<{ item: T; reason: unknown }>> {
+  const failures: Array<{ item: T; reason: unknown }> = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (reason) {
+        failures.push({ item, reason });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return failures;
+}
+
+/**
+ * One invocation: the batch is coalesced to one message per job, and the jobs are
+ * sent concurrently (a job's connections concurrently too). Order per job holds
+ * because each job gets one message per batch and batches of a partition key
+ * (a tenant) run one after another. A job whose message fails reports its first
+ * record in the batch: Lambda retries from the lowest reported record, so the
+ * failed job's newest state is sent again (with, at worst, repeats of others').
+ *
+ * Not Powertools' BatchProcessor: it handles records one by one, and coalescing
+ * needs the whole batch.
+ */
+export async function notifySubscribers(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  const { changes, unreadable } = coalesce(event.Records);
+  const failures = await eachConcurrently([...changes.values()], JOB_CONCURRENCY, async ({ job, message }) => {
+    const subscribers = await connections.subscribers(job.tenantId, job.jobId);
+    if (subscribers.length > 0) await postToAll(subscribers, JSON.stringify(message));
+  });
+  for (const { item, reason } of failures) {
+    logger.warn('notification failed; the job will be sent again', { jobId: item.job.jobId, error: reason as Error });
+  }
+  metrics.addMetric('JobChangesCoalesced', MetricUnit.Count, event.Records.length - changes.size);
+  const failed = [...unreadable, ...failures.map(({ item }) => item.firstSequenceNumber)];
+  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+export const handler = middy(async (event: DynamoDBStreamEvent, _context: Context) => notifySubscribers(event))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(captureLambdaHandler(tracer))
   .use(logMetrics(metrics));

@@ -2,13 +2,20 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
+import { backgroundDocuments } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
+import { TenantStore } from '../commons/tenants.js';
 
-const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1) });
-const jobs = new JobStore(env.JOBS_TABLE_NAME);
-const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
+const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1), TENANTS_TABLE_NAME: z.string().min(1) });
+const jobs = new JobStore(env.JOBS_TABLE_NAME, backgroundDocuments);
+const lifecycle = new Lifecycle(
+  jobs,
+  new ModelStore(env.MODELS_TABLE_NAME, backgroundDocuments),
+  new TenantStore(env.TENANTS_TABLE_NAME, backgroundDocuments),
+  backgroundDocuments,
+);
 
 /** What the state machine's Catch passes on: the execution input plus `failure`. */
 const CatchInput = z.object({

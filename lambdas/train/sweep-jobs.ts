@@ -8,10 +8,11 @@ import { z } from 'zod';
 import { JOB_STATUSES } from '../../src/domain/jobs.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
 import { type ExecutionStatus, SWEEP_START_FAILED, type SweepAction, sweepAction } from '../../src/domain/sweep.js';
-import { documents, stepFunctions } from '../commons/clients.js';
+import { backgroundDocuments, documents, stepFunctions } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics } from '../commons/powertools.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
+import { TenantStore } from '../commons/tenants.js';
 
 /**
  * The sweeper, run on a schedule (lib/regression-stack.ts): finds every QUEUED or
@@ -27,11 +28,17 @@ import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
 const env = readEnv({
   JOBS_TABLE_NAME: z.string().min(1),
   MODELS_TABLE_NAME: z.string().min(1),
+  TENANTS_TABLE_NAME: z.string().min(1),
   STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   SWEEP_QUEUED_GRACE_SECONDS: z.coerce.number().int().min(0).default(300),
 });
-const jobs = new JobStore(env.JOBS_TABLE_NAME);
-const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
+// Failing a job gives its tenant's active-job slot back in the same transaction (lambdas/commons/tenants.ts).
+const lifecycle = new Lifecycle(
+  new JobStore(env.JOBS_TABLE_NAME, backgroundDocuments),
+  new ModelStore(env.MODELS_TABLE_NAME, backgroundDocuments),
+  new TenantStore(env.TENANTS_TABLE_NAME, backgroundDocuments),
+  backgroundDocuments,
+);
 
 const ActiveJob = z.object({ tenantId: TenantId, jobId: JobId, modelId: z.string(), status: z.enum(JOB_STATUSES), createdAt: z.string() });
 type ActiveJob = z.infer<typeof ActiveJob>;

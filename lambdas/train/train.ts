@@ -10,15 +10,27 @@ import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type 
 import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
 import { fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
+import { backgroundDocuments } from '../commons/clients.js';
 import { accumulateDataset } from '../commons/csv-source.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
+import { TenantStore } from '../commons/tenants.js';
 
-const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1), DATASETS_BUCKET_NAME: z.string().min(1) });
-const jobs = new JobStore(env.JOBS_TABLE_NAME);
-const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME));
+const env = readEnv({
+  JOBS_TABLE_NAME: z.string().min(1),
+  MODELS_TABLE_NAME: z.string().min(1),
+  TENANTS_TABLE_NAME: z.string().min(1),
+  DATASETS_BUCKET_NAME: z.string().min(1),
+});
+const jobs = new JobStore(env.JOBS_TABLE_NAME, backgroundDocuments);
+const lifecycle = new Lifecycle(
+  jobs,
+  new ModelStore(env.MODELS_TABLE_NAME, backgroundDocuments),
+  new TenantStore(env.TENANTS_TABLE_NAME, backgroundDocuments),
+  backgroundDocuments,
+);
 
 const TrainInput = z.object({ tenantId: TenantId, jobId: JobId });
 
@@ -39,6 +51,8 @@ const TRANSIENT = new Set([
   'InternalServerError',
   'ServiceUnavailable',
   'TransactionConflictException',
+  // a transaction still cancelled by concurrent ones after the store's own tries
+  'TransactionCanceledException',
   'TimeoutError',
   // S3, reading the job's data
   'SlowDown',

@@ -518,6 +518,7 @@ const EventSourceMappingProperties = z.object({
   // -1 (the default) is "until the record expires"; the local stack keeps retrying.
   MaximumRetryAttempts: z.number().int().min(-1).default(-1),
   FunctionResponseTypes: z.array(z.string()).default([]),
+  ParallelizationFactor: z.number().int().min(1).max(10).default(1),
   Enabled: z.boolean().default(true),
   FilterCriteria: z.unknown().optional(),
 });
@@ -530,6 +531,8 @@ export interface StreamMappingDefinition {
   startingPosition: 'LATEST' | 'TRIM_HORIZON';
   maximumRetryAttempts: number;
   reportBatchItemFailures: boolean;
+  /** Concurrent batches per shard; records of one partition key stay in one, in order. */
+  parallelizationFactor: number;
   filterCriteria: unknown;
 }
 
@@ -550,6 +553,7 @@ export function streamMappingsOf(template: CfnTemplate): StreamMappingDefinition
         startingPosition: properties.StartingPosition,
         maximumRetryAttempts: properties.MaximumRetryAttempts,
         reportBatchItemFailures: properties.FunctionResponseTypes.includes('ReportBatchItemFailures'),
+        parallelizationFactor: properties.ParallelizationFactor,
         filterCriteria: properties.FilterCriteria,
       },
     ];

@@ -96,6 +96,8 @@ export async function startDynamoDbFront(options: { upstream: string; iam: Local
       // DynamoDB Local is gone or reset the connection: the SDK sees what a dropped connection looks like.
       response.destroy(error);
     });
+    // A caller that gave up (its SDK timeout) does not leave a request waiting on a paused DynamoDB Local.
+    response.on('close', () => outgoing.destroy());
     outgoing.end(body);
   };
 

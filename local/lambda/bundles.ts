@@ -1,6 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type BuildOptions, type BuildResult, build, context, type Plugin } from 'esbuild';
+import { type BuildOptions, type BuildResult, build, context, type Plugin, version } from 'esbuild';
+import { z } from 'zod';
 import { BUNDLING } from '../../lib/app-function.js';
 
 /**
@@ -49,9 +51,53 @@ export function bundlePath(outdir: string, logicalId: string): string {
   return path.join(outdir, logicalId, 'index.mjs');
 }
 
-/** Builds every bundle once. */
-export async function buildBundles(entries: readonly BundleEntry[], projectRoot: string, outdir: string): Promise<void> {
-  await build(buildOptions(entries, projectRoot, outdir));
+/** Builds every bundle once. Answers the files esbuild read, relative to the project root. */
+export async function buildBundles(entries: readonly BundleEntry[], projectRoot: string, outdir: string): Promise<string[]> {
+  const { metafile } = await build({ ...buildOptions(entries, projectRoot, outdir), metafile: true });
+  return Object.keys(metafile?.inputs ?? {});
+}
+
+const sha256 = (...parts: (string | Buffer)[]) => parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest('hex');
+
+/**
+ * The bundles from a cache keyed by everything that goes into them (the esbuild
+ * version and options, the entries, and the content of every file the last build
+ * read), built once when the key is new. A warm `npm start` then builds nothing.
+ * Each key is its own directory, written whole under a temporary name and renamed,
+ * so stacks started side by side never see half a cache.
+ */
+export async function cachedBundles(
+  entries: readonly BundleEntry[],
+  projectRoot: string,
+  cacheDirectory: string,
+): Promise<{ directory: string; built: boolean }> {
+  await mkdir(cacheDirectory, { recursive: true });
+  const recipe = sha256(version, JSON.stringify(esbuildOptions()), JSON.stringify(entries));
+  const inputsFile = path.join(cacheDirectory, `inputs-${recipe.slice(0, 16)}.json`);
+  const keyOf = async (inputs: readonly string[]) =>
+    sha256(recipe, ...(await Promise.all(inputs.map(async (input) => `${input}\0${sha256(await readFile(path.join(projectRoot, input)))}`))));
+
+  const known = await readFile(inputsFile, 'utf8').then(
+    (text) => z.array(z.string()).parse(JSON.parse(text)),
+    () => undefined,
+  );
+  if (known) {
+    const directory = path.join(cacheDirectory, `bundles-${(await keyOf(known).catch(() => 'gone')).slice(0, 16)}`);
+    if (
+      await stat(directory).then(
+        () => true,
+        () => false,
+      )
+    )
+      return { directory, built: false };
+  }
+  const building = await mkdtemp(path.join(cacheDirectory, 'building-'));
+  const inputs = await buildBundles(entries, projectRoot, building);
+  const directory = path.join(cacheDirectory, `bundles-${(await keyOf(inputs)).slice(0, 16)}`);
+  await rename(building, directory).catch(() => rm(building, { recursive: true, force: true })); // another start built the same
+  await writeFile(`${inputsFile}.${process.pid}`, JSON.stringify(inputs));
+  await rename(`${inputsFile}.${process.pid}`, inputsFile);
+  return { directory, built: true };
 }
 
 /**

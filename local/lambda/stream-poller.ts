@@ -18,7 +18,10 @@ import type { LocalLambdas } from './functions.js';
  * Lambda's DynamoDB Streams event source mapping, for each mapping of the
  * template: reads the table's stream from DynamoDB Local shard by shard (children
  * after their parents), and invokes the mapped function with batches of up to
- * BatchSize records, in order. A failed batch is retried (from the first failed
+ * BatchSize records, in order. With a ParallelizationFactor above one, a shard's
+ * records are spread over that many lanes by partition key and the lanes are
+ * invoked concurrently: records of one key (one item's changes) stay in one lane,
+ * in order, as on Lambda. A failed batch is retried (from the first failed
  * record when the mapping reports batch item failures) up to MaximumRetryAttempts,
  * then skipped, as Lambda does without an on-failure destination.
  */
@@ -64,7 +67,9 @@ export class StreamPoller {
   private async openReader(source: StreamSource): Promise<ShardReader> {
     const { Table } = await this.dynamodb.send(new DescribeTableCommand({ TableName: source.tableName }));
     if (!Table?.LatestStreamArn) throw new Error(`table ${source.tableName} has no stream for ${source.mapping.logicalId}`);
-    const reader = new ShardReader(this.streams, Table.LatestStreamArn, source);
+    const partitionKey = Table.KeySchema?.find((key) => key.KeyType === 'HASH')?.AttributeName;
+    if (!partitionKey) throw new Error(`table ${source.tableName} has no partition key`);
+    const reader = new ShardReader(this.streams, Table.LatestStreamArn, source, partitionKey);
     await reader.discover(source.mapping.startingPosition);
     return reader;
   }
@@ -90,7 +95,13 @@ export class StreamPoller {
 
   private async deliver(reader: ShardReader, records: StreamRecord[]): Promise<void> {
     const { mapping } = reader.source;
-    let pending = records.map((record) => lambdaRecord(record, reader.streamArn, this.region)).filter(reader.accepts);
+    const accepted = records.map((record) => lambdaRecord(record, reader.streamArn, this.region)).filter(reader.accepts);
+    const lanes = inLanes(accepted, mapping.parallelizationFactor, reader.partitionKey);
+    await Promise.all(lanes.map((lane) => this.deliverInOrder(mapping, lane)));
+  }
+
+  private async deliverInOrder(mapping: StreamMappingDefinition, records: DynamoDBRecord[]): Promise<void> {
+    let pending = records;
     for (let retry = 0; pending.length > 0 && !this.stopped; retry++) {
       const failedFrom = await this.invoke(mapping, pending);
       if (failedFrom >= pending.length) return;
@@ -140,6 +151,8 @@ class ShardReader {
     private readonly streams: DynamoDBStreamsClient,
     readonly streamArn: string,
     readonly source: StreamSource,
+    /** The table's partition key attribute: what keeps records in one lane. */
+    readonly partitionKey: string,
   ) {
     this.accepts = recordFilter(source.mapping.filterCriteria);
   }
@@ -226,6 +239,30 @@ class ShardReader {
     } while (exclusiveStartShardId);
     return shards;
   }
+}
+
+/**
+ * Spreads records over at most `factor` lanes by their partition key's value, each
+ * lane keeping the records' order; empty lanes are left out.
+ */
+export function inLanes(records: readonly DynamoDBRecord[], factor: number, partitionKey: string): DynamoDBRecord[][] {
+  if (factor <= 1) return records.length > 0 ? [[...records]] : [];
+  const lanes: DynamoDBRecord[][] = Array.from({ length: factor }, () => []);
+  for (const record of records) {
+    const key = JSON.stringify(record.dynamodb?.Keys?.[partitionKey] ?? null);
+    lanes[laneOf(key, factor)]?.push(record);
+  }
+  return lanes.filter((lane) => lane.length > 0);
+}
+
+/** A stable hash of a key (FNV-1a) to a lane number. */
+function laneOf(key: string, factor: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index++) {
+    hash ^= key.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % factor;
 }
 
 /** A stream record as Lambda delivers it: epoch seconds, binary attributes in base64. */

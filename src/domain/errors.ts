@@ -13,6 +13,9 @@ export type ErrorCategory =
   | 'unavailable'; // 503
 
 export class DomainError extends Error {
+  /** Seconds a client should wait before trying again (the `Retry-After` header), when waiting helps. */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly code: string,
     message: string,
@@ -50,15 +53,25 @@ export class Conflict extends DomainError {
   }
 }
 
+/** The same Idempotency-Key is being served by another request right now: wait and send it again. */
+export class IdempotencyInProgress extends DomainError {
+  constructor(retryAfterSeconds = 1) {
+    super('IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still in progress; retry it after Retry-After seconds', 'conflict');
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 export class PayloadTooLarge extends DomainError {
   constructor(message: string) {
     super('PAYLOAD_TOO_LARGE', message, 'too_large');
   }
 }
 
+/** A dependency failed in a way that may pass: the client retries after `retryAfterSeconds`. */
 export class ServiceUnavailable extends DomainError {
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, retryAfterSeconds = 1) {
     super(code, message, 'unavailable');
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -78,6 +78,8 @@ export interface JobRecord {
   executionArn: string;
   source: JobSource;
   expiresAt: number;
+  /** 1 when created, plus one for every write of the job since: a newer state always has a higher version. */
+  version: number;
 }
 
 /** A model as stored. */
@@ -113,6 +115,8 @@ export interface JobView {
   error: JobError | null;
   attempts: number;
   datasetId: string | null;
+  /** Grows with every change of the job: of two states of a job, the one with the higher version is the newer. */
+  version: number;
 }
 
 export type ModelView = Omit<ModelRecord, 'tenantId' | 'expiresAt'>;
@@ -133,6 +137,7 @@ export function toJobView(job: JobRecord): JobView {
     error: job.error,
     attempts: job.attempts,
     datasetId: job.source.type === 'dataset' ? job.source.datasetId : null,
+    version: job.version,
   };
 }
 

@@ -114,4 +114,6 @@ export const StoredJob: z.ZodType<JobRecord> = z.object({
     z.object({ type: z.literal('dataset'), datasetId: z.string(), target: z.string() }),
   ]),
   expiresAt: z.number(),
+  // Items written before versions existed read as version 0, older than any versioned state.
+  version: z.number().int().min(0).default(0),
 });

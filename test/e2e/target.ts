@@ -54,6 +54,8 @@ export interface E2ETarget {
   keyB: string;
   /** The checks this target cannot pass, with the reason each is skipped. */
   skips: Skips;
+  /** The offline stack's DynamoDB Local process, which fault tests pause; absent on deployed targets. */
+  dynamodbPid?: number;
 }
 
 /** A target that cannot be reached: the run stops with this one line, no stack trace. */
@@ -184,7 +186,16 @@ async function startLocalTarget(): Promise<RunningTarget> {
     const keyB = await storeApiKey(DynamoDBDocumentClient.from(client), child.state.apiKeysTable, 'e2e-tenant-b');
     client.destroy();
     return {
-      target: { name: 'local', label: 'local', restUrl: child.state.restUrl, wsUrl: child.state.wsUrl ?? undefined, keyA, keyB, skips: LOCAL_SKIPS },
+      target: {
+        name: 'local',
+        label: 'local',
+        restUrl: child.state.restUrl,
+        wsUrl: child.state.wsUrl ?? undefined,
+        keyA,
+        keyB,
+        skips: LOCAL_SKIPS,
+        dynamodbPid: child.state.dynamodbPid,
+      },
       stop: async () => {
         await child.stop();
       },

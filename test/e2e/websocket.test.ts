@@ -103,14 +103,15 @@ describe.skipIf(wsUrl === undefined)(`WebSocket API on ${target.name}`, () => {
     expect(final.job).toEqual(await finishedJob(job.jobId));
     expect(final.job.status).toBe('COMPLETED');
 
+    // Changes close together may be coalesced into the newest, but never arrive older than one already sent.
     const seen = client.jobMessages(job.jobId).map((message) => message.job);
-    expect(seen[0]).toMatchObject({ status: 'QUEUED', progress: 0 });
+    const versions = seen.map((view) => view.version);
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+    expect(versions.at(-1)).toBe(final.job.version);
     const ranks = seen.map((view) => STATUS_ORDER.indexOf(view.status));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
     const progress = seen.map((view) => view.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
-    // However short the job, its progress is reported at least once between start and end.
-    expect(seen.some((view) => view.status === 'RUNNING' && view.progress > 0 && view.progress < 1)).toBe(true);
   });
 
   it('answers a subscribe with the current state, so a job that already finished is not missed', async () => {

@@ -13,7 +13,7 @@ import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
  * bundling skipped: what is checked here is the template, not the code.
  */
 let stack: Synthesized;
-let tables: { jobs: string; models: string; apiKeys: string; idempotency: string; datasets: string; jobEvents: string };
+let tables: { jobs: string; models: string; apiKeys: string; idempotency: string; datasets: string; tenants: string; jobEvents: string };
 let stateMachineId: string;
 
 beforeAll(() => {
@@ -26,6 +26,7 @@ beforeAll(() => {
     apiKeys: stack.tableId('keyHash'),
     idempotency: stack.tableId('id'),
     datasets: stack.tableId('tenantId', 'datasetId'),
+    tenants: stack.tableId('tenantId', 'sk'),
     jobEvents: stack.tableId('jobKey', 'seq'),
   };
   stateMachineId = stack.only('AWS::StepFunctions::StateMachine')[0];
@@ -69,8 +70,19 @@ describe('tables', () => {
     }
   });
 
+  it('Tenants: the active-jobs counter and Idempotency-Key bindings under the tenant, request items expiring', () => {
+    expect(stack.resources[tables.tenants]!.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'tenantId', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(stack.resources[tables.tenants]!.Properties!.StreamSpecification).toBeUndefined();
+  });
+
   it('every core table: on demand, KMS-encrypted, point-in-time recovery, deleted with the (personal) stack', () => {
-    for (const id of [tables.jobs, tables.models, tables.apiKeys, tables.idempotency]) {
+    for (const id of [tables.jobs, tables.models, tables.apiKeys, tables.idempotency, tables.tenants]) {
       expect(stack.resources[id], id).toMatchObject({
         DeletionPolicy: 'Delete',
         Properties: {
@@ -87,16 +99,16 @@ describe('tables', () => {
 /** The contract's handlers: the environment each reads (beyond the defaults). */
 const CONTRACT_ENVIRONMENT: Record<string, string[]> = {
   'lambdas/api/health.ts': ['APP_VERSION'],
-  'lambdas/api/create-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'STATE_MACHINE_ARN', 'RETENTION_DAYS'],
+  'lambdas/api/create-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'TENANTS_TABLE_NAME', 'STATE_MACHINE_ARN', 'RETENTION_DAYS'],
   'lambdas/api/get-job.ts': ['JOBS_TABLE_NAME'],
   'lambdas/api/list-jobs.ts': ['JOBS_TABLE_NAME'],
-  'lambdas/api/cancel-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME'],
+  'lambdas/api/cancel-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'TENANTS_TABLE_NAME'],
   'lambdas/api/get-model.ts': ['MODELS_TABLE_NAME'],
   'lambdas/api/list-models.ts': ['MODELS_TABLE_NAME'],
   'lambdas/api/predict.ts': ['MODELS_TABLE_NAME'],
   'lambdas/auth/authorizer.ts': ['API_KEYS_TABLE_NAME'],
-  'lambdas/train/train.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME'],
-  'lambdas/train/mark-failed.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME'],
+  'lambdas/train/train.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'TENANTS_TABLE_NAME'],
+  'lambdas/train/mark-failed.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'TENANTS_TABLE_NAME'],
 };
 
 describe('functions', () => {
@@ -134,6 +146,7 @@ describe('functions', () => {
       MODELS_TABLE_NAME: tables.models,
       API_KEYS_TABLE_NAME: tables.apiKeys,
       IDEMPOTENCY_TABLE_NAME: tables.idempotency,
+      TENANTS_TABLE_NAME: tables.tenants,
     };
     for (const name of names.filter((n) => n in tableOf)) expect(environment[name], name).toEqual({ Ref: tableOf[name] });
     if (names.includes('STATE_MACHINE_ARN')) expect(environment.STATE_MACHINE_ARN).toEqual({ Ref: stateMachineId });
@@ -204,6 +217,7 @@ describe('least privilege', () => {
         `dynamodb:Scan ${arn(tables.jobs)}`,
         `dynamodb:UpdateItem ${arn(tables.jobs)}`,
         `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `dynamodb:UpdateItem ${arn(tables.tenants)}`,
         `states:StartExecution <${stateMachineId}>`,
         `states:DescribeExecution arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stateMachineId}.Name>:*`,
       ],
@@ -213,15 +227,20 @@ describe('least privilege', () => {
       'lambdas/api/create-job.ts',
       () => [
         `dynamodb:PutItem ${arn(tables.jobs)}`,
+        `dynamodb:GetItem ${arn(tables.jobs)}`,
         `dynamodb:Query ${arn(tables.jobs)}`,
         `dynamodb:UpdateItem ${arn(tables.jobs)}`,
-        `dynamodb:Query ${arn(tables.jobs)}/index/byStatus`,
         `dynamodb:PutItem ${arn(tables.models)}`,
         `dynamodb:UpdateItem ${arn(tables.models)}`,
         `dynamodb:GetItem ${arn(tables.idempotency)}`,
         `dynamodb:PutItem ${arn(tables.idempotency)}`,
         `dynamodb:UpdateItem ${arn(tables.idempotency)}`,
         `dynamodb:DeleteItem ${arn(tables.idempotency)}`,
+        // The active-jobs counter (take, read, correct) and the Idempotency-Key bindings (put, get, delete).
+        `dynamodb:UpdateItem ${arn(tables.tenants)}`,
+        `dynamodb:GetItem ${arn(tables.tenants)}`,
+        `dynamodb:PutItem ${arn(tables.tenants)}`,
+        `dynamodb:DeleteItem ${arn(tables.tenants)}`,
         `dynamodb:GetItem ${arn(tables.datasets)}`,
         `s3:PutObject ${arn(datasetsBucket())}/jobs/*`,
         `states:StartExecution <${stateMachineId}>`,
@@ -235,6 +254,7 @@ describe('least privilege', () => {
         `dynamodb:GetItem ${arn(tables.jobs)}`,
         `dynamodb:UpdateItem ${arn(tables.jobs)}`,
         `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `dynamodb:UpdateItem ${arn(tables.tenants)}`,
         `states:StopExecution arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stateMachineId}.Name>:*`,
       ],
     ],
@@ -248,6 +268,7 @@ describe('least privilege', () => {
         `dynamodb:GetItem ${arn(tables.jobs)}`,
         `dynamodb:UpdateItem ${arn(tables.jobs)}`,
         `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `dynamodb:UpdateItem ${arn(tables.tenants)}`,
         `dynamodb:GetItem ${arn(tables.datasets)}`,
         `s3:GetObject ${arn(datasetsBucket())}/datasets/*`,
         `s3:GetObject ${arn(datasetsBucket())}/jobs/*`,
@@ -258,7 +279,12 @@ describe('least privilege', () => {
     ],
     [
       'lambdas/train/mark-failed.ts',
-      () => [`dynamodb:GetItem ${arn(tables.jobs)}`, `dynamodb:UpdateItem ${arn(tables.jobs)}`, `dynamodb:UpdateItem ${arn(tables.models)}`],
+      () => [
+        `dynamodb:GetItem ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `dynamodb:UpdateItem ${arn(tables.tenants)}`,
+      ],
     ],
   ] as [string, () => string[]][])('%s may do exactly what its handler does', (entry, expected) => {
     expect(ownGrants(entry)).toEqual(expected().sort());
@@ -519,6 +545,7 @@ describe('outputs', () => {
     expect(outputs.ModelsTableName?.Value).toEqual({ Ref: tables.models });
     expect(outputs.ApiKeysTableName?.Value).toEqual({ Ref: tables.apiKeys });
     expect(outputs.IdempotencyTableName?.Value).toEqual({ Ref: tables.idempotency });
+    expect(outputs.TenantsTableName?.Value).toEqual({ Ref: tables.tenants });
     expect(outputs.StateMachineArn?.Value).toEqual({ Ref: stateMachineId });
     expect(outputs.StateMachineName?.Value).toEqual({ 'Fn::GetAtt': [stateMachineId, 'Name'] });
     const [stageId] = stack.only('AWS::ApiGateway::Stage');

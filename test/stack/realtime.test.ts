@@ -140,13 +140,15 @@ describe('Connections table', () => {
 });
 
 describe('notifier', () => {
-  it('consumes the Jobs stream in order, with partial failures, bisection, bounded retries and an on-failure queue', () => {
+  it('consumes the Jobs stream with ten batches per shard (in order per tenant), no batching window, partial failures, bisection, bounded retries and an on-failure queue', () => {
     const queueId = logicalIdOf('AWS::SQS::Queue');
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionOf('lambdas/realtime/notify.ts') },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Jobs'), 'StreamArn'] },
       StartingPosition: 'LATEST',
-      ParallelizationFactor: 1,
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 0,
+      ParallelizationFactor: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 5,
@@ -309,7 +311,7 @@ describe('in the application stack', () => {
     expect(jobsTable?.[1].Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
     app.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [jobsTable?.[0], 'StreamArn'] },
-      ParallelizationFactor: 1,
+      ParallelizationFactor: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     app.hasOutput('WebSocketUrl', Match.anyValue());

@@ -12,6 +12,7 @@ Object.assign(process.env, {
   JOB_EVENTS_TABLE_NAME: 'job-events-table',
   MODELS_TABLE_NAME: 'models-table',
   IDEMPOTENCY_TABLE_NAME: 'idempotency-table',
+  TENANTS_TABLE_NAME: 'tenants-table',
   API_KEYS_TABLE_NAME: 'api-keys-table',
   USAGE_IDENTIFIER_PREFIX: 'RegressionJobs-tenant-',
   DATASETS_TABLE_NAME: 'datasets-table',

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { generateApiKey } from '../../../lambdas/commons/api-keys.js';
 import { JobStore, Lifecycle, ModelStore } from '../../../lambdas/commons/store.js';
+import { TenantStore } from '../../../lambdas/commons/tenants.js';
 import { localDynamoDbClient } from '../../../local/dynamodb/server.js';
 import type { JobRecord, ModelRecord } from '../../../src/domain/jobs.js';
 import { target } from '../client.js';
@@ -135,7 +136,13 @@ describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
     const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     const jobsTable = Object.entries(child.state.tables).find(([id]) => id.includes('JobsTable'))?.[1];
     const modelsTable = Object.entries(child.state.tables).find(([id]) => id.includes('ModelsTable'))?.[1];
-    const lifecycle = new Lifecycle(new JobStore(jobsTable as string, documents), new ModelStore(modelsTable as string, documents), documents);
+    const tenantsTable = Object.entries(child.state.tables).find(([id]) => id.includes('TenantsTable'))?.[1];
+    const lifecycle = new Lifecycle(
+      new JobStore(jobsTable as string, documents),
+      new ModelStore(modelsTable as string, documents),
+      new TenantStore(tenantsTable as string, documents),
+      documents,
+    );
     const { Item: original } = await documents.send(new GetCommand({ TableName: jobsTable, Key: { tenantId: 'dev', jobId: created.body.jobId } }));
     const { Item: model } = await documents.send(new GetCommand({ TableName: modelsTable, Key: { tenantId: 'dev', modelId: created.body.modelId } }));
     const tenMinutesAgo = Date.now() - 10 * 60_000;
@@ -156,16 +163,12 @@ describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
         attempts: status === 'RUNNING' ? 1 : 0,
         executionArn: rest.executionArn.replace(created.body.jobId, jobId),
       };
-      await lifecycle.create(job, {
-        ...(model as ModelRecord),
-        modelId,
-        jobId,
-        status: 'TRAINING',
-        coefficients: [],
-        intercept: null,
-        metrics: null,
-        fittedAt: null,
+      const outcome = await lifecycle.create({
+        job: { ...job, version: 1 },
+        model: { ...(model as ModelRecord), modelId, jobId, status: 'TRAINING', coefficients: [], intercept: null, metrics: null, fittedAt: null },
+        maxActiveJobs: 20,
       });
+      expect(outcome).toBe('CREATED');
       return jobId;
     };
     const queued = await strand('QUEUED');
@@ -178,6 +181,7 @@ describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
     expect(child.output()).toContain('"message":"started a stranded job"');
     const rescued = await jobWhen(queued, (job) => job.status === 'COMPLETED' || job.status === 'FAILED');
     expect(rescued).toMatchObject({ status: 'COMPLETED', error: null });
+    // Both stranded jobs held an active-job slot, and gave it back when they ended.
     expect(await call('GET', `/jobs/${running}`, devKey)).toMatchObject({
       status: 200,
       body: { status: 'FAILED', error: { code: 'WORKFLOW_ENDED', message: 'no training workflow runs this job any more; submit it again' } },

@@ -1,5 +1,5 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DatasetStatus } from '../../../src/domain/datasets.js';
@@ -21,7 +21,8 @@ afterAll(() => vi.unstubAllEnvs());
 beforeEach(() => {
   ddb.reset();
   sfn.reset();
-  ddb.on(QueryCommand).resolves({ Count: 0 });
+  // The tenant's active-jobs counter: no item yet, so no job is active.
+  ddb.on(GetCommand, { TableName: 'tenants-table' }).resolves({});
   ddb.on(TransactWriteCommand).resolves({});
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
 });
@@ -40,7 +41,7 @@ describe('POST /jobs with a dataset', () => {
 
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body)).toMatchObject({ status: 'QUEUED', kind: 'RIDGE', alpha: 1, datasetId: DATASET_ID });
-    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+    expect(ddb.commandCalls(GetCommand, { TableName: 'datasets-test' })[0]?.args[0].input).toEqual({
       TableName: 'datasets-test',
       Key: { tenantId: 'acme', datasetId: DATASET_ID },
       ConsistentRead: true,

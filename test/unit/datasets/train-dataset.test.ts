@@ -30,6 +30,7 @@ function job(overrides: Partial<JobRecord> = {}): JobRecord {
     executionArn: `arn:aws:states:eu-west-1:123456789012:execution:train:${JOB_ID}`,
     source: { type: 'dataset', datasetId: DATASET_ID, target: 'y' },
     expiresAt: 4_102_444_800,
+    version: 3,
     ...overrides,
   };
 }

@@ -19,6 +19,7 @@ const queued: JobRecord = {
   executionArn: 'arn:aws:states:us-east-1:123456789012:execution:Training:01JH5Z3V8Q6K9W2X4Y7Z0A1B2C',
   source: { type: 'inline', key: 'jobs/acme/01JH5Z3V8Q6K9W2X4Y7Z0A1B2C.json', rows: 4 },
   expiresAt: 1_800_000_000,
+  version: 1,
 };
 const running: JobRecord = { ...queued, status: 'RUNNING', startedAt: '2026-11-30T10:00:01.000Z', attempts: 1 };
 const RECORDED = '2026-11-30T10:00:09.000Z';

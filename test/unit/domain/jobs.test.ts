@@ -73,6 +73,7 @@ describe('toJobView', () => {
       error: { code: 'X', message: 'y' },
       attempts: 1,
       datasetId: null,
+      version: 3,
     });
   });
 

@@ -6,12 +6,13 @@ import { handler } from '../../../lambdas/api/cancel-job.js';
 import type { JobStatus } from '../../../src/domain/jobs.js';
 import { executionDoesNotExist, transactionCanceled } from '../helpers/aws-errors.js';
 import { apiEvent, bodyOf, lambdaContext } from '../helpers/events.js';
-import { EXECUTION_ARN, JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, OTHER_TENANT, TENANT } from '../helpers/records.js';
+import { EXECUTION_ARN, JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, OTHER_TENANT, TENANT, TENANTS_TABLE } from '../helpers/records.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const context = lambdaContext('cancel-job');
 const NOW = '2026-01-01T12:00:05.000Z';
+const NOW_MS = Date.parse(NOW);
 
 beforeEach(() => {
   ddb.reset();
@@ -24,7 +25,12 @@ const cancel = (jobId = JOB_ID, tenantId = TENANT) =>
   handler(apiEvent({ method: 'POST', path: `/jobs/${jobId}/cancel`, resource: '/jobs/{jobId}/cancel', pathParameters: { jobId }, tenantId }), context);
 
 function storedJob(status: JobStatus) {
-  ddb.on(GetCommand).resolves({ Item: jobRecord({ status, ...(status === 'QUEUED' ? { startedAt: null, progress: 0, attempts: 0 } : {}) }) });
+  const job = jobRecord({ status, ...(status === 'QUEUED' ? { startedAt: null, progress: 0, attempts: 0 } : {}) });
+  // The first read, then the read-back after the cancel (which moved the version on).
+  ddb
+    .on(GetCommand)
+    .resolvesOnce({ Item: job })
+    .resolves({ Item: { ...job, status: 'CANCELLED', finishedAt: NOW, version: job.version + 1 } });
 }
 
 /** The transaction that ends a job as CANCELLED and fails its TRAINING model, both conditionally. */
@@ -34,10 +40,17 @@ const CANCEL_TRANSACTION = {
       Update: {
         TableName: JOBS_TABLE,
         Key: { tenantId: TENANT, jobId: JOB_ID },
-        UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #finishedAt = :finishedAt',
+        UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #finishedAt = :finishedAt ADD version :one',
         ConditionExpression: '#status IN (:from0, :from1)',
         ExpressionAttributeNames: { '#status': 'status', '#finishedAt': 'finishedAt' },
-        ExpressionAttributeValues: { ':to': 'CANCELLED', ':tenantStatus': 'acme#CANCELLED', ':finishedAt': NOW, ':from0': 'QUEUED', ':from1': 'RUNNING' },
+        ExpressionAttributeValues: {
+          ':to': 'CANCELLED',
+          ':tenantStatus': 'acme#CANCELLED',
+          ':finishedAt': NOW,
+          ':from0': 'QUEUED',
+          ':from1': 'RUNNING',
+          ':one': 1,
+        },
       },
     },
     {
@@ -48,6 +61,14 @@ const CANCEL_TRANSACTION = {
         ExpressionAttributeNames: { '#status': 'status' },
         UpdateExpression: 'SET #status = :status',
         ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
+      },
+    },
+    {
+      Update: {
+        TableName: TENANTS_TABLE,
+        Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' },
+        UpdateExpression: 'SET changedAt = :now ADD activeJobs :minusOne, revision :one',
+        ExpressionAttributeValues: { ':minusOne': -1, ':one': 1, ':now': NOW_MS },
       },
     },
   ],
@@ -64,7 +85,7 @@ describe('POST /jobs/{jobId}/cancel', () => {
       const result = await cancel();
 
       expect(result.statusCode).toBe(202);
-      expect(bodyOf(result)).toMatchObject({ jobId: JOB_ID, status: 'CANCELLED', finishedAt: NOW, error: null });
+      expect(bodyOf(result)).toMatchObject({ jobId: JOB_ID, status: 'CANCELLED', finishedAt: NOW, error: null, version: 4 });
       expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: JOBS_TABLE, Key: { tenantId: TENANT, jobId: JOB_ID } });
       expect(ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input)).toEqual([CANCEL_TRANSACTION]);
       expect(sfn).toHaveReceivedCommandExactlyOnceWith(StopExecutionCommand, { executionArn: EXECUTION_ARN, cause: 'cancelled by the client' });
@@ -139,11 +160,18 @@ describe('POST /jobs/{jobId}/cancel', () => {
     expect(ddb).not.toHaveReceivedAnyCommand();
   });
 
-  it('answers 500 (not 409) when the transaction fails for another reason', async () => {
+  it('answers 503 SERVICE_UNAVAILABLE (not 409, not 500) when the transaction is throttled', async () => {
     storedJob('RUNNING');
     ddb.on(TransactWriteCommand).rejects(transactionCanceled('None', 'ThrottlingError'));
     const result = await cancel();
-    expect(result.statusCode).toBe(500);
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBe('2');
     expect(sfn).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers 500 when the transaction fails for a reason no retry mends', async () => {
+    storedJob('RUNNING');
+    ddb.on(TransactWriteCommand).rejects(transactionCanceled('None', 'ValidationError'));
+    expect((await cancel()).statusCode).toBe(500);
   });
 });

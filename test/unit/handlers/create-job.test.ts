@@ -1,15 +1,16 @@
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { executionArnOf, handler } from '../../../lambdas/api/create-job.js';
 import type { JobView } from '../../../src/domain/jobs.js';
+import { conditionalCheckFailed, throttling, transactionCanceled } from '../helpers/aws-errors.js';
 import { apiEvent, bodyOf, lambdaContext } from '../helpers/events.js';
 import { FakeIdempotencyTable } from '../helpers/idempotency-table.js';
-import { IDEMPOTENCY_TABLE, JOBS_TABLE, MODELS_TABLE, OTHER_TENANT, STATE_MACHINE_ARN, TENANT } from '../helpers/records.js';
+import { IDEMPOTENCY_TABLE, JOBS_TABLE, jobRecord, MODELS_TABLE, OTHER_TENANT, STATE_MACHINE_ARN, TENANT, TENANTS_TABLE } from '../helpers/records.js';
 
 const documents = mockClient(DynamoDBDocumentClient);
 const dynamodb = mockClient(DynamoDBClient); // Powertools idempotency talks to the low-level client
@@ -21,6 +22,7 @@ const storedPoints = () =>
 const context = lambdaContext('create-job');
 
 const NOW = '2026-01-01T12:00:00.000Z';
+const NOW_MS = Date.parse(NOW);
 const NOW_SECONDS = Date.parse(NOW) / 1000;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const BODY = {
@@ -43,8 +45,9 @@ beforeEach(() => {
   s3.reset();
   s3.on(PutObjectCommand).resolves({});
   vi.useFakeTimers({ toFake: ['Date'], now: new Date(NOW) });
-  documents.on(QueryCommand).resolves({ Count: 0 });
   documents.on(TransactWriteCommand).resolves({});
+  // The tenant's counter: no item yet, so no job is active.
+  documents.on(GetCommand, { TableName: TENANTS_TABLE }).resolves({});
   sfn
     .on(StartExecutionCommand)
     .callsFake((input: { name: string }) => ({ executionArn: executionArnOf(STATE_MACHINE_ARN, input.name), startDate: new Date(NOW) }));
@@ -98,6 +101,7 @@ describe('POST /jobs: creating a job', () => {
       error: null,
       attempts: 0,
       datasetId: null,
+      version: 1,
     });
     expect(result.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', Location: `/v1/jobs/${job.jobId}` });
 
@@ -128,6 +132,7 @@ describe('POST /jobs: creating a job', () => {
                 executionArn: `arn:aws:states:us-east-1:123456789012:execution:Training:${job.jobId}`,
                 source: { type: 'inline', key: `jobs/${TENANT}/${job.jobId}.json`, rows: 3 },
                 expiresAt,
+                version: 1,
               },
             },
           },
@@ -153,6 +158,16 @@ describe('POST /jobs: creating a job', () => {
               },
             },
           },
+          // One of the tenant's active-job slots, taken in the same write.
+          {
+            Update: {
+              TableName: TENANTS_TABLE,
+              Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' },
+              UpdateExpression: 'SET changedAt = :now ADD activeJobs :one, revision :one',
+              ConditionExpression: 'attribute_not_exists(activeJobs) OR activeJobs < :limit',
+              ExpressionAttributeValues: { ':one': 1, ':limit': 20, ':now': NOW_MS },
+            },
+          },
         ],
       },
     ]);
@@ -161,20 +176,6 @@ describe('POST /jobs: creating a job', () => {
       name: job.jobId,
       input: JSON.stringify({ tenantId: TENANT, jobId: job.jobId }),
     });
-  });
-
-  it('counts the active jobs on the byStatus index, QUEUED and RUNNING, before writing', async () => {
-    await submit();
-    expect(documents.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual(
-      ['QUEUED', 'RUNNING'].map((status) => ({
-        TableName: JOBS_TABLE,
-        IndexName: 'byStatus',
-        KeyConditionExpression: 'tenantStatus = :pk',
-        ExpressionAttributeValues: { ':pk': `acme#${status}` },
-        Select: 'COUNT',
-        ExclusiveStartKey: undefined,
-      })),
-    );
   });
 
   it('normalises bare-number x, stores alpha null for LINEAR, defaults RIDGE alpha to 1 and keeps fitIntercept false', async () => {
@@ -279,32 +280,125 @@ describe('POST /jobs: refusals', () => {
     expect(result.statusCode).toBe(413);
   });
 
-  it('answers 429 TOO_MANY_ACTIVE_JOBS when QUEUED + RUNNING reach 20, and writes nothing', async () => {
-    documents.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#QUEUED' } }).resolves({ Count: 12 });
-    documents.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#RUNNING' } }).resolves({ Count: 8 });
+  it('answers 429 TOO_MANY_ACTIVE_JOBS from the full counter (read consistently) before writing anything, when a recount agrees', async () => {
+    documents
+      .on(GetCommand, { TableName: TENANTS_TABLE })
+      .resolves({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 57, changedAt: NOW_MS - 31_000 } });
+    documents.on(QueryCommand).resolves({ Count: 20 });
 
     const result = await submit();
 
     expect(result.statusCode).toBe(429);
     expect(bodyOf(result)).toEqual({ error: { code: 'TOO_MANY_ACTIVE_JOBS', message: 'at most 20 jobs may be queued or running at once' } });
+    expect(documents).toHaveReceivedCommandWith(GetCommand, { TableName: TENANTS_TABLE, Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' }, ConsistentRead: true });
+    expect(documents).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: JOBS_TABLE,
+      KeyConditionExpression: 'tenantId = :tenant',
+      FilterExpression: '#status IN (:active0, :active1)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':tenant': TENANT, ':active0': 'QUEUED', ':active1': 'RUNNING' },
+      Select: 'COUNT',
+      ConsistentRead: true,
+    });
+    expect(documents).not.toHaveReceivedCommand(UpdateCommand);
     expect(documents).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(s3).not.toHaveReceivedAnyCommand();
     expect(sfn).not.toHaveReceivedAnyCommand();
   });
 
-  it('follows the count queries across pages', async () => {
+  it('still answers 429 when the transaction refuses the slot (the counter filled up after it was read)', async () => {
+    documents.on(TransactWriteCommand).rejects(transactionCanceled('None', 'None', 'ConditionalCheckFailed'));
     documents
-      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#QUEUED' } })
-      .resolvesOnce({ Count: 15, LastEvaluatedKey: { tenantId: TENANT, jobId: 'A', tenantStatus: 'acme#QUEUED' } })
-      .resolves({ Count: 3 });
-    documents.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#RUNNING' } }).resolves({ Count: 2 });
+      .on(GetCommand, { TableName: TENANTS_TABLE })
+      .resolvesOnce({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 19, revision: 56, changedAt: NOW_MS - 1_000 } })
+      .resolves({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 57, changedAt: NOW_MS } });
 
-    expect((await submit()).statusCode).toBe(429);
-    expect(documents.commandCalls(QueryCommand)[1]?.args[0].input.ExclusiveStartKey).toEqual({ tenantId: TENANT, jobId: 'A', tenantStatus: 'acme#QUEUED' });
+    const result = await submit();
+
+    expect(result.statusCode).toBe(429);
+    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    // A busy counter (written in the last 30 s) is not recounted: a count then could miss writes still committing.
+    expect(documents).not.toHaveReceivedCommand(QueryCommand);
+    expect(sfn).not.toHaveReceivedAnyCommand();
   });
 
-  it('still creates the job at 19 active jobs', async () => {
-    documents.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'acme#QUEUED' } }).resolves({ Count: 19 });
+  it('corrects a counter that drifted above the real count (at the revision it read), then admits the job', async () => {
+    documents
+      .on(GetCommand, { TableName: TENANTS_TABLE })
+      .resolves({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 57, changedAt: NOW_MS - 31_000 } });
+    // Counted across pages: 15 + 3 active jobs.
+    documents
+      .on(QueryCommand)
+      .resolvesOnce({ Count: 15, LastEvaluatedKey: { tenantId: TENANT, jobId: 'A' } })
+      .resolves({ Count: 3 });
+    documents.on(UpdateCommand).resolves({});
+
+    const result = await submit();
+
+    expect(result.statusCode).toBe(202);
+    expect(documents.commandCalls(QueryCommand)[1]?.args[0].input.ExclusiveStartKey).toEqual({ tenantId: TENANT, jobId: 'A' });
+    expect(documents).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      TableName: TENANTS_TABLE,
+      Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' },
+      UpdateExpression: 'SET activeJobs = :active, changedAt = :now ADD revision :one',
+      ConditionExpression: 'revision = :revision',
+      ExpressionAttributeValues: { ':active': 18, ':revision': 57, ':one': 1, ':now': NOW_MS },
+    });
+    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  it('answers 429 when the correction loses to a concurrent write (the revision moved)', async () => {
+    documents
+      .on(GetCommand, { TableName: TENANTS_TABLE })
+      .resolves({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 57, changedAt: NOW_MS - 31_000 } });
+    documents.on(QueryCommand).resolves({ Count: 19 });
+    documents.on(UpdateCommand).rejects(conditionalCheckFailed());
+
+    expect((await submit()).statusCode).toBe(429);
+    expect(documents).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('tries a transaction again while it is cancelled only by concurrent ones (the counter is one item)', async () => {
+    documents
+      .on(TransactWriteCommand)
+      .rejectsOnce(transactionCanceled('None', 'None', 'TransactionConflict'))
+      .rejectsOnce(transactionCanceled('TransactionConflict', 'None', 'None'))
+      .resolves({});
+
     expect((await submit()).statusCode).toBe(202);
+    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 3);
+  });
+});
+
+describe('POST /jobs: dependencies that fail', () => {
+  it.each([
+    ['a request timeout', Object.assign(new Error('Connection timed out after 3000 ms'), { name: 'TimeoutError' })],
+    ['throttling', throttling()],
+    ['a transaction still conflicting after every try', transactionCanceled('None', 'None', 'TransactionConflict')],
+  ])('answers 503 SERVICE_UNAVAILABLE with Retry-After for %s, never 500', async (_, error) => {
+    documents.on(TransactWriteCommand).rejects(error);
+
+    const result = await submit();
+
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBe('2');
+    expect(bodyOf(result)).toEqual({
+      error: {
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'the service could not complete the request in time; retry it (with the same Idempotency-Key) after Retry-After seconds',
+      },
+    });
+  });
+
+  it('answers 503 when the idempotency table times out (the cause under Powertools’ own error)', async () => {
+    dynamodb.on(PutItemCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+
+    const result = await submit({ idempotencyKey: 'order-42' });
+
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(documents).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 });
 
@@ -326,7 +420,7 @@ describe('POST /jobs: when the workflow cannot start', () => {
           Update: {
             TableName: JOBS_TABLE,
             Key: { tenantId: TENANT, jobId: job.jobId },
-            UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt',
+            UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt ADD version :one',
             ConditionExpression: '#status IN (:from0, :from1)',
             ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#finishedAt': 'finishedAt' },
             ExpressionAttributeValues: {
@@ -336,6 +430,7 @@ describe('POST /jobs: when the workflow cannot start', () => {
               ':finishedAt': NOW,
               ':from0': 'QUEUED',
               ':from1': 'RUNNING',
+              ':one': 1,
             },
           },
         },
@@ -347,6 +442,15 @@ describe('POST /jobs: when the workflow cannot start', () => {
             ExpressionAttributeNames: { '#status': 'status' },
             UpdateExpression: 'SET #status = :status',
             ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
+          },
+        },
+        // The slot goes back with the job's end.
+        {
+          Update: {
+            TableName: TENANTS_TABLE,
+            Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' },
+            UpdateExpression: 'SET changedAt = :now ADD activeJobs :minusOne, revision :one',
+            ExpressionAttributeValues: { ':minusOne': -1, ':one': 1, ':now': NOW_MS },
           },
         },
       ],
@@ -384,7 +488,9 @@ describe('POST /jobs: Idempotency-Key', () => {
 
   it('answers a replay even when the caller is now at the active-job limit', async () => {
     const first = await submit({ idempotencyKey: 'order-42' });
-    documents.on(QueryCommand).resolves({ Count: 20 });
+    documents
+      .on(GetCommand, { TableName: TENANTS_TABLE })
+      .resolves({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 9, changedAt: NOW_MS } });
     const replay = await submit({ idempotencyKey: 'order-42' });
     expect(replay.statusCode).toBe(202);
     expect(replay.body).toBe(first.body);
@@ -403,7 +509,7 @@ describe('POST /jobs: Idempotency-Key', () => {
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 
-  it('answers 409 IDEMPOTENCY_CONFLICT while the first request with the key is still in progress', async () => {
+  it('answers 409 IDEMPOTENCY_IN_PROGRESS with Retry-After while the first request with the key is still in progress', async () => {
     await submit({ idempotencyKey: 'order-42' });
     const [[id, item]] = [...idempotency.items.entries()] as [[string, Record<string, { S?: string; N?: string }>]];
     idempotency.items.set(id, { ...item, status: { S: 'INPROGRESS' }, in_progress_expiration: { N: String(Date.parse(NOW) + 60_000) } });
@@ -411,7 +517,10 @@ describe('POST /jobs: Idempotency-Key', () => {
     const concurrent = await submit({ idempotencyKey: 'order-42' });
 
     expect(concurrent.statusCode).toBe(409);
-    expect(bodyOf(concurrent)).toEqual({ error: { code: 'IDEMPOTENCY_CONFLICT', message: 'a request with this Idempotency-Key is still in progress' } });
+    expect(concurrent.headers?.['Retry-After']).toBe('1');
+    expect(bodyOf(concurrent)).toEqual({
+      error: { code: 'IDEMPOTENCY_IN_PROGRESS', message: 'a request with this Idempotency-Key is still in progress; retry it after Retry-After seconds' },
+    });
     expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
   });
 
@@ -431,6 +540,7 @@ describe('POST /jobs: Idempotency-Key', () => {
     expect(failed.statusCode).toBe(503);
     expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
     expect(idempotency.items.size).toBe(0);
+    expect(documents).toHaveReceivedCommandExactlyOnceWith(DeleteCommand, { TableName: TENANTS_TABLE, Key: { tenantId: TENANT, sk: 'REQUEST#order-42' } });
 
     const retried = await submit({ idempotencyKey: 'order-42' });
     expect(retried.statusCode).toBe(202);
@@ -441,6 +551,61 @@ describe('POST /jobs: Idempotency-Key', () => {
     expect(retriedJob).not.toBe(failedJob);
     expect(unmarshall(idempotency.only())).toMatchObject({ status: 'COMPLETED', data: bodyOf(retried) });
     expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+  });
+
+  it('binds the key to the job in the create transaction, with a fingerprint of the request and a 24 h expiry', async () => {
+    const job = bodyOf<JobView>(await submit({ idempotencyKey: 'order-42' }));
+
+    const request = transactions()[0]?.TransactItems?.[3]?.Put;
+    expect(request).toEqual({
+      TableName: TENANTS_TABLE,
+      Item: {
+        tenantId: TENANT,
+        sk: 'REQUEST#order-42',
+        jobId: job.jobId,
+        requestHash: expect.stringMatching(/^[\w-]{43}$/),
+        expiresAt: NOW_SECONDS + 24 * 3600,
+      },
+      ConditionExpression: 'attribute_not_exists(sk)',
+    });
+  });
+
+  describe('when the first outcome was lost (the idempotency record is gone but the job was created)', () => {
+    const lostFirstAttempt = async (status: 'QUEUED' | 'RUNNING') => {
+      await submit({ idempotencyKey: 'order-42' });
+      const bound = transactions()[0]?.TransactItems?.[3]?.Put?.Item as { jobId: string; requestHash: string };
+      idempotency.items.clear();
+      documents.on(TransactWriteCommand).rejects(transactionCanceled('None', 'None', 'None', 'ConditionalCheckFailed'));
+      documents.on(GetCommand, { TableName: TENANTS_TABLE }).resolves({ Item: { tenantId: TENANT, sk: 'REQUEST#order-42', ...bound } });
+      const existing = jobRecord({ jobId: bound.jobId, status, version: status === 'QUEUED' ? 1 : 4 });
+      documents.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: existing });
+      sfn.reset();
+      sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+      return existing;
+    };
+
+    it('answers the job the key made, and starts it again if still QUEUED (the same execution name, so at most once)', async () => {
+      const existing = await lostFirstAttempt('QUEUED');
+
+      const retried = await submit({ idempotencyKey: 'order-42' });
+
+      expect(retried.statusCode).toBe(202);
+      expect(bodyOf<JobView>(retried)).toMatchObject({ jobId: existing.jobId, status: 'QUEUED', version: 1 });
+      expect(sfn).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, { name: existing.jobId });
+    });
+
+    it('does not start a job that is already RUNNING', async () => {
+      const existing = await lostFirstAttempt('RUNNING');
+      expect(bodyOf<JobView>(await submit({ idempotencyKey: 'order-42' }))).toMatchObject({ jobId: existing.jobId, status: 'RUNNING' });
+      expect(sfn).not.toHaveReceivedAnyCommand();
+    });
+
+    it('answers 409 IDEMPOTENCY_CONFLICT for another body', async () => {
+      await lostFirstAttempt('QUEUED');
+      const conflict = await submit({ idempotencyKey: 'order-42', body: { ...BODY, alpha: 0.9 } });
+      expect(conflict.statusCode).toBe(409);
+      expect(bodyOf(conflict)).toMatchObject({ error: { code: 'IDEMPOTENCY_CONFLICT' } });
+    });
   });
 
   it('does not touch the idempotency table without the header', async () => {

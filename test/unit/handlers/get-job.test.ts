@@ -40,6 +40,7 @@ describe('GET /jobs/{jobId}', () => {
       error: null,
       attempts: 1,
       datasetId: null,
+      version: 3,
     });
     expect(ddb).toHaveReceivedCommandExactlyOnceWith(GetCommand, { TableName: JOBS_TABLE, Key: { tenantId: TENANT, jobId: JOB_ID }, ConsistentRead: true });
   });

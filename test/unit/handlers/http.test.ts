@@ -3,10 +3,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { hashApiKey, looksLikeApiKey, storeApiKey } from '../../../lambdas/commons/api-keys.js';
 import { documents } from '../../../lambdas/commons/clients.js';
-import { errorResponse, httpHandler, json, jsonBody, tenantOf } from '../../../lambdas/commons/http.js';
+import { errorResponse, httpHandler, isDependencyUnavailable, json, jsonBody, tenantOf } from '../../../lambdas/commons/http.js';
 import {
   Conflict,
   type DomainError,
+  IdempotencyInProgress,
   LimitExceeded,
   NotFound,
   PayloadTooLarge,
@@ -38,7 +39,14 @@ describe('errorResponse: the one place domain errors become HTTP', () => {
     const response = errorResponse(error);
     expect(response.statusCode).toBe(status);
     expect(bodyOf(response)).toEqual({ error: { code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } });
-    expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' });
+    const retryAfter = error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
+    expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', ...retryAfter });
+  });
+
+  it('tells a client when to retry a 503 and a 409 IDEMPOTENCY_IN_PROGRESS (Retry-After), and only those', () => {
+    expect(errorResponse(new ServiceUnavailable('WORKFLOW_START_FAILED', 'retry')).headers?.['Retry-After']).toBe('1');
+    expect(errorResponse(new IdempotencyInProgress()).headers?.['Retry-After']).toBe('1');
+    expect(errorResponse(new Conflict('IDEMPOTENCY_CONFLICT', 'other body')).headers).not.toHaveProperty('Retry-After');
   });
 
   it('names errors after their class', () => {
@@ -59,10 +67,51 @@ describe('httpHandler', () => {
     expect(result.body).not.toContain('hunter2');
   });
 
+  it('answers a dependency that timed out as 503 SERVICE_UNAVAILABLE with Retry-After, not 500', async () => {
+    const route = httpHandler(async () => {
+      throw Object.assign(new Error('Connection timed out after 2500 ms'), { name: 'TimeoutError' });
+    });
+    const result = await route(apiEvent(), context);
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBe('2');
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
+  });
+
+  it('answers 503 with Retry-After a second before the function would time out, while the route still waits', async () => {
+    const route = httpHandler(() => new Promise<never>(() => undefined));
+    const startedAt = Date.now();
+    const result = await route(apiEvent(), { ...context, getRemainingTimeInMillis: () => 1_200 - (Date.now() - startedAt) });
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['Retry-After']).toBe('2');
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+  });
+
   it('lower-cases request headers before the route sees them', async () => {
     const route = httpHandler(async (event) => json(200, { key: event.headers['idempotency-key'] ?? null }));
     const result = await route(apiEvent({ headers: { 'IDEMPOTENCY-KEY': 'abc' } }), context);
     expect(bodyOf(result)).toEqual({ key: 'abc' });
+  });
+});
+
+describe('isDependencyUnavailable: what is worth a retry', () => {
+  const sdkError = (name: string, httpStatusCode?: number, extra: object = {}) =>
+    Object.assign(new Error(name), { name, $metadata: httpStatusCode === undefined ? {} : { httpStatusCode }, ...extra });
+
+  it.each<[string, unknown, boolean]>([
+    ['a request timeout', sdkError('TimeoutError'), true],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), true],
+    ['throttling', sdkError('ThrottlingException', 400), true],
+    ['provisioned throughput exceeded', sdkError('ProvisionedThroughputExceededException', 400), true],
+    ['a 500 of the service', sdkError('InternalServerError', 500), true],
+    ['a 503 of the service', sdkError('ServiceUnavailable', 503), true],
+    ['a transaction cancelled by a conflict', sdkError('TransactionCanceledException', 400, { CancellationReasons: [{ Code: 'TransactionConflict' }] }), true],
+    ['a timeout under a wrapper (its cause)', new Error('Failed to put record', { cause: sdkError('TimeoutError') }), true],
+    ['a failed condition', sdkError('ConditionalCheckFailedException', 400), false],
+    ['a validation error', sdkError('ValidationException', 400), false],
+    ['a programming error', new TypeError('x is undefined'), false],
+    ['not an error', 'timeout', false],
+  ])('%s: %s', (_, error, expected) => {
+    expect(isDependencyUnavailable(error)).toBe(expected);
   });
 });
 

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler, markFailed } from '../../../lambdas/train/mark-failed.js';
 import { transactionCanceled } from '../helpers/aws-errors.js';
 import { lambdaContext } from '../helpers/events.js';
-import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, TENANT } from '../helpers/records.js';
+import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, releaseSlot, TENANT } from '../helpers/records.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = '2026-01-01T12:15:00.000Z';
@@ -25,7 +25,7 @@ function failTransaction(error: { code: string; message: string }) {
         Update: {
           TableName: JOBS_TABLE,
           Key: { tenantId: TENANT, jobId: JOB_ID },
-          UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt',
+          UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt ADD version :one',
           ConditionExpression: '#status IN (:from0, :from1)',
           ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#finishedAt': 'finishedAt' },
           ExpressionAttributeValues: {
@@ -35,6 +35,7 @@ function failTransaction(error: { code: string; message: string }) {
             ':finishedAt': NOW,
             ':from0': 'QUEUED',
             ':from1': 'RUNNING',
+            ':one': 1,
           },
         },
       },
@@ -48,6 +49,7 @@ function failTransaction(error: { code: string; message: string }) {
           ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
         },
       },
+      releaseSlot(NOW),
     ],
   };
 }

@@ -8,7 +8,7 @@ import type { InlinePoint, JobRecord, JobStatus } from '../../../src/domain/jobs
 import { fitModel, RegressionAccumulator } from '../../../src/domain/regression.js';
 import { conditionalCheckFailed, throttling, transactionCanceled } from '../helpers/aws-errors.js';
 import { lambdaContext } from '../helpers/events.js';
-import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, TENANT } from '../helpers/records.js';
+import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, releaseSlot, TENANT } from '../helpers/records.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const NOW = '2026-01-01T12:00:10.000Z';
@@ -38,7 +38,7 @@ const queued = (overrides: Partial<JobRecord> = {}) =>
 const running = (job: JobRecord) => ({ ...job, status: 'RUNNING' as const, startedAt: job.startedAt ?? NOW, progress: 0, attempts: job.attempts + 1 });
 
 const START_ATTEMPT = { ConditionExpression: '#status IN (:from0, :from1)', ReturnValues: 'ALL_NEW' as const };
-const PROGRESS = { UpdateExpression: 'SET progress = :progress' };
+const PROGRESS = { UpdateExpression: 'SET progress = :progress ADD version :one' };
 
 /** Stores `job`: the read answers it and the RUNNING write answers it RUNNING with one more attempt. */
 function stored(job: JobRecord) {
@@ -70,7 +70,7 @@ describe('train: the happy path', () => {
       {
         TableName: JOBS_TABLE,
         Key: { tenantId: TENANT, jobId: JOB_ID },
-        UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #startedAt = :startedAt, #progress = :progress ADD attempts :one',
+        UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #startedAt = :startedAt, #progress = :progress ADD version :one, attempts :one',
         ConditionExpression: '#status IN (:from0, :from1)',
         ExpressionAttributeNames: { '#status': 'status', '#startedAt': 'startedAt', '#progress': 'progress' },
         ExpressionAttributeValues: {
@@ -87,10 +87,10 @@ describe('train: the happy path', () => {
       {
         TableName: JOBS_TABLE,
         Key: { tenantId: TENANT, jobId: JOB_ID },
-        UpdateExpression: 'SET progress = :progress',
+        UpdateExpression: 'SET progress = :progress ADD version :one',
         ConditionExpression: '#status = :running AND progress < :progress',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':progress': 0.5, ':running': 'RUNNING' },
+        ExpressionAttributeValues: { ':progress': 0.5, ':running': 'RUNNING', ':one': 1 },
       },
     ]);
     expect(transactions()).toEqual([
@@ -100,10 +100,17 @@ describe('train: the happy path', () => {
             Update: {
               TableName: JOBS_TABLE,
               Key: { tenantId: TENANT, jobId: JOB_ID },
-              UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #progress = :progress, #finishedAt = :finishedAt',
+              UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #progress = :progress, #finishedAt = :finishedAt ADD version :one',
               ConditionExpression: '#status IN (:from0)',
               ExpressionAttributeNames: { '#status': 'status', '#progress': 'progress', '#finishedAt': 'finishedAt' },
-              ExpressionAttributeValues: { ':to': 'COMPLETED', ':tenantStatus': 'acme#COMPLETED', ':progress': 1, ':finishedAt': NOW, ':from0': 'RUNNING' },
+              ExpressionAttributeValues: {
+                ':to': 'COMPLETED',
+                ':tenantStatus': 'acme#COMPLETED',
+                ':progress': 1,
+                ':finishedAt': NOW,
+                ':from0': 'RUNNING',
+                ':one': 1,
+              },
             },
           },
           {
@@ -133,6 +140,7 @@ describe('train: the happy path', () => {
               },
             },
           },
+          releaseSlot(NOW),
         ],
       },
     ]);
@@ -222,7 +230,7 @@ describe('train: jobs it must leave alone', () => {
 
     expect(await train(INPUT)).toEqual({ jobId: JOB_ID, status: 'CANCELLED' });
 
-    expect(updates().map((update) => update.UpdateExpression)).toEqual([expect.stringContaining('ADD attempts :one'), 'SET progress = :progress']);
+    expect(updates().map((update) => update.UpdateExpression)).toEqual([expect.stringContaining('attempts :one'), 'SET progress = :progress ADD version :one']);
     expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
@@ -251,7 +259,7 @@ describe('train: data that cannot be fitted', () => {
             Update: {
               TableName: JOBS_TABLE,
               Key: { tenantId: TENANT, jobId: JOB_ID },
-              UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt',
+              UpdateExpression: 'SET #status = :to, tenantStatus = :tenantStatus, #error = :error, #finishedAt = :finishedAt ADD version :one',
               ConditionExpression: '#status IN (:from0, :from1)',
               ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#finishedAt': 'finishedAt' },
               ExpressionAttributeValues: {
@@ -261,6 +269,7 @@ describe('train: data that cannot be fitted', () => {
                 ':finishedAt': NOW,
                 ':from0': 'QUEUED',
                 ':from1': 'RUNNING',
+                ':one': 1,
               },
             },
           },
@@ -274,6 +283,7 @@ describe('train: data that cannot be fitted', () => {
               ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
             },
           },
+          releaseSlot(NOW),
         ],
       },
     ]);

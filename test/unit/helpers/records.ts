@@ -12,6 +12,19 @@ export const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:Tr
 export const JOBS_TABLE = 'jobs-table';
 export const MODELS_TABLE = 'models-table';
 export const IDEMPOTENCY_TABLE = 'idempotency-table';
+export const TENANTS_TABLE = 'tenants-table';
+
+/** The transaction item that gives the tenant's active-job slot back when a job ends, at `now` (ISO). */
+export function releaseSlot(now: string) {
+  return {
+    Update: {
+      TableName: TENANTS_TABLE,
+      Key: { tenantId: TENANT, sk: 'ACTIVE_JOBS' },
+      UpdateExpression: 'SET changedAt = :now ADD activeJobs :minusOne, revision :one',
+      ExpressionAttributeValues: { ':minusOne': -1, ':one': 1, ':now': Date.parse(now) },
+    },
+  };
+}
 export const API_KEYS_TABLE = 'api-keys-table';
 
 /** A stored job; RUNNING half-way on y = 1 + 2x unless overridden. */
@@ -33,6 +46,7 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     executionArn: EXECUTION_ARN,
     source: { type: 'inline', key: `jobs/${TENANT}/${JOB_ID}.json`, rows: 4 },
     expiresAt: 1_769_860_800,
+    version: 3,
     ...overrides,
   };
 }

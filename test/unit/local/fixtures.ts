@@ -203,6 +203,7 @@ export const template: CfnTemplate = {
         StartingPosition: 'LATEST',
         MaximumRetryAttempts: 2,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ParallelizationFactor: 4,
       },
     },
   },

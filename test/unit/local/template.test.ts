@@ -120,6 +120,7 @@ describe('local stack: reading the synthesized template', () => {
         startingPosition: 'LATEST',
         maximumRetryAttempts: 2,
         reportBatchItemFailures: true,
+        parallelizationFactor: 4,
         filterCriteria: undefined,
       },
     ]);

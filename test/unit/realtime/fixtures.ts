@@ -71,6 +71,7 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     executionArn: `arn:aws:states:eu-west-1:123456789012:execution:train:${JOB_ID}`,
     source: { type: 'inline', key: 'jobs/acme/job.json', rows: 2 },
     expiresAt: 1_800_000_000,
+    version: 3,
     ...overrides,
   };
 }

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { api, eventually, expectError, finishedJob, points, type Reply, target } from './client.js';
+
+/**
+ * Concurrency and faults: the active-jobs limit under a burst, and honest answers
+ * (503 + Retry-After, then one job on retry) while DynamoDB does not answer.
+ */
+
+const LIMIT = 20; // LIMIT_MAX_ACTIVE_JOBS, the README's default
+const small = (name: string) => ({ kind: 'LINEAR', name, data: points([0, 1, 2, 3], ([x]) => 1 + 2 * (x as number)) });
+
+/** The caller's jobs in the given statuses (first page of 100: enough for these tests). */
+async function jobsIn(statuses: readonly string[], key = target.keyA): Promise<any[]> {
+  const pages = await Promise.all(statuses.map((status) => api('GET', `/jobs?status=${status}&limit=100`, { key })));
+  return pages.flatMap((page) => {
+    expect(page.status).toBe(200);
+    return page.body.items;
+  });
+}
+
+/** Waits until the caller has no QUEUED or RUNNING job, so a test starts from a known count. */
+async function noActiveJobs(key = target.keyA): Promise<void> {
+  await eventually('no active jobs', async () => ((await jobsIn(['QUEUED', 'RUNNING'], key)).length === 0 ? true : undefined), 90_000);
+}
+
+/** POST /jobs until it is answered for good: a 503, or a 409 IDEMPOTENCY_IN_PROGRESS, is sent again after Retry-After. */
+async function answered(body: unknown, headers: Record<string, string>): Promise<Reply> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const reply = await api('POST', '/jobs', { key: target.keyA, body, headers });
+    const retry = reply.status === 503 || (reply.status === 409 && reply.body?.error?.code === 'IDEMPOTENCY_IN_PROGRESS');
+    if (!retry || Date.now() > deadline) return reply;
+    expect(Number(reply.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    await new Promise((resolve) => setTimeout(resolve, Number(reply.headers.get('retry-after')) * 1000));
+  }
+}
+
+/** POST /datasets, then the upload as a browser form would send it; answers the dataset once validated READY. */
+async function readyDataset(csv: string, key = target.keyA): Promise<string> {
+  const created = await api('POST', '/datasets', { key, body: { name: 'slow' } });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const form = new FormData();
+  for (const [field, value] of Object.entries(created.body.fields as Record<string, string>)) form.append(field, value);
+  form.append('file', new Blob([csv], { type: 'text/csv' }), 'data.csv');
+  const upload = await fetch(created.body.uploadUrl, { method: 'POST', body: form });
+  expect(upload.status, await upload.text()).toBe(204);
+  const datasetId = created.body.datasetId as string;
+  await eventually(`dataset ${datasetId} to be READY`, async () => {
+    const reply = await api('GET', `/datasets/${datasetId}`, { key });
+    expect(reply.body.status).not.toBe('INVALID');
+    return reply.body.status === 'READY' ? true : undefined;
+  });
+  return datasetId;
+}
+
+describe(`the active-jobs limit on ${target.name}`, () => {
+  it(`admits exactly ${LIMIT} of 100 concurrent submissions with one key; the rest are 429 TOO_MANY_ACTIVE_JOBS`, async () => {
+    // Jobs on 2,000,000 rows: none can end while the burst is answered (a job that ended would free its slot),
+    // and they are cancelled right after it, so the suite's other tests find the tenant with no active job.
+    const csv = `y,x\n${Array.from({ length: 2_000_000 }, (_, i) => `${(i % 997) * 2 + 1},${i % 997}`).join('\n')}`;
+    const datasetId = await readyDataset(csv);
+    await noActiveJobs();
+
+    // Each with its own Idempotency-Key, retried as the README tells clients: a 503 (the stack was too slow to
+    // answer in time) may hide a job that was created, and the retry then answers that same job.
+    const replies = await Promise.all(
+      Array.from({ length: 100 }, () => answered({ kind: 'LINEAR', datasetId, target: 'y' }, { 'Idempotency-Key': randomUUID() })),
+    );
+
+    const admitted = [...new Set(replies.filter((reply) => reply.status === 202).map((reply) => reply.body.jobId as string))];
+    expect(admitted).toHaveLength(replies.filter((reply) => reply.status === 202).length);
+    await Promise.all(admitted.map((jobId) => api('POST', `/jobs/${jobId}/cancel`, { key: target.keyA })));
+    const byStatus = new Map<number, Reply[]>();
+    for (const reply of replies) byStatus.set(reply.status, [...(byStatus.get(reply.status) ?? []), reply]);
+    expect(Object.fromEntries([...byStatus].map(([status, group]) => [status, group.length]))).toEqual({ 202: LIMIT, 429: 100 - LIMIT });
+    for (const refused of byStatus.get(429) ?? []) expectError(refused, 429, 'TOO_MANY_ACTIVE_JOBS');
+
+    // Every admitted job ended (cancelled) and gave its slot back: the next submission is admitted again.
+    for (const jobId of admitted) expect((await finishedJob(jobId)).status).toBe('CANCELLED');
+    const after = await api('POST', '/jobs', { key: target.keyA, body: small(`after-burst-${randomUUID()}`) });
+    expect(after.status).toBe(202);
+    expect((await finishedJob(after.body.jobId)).status).toBe('COMPLETED');
+  });
+});
+
+/** Stops and resumes the offline stack's DynamoDB Local (its Java process), the way an outage looks to a client. */
+function pauseDynamoDb(pid: number): () => void {
+  process.kill(pid, 'SIGSTOP');
+  let resumed = false;
+  return () => {
+    if (resumed) return;
+    resumed = true;
+    process.kill(pid, 'SIGCONT');
+  };
+}
+
+describe.skipIf(target.dynamodbPid === undefined)(`answers under faults on ${target.name}`, () => {
+  it('answers 503 SERVICE_UNAVAILABLE with Retry-After within seconds while DynamoDB hangs, and a retry with the same Idempotency-Key makes one job', async () => {
+    const name = `outage-${randomUUID()}`;
+    const idempotencyKey = randomUUID();
+    const submit = () => api('POST', '/jobs', { key: target.keyA, body: small(name), headers: { 'Idempotency-Key': idempotencyKey } });
+    // A request with the key first, so the authorizer's answer is cached: the outage is met by create-job itself.
+    expect((await api('GET', '/jobs?limit=1', { key: target.keyA })).status).toBe(200);
+
+    const resume = pauseDynamoDb(target.dynamodbPid as number);
+    let during: Reply;
+    let elapsedMs: number;
+    try {
+      const startedAt = Date.now();
+      during = await submit();
+      elapsedMs = Date.now() - startedAt;
+    } finally {
+      resume();
+    }
+
+    expectError(during, 503, 'SERVICE_UNAVAILABLE');
+    expect(Number(during.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(elapsedMs).toBeLessThan(8_000);
+
+    // Retried as a client should: after Retry-After, with the same key, until it is answered.
+    const created = await eventually(
+      'the retried submission to be accepted',
+      async () => {
+        const reply = await submit();
+        if (reply.status === 202) return reply;
+        expect([409, 503], JSON.stringify(reply.body)).toContain(reply.status);
+        if (reply.status === 409) expectError(reply, 409, 'IDEMPOTENCY_IN_PROGRESS');
+        expect(Number(reply.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        await new Promise((resolve) => setTimeout(resolve, Number(reply.headers.get('retry-after')) * 1000));
+        return undefined;
+      },
+      60_000,
+    );
+    const finished = await finishedJob(created.body.jobId);
+    expect(finished.status).toBe('COMPLETED');
+
+    const all = await api('GET', '/jobs?limit=100', { key: target.keyA });
+    expect(all.body.items.filter((job: { name: string }) => job.name === name).map((job: { jobId: string }) => job.jobId)).toEqual([created.body.jobId]);
+  });
+});
