@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { generateApiKey } from '../../../lambdas/commons/api-keys.js';
 import { JobStore, Lifecycle, ModelStore } from '../../../lambdas/commons/store.js';
-import { TenantStore } from '../../../lambdas/commons/tenants.js';
+import { ACTIVE_JOBS, TenantStore } from '../../../lambdas/commons/tenants.js';
 import { localDynamoDbClient } from '../../../local/dynamodb/server.js';
 import type { JobRecord, ModelRecord } from '../../../src/domain/jobs.js';
 import { target } from '../client.js';
@@ -171,9 +171,12 @@ describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
       expect(outcome).toBe('CREATED');
       return jobId;
     };
+    const activeJobs = async () =>
+      (await documents.send(new GetCommand({ TableName: tenantsTable, Key: { tenantId: 'dev', sk: ACTIVE_JOBS }, ConsistentRead: true }))).Item?.activeJobs;
+    const activeBefore = await activeJobs();
     const queued = await strand('QUEUED');
     const running = await strand('RUNNING');
-    client.destroy();
+    expect(await activeJobs()).toBe(activeBefore + 2);
     expect((await call('GET', `/jobs/${queued}`, devKey)).body.status).toBe('QUEUED');
 
     const swept = await script('sweep');
@@ -181,11 +184,13 @@ describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
     expect(child.output()).toContain('"message":"started a stranded job"');
     const rescued = await jobWhen(queued, (job) => job.status === 'COMPLETED' || job.status === 'FAILED');
     expect(rescued).toMatchObject({ status: 'COMPLETED', error: null });
-    // Both stranded jobs held an active-job slot, and gave it back when they ended.
     expect(await call('GET', `/jobs/${running}`, devKey)).toMatchObject({
       status: 200,
       body: { status: 'FAILED', error: { code: 'WORKFLOW_ENDED', message: 'no training workflow runs this job any more; submit it again' } },
     });
+    // Both stranded jobs held an active-job slot, and gave it back when they ended.
+    expect(await activeJobs()).toBe(activeBefore);
+    client.destroy();
 
     // A second sweep finds nothing left to do: the rescued job was started once, under its own name.
     expect((await script('sweep')).code).toBe(0);
