@@ -218,6 +218,7 @@ export class RegressionStack extends Stack {
         JobEvents: history.table,
         Datasets: datasets.table,
         Connections: realtime.connectionsTable,
+        Tenants: tenantsTable,
       },
       alarmEmail: props.alarmEmail ?? (this.node.tryGetContext('alarmEmail') as string | undefined),
     });
