@@ -1,7 +1,7 @@
 """scikit-learn's side of the benchmarks (run by bench/csv-train.ts).
 
 Reads one CSV with pandas, fits LinearRegression, Ridge and Lasso on it with the
-same objectives and defaults as SPEC section 5, and prints one JSON object: the
+same objectives and defaults as the README (Numerics), and prints one JSON object: the
 read and fit times, the coefficients, and the process's peak RSS.
 
     /usr/bin/python3 bench/sklearn_compare.py FILE.csv --target y --ridge-alpha 1 --lasso-alpha 0.1

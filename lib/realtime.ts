@@ -50,7 +50,7 @@ const CONNECTION_TTL_ATTRIBUTE = 'expiresAt';
 const STAGE_NAME = 'v1';
 
 /**
- * Live job status over WebSocket (SPEC section 4): the WebSocket API with its
+ * Live job status over WebSocket (docs/asyncapi.json): the WebSocket API with its
  * routes, the Connections table of who listens to what, and the notifier that
  * turns every change in the Jobs table's stream into a message to each subscribed
  * connection.

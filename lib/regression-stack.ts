@@ -89,6 +89,12 @@ export class RegressionStack extends Stack {
 
     // The REST API's handlers.
     const health = new AppFunction(this, 'HealthFunction', { entry: 'lambdas/api/health.ts', environment: { APP_VERSION: VERSION } });
+    // Serves the OpenAPI document bundled into it: no table, no grant, the smallest memory size.
+    const openApiDocument = new AppFunction(this, 'OpenApiFunction', {
+      entry: 'lambdas/api/openapi.ts',
+      memorySize: 128,
+      description: 'GET /openapi.json: the REST API OpenAPI document',
+    });
 
     const createJob = new AppFunction(this, 'CreateJobFunction', {
       entry: 'lambdas/api/create-job.ts',
@@ -130,7 +136,7 @@ export class RegressionStack extends Stack {
     authorizerFunction.addEnvironment('USAGE_IDENTIFIER_PREFIX', `${this.stackName}-tenant-`);
 
     const rest = new RestApi(this, 'Http', {
-      functions: { health, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
+      functions: { health, openApiDocument, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
       authorizerFunction,
     });
 

@@ -7,10 +7,12 @@ import { DEFAULT_TENANT_LIMITS, type TenantLimits, tenantLimitsProblem } from '.
 
 export const REST_STAGE_NAME = 'v1';
 
-/** One handler per route of the SPEC (section 3). */
+/** One handler per route of the OpenAPI document (docs/openapi.json). */
 export interface RestApiFunctions {
-  /** `GET /health`, the only route without an API key. */
+  /** `GET /health`, without an API key. */
   readonly health: lambda.IFunction;
+  /** `GET /openapi.json`, the API's own document, without an API key. */
+  readonly openApiDocument: lambda.IFunction;
   /** `POST /jobs` */
   readonly createJob: lambda.IFunction;
   /** `GET /jobs` */
@@ -48,7 +50,7 @@ export interface RestApiProps {
   readonly tenantLimits?: TenantLimits;
 }
 
-/** An answer API Gateway gives by itself, in the SPEC's error shape `{"error":{"code","message"}}`. */
+/** An answer API Gateway gives by itself, in the API's error shape `{"error":{"code","message"}}` (docs/openapi.json). */
 interface GatewayError {
   readonly type: apigateway.ResponseType;
   /** @default the status API Gateway gives that response type */
@@ -66,7 +68,7 @@ const quoted = (text: string) => JSON.stringify(text);
 const GATEWAY_ERRORS: readonly GatewayError[] = [
   // No key, or the authorizer's "Unauthorized".
   { type: apigateway.ResponseType.UNAUTHORIZED, statusCode: '401', code: 'UNAUTHORIZED', message: quoted('missing or unknown API key') },
-  // The authorizer's Deny policy: to a client, an unknown key all the same (SPEC: 401).
+  // The authorizer's Deny policy: to a client, an unknown key all the same (401, docs/openapi.json).
   { type: apigateway.ResponseType.ACCESS_DENIED, statusCode: '401', code: 'UNAUTHORIZED', message: quoted('missing or unknown API key') },
   // What API Gateway answers for an unknown route or method (403 by default).
   { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '404', code: 'NOT_FOUND', message: quoted('no such route') },
@@ -220,6 +222,8 @@ export class RestApi extends Construct {
     const root = this.api.root;
     const health = root.addResource('health');
     route(health, 'GET', functions.health, { authorizationType: apigateway.AuthorizationType.NONE, apiKeyRequired: false });
+    const openApiDocument = root.addResource('openapi.json');
+    route(openApiDocument, 'GET', functions.openApiDocument, { authorizationType: apigateway.AuthorizationType.NONE, apiKeyRequired: false });
     const jobs = root.addResource('jobs');
     route(jobs, 'POST', functions.createJob);
     route(jobs, 'GET', functions.listJobs);
@@ -233,14 +237,18 @@ export class RestApi extends Construct {
     route(model.addResource('predict'), 'POST', functions.predict);
 
     Validations.of(health).acknowledge(
-      { id: 'AwsSolutions-APIG4', reason: 'GET /health is the unauthenticated liveness probe the SPEC requires.' },
-      { id: 'AwsSolutions-COG4', reason: 'GET /health is the unauthenticated liveness probe the SPEC requires.' },
+      { id: 'AwsSolutions-APIG4', reason: 'GET /health is the unauthenticated liveness probe (docs/openapi.json).' },
+      { id: 'AwsSolutions-COG4', reason: 'GET /health is the unauthenticated liveness probe (docs/openapi.json).' },
+    );
+    Validations.of(openApiDocument).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: 'GET /openapi.json serves the public API description, which a client reads before it has a key.' },
+      { id: 'AwsSolutions-COG4', reason: 'GET /openapi.json serves the public API description, which a client reads before it has a key.' },
     );
     Validations.of(this.api).acknowledge(
       {
         id: 'AwsSolutions-APIG2',
         reason:
-          'Every handler validates its input with zod and answers the SPEC error shape with the failing fields, which API Gateway request validation cannot produce.',
+          'Every handler validates its input with zod and answers the error shape of docs/openapi.json with the failing fields, which API Gateway request validation cannot produce.',
       },
       { id: 'AwsSolutions-COG4', reason: 'Clients authenticate with per-tenant API keys checked by the Lambda authorizer, not with Cognito user pools.' },
       {

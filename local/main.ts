@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   });
 
   const { restUrl, wsUrl, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable, restApi, controlEndpoint, connectionsTable } = stack;
+  // devApiKey lets `npx rj` on this machine use the running stack without configuration (the file is git-ignored).
   const state = {
     pid: process.pid,
     restUrl,
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     region,
     tables,
     apiKeysTable,
+    devApiKey: stack.apiKey,
     restApi,
     controlEndpoint,
     connectionsTable: connectionsTable ?? null,

@@ -26,6 +26,7 @@ import {
 import { startControlPlane } from './control-plane.js';
 import { startDynamoDbFront } from './dynamodb/iam-front.js';
 import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
+import { eventRulesOf, LocalEventBus } from './events/bus.js';
 import { LocalScheduler, scheduleRulesOf } from './events/scheduler.js';
 import { functionPrincipalsOf, LocalIam } from './iam/policy.js';
 import { bundlePath, cachedBundles, watchBundles } from './lambda/bundles.js';
@@ -187,7 +188,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const invoke = (id: string, event: unknown) => (lambdas as LocalLambdas).invoke(id, event);
     cleanups.push(() => lambdas?.close());
 
-    const stepFunctions = new LocalStepFunctions(stateMachinesOf(resolver), lambdas, log, iam);
+    const events = new LocalEventBus(eventRulesOf(resolver), invoke, LOCAL_ACCOUNT);
+    cleanups.push(() => events.close());
+    const stepFunctions = new LocalStepFunctions(stateMachinesOf(resolver), lambdas, log, iam, events);
     endpoints.AWS_ENDPOINT_URL_SFN = await stepFunctions.listen();
     cleanups.push(() => stepFunctions.close());
 

@@ -60,7 +60,7 @@ export const handler = async (event?: Pick<APIGatewayProxyEvent, 'queryStringPar
   const checks = Object.fromEntries(results.map(({ name, ok, error }) => [name, ok ? 'ok' : `failed: ${error}`]));
   const failed = results.filter((result) => !result.ok).map((result) => result.name);
   if (failed.length === 0) return json(200, { status: 'ready', version: env.APP_VERSION, checks });
-  return json(503, {
-    error: { code: 'SERVICE_UNAVAILABLE', message: `not ready: ${failed.join(', ')} did not answer`, details: { checks } },
-  });
+  // `details` in the shape of every error's (docs/openapi.json): one entry per dependency that failed.
+  const details = results.filter((result) => !result.ok).map(({ name, error }) => ({ path: name, message: `failed: ${error}` }));
+  return json(503, { error: { code: 'SERVICE_UNAVAILABLE', message: `not ready: ${failed.join(', ')} did not answer`, details } });
 };

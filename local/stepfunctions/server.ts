@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { z } from 'zod';
 import type { StateMachineDefinitionSource } from '../cloudformation/template.js';
+import type { LocalEventBus } from '../events/bus.js';
 import { close, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
@@ -60,6 +61,8 @@ export class LocalStepFunctions {
     private readonly log: (line: string) => void = console.log,
     /** Checks each call against the caller's role; unchecked when absent. */
     private readonly iam?: Pick<LocalIam, 'authorize'>,
+    /** Where "Step Functions Execution Status Change" events go, as on AWS's default event bus. */
+    private readonly events?: Pick<LocalEventBus, 'put'>,
   ) {
     for (const source of sources) {
       const definition = source.definition as unknown as StateMachineDefinition;
@@ -154,6 +157,7 @@ export class LocalStepFunctions {
     });
     const execution: Execution = { executionArn, stateMachineArn, name, input, status: 'RUNNING', startDate, abort: run.abort };
     this.executions.set(executionArn, execution);
+    this.statusChanged(execution);
     run.result.then(
       (output) => this.finish(execution, { status: 'SUCCEEDED', output: JSON.stringify(output) }),
       (error: unknown) => this.finish(execution, failureOf(error)),
@@ -191,9 +195,32 @@ export class LocalStepFunctions {
     execution.abort();
   }
 
+  /** The event EventBridge gets from Step Functions for every status of an execution. */
+  private statusChanged(execution: Execution): void {
+    const { executionArn, stateMachineArn, name, status, startDate, stopDate, input, output, error, cause } = execution;
+    this.events?.put({
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      resources: [executionArn],
+      detail: {
+        executionArn,
+        stateMachineArn,
+        name,
+        status,
+        startDate: startDate.getTime(),
+        stopDate: stopDate?.getTime() ?? null,
+        input,
+        output: output ?? null,
+        error: error ?? null,
+        cause: cause ?? null,
+      },
+    });
+  }
+
   private finish(execution: Execution, outcome: Pick<Execution, 'status' | 'output' | 'error' | 'cause'>): void {
     if (execution.status !== 'RUNNING') return; // already stopped: the library's late rejection changes nothing
     Object.assign(execution, outcome, { stopDate: new Date() });
+    this.statusChanged(execution);
     const took = Date.now() - execution.startDate.getTime();
     this.log(`[states] ${execution.name} ${execution.status}${execution.error ? ` ${execution.error}` : ''} ${took}ms`);
   }

@@ -46,7 +46,7 @@ export class InvalidCsv extends DomainError {
 }
 
 export interface NumericCsvOptions {
-  /** Most columns a header may name (SPEC: 1,000). */
+  /** Most columns a header may name (docs/rules.md: 1,000). */
   maxColumns: number;
   /** Fewest columns: a target and at least one feature. */
   minColumns?: number;

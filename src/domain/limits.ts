@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** SPEC section 6. Every limit can be changed per deployment through the environment. */
+/** The limits of docs/rules.md. Every limit can be changed per deployment through the environment. */
 export interface Limits {
   maxInlinePoints: number;
   maxFeatures: number;
@@ -33,7 +33,7 @@ const LimitsEnv = z.object({
   LIMIT_MAX_DATASET_COLUMNS: positive.default(DEFAULT_LIMITS.maxDatasetColumns),
 });
 
-/** Limits from `LIMIT_*` variables, each falling back to the SPEC's default. */
+/** Limits from `LIMIT_*` variables, each falling back to its default in docs/rules.md. */
 export function limitsFrom(env: Record<string, string | undefined>): Limits {
   const parsed = LimitsEnv.parse(env);
   return {

@@ -4,7 +4,7 @@ import { JOB_STATUSES, type JobRecord, type JobView } from './jobs.js';
 import { JobId, MODEL_KINDS, TenantId } from './schemas.js';
 
 /**
- * The WebSocket protocol (SPEC section 4): what a client may send, what the server
+ * The WebSocket protocol (docs/asyncapi.json): what a client may send, what the server
  * answers, and how long a subscription lives. Pure: the Lambda adapters parse
  * frames and stream records with these schemas and send these messages.
  */

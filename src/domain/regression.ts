@@ -3,7 +3,7 @@ import { foldRow, gramForm, minimumNormSolution, packedIndex, packedLength, resi
 
 /**
  * Linear, ridge and lasso regression with scikit-learn's objectives and defaults
- * (SPEC section 5), trained in one pass over the rows with O(d²) memory.
+ * (README, Numerics), trained in one pass over the rows with O(d²) memory.
  *
  * Training streams rows into a QR factorization of [1, x, y] (Givens rotations,
  * see linalg.ts). Its lower-right block is the factor [R | r] of the centred data:

@@ -1,9 +1,12 @@
 import { expect, inject } from 'vitest';
+import WebSocket from 'ws';
 import type { Check } from './checks.js';
+import { checkRestResponse, checkWebSocketMessage } from './contract.js';
 
 /**
- * The suite's only ways in: HTTP with fetch (and WebSocket with ws). Nothing here
- * knows which target it talks to.
+ * The suite's only ways in: HTTP with fetch and WebSocket with ws. Nothing here
+ * knows which target it talks to. Every answer is checked against the committed
+ * documents (docs/openapi.json, docs/asyncapi.json) before a test sees it.
  */
 
 export const target = inject('e2eTarget');
@@ -43,10 +46,12 @@ export async function api(method: string, path: string, options: RequestOptions 
   }
   const response = await fetch(new URL(path.replace(/^\//, ''), base), { method, headers, body });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+  const reply = { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+  checkRestResponse(method, path, reply.status, reply.headers, reply.body);
+  return reply;
 }
 
-/** Asserts the SPEC's error shape and answers the code. */
+/** Asserts the error shape (docs/openapi.json) and the status and code. */
 export function expectError(reply: Reply, status: number, code: string): void {
   expect({ status: reply.status, code: reply.body?.error?.code }).toEqual({ status, code });
   expect(typeof reply.body.error.message).toBe('string');
@@ -82,3 +87,88 @@ export async function createJob(body: unknown, key = target.keyA, headers?: Reco
 }
 
 export const points = (xs: readonly (number | number[])[], f: (x: number[]) => number) => xs.map((x) => ({ x, y: f(typeof x === 'number' ? [x] : x) }));
+
+export interface Message {
+  type: string;
+  [key: string]: any;
+}
+
+/** A connected WebSocket client that records every frame it receives, each checked against docs/asyncapi.json. */
+export class SocketClient {
+  readonly received: Message[] = [];
+  /** Frames that broke the contract; `next` throws the first one, so a test waiting on messages fails with it. */
+  private readonly violations: Error[] = [];
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as Message;
+      try {
+        checkWebSocketMessage(message);
+      } catch (error) {
+        this.violations.push(error as Error);
+      }
+      this.received.push(message);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  send(frame: unknown): void {
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** The first message received since `from` (an index into `received`) that matches, waiting up to `timeoutMs`. */
+  async next(matches: (message: Message) => boolean, from = 0, timeoutMs = 30_000): Promise<Message> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.violations[0]) throw this.violations[0];
+      const found = this.received.slice(from).find(matches);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching message within ${timeoutMs / 1000} s; got ${JSON.stringify(this.received.slice(from))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Sends a frame and answers the first message that follows it and matches. */
+  async request(frame: unknown, matches: (message: Message) => boolean = () => true): Promise<Message> {
+    const from = this.received.length;
+    this.send(frame);
+    return this.next(matches, from);
+  }
+
+  jobMessages(jobId: string): Message[] {
+    return this.received.filter((message) => message.type === 'job' && message.job.jobId === jobId);
+  }
+
+  /** Throws the first frame that broke the contract, if any (for tests that read `received` directly). */
+  checkContract(): void {
+    if (this.violations[0]) throw this.violations[0];
+  }
+}
+
+const openSockets: WebSocket[] = [];
+
+/** Closes every socket `connect` opened (call it after each test). */
+export function closeSockets(): void {
+  for (const socket of openSockets.splice(0)) socket.terminate();
+}
+
+/** Connects to the WebSocket API with `?token=`; rejects with the HTTP status when the handshake is refused. */
+export function connect(token: string | undefined): Promise<SocketClient> {
+  const url = new URL(target.wsUrl as string);
+  if (token !== undefined) url.searchParams.set('token', token);
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    openSockets.push(socket);
+    socket.once('open', () => resolve(new SocketClient(socket)));
+    socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+    socket.once('error', reject);
+  });
+}

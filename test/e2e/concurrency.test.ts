@@ -67,17 +67,26 @@ describe(`the active-jobs limit on ${target.name}`, () => {
     const replies = await Promise.all(
       Array.from({ length: 100 }, () => answered({ kind: 'LINEAR', datasetId, target: 'y' }, { 'Idempotency-Key': randomUUID() })),
     );
+    const burstEnded = new Date().toISOString();
 
     const admitted = [...new Set(replies.filter((reply) => reply.status === 202).map((reply) => reply.body.jobId as string))];
     expect(admitted).toHaveLength(replies.filter((reply) => reply.status === 202).length);
     await Promise.all(admitted.map((jobId) => api('POST', `/jobs/${jobId}/cancel`, { key: target.keyA })));
     const byStatus = new Map<number, Reply[]>();
     for (const reply of replies) byStatus.set(reply.status, [...(byStatus.get(reply.status) ?? []), reply]);
-    expect(Object.fromEntries([...byStatus].map(([status, group]) => [status, group.length]))).toEqual({ 202: LIMIT, 429: 100 - LIMIT });
+    // A job that finished training while the burst was still being answered gave its slot back, and one more was
+    // rightly admitted (on a slow machine a 2,000,000-row job can end within the burst): the limit is on jobs active
+    // at once: LIMIT are admitted, plus at most one for each job that ended during the burst (none on a quiet machine).
+    const ended = await Promise.all(admitted.map((jobId) => finishedJob(jobId)));
+    const endedDuringBurst = ended.filter((job) => job.status !== 'CANCELLED' && job.finishedAt <= burstEnded).length;
+    expect([...byStatus.keys()].sort()).toEqual([202, 429]);
+    expect(admitted.length).toBeGreaterThanOrEqual(LIMIT);
+    expect(admitted.length).toBeLessThanOrEqual(LIMIT + endedDuringBurst);
+    expect(byStatus.get(429)).toHaveLength(100 - admitted.length);
     for (const refused of byStatus.get(429) ?? []) expectError(refused, 429, 'TOO_MANY_ACTIVE_JOBS');
 
-    // Every admitted job ended (cancelled) and gave its slot back: the next submission is admitted again.
-    for (const jobId of admitted) expect((await finishedJob(jobId)).status).toBe('CANCELLED');
+    // Every other admitted job ended (cancelled) and gave its slot back: the next submission is admitted again.
+    expect(ended.filter((job) => job.status === 'CANCELLED')).toHaveLength(admitted.length - endedDuringBurst);
     const after = await api('POST', '/jobs', { key: target.keyA, body: small(`after-burst-${randomUUID()}`) });
     expect(after.status).toBe(202);
     expect((await finishedJob(after.body.jobId)).status).toBe('COMPLETED');

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { api, expectError, skipReason, target, titled } from './client.js';
 
-/** The REST API's surface: health, authentication, routing and every bad input of the SPEC. */
+/** The REST API's surface: health, its own document, authentication, routing and every bad input of docs/openapi.json. */
 
 const LINEAR = {
   kind: 'LINEAR',
@@ -18,6 +20,14 @@ describe(`REST API on ${target.name}: health and authentication`, () => {
     expect(reply.status).toBe(200);
     expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
     expect(reply.body).toEqual({ status: 'ok', version: expect.any(String) });
+  });
+
+  it('serves the committed OpenAPI document at GET /openapi.json, without a key', async () => {
+    const committed = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../docs/openapi.json'), 'utf8'));
+    const reply = await api('GET', '/openapi.json');
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(reply.body).toEqual(committed);
   });
 
   const refused = [

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { createJob, finishedJob, points, skipReason, TERMINAL, target } from './client.js';
+import { closeSockets, connect as connectSocket, createJob, finishedJob, points, type SocketClient, skipReason, TERMINAL, target } from './client.js';
 
 /**
- * Live job status over the WebSocket API (SPEC section 4), end to end: connect
+ * Live job status over the WebSocket API (README, docs/asyncapi.json), end to end: connect
  * with a key, subscribe, and see every change of a job as it happens, the job
  * shape identical to GET /jobs/{jobId}, and nothing of another tenant's.
  * A target without API Gateway v2 (LocalStack without a licence) skips it, with the reason.
@@ -13,74 +12,17 @@ const wsUrl = skipReason('websocket') === undefined ? target.wsUrl : undefined;
 const skipped = skipReason('websocket') ?? `${target.label} reports no WebSocket URL`;
 const STATUS_ORDER = ['QUEUED', 'RUNNING', ...TERMINAL];
 
-interface Message {
-  type: string;
-  [key: string]: any;
-}
-
-/** A connected client that records every frame it receives. */
-class Client {
-  readonly received: Message[] = [];
-  private waiters: Array<() => void> = [];
-
-  constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      this.received.push(JSON.parse(String(data)) as Message);
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  send(frame: unknown): void {
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  /** The first message received since `from` (an index into `received`) that matches, waiting up to `timeoutMs`. */
-  async next(matches: (message: Message) => boolean, from = 0, timeoutMs = 30_000): Promise<Message> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.received.slice(from).find(matches);
-      if (found) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching message within ${timeoutMs / 1000} s; got ${JSON.stringify(this.received.slice(from))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Sends a frame and answers the first message that follows it and matches. */
-  async request(frame: unknown, matches: (message: Message) => boolean = () => true): Promise<Message> {
-    const from = this.received.length;
-    this.send(frame);
-    return this.next(matches, from);
-  }
-
-  jobMessages(jobId: string): Message[] {
-    return this.received.filter((message) => message.type === 'job' && message.job.jobId === jobId);
-  }
-}
-
-const open: WebSocket[] = [];
-
 afterEach(() => {
-  for (const socket of open.splice(0)) socket.terminate();
+  for (const client of clients.splice(0)) client.checkContract();
+  closeSockets();
 });
 
-/** Connects with `?token=`; rejects with the HTTP status when the handshake is refused. */
-function connect(token: string | undefined): Promise<Client> {
-  const url = new URL(wsUrl as string);
-  if (token !== undefined) url.searchParams.set('token', token);
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    open.push(socket);
-    socket.once('open', () => resolve(new Client(socket)));
-    socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
-    socket.once('error', reject);
-  });
+/** Every client a test opened, so each one's frames are checked against docs/asyncapi.json at the end. */
+const clients: SocketClient[] = [];
+async function connect(token: string | undefined): Promise<SocketClient> {
+  const client = await connectSocket(token);
+  clients.push(client);
+  return client;
 }
 
 const line = points(

@@ -140,7 +140,7 @@ describe('RestApi', () => {
   it('refuses throttle limits that would shut the API', () => {
     const stack = newStack();
     const fn = new AppFunction(stack, 'Fn', health());
-    const functions = { health: fn, createJob: fn, listJobs: fn, getJob: fn, cancelJob: fn, listModels: fn, getModel: fn, predict: fn };
+    const functions = { health: fn, openApiDocument: fn, createJob: fn, listJobs: fn, getJob: fn, cancelJob: fn, listModels: fn, getModel: fn, predict: fn };
     expect(() => new RestApi(stack, 'Api', { functions, authorizerFunction: fn, throttle: { rateLimit: 0, burstLimit: 10 } })).toThrow(/rateLimit > 0/);
   });
 });

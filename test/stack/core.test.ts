@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp, DEFAULT_STACK_NAME } from '../../lib/app.js';
-import { AppFunction } from '../../lib/app-function.js';
+import { AppFunction, PROJECT_ROOT } from '../../lib/app-function.js';
 import { RestApi } from '../../lib/rest-api.js';
 import { TRANSIENT_ERRORS } from '../../lib/training-workflow.js';
 import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
@@ -99,6 +101,7 @@ describe('tables', () => {
 /** The contract's handlers: the environment each reads (beyond the defaults). */
 const CONTRACT_ENVIRONMENT: Record<string, string[]> = {
   'lambdas/api/health.ts': ['APP_VERSION'],
+  'lambdas/api/openapi.ts': [],
   'lambdas/api/create-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'TENANTS_TABLE_NAME', 'STATE_MACHINE_ARN', 'RETENTION_DAYS'],
   'lambdas/api/get-job.ts': ['JOBS_TABLE_NAME'],
   'lambdas/api/list-jobs.ts': ['JOBS_TABLE_NAME'],
@@ -154,9 +157,11 @@ describe('functions', () => {
 
   it('train gets 15 minutes and a full vCPU; the API handlers 10 seconds and 512 MB', () => {
     expect(stack.functionOf('lambdas/train/train.ts').Properties).toMatchObject({ Timeout: 900, MemorySize: 1769 });
-    for (const entry of Object.keys(CONTRACT_ENVIRONMENT).filter((e) => e.startsWith('lambdas/api/'))) {
+    for (const entry of Object.keys(CONTRACT_ENVIRONMENT).filter((e) => e.startsWith('lambdas/api/') && e !== 'lambdas/api/openapi.ts')) {
       expect(stack.functionOf(entry).Properties, entry).toMatchObject({ Timeout: 10, MemorySize: 512 });
     }
+    // It only returns the document bundled into it.
+    expect(stack.functionOf('lambdas/api/openapi.ts').Properties).toMatchObject({ Timeout: 10, MemorySize: 128 });
   });
 });
 
@@ -223,6 +228,7 @@ describe('least privilege', () => {
       ],
     ],
     ['lambdas/api/list-job-events.ts', () => [`dynamodb:GetItem ${arn(tables.jobs)}`, `dynamodb:Query ${arn(tables.jobEvents)}`]],
+    ['lambdas/api/openapi.ts', () => []],
     [
       'lambdas/api/create-job.ts',
       () => [
@@ -438,6 +444,7 @@ describe('REST API', () => {
     );
     expect(routes).toEqual({
       'GET /health': 'lambdas/api/health.ts',
+      'GET /openapi.json': 'lambdas/api/openapi.ts',
       'POST /jobs': 'lambdas/api/create-job.ts',
       'GET /jobs': 'lambdas/api/list-jobs.ts',
       'GET /jobs/{jobId}': 'lambdas/api/get-job.ts',
@@ -451,12 +458,27 @@ describe('REST API', () => {
     });
   });
 
-  it('every method but GET /health (and CORS preflights) is behind the API-key authorizer', () => {
+  it('serves exactly the routes docs/openapi.json documents, public where the document says so', () => {
+    const document = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'docs/openapi.json'), 'utf8'));
+    const documented = Object.entries(document.paths).flatMap(([route, item]) =>
+      Object.entries(item as Record<string, { security?: unknown[] }>).map(([method, operation]) => ({
+        route: `${method.toUpperCase()} ${route}`,
+        authorization: operation.security?.length === 0 ? 'NONE' : 'CUSTOM',
+      })),
+    );
+    const deployed = methods()
+      .filter((m) => m.httpMethod !== 'OPTIONS')
+      .map(({ route, authorization }) => ({ route, authorization }));
+    const byRoute = (a: { route: string }, b: { route: string }) => a.route.localeCompare(b.route);
+    expect(deployed.sort(byRoute)).toEqual(documented.sort(byRoute));
+  });
+
+  it('every method but GET /health, GET /openapi.json (and CORS preflights) is behind the API-key authorizer', () => {
     const [authorizerId] = stack.only('AWS::ApiGateway::Authorizer');
     const all = methods();
     expect(all.length).toBeGreaterThan(10);
     for (const { route, httpMethod, authorization, authorizer } of all) {
-      if (route === 'GET /health' || httpMethod === 'OPTIONS') {
+      if (route === 'GET /health' || route === 'GET /openapi.json' || httpMethod === 'OPTIONS') {
         expect({ authorization, authorizer }, route).toEqual({ authorization: 'NONE', authorizer: undefined });
       } else {
         expect({ authorization, authorizer }, route).toEqual({ authorization: 'CUSTOM', authorizer: { Ref: authorizerId } });
@@ -513,7 +535,7 @@ describe('REST API', () => {
     ['API_CONFIGURATION_ERROR', undefined, 'INTERNAL_ERROR'],
     ['DEFAULT_5XX', undefined, 'BAD_GATEWAY'],
   ] as [string, string | undefined, string][])(
-    'gateway response %s: status override %s, code %s in the SPEC error shape, readable cross-origin',
+    'gateway response %s: status override %s, code %s in the error shape of docs/openapi.json, readable cross-origin',
     (type, status, code) => {
       const response = gatewayResponse(type)!;
       expect(response.Properties!.StatusCode).toBe(status);

@@ -54,7 +54,7 @@ describe('per-tenant rate limits', () => {
   ])('refuses limits %o at synth time', (tenantLimits, message) => {
     const scope = new Stack(new App(), 'Limits');
     const fn = lambda.Function.fromFunctionArn(scope, 'Fn', 'arn:aws:lambda:us-east-1:123456789012:function:fn');
-    const functions = { health: fn, createJob: fn, listJobs: fn, getJob: fn, cancelJob: fn, listModels: fn, getModel: fn, predict: fn };
+    const functions = { health: fn, openApiDocument: fn, createJob: fn, listJobs: fn, getJob: fn, cancelJob: fn, listModels: fn, getModel: fn, predict: fn };
     expect(() => new RestApi(scope, 'Api', { functions, authorizerFunction: fn, tenantLimits })).toThrow(message);
   });
 });

@@ -49,7 +49,7 @@ const designNamed = (name: string): Design => {
   return design;
 };
 
-/** The numerical contract (SPEC section 5); golden answers are exact, so they get a much tighter bound. */
+/** The numerical contract (README, Numerics); golden answers are exact, so they get a much tighter bound. */
 const TOLERANCE: Record<ModelKind, number> = { LINEAR: 1e-6, RIDGE: 1e-6, LASSO: 1e-4 };
 const GOLDEN_TOLERANCE = 1e-12;
 

@@ -12,13 +12,13 @@ import {
 } from '../../../src/domain/jobs.js';
 import { jobRecord, modelRecord } from '../helpers/records.js';
 
-/** SPEC 3: QUEUED -> RUNNING -> COMPLETED | FAILED | CANCELLED, and QUEUED may go straight to FAILED or CANCELLED. */
+/** docs/rules.md: QUEUED -> RUNNING -> COMPLETED | FAILED | CANCELLED, and QUEUED may go straight to FAILED or CANCELLED. */
 const ALLOWED = new Set(['QUEUED>RUNNING', 'QUEUED>FAILED', 'QUEUED>CANCELLED', 'RUNNING>COMPLETED', 'RUNNING>FAILED', 'RUNNING>CANCELLED']);
 
 const EVERY_PAIR = JOB_STATUSES.flatMap((from) => JOB_STATUSES.map((to) => [from, to, ALLOWED.has(`${from}>${to}`)] as const));
 
 describe('job status transitions', () => {
-  it('knows exactly the five statuses of the SPEC, in lifecycle order', () => {
+  it('knows exactly the five statuses of docs/rules.md, in lifecycle order', () => {
     expect(JOB_STATUSES).toEqual(['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, limitsFrom } from '../../../src/domain/limits.js';
 
 describe('limits', () => {
-  it('defaults to the SPEC section 6 values', () => {
+  it('defaults to the values of docs/rules.md', () => {
     expect(DEFAULT_LIMITS).toEqual({
       maxInlinePoints: 10_000,
       maxFeatures: 100,

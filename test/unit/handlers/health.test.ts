@@ -57,7 +57,7 @@ describe('GET /health?deep=true (readiness)', () => {
       error: {
         code: 'SERVICE_UNAVAILABLE',
         message: 'not ready: s3 did not answer',
-        details: { checks: { dynamodb: 'ok', s3: 'failed: AccessDenied', stepfunctions: 'ok' } },
+        details: [{ path: 's3', message: 'failed: AccessDenied' }],
       },
     });
   });
@@ -66,7 +66,7 @@ describe('GET /health?deep=true (readiness)', () => {
     sfn.on(DescribeStateMachineCommand).callsFake(() => new Promise((resolve) => setTimeout(resolve, 1_500)));
     const result = await handler(deep);
     expect(result.statusCode).toBe(503);
-    expect(JSON.parse(result.body).error.details.checks.stepfunctions).toBe('failed: no answer within 1000 ms');
+    expect(JSON.parse(result.body).error.details).toEqual([{ path: 'stepfunctions', message: 'failed: no answer within 1000 ms' }]);
   });
 
   it('stays shallow without deep=true', async () => {

@@ -135,6 +135,31 @@ describe('local Step Functions: executions of the template definition', () => {
     }
   });
 
+  it('puts a Status Change event on the bus for RUNNING and for how the execution ended, as Step Functions does', async () => {
+    const put: { detail: Record<string, unknown> }[] = [];
+    const emitting = new LocalStepFunctions(stateMachinesOf(resolver), functions, () => undefined, undefined, { put: (event) => void put.push(event) });
+    const url = await emitting.listen();
+    const sfn = new SFNClient({ endpoint: url, region: account.region, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    try {
+      train = async () => {
+        throw new FunctionError('TypeError', 'x is undefined', []);
+      };
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'job-events', input: '{"jobId":"j"}' }));
+      const deadline = Date.now() + 10_000;
+      while (put.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(put.map((event) => event.detail.status)).toEqual(['RUNNING', 'FAILED']);
+      expect(put[1]).toMatchObject({
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        resources: [executionArn],
+        detail: { executionArn, stateMachineArn, name: 'job-events', input: '{"jobId":"j"}', error: 'TrainingFailed' },
+      });
+    } finally {
+      sfn.destroy();
+      await emitting.close();
+    }
+  });
+
   it('keeps names unique: the same name and input while running is the same execution, anything else a conflict', async () => {
     let release!: () => void;
     train = () => new Promise((resolve) => (release = () => resolve({ ok: true })));

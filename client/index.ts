@@ -1,0 +1,352 @@
+import createFetchClient from 'openapi-fetch';
+import type { components, paths } from './schema.js';
+
+/**
+ * A typed client for the regression-jobs API: the types are generated from
+ * docs/openapi.json (client/schema.d.ts); this layer adds what users do with them:
+ * create a job and wait for it (live over the WebSocket API, polling when the socket
+ * cannot connect), upload a dataset through its presigned POST, predict, and walk
+ * the paginated lists. Errors are one class, `ApiError`, carrying the server's
+ * `{status, code, message, details}` as it answered them; the client validates
+ * nothing the server validates.
+ */
+
+export type Job = components['schemas']['Job'];
+export type JobStatus = components['schemas']['JobStatus'];
+export type Model = components['schemas']['Model'];
+export type Dataset = components['schemas']['Dataset'];
+export type DatasetUpload = components['schemas']['DatasetUpload'];
+export type Prediction = components['schemas']['Prediction'];
+export type CreateJobRequest = components['schemas']['CreateJobRequest'];
+export type PredictRequest = components['schemas']['PredictRequest'];
+export type FieldIssue = components['schemas']['FieldIssue'];
+export type { components, paths };
+
+/** A job's status after which nothing changes. */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/**
+ * Every failure, as one class: the server's error as it answered it, or (status 0,
+ * code `UNREACHABLE`) a request that never got an answer.
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: FieldIssue[],
+    /** Seconds the server asked to wait before a retry (`Retry-After`), when it said. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  /** The REST API's base URL: the stack's ApiUrl output (…/v1/), or http://127.0.0.1:4000 for `npm start`. */
+  baseUrl: string;
+  /** An API key (rj_…), sent as `Authorization: Bearer <key>` and as the WebSocket's `?token=`. */
+  apiKey: string;
+  /** The WebSocket API's URL (WebSocketUrl output, ws://127.0.0.1:4001 offline); without it `waitForJob` polls. */
+  webSocketUrl?: string | undefined;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** @default globalThis.WebSocket (Node.js 22+, browsers) */
+  WebSocket?: typeof WebSocket;
+}
+
+export interface CreateJobOptions {
+  /** Makes retries safe: the same key and body answer the same job for 24 h. @default a random UUID */
+  idempotencyKey?: string;
+  /** Retries on 502, 503, 504 and IDEMPOTENCY_IN_PROGRESS, with the same key. @default 3 */
+  retries?: number;
+}
+
+export interface WaitOptions {
+  /** Called with every new state of the job (never an older one than already seen). */
+  onProgress?: (job: Job) => void;
+  /** Stops waiting (not the job): the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Polling interval when the WebSocket cannot be used. @default 1000 ms */
+  pollIntervalMs?: number;
+  /** How long the WebSocket may take to open before polling takes over. @default 10000 ms */
+  connectTimeoutMs?: number;
+}
+
+export interface UploadOptions {
+  /** A label for the dataset. */
+  name?: string;
+  /** Waits until the dataset is READY or INVALID (it is checked once after upload). @default true */
+  waitUntilChecked?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What can be uploaded: a Blob or File (in Node.js, `fs.openAsBlob(path)` streams from disk), or a stream of known size. */
+export type UploadSource = Blob | { stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>; size: number; filename?: string };
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; details?: FieldIssue[] };
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Whether `next` is a newer state of the job than `current`: every change raises `version`. */
+export function newerJob(current: Job | undefined, next: Job): boolean {
+  return current === undefined || next.version > current.version;
+}
+
+export class RegressionJobsClient {
+  private readonly http;
+  private readonly fetch: typeof fetch;
+  private readonly WebSocket: typeof WebSocket | undefined;
+
+  constructor(readonly options: ClientOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    this.http = createFetchClient<paths>({
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      headers: { Authorization: `Bearer ${options.apiKey}` },
+      fetch: (request: Request) => this.send(request),
+    });
+  }
+
+  /** Every request goes through here: a request that gets no answer becomes ApiError UNREACHABLE. */
+  private async send(request: Request): Promise<Response> {
+    try {
+      return await this.fetch(request);
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new ApiError(0, 'UNREACHABLE', `cannot reach ${new URL(request.url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    }
+  }
+
+  /** The data of a typed call, or its error as ApiError. */
+  private async call<T>(promise: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+    const { data, error, response } = await promise;
+    if (response.ok && data !== undefined) return data;
+    const body = (error ?? {}) as ErrorBody;
+    const retryAfter = Number(response.headers.get('Retry-After'));
+    throw new ApiError(
+      response.status,
+      body.error?.code ?? `HTTP_${response.status}`,
+      body.error?.message ?? (response.statusText || `HTTP ${response.status}`),
+      body.error?.details,
+      Number.isFinite(retryAfter) && response.headers.has('Retry-After') ? retryAfter : undefined,
+    );
+  }
+
+  health() {
+    return this.call(this.http.GET('/health', { headers: { Authorization: null } }));
+  }
+
+  /**
+   * Creates a job. An `Idempotency-Key` is always sent (a random one unless given),
+   * so the retries on 502, 503, 504 and IDEMPOTENCY_IN_PROGRESS can never create a
+   * second job.
+   */
+  async createJob(request: CreateJobRequest, options: CreateJobOptions = {}): Promise<Job> {
+    const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+    const retries = options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.call(this.http.POST('/jobs', { body: request, params: { header: { 'Idempotency-Key': idempotencyKey } } }));
+      } catch (error) {
+        const retriable =
+          error instanceof ApiError &&
+          ([502, 503, 504].includes(error.status) || error.code === 'IDEMPOTENCY_IN_PROGRESS') &&
+          error.code !== 'WORKFLOW_START_FAILED';
+        if (!retriable || attempt >= retries) throw error;
+        await sleep(((error as ApiError).retryAfterSeconds ?? 2 ** attempt) * 1000);
+      }
+    }
+  }
+
+  getJob(jobId: string): Promise<Job> {
+    return this.call(this.http.GET('/jobs/{jobId}', { params: { path: { jobId } } }));
+  }
+
+  cancelJob(jobId: string): Promise<Job> {
+    return this.call(this.http.POST('/jobs/{jobId}/cancel', { params: { path: { jobId } } }));
+  }
+
+  /** Every job, newest first, page by page (`pageSize` per request). */
+  async *jobs(options: { status?: JobStatus; pageSize?: number } = {}): AsyncGenerator<Job> {
+    let nextToken: string | undefined;
+    do {
+      const query = { ...(options.status ? { status: options.status } : {}), limit: String(options.pageSize ?? 50), ...(nextToken ? { nextToken } : {}) };
+      const page = await this.call(this.http.GET('/jobs', { params: { query } }));
+      yield* page.items;
+      nextToken = page.nextToken ?? undefined;
+    } while (nextToken);
+  }
+
+  getModel(modelId: string): Promise<Model> {
+    return this.call(this.http.GET('/models/{modelId}', { params: { path: { modelId } } }));
+  }
+
+  /** Every model, page by page. */
+  async *models(options: { pageSize?: number } = {}): AsyncGenerator<Model> {
+    let nextToken: string | undefined;
+    do {
+      const query = { limit: String(options.pageSize ?? 50), ...(nextToken ? { nextToken } : {}) };
+      const page = await this.call(this.http.GET('/models', { params: { query } }));
+      yield* page.items;
+      nextToken = page.nextToken ?? undefined;
+    } while (nextToken);
+  }
+
+  predict(modelId: string, request: PredictRequest): Promise<Prediction> {
+    return this.call(this.http.POST('/models/{modelId}/predict', { params: { path: { modelId } }, body: request }));
+  }
+
+  createDataset(options: { name?: string } = {}): Promise<DatasetUpload> {
+    return this.call(this.http.POST('/datasets', { body: options.name ? { name: options.name } : {} }));
+  }
+
+  getDataset(datasetId: string): Promise<Dataset> {
+    return this.call(this.http.GET('/datasets/{datasetId}', { params: { path: { datasetId } } }));
+  }
+
+  /**
+   * Creates a dataset, uploads `source` with its presigned POST (the form's fields,
+   * then the file), and by default waits until the service has checked it (READY or
+   * INVALID). S3's refusal of an upload is an ApiError with S3's code.
+   */
+  async uploadDataset(source: UploadSource, options: UploadOptions = {}): Promise<Dataset> {
+    const dataset = await this.createDataset(options.name ? { name: options.name } : {});
+    const { body, headers } = await multipart(dataset.fields, source);
+    const response = await this.send(
+      new Request(dataset.uploadUrl, { method: 'POST', body, headers, duplex: 'half', signal: options.signal ?? null } as RequestInit),
+    );
+    if (!response.ok) {
+      const text = await response.text();
+      const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP_${response.status}`;
+      const message = /<Message>([^<]+)<\/Message>/.exec(text)?.[1] ?? 'the upload was refused';
+      throw new ApiError(response.status, code, `upload refused: ${message}`);
+    }
+    if (options.waitUntilChecked === false) return this.getDataset(dataset.datasetId);
+    for (;;) {
+      const current = await this.getDataset(dataset.datasetId);
+      if (current.status === 'READY' || current.status === 'INVALID') return current;
+      await sleep(500, options.signal);
+    }
+  }
+
+  /**
+   * Resolves with the job once it is COMPLETED, FAILED or CANCELLED, calling
+   * `onProgress` with every newer state on the way. Follows it over the WebSocket
+   * API when `webSocketUrl` is set and the socket connects; otherwise (or when the
+   * socket closes early) polls GET /jobs/{jobId}. Aborting `signal` stops waiting,
+   * never the job.
+   */
+  async waitForJob(jobId: string, options: WaitOptions = {}): Promise<Job> {
+    let latest: Job | undefined;
+    const seen = (job: Job) => {
+      if (!newerJob(latest, job)) return;
+      latest = job;
+      options.onProgress?.(job);
+    };
+    if (this.options.webSocketUrl && this.WebSocket) {
+      const job = await this.followOverWebSocket(jobId, seen, options.signal, options.connectTimeoutMs ?? 10_000);
+      if (job) return job;
+    }
+    for (;;) {
+      options.signal?.throwIfAborted();
+      seen(await this.getJob(jobId));
+      if (latest && TERMINAL_STATUSES.includes(latest.status)) return latest;
+      await sleep(options.pollIntervalMs ?? 1000, options.signal);
+    }
+  }
+
+  /** The job's final state over the WebSocket, or undefined when the socket could not be used (the caller polls). */
+  private followOverWebSocket(jobId: string, seen: (job: Job) => void, signal: AbortSignal | undefined, connectTimeoutMs: number): Promise<Job | undefined> {
+    const url = new URL(this.options.webSocketUrl as string);
+    url.searchParams.set('token', this.options.apiKey);
+    const Socket = this.WebSocket as typeof WebSocket;
+    return new Promise((resolve, reject) => {
+      const socket = new Socket(url);
+      let settled = false;
+      // A socket that neither opens nor fails (a proxy that swallows the upgrade): poll instead.
+      const connectTimer = setTimeout(() => finish(() => resolve(undefined)), connectTimeoutMs);
+      const finish = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        signal?.removeEventListener('abort', onAbort);
+        socket.close();
+        outcome();
+      };
+      const onAbort = () => finish(() => reject(signal?.reason));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.addEventListener('open', () => {
+        clearTimeout(connectTimer);
+        socket.send(JSON.stringify({ action: 'subscribe', jobId }));
+      });
+      socket.addEventListener('message', (event) => {
+        let message: { type?: string; job?: Job; code?: string; message?: string };
+        try {
+          message = JSON.parse(String(event.data));
+        } catch {
+          return;
+        }
+        if (message.type === 'job' && message.job?.jobId === jobId) {
+          const job = message.job;
+          seen(job);
+          if (TERMINAL_STATUSES.includes(job.status)) finish(() => resolve(job));
+        } else if (message.type === 'error') {
+          // NOT_FOUND is what GET answers too; anything else (INTERNAL_ERROR, CONNECTION_CLOSED) is worth polling instead.
+          if (message.code === 'NOT_FOUND') finish(() => reject(new ApiError(404, 'NOT_FOUND', message.message ?? 'job not found')));
+          else finish(() => resolve(undefined));
+        }
+      });
+      // A refused or dropped connection: poll from here (polling answers the current state, so nothing is missed).
+      socket.addEventListener('close', () => finish(() => resolve(undefined)));
+      socket.addEventListener('error', () => finish(() => resolve(undefined)));
+    });
+  }
+}
+
+/** A multipart/form-data body for a presigned POST: the fields, then the file part (which must come last). */
+async function multipart(
+  fields: Record<string, string>,
+  source: UploadSource,
+): Promise<{ body: NonNullable<RequestInit['body']>; headers: Record<string, string> }> {
+  if (source instanceof Blob) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    form.append('file', source, (source as File).name || 'data.csv');
+    return { body: form, headers: {} };
+  }
+  // A stream: written by hand so the length is known up front (S3 refuses a POST without Content-Length).
+  const boundary = `----rj${crypto.randomUUID().replaceAll('-', '')}`;
+  const encoder = new TextEncoder();
+  const fieldParts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  const fileHeader = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${source.filename ?? 'data.csv'}"\r\nContent-Type: text/csv\r\n\r\n`;
+  const head = encoder.encode(`${fieldParts.join('')}${fileHeader}`);
+  const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
+  const stream = source.stream;
+  async function* parts(): AsyncGenerator<Uint8Array> {
+    yield head;
+    yield* stream as AsyncIterable<Uint8Array>;
+    yield tail;
+  }
+  return {
+    body: ReadableStream.from(parts()) as unknown as NonNullable<RequestInit['body']>,
+    headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(head.length + source.size + tail.length) },
+  };
+}

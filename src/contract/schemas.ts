@@ -1,0 +1,270 @@
+import { z } from 'zod';
+import { DATASET_STATUSES, type DatasetView } from '../domain/datasets.js';
+import { JOB_STATUSES, type JobView, MODEL_STATUSES, type ModelView } from '../domain/jobs.js';
+import { DEFAULT_LIMITS } from '../domain/limits.js';
+import type { ServerMessage } from '../domain/realtime.js';
+import { createJobBodySchema, DatasetId, JobId, ListJobsQuery, ListQuery, MODEL_KINDS, ModelId, predictBodySchema } from '../domain/schemas.js';
+
+/**
+ * The shapes clients see, as zod schemas: the request schemas are the ones the
+ * handlers validate with (src/domain/schemas.ts, at the default limits); the
+ * response schemas describe the views the handlers build (src/domain/jobs.ts,
+ * datasets.ts, realtime.ts), and the type checks at the end of this file fail the
+ * build when a view and its schema drift apart. docs/openapi.json and
+ * docs/asyncapi.json are generated from these (`npm run contract`).
+ */
+
+const EXAMPLE_JOB_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C';
+const EXAMPLE_MODEL_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';
+const EXAMPLE_DATASET_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2E';
+
+const Timestamp = z.iso.datetime().meta({ description: 'ISO 8601, UTC' });
+
+export const ModelKind = z
+  .enum(MODEL_KINDS)
+  .meta({ id: 'ModelKind', description: 'ordinary least squares, ridge (L2) or lasso (L1), with scikit-learn objectives' });
+export const JobStatus = z.enum(JOB_STATUSES).meta({
+  id: 'JobStatus',
+  description: 'QUEUED -> RUNNING -> COMPLETED | FAILED | CANCELLED (QUEUED may also go straight to FAILED or CANCELLED); never backwards',
+});
+export const ModelStatus = z.enum(MODEL_STATUSES).meta({ id: 'ModelStatus' });
+export const DatasetStatus = z.enum(DATASET_STATUSES).meta({ id: 'DatasetStatus', description: 'PENDING_UPLOAD -> VALIDATING -> READY | INVALID' });
+
+export const JobIdParam = JobId.meta({ id: 'JobId', description: 'a job id (26-character ULID)', example: EXAMPLE_JOB_ID });
+export const ModelIdParam = ModelId.meta({ id: 'ModelId', description: 'a model id (26-character ULID)', example: EXAMPLE_MODEL_ID });
+export const DatasetIdParam = DatasetId.meta({ id: 'DatasetId', description: 'a dataset id (26-character ULID)', example: EXAMPLE_DATASET_ID });
+
+const JobError = z.object({ code: z.string(), message: z.string() }).meta({
+  id: 'JobError',
+  description:
+    'why the job FAILED: INSUFFICIENT_DATA, NUMERIC_OVERFLOW, INVALID_DATA, DATASET_NOT_READY, TRAINING_ERROR, TRAINING_TIMEOUT, WORKFLOW_START_FAILED',
+});
+
+export const Job = z
+  .object({
+    jobId: JobIdParam,
+    modelId: ModelIdParam,
+    status: JobStatus,
+    kind: ModelKind,
+    alpha: z.number().positive().nullable().meta({ description: 'null for LINEAR' }),
+    fitIntercept: z.boolean(),
+    name: z.string().nullable(),
+    progress: z.number().min(0).max(1).meta({ description: 'fraction of the training data read; only grows' }),
+    createdAt: Timestamp,
+    startedAt: Timestamp.nullable(),
+    finishedAt: Timestamp.nullable(),
+    error: JobError.nullable(),
+    attempts: z.number().int().min(0).meta({ description: 'training attempts made (a transient failure is retried up to 3 times)' }),
+    datasetId: DatasetIdParam.nullable().meta({ description: 'the dataset trained on; null for inline data' }),
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .meta({ description: '1 at creation, higher with every change: of two states of a job (REST or WebSocket), the one with the higher version is newer' }),
+  })
+  .meta({
+    id: 'Job',
+    description: 'A training job. GET /jobs/{jobId} and the WebSocket `job` message carry exactly this.',
+    example: {
+      jobId: EXAMPLE_JOB_ID,
+      modelId: EXAMPLE_MODEL_ID,
+      status: 'COMPLETED',
+      kind: 'RIDGE',
+      alpha: 0.5,
+      fitIntercept: true,
+      name: 'houses',
+      progress: 1,
+      createdAt: '2026-11-30T12:00:00.000Z',
+      startedAt: '2026-11-30T12:00:00.400Z',
+      finishedAt: '2026-11-30T12:00:01.100Z',
+      error: null,
+      attempts: 1,
+      datasetId: null,
+      version: 4,
+    },
+  });
+
+export const Model = z
+  .object({
+    modelId: ModelIdParam,
+    jobId: JobIdParam,
+    status: ModelStatus,
+    kind: ModelKind,
+    alpha: z.number().positive().nullable(),
+    fitIntercept: z.boolean(),
+    coefficients: z.array(z.number()).meta({ description: 'one per feature, in `features` order; empty until TRAINED' }),
+    intercept: z.number().nullable(),
+    features: z.array(z.string()).meta({ description: 'x0, x1, … for inline data; the dataset columns but the target otherwise' }),
+    metrics: z
+      .object({ n: z.number().int().min(0), r2: z.number(), rmse: z.number().min(0) })
+      .nullable()
+      .meta({ description: 'on the training data' }),
+    createdAt: Timestamp,
+    fittedAt: Timestamp.nullable(),
+  })
+  .meta({
+    id: 'Model',
+    example: {
+      modelId: EXAMPLE_MODEL_ID,
+      jobId: EXAMPLE_JOB_ID,
+      status: 'TRAINED',
+      kind: 'RIDGE',
+      alpha: 0.5,
+      fitIntercept: true,
+      coefficients: [1.2, -0.4],
+      intercept: 0.7,
+      features: ['size', 'rooms'],
+      metrics: { n: 4, r2: 0.98, rmse: 0.21 },
+      createdAt: '2026-11-30T12:00:00.000Z',
+      fittedAt: '2026-11-30T12:00:01.100Z',
+    },
+  });
+
+const DatasetError = z
+  .object({
+    code: z.string(),
+    message: z.string(),
+    line: z.number().int().min(1).optional(),
+    column: z.number().int().min(1).optional(),
+  })
+  .meta({ id: 'DatasetError', description: 'why the dataset is INVALID; `line` and `column` (1-based) point at the first problem' });
+
+export const Dataset = z
+  .object({
+    datasetId: DatasetIdParam,
+    name: z.string().nullable(),
+    status: DatasetStatus,
+    sizeBytes: z.number().int().min(0).nullable(),
+    rows: z.number().int().min(0).nullable(),
+    columns: z.array(z.string()),
+    error: DatasetError.nullable(),
+    createdAt: Timestamp,
+    validatedAt: Timestamp.nullable(),
+    expiresAt: Timestamp,
+  })
+  .meta({ id: 'Dataset' });
+
+export const DatasetUpload = Dataset.extend({
+  uploadUrl: z.url().meta({ description: 'POST the form here: every `fields` entry, then the file as the last part, named `file`' }),
+  fields: z.record(z.string(), z.string()).meta({ description: 'the presigned POST form fields, sent as they are' }),
+  uploadExpiresAt: Timestamp.meta({ description: 'the upload must start before this (15 minutes)' }),
+  maxBytes: z.number().int().positive(),
+}).meta({ id: 'DatasetUpload', description: 'A new dataset and its presigned POST upload' });
+
+export const JobPage = z
+  .object({ items: z.array(Job), nextToken: z.string().nullable().meta({ description: 'pass as `nextToken` for the next page; null on the last' }) })
+  .meta({ id: 'JobPage' });
+export const ModelPage = z.object({ items: z.array(Model), nextToken: z.string().nullable() }).meta({ id: 'ModelPage' });
+
+export const Prediction = z
+  .object({
+    modelId: ModelIdParam,
+    predictions: z.array(z.number()).meta({ description: 'one per input, in input order' }),
+    value: z.number().optional().meta({ description: 'the single prediction, when the request had `x`' }),
+    timestamp: Timestamp,
+  })
+  .meta({ id: 'Prediction', example: { modelId: EXAMPLE_MODEL_ID, predictions: [21], value: 21, timestamp: '2026-11-30T12:00:02.000Z' } });
+
+export const Health = z.object({ status: z.literal('ok'), version: z.string() }).meta({ id: 'Health' });
+export const Readiness = z
+  .object({
+    status: z.literal('ready'),
+    version: z.string(),
+    checks: z.object({ dynamodb: z.literal('ok'), s3: z.literal('ok'), stepfunctions: z.literal('ok') }),
+  })
+  .meta({ id: 'Readiness', description: 'GET /health?deep=true: every dependency answered within a second' });
+
+export const JobEvent = z
+  .object({
+    type: z.enum(['CREATED', 'STATUS_CHANGED', 'RETRIED']),
+    at: Timestamp,
+    from: z.enum(JOB_STATUSES).nullable().meta({ description: 'null for CREATED' }),
+    to: z.enum(JOB_STATUSES),
+    attempt: z.number().int().min(0).meta({ description: 'the training attempt the job was on (0 before the first)' }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    progress: z.number().min(0).max(1),
+  })
+  .meta({ id: 'JobEvent', description: "One entry of a job's history: a status change or a retried training attempt" });
+export const JobEventPage = z
+  .object({ items: z.array(JobEvent), nextToken: z.string().nullable().meta({ description: 'pass as `nextToken` for the next page; null on the last' }) })
+  .meta({ id: 'JobEventPage' });
+
+/* Requests: the handlers' own schemas, at the default limits. */
+
+export const CreateJobRequest = createJobBodySchema(DEFAULT_LIMITS).meta({
+  id: 'CreateJobRequest',
+  description:
+    'Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0.',
+  example: {
+    kind: 'RIDGE',
+    alpha: 0.5,
+    data: [
+      { x: [0, 1], y: 1 },
+      { x: [1, 0], y: 2 },
+      { x: [2, 2], y: 4 },
+    ],
+  },
+});
+export const PredictRequest = predictBodySchema(DEFAULT_LIMITS).meta({
+  id: 'PredictRequest',
+  description: 'Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000).',
+  example: { x: [1.5, 0.5] },
+});
+export { CreateDatasetBody as CreateDatasetRequest } from '../domain/datasets.js';
+export { ListJobsQuery, ListQuery };
+
+/* Errors. */
+
+export const FieldIssue = z.object({ path: z.string(), message: z.string() }).meta({ id: 'FieldIssue', description: 'one failing field' });
+
+/** `{"error":{"code","message","details"?}}`, every error of the API, whoever answers it (handler or API Gateway). */
+export function errorSchema(codes?: readonly [string, ...string[]]) {
+  return z.object({
+    error: z.object({
+      code: codes ? z.enum(codes) : z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+      message: z.string(),
+      details: z.array(FieldIssue).optional().meta({ description: 'VALIDATION_ERROR: every failing field' }),
+    }),
+  });
+}
+
+export const ErrorBody = errorSchema().meta({
+  id: 'Error',
+  description: 'Every error: a stable UPPER_SNAKE code, a message for humans, and for VALIDATION_ERROR the failing fields',
+});
+
+/* WebSocket messages. */
+
+export const SubscribeMessage = z
+  .object({
+    action: z.literal('subscribe'),
+    jobId: JobIdParam.nullable().optional().meta({ description: 'one job; without it (or null) every job of the caller' }),
+  })
+  .meta({ id: 'SubscribeMessage' });
+export const UnsubscribeMessage = z
+  .object({ action: z.literal('unsubscribe'), jobId: JobIdParam.nullable().optional().meta({ description: 'without it: the all-jobs subscription' }) })
+  .meta({ id: 'UnsubscribeMessage' });
+
+export const JobMessage = z.object({ type: z.literal('job'), job: Job }).meta({ id: 'JobMessage' });
+export const SubscribedMessage = z.object({ type: z.literal('subscribed'), jobId: z.null() }).meta({ id: 'SubscribedMessage' });
+export const UnsubscribedMessage = z.object({ type: z.literal('unsubscribed'), jobId: JobIdParam.nullable() }).meta({ id: 'UnsubscribedMessage' });
+export const WEBSOCKET_ERROR_CODES = ['UNKNOWN_ACTION', 'NOT_FOUND', 'CONNECTION_CLOSED', 'INTERNAL_ERROR'] as const;
+export const ErrorMessage = z.object({ type: z.literal('error'), code: z.enum(WEBSOCKET_ERROR_CODES), message: z.string() }).meta({
+  id: 'ErrorMessage',
+  description:
+    'UNKNOWN_ACTION: not JSON, or no known action; NOT_FOUND: no such job of yours (as GET answers it); CONNECTION_CLOSED: the connection is closing, connect again; INTERNAL_ERROR: retry',
+});
+export const ServerMessageSchema = z.discriminatedUnion('type', [JobMessage, SubscribedMessage, UnsubscribedMessage, ErrorMessage]);
+
+/*
+ * Drift checks: each view type must be assignable to its schema and back, so a
+ * field added to a view without its schema (or the reverse) fails `tsc`.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Check<T extends true> = T;
+export type ContractDriftChecks = [
+  Check<Same<JobView, z.output<typeof Job>>>,
+  Check<Same<ModelView, z.output<typeof Model>>>,
+  Check<Same<DatasetView, z.output<typeof Dataset>>>,
+  Check<Same<Exclude<ServerMessage, { type: 'job' | 'error' }>, Exclude<z.output<typeof ServerMessageSchema>, { type: 'job' | 'error' }>>>,
+];
