@@ -92,8 +92,9 @@ describe(`the active-jobs limit on ${target.name}`, () => {
     expect(byStatus.get(429)).toHaveLength(100 - admitted.length);
     for (const refused of byStatus.get(429) ?? []) expectError(refused, 429, 'TOO_MANY_ACTIVE_JOBS');
 
-    // Every other admitted job ended (cancelled) and gave its slot back: the next submission is admitted again.
-    expect(ended.filter((job) => job.status === 'CANCELLED')).toHaveLength(admitted.length - endedDuringBurst);
+    // Every other admitted job ended (cancelled, or trained before its cancel arrived: the rate-limited retries
+    // make the burst last a few seconds) and gave its slot back: the next submission is admitted again.
+    expect(ended.filter((job) => job.status === 'CANCELLED' || job.status === 'COMPLETED')).toHaveLength(admitted.length);
     const after = await api('POST', '/jobs', { key: target.keyA, body: small(`after-burst-${randomUUID()}`) });
     expect(after.status).toBe(202);
     expect((await finishedJob(after.body.jobId)).status).toBe('COMPLETED');
