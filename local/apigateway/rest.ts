@@ -28,10 +28,14 @@ export interface RestGatewayOptions {
   /** Stage throttling and the tenants' usage plan (local/apigateway/usage-plans.ts); unlimited when absent. */
   limits?: UsageLimits;
   log?: (line: string) => void;
+  /** @default 29 s, API Gateway's; shorter in tests. */
+  integrationTimeoutMs?: number;
 }
 
 /** API Gateway's payload limit. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway's default (and, for REST APIs, usual maximum) integration timeout. */
+const INTEGRATION_TIMEOUT_MS = 29_000;
 
 /** Default status and message of the gateway responses the local gateway can produce. */
 const RESPONSE_TYPES = {
@@ -44,6 +48,8 @@ const RESPONSE_TYPES = {
   AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: 'Internal server error' },
   // A Lambda proxy integration that throws or answers a malformed result.
   DEFAULT_5XX: { status: 502, message: 'Internal server error' },
+  // The integration did not answer within API Gateway's 29 s.
+  INTEGRATION_TIMEOUT: { status: 504, message: 'Endpoint request timed out' },
 } as const;
 
 type ResponseType = keyof typeof RESPONSE_TYPES;
@@ -226,7 +232,12 @@ export class RestGateway {
     const event = proxyEvent({ request, url, httpMethod, route, parameters: match.parameters, body, requestId, api: this.options.api, accountId, authorizer });
     let output: unknown;
     try {
-      output = await this.options.functions.invoke(route.integration.functionLogicalId, event);
+      // The function may go on running (as on AWS); the client gets API Gateway's 504 at 29 s.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new GatewayFailure('INTEGRATION_TIMEOUT')), this.options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS);
+      });
+      output = await Promise.race([this.options.functions.invoke(route.integration.functionLogicalId, event), timedOut]).finally(() => clearTimeout(timer));
     } catch (error) {
       if (error instanceof FunctionError) throw new GatewayFailure('DEFAULT_5XX');
       throw error;

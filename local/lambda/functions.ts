@@ -10,7 +10,8 @@ import type { FunctionDefinition } from '../cloudformation/template.js';
  * function plus those the Lambda runtime sets, and a heap capped at the function's
  * MemorySize. As on Lambda, an environment runs one invocation at a time; a
  * concurrent call gets a new environment (up to `maxEnvironments` per function,
- * beyond which calls wait their turn instead of being throttled), and a warm one
+ * beyond which calls wait their turn instead of being throttled: a laptop is not
+ * a region), and a warm one
  * is reused. An invocation past the function's Timeout, a crash (an uncaught
  * exception, `process.exit`, running out of memory) or a failed INIT ends that
  * environment; the next call gets a fresh one. Nothing waits on a dead worker.
@@ -38,7 +39,7 @@ export interface LocalLambdasOptions {
   bundleOf(logicalId: string): string;
   /** Everything a function's environments get in `process.env`: the template's variables, credentials, endpoints. */
   environmentOf(fn: FunctionDefinition): Record<string, string>;
-  /** Environments one function may have at once. @default 10 */
+  /** Environments one function may have at once (Lambda's own limit is the account's 1,000). @default 50 */
   maxEnvironments?: number;
   region: string;
   log?: (line: string) => void;
@@ -236,7 +237,7 @@ export class LocalLambdas {
     this.log = options.log ?? ((line) => console.error(line));
     for (const fn of functions) {
       const create = () => new ExecutionEnvironment(fn, options.bundleOf(fn.logicalId), this.environmentOf(fn));
-      this.pools.set(fn.logicalId, new FunctionPool(fn, create, options.maxEnvironments ?? 10));
+      this.pools.set(fn.logicalId, new FunctionPool(fn, create, options.maxEnvironments ?? 50));
     }
   }
 

@@ -31,6 +31,7 @@ const functions = {
     const request = event as APIGatewayProxyEvent;
     if (request.body === 'throw') throw new FunctionError('TypeError', 'boom', []);
     if (request.body === 'malformed') return { hello: 'world' };
+    if (request.body === 'slow') return new Promise((resolve) => setTimeout(() => resolve({ statusCode: 200, body: 'late' }), 1_000));
     if (request.body === 'binary')
       return {
         statusCode: 200,
@@ -52,7 +53,16 @@ let url: string;
 
 beforeAll(async () => {
   const authorizers = new Map([['Authorizer', authorizerOf(resolver, 'Authorizer')]]);
-  gateway = new RestGateway({ api, authorizers, gatewayResponses: gatewayResponsesOf(template), functions, account, log: () => undefined });
+  // A short integration timeout (API Gateway's is 29 s), so a slow function meets it here.
+  gateway = new RestGateway({
+    api,
+    authorizers,
+    gatewayResponses: gatewayResponsesOf(template),
+    functions,
+    account,
+    log: () => undefined,
+    integrationTimeoutMs: 300,
+  });
   url = await gateway.listen(0);
 });
 
@@ -148,6 +158,12 @@ describe('local REST gateway: Lambda proxy events', () => {
       expect(response.status).toBe(502);
       expect(response.json()).toEqual({ message: 'Internal server error' });
     }
+  });
+
+  it('answers 504 when the function does not answer within the integration timeout', async () => {
+    const response = await request('/jobs', { method: 'POST', token: 'good', body: 'slow' });
+    expect(response.status).toBe(504);
+    expect(response.json()).toEqual({ message: 'Endpoint request timed out' });
   });
 });
 
