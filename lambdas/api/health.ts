@@ -1,13 +1,8 @@
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { dynamodb, stepFunctions } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { json } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
-import { s3 } from '../commons/s3.js';
 
 const env = readEnv({ APP_VERSION: z.string().min(1) });
 
@@ -52,6 +47,14 @@ async function check(name: CheckName, call: (signal: AbortSignal) => Promise<unk
 export const handler = async (event?: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): Promise<APIGatewayProxyResult> => {
   if (event?.queryStringParameters?.deep !== 'true') return json(200, { status: 'ok', version: env.APP_VERSION });
   const deps = ReadinessEnv.parse(process.env);
+  // Loaded on the first readiness check only: liveness starts (and answers) without the SDK clients.
+  const [{ DescribeTableCommand }, { HeadBucketCommand }, { DescribeStateMachineCommand }, { dynamodb, stepFunctions }, { s3 }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/client-sfn'),
+    import('../commons/clients.js'),
+    import('../commons/s3.js'),
+  ]);
   const results = await Promise.all([
     check('dynamodb', (abortSignal) => dynamodb.send(new DescribeTableCommand({ TableName: deps.JOBS_TABLE_NAME }), { abortSignal })),
     check('s3', (abortSignal) => s3.send(new HeadBucketCommand({ Bucket: deps.DATASETS_BUCKET_NAME }), { abortSignal })),
