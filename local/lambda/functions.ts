@@ -39,7 +39,7 @@ export interface LocalLambdasOptions {
   bundleOf(logicalId: string): string;
   /** Everything a function's environments get in `process.env`: the template's variables, credentials, endpoints. */
   environmentOf(fn: FunctionDefinition): Record<string, string>;
-  /** Environments one function may have at once (Lambda's own limit is the account's 1,000). @default 50 */
+  /** Environments one function may have at once (Lambda's own limit is the account's 1,000). @default 10 */
   maxEnvironments?: number;
   region: string;
   log?: (line: string) => void;
@@ -169,11 +169,20 @@ class ExecutionEnvironment {
   }
 }
 
-/** The environments of one function, and the calls waiting for one. */
+/**
+ * The environments of one function, and the calls waiting for one. At most
+ * `MAX_CONCURRENT_INITS` of them start at once: on a laptop every INIT shares the
+ * same cores, and a burst that started fifty at a time would starve them all past
+ * Lambda's 10 s INIT limit. A call that finds none idle waits for whichever comes
+ * first, an environment released or a new one allowed to start.
+ */
+const MAX_CONCURRENT_INITS = 2;
+
 class FunctionPool {
   readonly environments = new Set<ExecutionEnvironment>();
   private readonly inUse = new Set<ExecutionEnvironment>();
   private readonly waiting: ((environment: ExecutionEnvironment) => void)[] = [];
+  private initializing = 0;
 
   constructor(
     readonly fn: FunctionDefinition,
@@ -181,12 +190,12 @@ class FunctionPool {
     private readonly max: number,
   ) {}
 
-  /** A warm idle environment, a new one, or (at the limit) the next one released. */
+  /** A warm idle environment, a new one, or the next one released or allowed to start. */
   async acquire(): Promise<ExecutionEnvironment> {
     for (const environment of this.environments) {
       if (!this.inUse.has(environment) && usable(environment)) return this.take(environment);
     }
-    if (this.environments.size < this.max) return this.take(this.add());
+    if (this.canStart()) return this.take(this.add());
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
@@ -196,8 +205,8 @@ class FunctionPool {
       environment.end();
       this.environments.delete(environment);
     }
-    const next = this.waiting.shift();
-    if (next) next(this.take(usable(environment) ? environment : this.add()));
+    if (usable(environment)) this.waiting.shift()?.(this.take(environment));
+    else this.serveWaiting();
   }
 
   /** Ends idle environments now and busy ones after their invocation: the next call loads the new bundle. */
@@ -210,6 +219,14 @@ class FunctionPool {
     }
   }
 
+  private canStart(): boolean {
+    return this.environments.size < this.max && this.initializing < MAX_CONCURRENT_INITS;
+  }
+
+  private serveWaiting(): void {
+    while (this.waiting.length > 0 && this.canStart()) this.waiting.shift()?.(this.take(this.add()));
+  }
+
   private take(environment: ExecutionEnvironment): ExecutionEnvironment {
     this.inUse.add(environment);
     return environment;
@@ -218,6 +235,12 @@ class FunctionPool {
   private add(): ExecutionEnvironment {
     const environment = this.create();
     this.environments.add(environment);
+    this.initializing += 1;
+    const initialized = () => {
+      this.initializing -= 1;
+      this.serveWaiting();
+    };
+    environment.ready.then(initialized, initialized);
     return environment;
   }
 }
@@ -237,7 +260,7 @@ export class LocalLambdas {
     this.log = options.log ?? ((line) => console.error(line));
     for (const fn of functions) {
       const create = () => new ExecutionEnvironment(fn, options.bundleOf(fn.logicalId), this.environmentOf(fn));
-      this.pools.set(fn.logicalId, new FunctionPool(fn, create, options.maxEnvironments ?? 50));
+      this.pools.set(fn.logicalId, new FunctionPool(fn, create, options.maxEnvironments ?? 10));
     }
   }
 
