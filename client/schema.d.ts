@@ -10,7 +10,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness */
+        /**
+         * Liveness, or readiness with deep=true
+         * @description Without `deep`: liveness, touching nothing. With `deep=true`: readiness, asking DynamoDB, S3 and Step Functions, each within a second.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -67,6 +70,26 @@ export interface paths {
         };
         /** A job */
         get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{jobId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A job's history, oldest first
+         * @description Every status change and retried training attempt, recorded from the jobs stream: the latest may appear a moment after the change.
+         */
+        get: operations["listJobEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -261,6 +284,20 @@ export interface components {
             status: "ok";
             version: string;
         };
+        /** @description GET /health?deep=true: every dependency answered within a second */
+        Readiness: {
+            /** @constant */
+            status: "ready";
+            version: string;
+            checks: {
+                /** @constant */
+                dynamodb: "ok";
+                /** @constant */
+                s3: "ok";
+                /** @constant */
+                stepfunctions: "ok";
+            };
+        };
         NotFoundError: {
             error: {
                 /** @enum {string} */
@@ -302,15 +339,6 @@ export interface components {
                 details?: components["schemas"]["FieldIssue"][];
             };
         };
-        ServiceUnavailableError: {
-            error: {
-                /** @enum {string} */
-                code: "SERVICE_UNAVAILABLE";
-                message: string;
-                /** @description VALIDATION_ERROR: every failing field */
-                details?: components["schemas"]["FieldIssue"][];
-            };
-        };
         GatewayTimeoutError: {
             error: {
                 /** @enum {string} */
@@ -324,6 +352,15 @@ export interface components {
         Error: {
             error: {
                 code: string;
+                message: string;
+                /** @description VALIDATION_ERROR: every failing field */
+                details?: components["schemas"]["FieldIssue"][];
+            };
+        };
+        ServiceUnavailableError: {
+            error: {
+                /** @enum {string} */
+                code: "SERVICE_UNAVAILABLE";
                 message: string;
                 /** @description VALIDATION_ERROR: every failing field */
                 details?: components["schemas"]["FieldIssue"][];
@@ -430,6 +467,32 @@ export interface components {
                 /** @description VALIDATION_ERROR: every failing field */
                 details?: components["schemas"]["FieldIssue"][];
             };
+        };
+        JobEventPage: {
+            items: components["schemas"]["JobEvent"][];
+            /** @description pass as `nextToken` for the next page; null on the last */
+            nextToken: string | null;
+        };
+        /** @description One entry of a job's history: a status change or a retried training attempt */
+        JobEvent: {
+            /** @enum {string} */
+            type: "CREATED" | "STATUS_CHANGED" | "RETRIED";
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            at: string;
+            /** @description null for CREATED */
+            from: ("QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED") | null;
+            /** @enum {string} */
+            to: "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+            /** @description the training attempt the job was on (0 before the first) */
+            attempt: number;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            progress: number;
         };
         ModelPage: {
             items: components["schemas"]["Model"][];
@@ -589,9 +652,11 @@ export interface components {
                 "application/json": components["schemas"]["NotFoundError"];
             };
         };
-        /** @description too many requests: slow down and retry (RATE_LIMITED) */
+        /** @description too many requests for the tenant's usage plan (rate, burst or daily quota) or the stage: retry after Retry-After seconds (RATE_LIMITED) */
         RateLimited: {
             headers: {
+                /** @description seconds to wait before retrying */
+                "Retry-After": string;
                 [name: string]: unknown;
             };
             content: {
@@ -616,17 +681,6 @@ export interface components {
                 "application/json": components["schemas"]["BadGatewayError"];
             };
         };
-        /** @description a dependency could not serve the request in time: retry after Retry-After seconds (SERVICE_UNAVAILABLE) */
-        ServiceUnavailable: {
-            headers: {
-                /** @description seconds to wait before retrying */
-                "Retry-After": string;
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ServiceUnavailableError"];
-            };
-        };
         /** @description the handler did not answer within 29 s, or could not be reached: retry (INTEGRATION_TIMEOUT, INTEGRATION_FAILURE) */
         GatewayTimeout: {
             headers: {
@@ -643,6 +697,17 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description a dependency could not serve the request in time: retry after Retry-After seconds (SERVICE_UNAVAILABLE) */
+        ServiceUnavailable: {
+            headers: {
+                /** @description seconds to wait before retrying */
+                "Retry-After": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServiceUnavailableError"];
             };
         };
         /** @description the request is invalid; `details` lists every failing field (INVALID_JSON, VALIDATION_ERROR) */
@@ -691,27 +756,46 @@ export type $defs = Record<string, never>;
 export interface operations {
     getHealth: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description check the dependencies too */
+                deep?: "true" | "false";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description the service answers */
+            /** @description the service answers (and, with deep=true, every dependency too) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["Health"] | components["schemas"]["Readiness"];
                 };
             };
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
-            503: components["responses"]["ServiceUnavailable"];
+            /** @description deep=true: a dependency did not answer within a second; `details` names each one that failed (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            /** @description VALIDATION_ERROR: every failing field */
+                            details?: components["schemas"]["FieldIssue"][];
+                        };
+                    };
+                };
+            };
             504: components["responses"]["GatewayTimeout"];
             default: components["responses"]["OtherError"];
         };
@@ -891,6 +975,41 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["OtherError"];
+        };
+    };
+    listJobEvents: {
+        parameters: {
+            query?: {
+                limit?: string;
+                nextToken?: string;
+            };
+            header?: never;
+            path: {
+                /** @description a job id (26-character ULID) */
+                jobId: components["schemas"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEventPage"];
+                };
+            };
+            400: components["responses"]["InvalidQuery"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];

@@ -91,8 +91,14 @@ export class Datasets extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'datasets-bucket/',
+      // Versioned, so an object overwritten or deleted by mistake can be recovered for a day (Control Tower CT.S3.PR.11).
+      versioned: true,
       // Datasets are working copies: they expire with their record (the table's TTL).
-      lifecycleRules: [{ prefix: DATASETS_PREFIX, expiration: Duration.days(retentionDays) }, { abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      lifecycleRules: [
+        { prefix: DATASETS_PREFIX, expiration: Duration.days(retentionDays) },
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true },
+      ],
       // Browsers upload with the presigned POST straight to S3.
       cors: [{ allowedMethods: [s3.HttpMethods.POST], allowedOrigins: ['*'], allowedHeaders: ['*'], maxAge: 3000 }],
       removalPolicy: RemovalPolicy.DESTROY,
@@ -185,8 +191,8 @@ export class Datasets extends Construct {
 
     const datasets = props.api.root.addResource('datasets');
     const authorized = { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM };
-    datasets.addMethod('POST', new apigateway.LambdaIntegration(this.createDatasetFunction), authorized);
-    datasets.addResource('{datasetId}').addMethod('GET', new apigateway.LambdaIntegration(this.getDatasetFunction), authorized);
+    datasets.addMethod('POST', new apigateway.LambdaIntegration(this.createDatasetFunction, { allowTestInvoke: false }), authorized);
+    datasets.addResource('{datasetId}').addMethod('GET', new apigateway.LambdaIntegration(this.getDatasetFunction, { allowTestInvoke: false }), authorized);
 
     this.acknowledgeNotificationsHandler();
   }

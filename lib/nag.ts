@@ -1,3 +1,4 @@
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { type App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -13,7 +14,7 @@ import type { IConstruct } from 'constructs';
  * never covers more than the one ARN it was written for.
  */
 export function addNagChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator());
 }
 
 /**
@@ -46,4 +47,44 @@ function flatten(value: unknown): string {
     }
   }
   throw new Error(`cdk-nag finding: cannot name ${JSON.stringify(value)} (only literals, Ref, Fn::GetAtt and Fn::Join)`);
+}
+
+/**
+ * The second review: AWS Control Tower's proactive controls, run by cfn-guard
+ * (`@cdklabs/cdk-validator-cfnguard` ships the binary and the rules; nothing is
+ * downloaded). Its findings are acknowledged like cdk-nag's, with the check's name.
+ */
+export function acknowledgeGuardFinding(scope: IConstruct, check: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `cdk-validator-cfnguard::${check}`, reason });
+}
+
+/**
+ * The Control Tower controls meant for an organisation's accounts, not for a
+ * personal stack, acknowledged once for the whole stack with the reason each does
+ * not fit. Everything else is fixed where it arises or acknowledged there.
+ */
+export function acknowledgeEnterpriseControls(stack: Stack): void {
+  const controls: [string, string][] = [
+    [
+      'lambda_inside_vpc_check',
+      'The functions call only AWS APIs (DynamoDB, S3, Step Functions, API Gateway) over TLS with IAM; a VPC with endpoints or NAT is cost and moving parts a personal stack does without.',
+    ],
+    [
+      'cloudwatch_log_group_encrypted_check',
+      'Log groups use CloudWatch Logs encryption with AWS owned keys; a customer managed KMS key per stack is an enterprise control (cost, key policy) the logs (no client data: bodies are never logged) do not need.',
+    ],
+    [
+      'cloudwatch_log_group_retention_period_check',
+      "Logs are kept one month and deleted with the stack: this is a personal stack's debugging aid, not an audit record (CloudTrail is the account's).",
+    ],
+    [
+      's3_bucket_default_encryption_kms_check',
+      'Buckets are encrypted with S3 managed keys (SSE-S3); SSE-KMS with a customer managed key is an enterprise control (cost per request, key policy) beyond what working copies of datasets need.',
+    ],
+    [
+      's3_bucket_object_lock_enabled_check',
+      'Object lock (WORM retention) is for records that must not be deleted; datasets and access logs here expire by design and go with the stack.',
+    ],
+  ];
+  for (const [check, reason] of controls) acknowledgeGuardFinding(stack, check, reason);
 }

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
 import { Datasets } from './datasets.js';
-import { acknowledgeWildcardResource } from './nag.js';
+import { JobHistory } from './job-history.js';
+import { Monitoring } from './monitoring.js';
+import { acknowledgeEnterpriseControls, acknowledgeGuardFinding, acknowledgeWildcardResource } from './nag.js';
 import { addProviderLogGroups } from './provider-logs.js';
 import { Realtime } from './realtime.js';
 import { RestApi } from './rest-api.js';
@@ -16,6 +21,8 @@ import { TrainingWorkflow } from './training-workflow.js';
 export interface RegressionStackProps extends StackProps {
   /** Days jobs and models are kept before DynamoDB's TTL removes them. @default 30 */
   readonly retentionDays?: number;
+  /** Subscribed to the topic every alarm notifies. @default the `alarmEmail` context value, else no subscription */
+  readonly alarmEmail?: string;
 }
 
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -60,6 +67,25 @@ export class RegressionStack extends Stack {
     releasesSlots(markFailedFunction);
     const workflow = new TrainingWorkflow(this, 'Training', { trainFunction, markFailedFunction, trainingTimeout });
     const { stateMachine } = workflow;
+
+    // The sweeper: every few minutes, starts a job stranded QUEUED before its execution started (POST /jobs died
+    // between its two steps), and fails one whose execution ended without settling it (lambdas/train/sweep-jobs.ts).
+    const sweepJobs = new AppFunction(this, 'SweepJobsFunction', {
+      entry: 'lambdas/train/sweep-jobs.ts',
+      timeout: Duration.minutes(2),
+      description: 'Starts or fails jobs stranded QUEUED or RUNNING without a running execution',
+      environment: { STATE_MACHINE_ARN: stateMachine.stateMachineArn, SWEEP_QUEUED_GRACE_SECONDS: '300' },
+    });
+    useTable(sweepJobs, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:Scan', 'dynamodb:UpdateItem']);
+    useTable(sweepJobs, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    releasesSlots(sweepJobs);
+    workflow.grantStartExecution(sweepJobs);
+    workflow.grantDescribeExecution(sweepJobs);
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'Runs the stranded-jobs sweeper',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(sweepJobs, { retryAttempts: 2, maxEventAge: Duration.minutes(10) })],
+    });
 
     // The REST API's handlers.
     const health = new AppFunction(this, 'HealthFunction', { entry: 'lambdas/api/health.ts', environment: { APP_VERSION: VERSION } });
@@ -106,6 +132,8 @@ export class RegressionStack extends Stack {
       description: 'API key -> tenant, for the REST API and the WebSocket $connect',
     });
     useTable(authorizerFunction, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
+    // Each tenant's API Gateway key (its usage plan) has this prefix and the tenant id as its value.
+    authorizerFunction.addEnvironment('USAGE_IDENTIFIER_PREFIX', `${this.stackName}-tenant-`);
 
     const rest = new RestApi(this, 'Http', {
       functions: { health, openApiDocument, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
@@ -121,10 +149,32 @@ export class RegressionStack extends Stack {
       trainFunction,
     });
 
+    const jobResource = rest.api.root.resourceForPath('jobs/{jobId}');
+    const history = new JobHistory(this, 'History', { jobsTable, jobResource, authorizer: rest.authorizer, newFunction });
+
     // Every handler behind the authorizer checks the key itself when a request arrives without the authorizer's
     // context (a stage deployed without it, as on LocalStack's free edition): the same lookup, GetItem by key hash.
-    const authenticated = [createJob, listJobs, getJob, cancelJob, listModels, getModel, predict, datasets.createDatasetFunction, datasets.getDatasetFunction];
+    const authenticated = [
+      createJob,
+      listJobs,
+      getJob,
+      cancelJob,
+      listModels,
+      getModel,
+      predict,
+      datasets.createDatasetFunction,
+      datasets.getDatasetFunction,
+      history.listFunction,
+    ];
     for (const fn of [...authenticated, realtime.connectFunction]) useTable(fn, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
+
+    // Readiness (GET /health?deep=true): one metadata call to each dependency, and no data read.
+    health.addEnvironment('JOBS_TABLE_NAME', jobsTable.tableName);
+    health.addEnvironment('DATASETS_BUCKET_NAME', datasets.bucket.bucketName);
+    health.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    health.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [jobsTable.tableArn] }));
+    health.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [datasets.bucket.bucketArn] }));
+    health.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [stateMachine.stateMachineArn] }));
 
     // Each job's inline points: one object in the datasets' private bucket, kept as long as the job.
     const inlineObjects = datasets.bucket.arnForObjects('jobs/*');
@@ -135,9 +185,54 @@ export class RegressionStack extends Stack {
     acknowledgeWildcardResource(createJob.role, inlineObjects, inlineReason);
     datasets.grantReadPrefix(trainFunction, 'jobs/', inlineReason);
 
+    // Alarms on every failure an operator must act on, one topic for them all, and the operations dashboard.
+    const functions = Object.fromEntries(
+      this.node
+        .findAll()
+        .filter((construct): construct is AppFunction => construct instanceof AppFunction)
+        .map((fn) => [
+          fn.node.path
+            .split('/')
+            .slice(1)
+            .join('')
+            .replace(/Function$/, ''),
+          fn,
+        ]),
+    );
+    const validationDeadLetters = datasets.node.findChild('ValidationFailuresDlq') as sqs.Queue;
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      functions,
+      streamConsumers: { Notify: realtime.notifyFunction, HistoryRecorder: history.recordFunction },
+      failureQueues: {
+        FailedNotifications: { queue: realtime.failedNotifications, what: 'The notifier gave up on jobs-stream records: some clients missed job updates.' },
+        FailedHistoryRecords: {
+          queue: history.failedRecords,
+          what: "The history recorder gave up on jobs-stream records: some jobs' event histories have gaps.",
+        },
+        DatasetValidationDeadLetters: {
+          queue: validationDeadLetters,
+          what: 'A dataset validation failure could not even be recorded: that dataset may stay VALIDATING.',
+        },
+      },
+      stateMachine,
+      api: rest.api,
+      tables: {
+        Jobs: jobsTable,
+        Models: modelsTable,
+        ApiKeys: apiKeysTable,
+        Idempotency: idempotencyTable,
+        JobEvents: history.table,
+        Datasets: datasets.table,
+        Connections: realtime.connectionsTable,
+        Tenants: tenantsTable,
+      },
+      alarmEmail: props.alarmEmail ?? (this.node.tryGetContext('alarmEmail') as string | undefined),
+    });
+
     // Every endpoint and table, for clients, scripts (npm run api-key) and the end-to-end tests.
     const output = (name: string, value: string, description?: string) => new CfnOutput(this, name, { value, description });
     output('ApiUrl', rest.api.url, 'REST API base URL (ends with /v1/)');
+    output('DefaultUsagePlanId', rest.defaultUsagePlan.usagePlanId, "Every tenant's API Gateway key joins this plan (npm run api-key)");
     output('JobsTableName', jobsTable.tableName);
     output('ModelsTableName', modelsTable.tableName);
     output('ApiKeysTableName', apiKeysTable.tableName, 'npm run api-key -- create <tenant> --stack <name> writes here');
@@ -147,6 +242,49 @@ export class RegressionStack extends Stack {
     output('StateMachineName', stateMachine.stateMachineName);
     output('DatasetsBucketName', datasets.bucket.bucketName);
     output('DatasetsTableName', datasets.table.tableName);
+    output('JobEventsTableName', history.table.tableName);
+    output('AlarmTopicArn', monitoring.topic.topicArn, 'Every alarm notifies this topic: subscribe to it, or deploy with -c alarmEmail=<address>');
+
+    // Control Tower's proactive controls (lib/nag.ts): what a personal stack acknowledges, each with its reason.
+    acknowledgeEnterpriseControls(this);
+    const invokedByApiGateway =
+      'API Gateway (the service principal) may invoke the function only for this API: the permission names its execute-api ARN as SourceArn, and test invocations from the console are not allowed (allowTestInvoke: false).';
+    for (const scope of [rest.api, realtime.webSocketApi, authorizerFunction]) {
+      acknowledgeGuardFinding(scope, 'lambda_function_public_access_prohibited_check', invokedByApiGateway);
+    }
+    acknowledgeGuardFinding(
+      realtime.webSocketApi,
+      'api_gw_v2_authorization_type_configured_check',
+      'A WebSocket API can only authorize $connect; every other route runs on a connection the API-key authorizer accepted at $connect.',
+    );
+    for (const queue of [realtime.failedNotifications, history.failedRecords, validationDeadLetters]) {
+      acknowledgeGuardFinding(
+        queue,
+        'sqs_dlq_check',
+        'This queue is itself a dead-letter or on-failure destination: a queue behind it would only move the same messages again.',
+      );
+    }
+    const accessLogs = datasets.node.findChild('AccessLogs');
+    acknowledgeGuardFinding(
+      accessLogs,
+      's3_bucket_logging_enabled_check',
+      'This is the access log bucket of the datasets bucket; logging it into itself would loop.',
+    );
+    acknowledgeGuardFinding(
+      accessLogs,
+      's3_bucket_versioning_enabled_check',
+      'Access logs are written once by S3 and expire after 90 days; versions would keep nothing worth recovering.',
+    );
+    acknowledgeGuardFinding(
+      accessLogs,
+      's3_event_notifications_enabled_check',
+      'Nothing reacts to an access log being written: the logs are read only when investigating.',
+    );
+    acknowledgeGuardFinding(
+      datasets.bucket,
+      's3_event_notifications_enabled_check',
+      'The bucket does notify (each uploaded CSV under datasets/ runs the validation function), through the CDK custom resource that configures notifications, which this check does not see.',
+    );
 
     // Last: the functions CDK added for its custom resources exist only now.
     addProviderLogGroups(this);

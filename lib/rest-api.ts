@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { DEFAULT_TENANT_LIMITS, type TenantLimits, tenantLimitsProblem } from '../src/domain/rate-limits.js';
 
 export const REST_STAGE_NAME = 'v1';
 
@@ -45,6 +46,8 @@ export interface RestApiProps {
   readonly throttle?: RestApiThrottle;
   /** The API's name in the console; two stacks in one account must not share it. @default `<stack name>-api` */
   readonly apiName?: string;
+  /** Every tenant's default usage plan; `npm run api-key -- limits` gives a tenant its own. @default 25/s, bursts of 50, 200,000 a day */
+  readonly tenantLimits?: TenantLimits;
 }
 
 /** An answer API Gateway gives by itself, in the API's error shape `{"error":{"code","message"}}` (docs/openapi.json). */
@@ -56,6 +59,8 @@ interface GatewayError {
   readonly code: string;
   /** JSON text: a quoted string, or `$context.error.messageString` (API Gateway's own message, quoted). */
   readonly message: string;
+  /** Seconds, for a `Retry-After` header. */
+  readonly retryAfter?: string;
 }
 
 const quoted = (text: string) => JSON.stringify(text);
@@ -68,7 +73,21 @@ const GATEWAY_ERRORS: readonly GatewayError[] = [
   // What API Gateway answers for an unknown route or method (403 by default).
   { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '404', code: 'NOT_FOUND', message: quoted('no such route') },
   { type: apigateway.ResponseType.RESOURCE_NOT_FOUND, statusCode: '404', code: 'NOT_FOUND', message: quoted('no such route') },
-  { type: apigateway.ResponseType.THROTTLED, statusCode: '429', code: 'RATE_LIMITED', message: quoted('too many requests; slow down and retry') },
+  {
+    type: apigateway.ResponseType.THROTTLED,
+    statusCode: '429',
+    code: 'RATE_LIMITED',
+    message: quoted('too many requests; slow down and retry'),
+    retryAfter: '1',
+  },
+  // The tenant's daily quota is spent; it resets at 00:00 UTC.
+  {
+    type: apigateway.ResponseType.QUOTA_EXCEEDED,
+    statusCode: '429',
+    code: 'RATE_LIMITED',
+    message: quoted('the daily request quota is used up; it resets at 00:00 UTC'),
+    retryAfter: '3600',
+  },
   { type: apigateway.ResponseType.REQUEST_TOO_LARGE, statusCode: '413', code: 'PAYLOAD_TOO_LARGE', message: quoted('the request is too large') },
   // Every other 4xx keeps its own status: a status set here would replace the status of every 4xx type not listed above.
   { type: apigateway.ResponseType.DEFAULT_4XX, code: '$context.error.responseType', message: '$context.error.messageString' },
@@ -126,6 +145,8 @@ export class RestApi extends Construct {
    * logging needs). Another API's stage that logs must depend on it, or it may be created first and fail.
    */
   readonly cloudWatchAccount: apigateway.CfnAccount;
+  /** The usage plan every tenant is in by default. */
+  readonly defaultUsagePlan: apigateway.UsagePlan;
 
   constructor(scope: Construct, id: string, props: RestApiProps) {
     super(scope, id);
@@ -164,32 +185,45 @@ export class RestApi extends Construct {
         allowMethods: ['GET', 'POST', 'OPTIONS'],
         maxAge: Duration.hours(1), // every call carries Authorization, so browsers would otherwise preflight each one
       },
-      // Every method needs an API key unless it says otherwise (only GET /health does).
-      defaultMethodOptions: { authorizer: this.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM },
+      // Every method needs an API key unless it says otherwise (only GET /health does), and counts against its
+      // tenant's usage plan: the authorizer answers the tenant's usage identifier (apiKeySource AUTHORIZER).
+      defaultMethodOptions: { authorizer: this.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM, apiKeyRequired: true },
+      apiKeySourceType: apigateway.ApiKeySourceType.AUTHORIZER,
+    });
+    const limits = props.tenantLimits ?? DEFAULT_TENANT_LIMITS;
+    const problem = tenantLimitsProblem(limits);
+    if (problem) throw new Error(`RestApi: tenantLimits ${problem}; got ${JSON.stringify(limits)}`);
+    // Every tenant's API Gateway key joins this plan when its first API key is created (npm run api-key).
+    this.defaultUsagePlan = this.api.addUsagePlan('DefaultTenantPlan', {
+      name: `${Stack.of(this).stackName}-tenant-default`,
+      description: 'Every tenant, unless npm run api-key -- limits gave it a plan of its own',
+      throttle: { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit },
+      quota: { limit: limits.dailyQuota, period: apigateway.Period.DAY },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
     });
     // Made by RestApi itself for `cloudWatchRole: true`.
     const account = this.api.node.tryFindChild('Account');
     if (!(account instanceof apigateway.CfnAccount)) throw new Error('RestApi: the API has no AWS::ApiGateway::Account (cloudWatchRole)');
     this.cloudWatchAccount = account;
 
-    for (const { type, statusCode, code, message } of GATEWAY_ERRORS) {
+    for (const { type, statusCode, code, message, retryAfter } of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(`Gateway${type.responseType}`, {
         type,
         ...(statusCode ? { statusCode } : {}),
         // Browsers only let a page read an error that carries the CORS header.
-        responseHeaders: { 'Access-Control-Allow-Origin': "'*'" },
+        responseHeaders: { 'Access-Control-Allow-Origin': "'*'", ...(retryAfter ? { 'Retry-After': `'${retryAfter}'` } : {}) },
         templates: { 'application/json': `{"error":{"code":"${code}","message":${message}}}` },
       });
     }
 
     const route = (resource: apigateway.IResource, method: string, fn: lambda.IFunction, options?: apigateway.MethodOptions) =>
-      resource.addMethod(method, new apigateway.LambdaIntegration(fn), options);
+      resource.addMethod(method, new apigateway.LambdaIntegration(fn, { allowTestInvoke: false }), options);
     const { functions } = props;
     const root = this.api.root;
     const health = root.addResource('health');
-    route(health, 'GET', functions.health, { authorizationType: apigateway.AuthorizationType.NONE });
+    route(health, 'GET', functions.health, { authorizationType: apigateway.AuthorizationType.NONE, apiKeyRequired: false });
     const openApiDocument = root.addResource('openapi.json');
-    route(openApiDocument, 'GET', functions.openApiDocument, { authorizationType: apigateway.AuthorizationType.NONE });
+    route(openApiDocument, 'GET', functions.openApiDocument, { authorizationType: apigateway.AuthorizationType.NONE, apiKeyRequired: false });
     const jobs = root.addResource('jobs');
     route(jobs, 'POST', functions.createJob);
     route(jobs, 'GET', functions.listJobs);

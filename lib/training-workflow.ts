@@ -130,6 +130,15 @@ export class TrainingWorkflow extends Construct {
 
   /** Lets `grantee` stop this state machine's executions, and no other's. */
   grantStopExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnExecutions(grantee, 'states:StopExecution');
+  }
+
+  /** Lets `grantee` describe this state machine's executions (the sweeper), and no other's. */
+  grantDescribeExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnExecutions(grantee, 'states:DescribeExecution');
+  }
+
+  private grantOnExecutions(grantee: iam.IGrantable, action: string): iam.Grant {
     // arn:<partition>:states:<region>:<account>:execution:<state machine name>:<execution name>
     const executions = Stack.of(this).formatArn({
       service: 'states',
@@ -137,7 +146,7 @@ export class TrainingWorkflow extends Construct {
       resourceName: `${this.stateMachine.stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['states:StopExecution'], resourceArns: [executions] });
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: [action], resourceArns: [executions] });
     if (grantee.grantPrincipal instanceof iam.Role) {
       acknowledgeWildcardResource(
         grantee.grantPrincipal,

@@ -8,7 +8,9 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
  * "Invalid authorizer ID specified". Synthesized with `-c restAuthorizer=none`,
  * every method that uses the authorizer is deployed without it instead, and each
  * handler checks the bearer key itself, with the authorizer's code and answers
- * (lambdas/commons/authentication.ts). Nothing else changes: the authorizer stays
+ * (lambdas/commons/authentication.ts). Without the authorizer no request carries a
+ * usage identifier, so the methods require none (no per-tenant usage plan, only the
+ * stage's throttling). Nothing else changes: the authorizer stays
  * in the template (LocalStack skips it), and a deployment to AWS never uses this.
  *
  * Answers how many methods it changed.
@@ -21,6 +23,8 @@ export function withoutRestAuthorizer(stack: Stack): number {
   for (const method of methods) {
     method.authorizationType = apigateway.AuthorizationType.NONE;
     method.authorizerId = undefined;
+    // The tenant's usage identifier comes from the authorizer (apiKeySource AUTHORIZER): without it, no usage plan.
+    method.apiKeyRequired = false;
     Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
   }
   return methods.length;

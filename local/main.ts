@@ -6,6 +6,7 @@
  *   DATA_DIR           keeps DynamoDB's data there (in memory when unset)
  *   DEV_API_KEY        the key seeded for tenant `dev` (random when unset)
  *   LOCAL_STACK_FILE   where to write the running stack's endpoints (.local-stack.json)
+ *   SCHEDULE_SECONDS   how often scheduled rules (the stranded-jobs sweeper) run (30); `npm run sweep` runs it now
  *
  * `npm start -- --watch` rebuilds a function's bundle when its sources change.
  * The endpoints file lets `npm run api-key -- create <tenant>` reach this stack;
@@ -23,6 +24,7 @@ const Settings = z.object({
   DATA_DIR: z.string().min(1).optional(),
   DEV_API_KEY: z.string().min(1).optional(),
   LOCAL_STACK_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, '.local-stack.json')),
+  SCHEDULE_SECONDS: z.coerce.number().positive().default(30),
 });
 
 async function main(): Promise<void> {
@@ -40,13 +42,27 @@ async function main(): Promise<void> {
     wsPort: settings.WS_PORT,
     dataDir: settings.DATA_DIR,
     devApiKey: settings.DEV_API_KEY,
+    schedulePeriodMs: settings.SCHEDULE_SECONDS * 1000,
     watch: process.argv.slice(2).includes('--watch'),
     onFatal: die,
   });
 
-  const { restUrl, wsUrl, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable } = stack;
+  const { restUrl, wsUrl, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable, restApi, controlEndpoint, connectionsTable } = stack;
   // devApiKey lets `npx rj` on this machine use the running stack without configuration (the file is git-ignored).
-  const state = { pid: process.pid, restUrl, wsUrl: wsUrl ?? null, dynamodbEndpoint, dynamodbPid, region, tables, apiKeysTable, devApiKey: stack.apiKey };
+  const state = {
+    pid: process.pid,
+    restUrl,
+    wsUrl: wsUrl ?? null,
+    dynamodbEndpoint,
+    dynamodbPid,
+    region,
+    tables,
+    apiKeysTable,
+    devApiKey: stack.apiKey,
+    restApi,
+    controlEndpoint,
+    connectionsTable: connectionsTable ?? null,
+  };
   // Written whole, then renamed: a reader never sees half a file.
   writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${stateFile}.tmp`, stateFile);

@@ -8,6 +8,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { findTenant, generateApiKey, looksLikeApiKey, storeApiKey } from '../lambdas/commons/api-keys.js';
 import { RestGateway } from './apigateway/rest.js';
+import { usageLimitsOf } from './apigateway/usage-plans.js';
 import { startWebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from './apigateway/websocket.js';
 import {
   authorizerOf,
@@ -22,9 +23,11 @@ import {
   synthesizeTemplate,
   tablesOf,
 } from './cloudformation/template.js';
+import { startControlPlane } from './control-plane.js';
 import { startDynamoDbFront } from './dynamodb/iam-front.js';
 import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
 import { eventRulesOf, LocalEventBus } from './events/bus.js';
+import { LocalScheduler, scheduleRulesOf } from './events/scheduler.js';
 import { functionPrincipalsOf, LocalIam } from './iam/policy.js';
 import { bundlePath, cachedBundles, watchBundles } from './lambda/bundles.js';
 import { LocalLambdas } from './lambda/functions.js';
@@ -59,6 +62,8 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** Rebuilds a function's bundle when its sources change; its next invocation runs the new one. */
   watch?: boolean;
+  /** How often the template's scheduled rules (the sweeper) run offline. @default 30 s */
+  schedulePeriodMs?: number;
   /** Called when a service the stack started dies (DynamoDB Local killed): the stack cannot serve any more. */
   onFatal?: (reason: string) => void;
 }
@@ -75,6 +80,12 @@ export interface LocalStack {
   /** Local table names by the template's logical ids. */
   tables: Record<string, string>;
   apiKeysTable: string;
+  /** The local REST API's id and stage, as `FlushStageAuthorizersCache` names them. */
+  restApi: { apiId: string; stageName: string };
+  /** Where the local control plane answers (local/control-plane.ts): `AWS_ENDPOINT_URL_API_GATEWAY` for operators' scripts. */
+  controlEndpoint: string;
+  /** The connections table, when the stack has a WebSocket API (revoking a key closes its connections). */
+  connectionsTable: string | undefined;
   /** How long each phase of the start took, in ms. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -207,12 +218,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       api,
       authorizers: new Map([...authorizerIds].map((id) => [id, authorizerOf(resolver, id)])),
       gatewayResponses: gatewayResponsesOf(template),
+      limits: usageLimitsOf(template),
       functions: lambdas,
       account: LOCAL_ACCOUNT,
       log,
     });
     const restUrl = await gateway.listen(options.port);
     cleanups.push(() => gateway.close());
+    // EventBridge's scheduled rules (the sweeper), on a short period of their own.
+    const scheduler = new LocalScheduler({
+      rules: scheduleRulesOf(template),
+      invoke,
+      account: LOCAL_ACCOUNT,
+      periodMs: options.schedulePeriodMs ?? 30_000,
+      log,
+    });
+    scheduler.start();
+    cleanups.push(() => scheduler.stop());
+    const controlPlane = await startControlPlane({
+      restApi: { apiId: api.apiId, stageName: api.stageName, flushAuthorizerCache: () => gateway.flushAuthorizerCache() },
+      runSchedule: (rule) => scheduler.runNow(rule),
+      log,
+    });
+    cleanups.push(() => controlPlane.close());
 
     const mappings = streamMappingsOf(template);
     if (mappings.length > 0) {
@@ -241,6 +269,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region,
       tables: Object.fromEntries(tables.map((table) => [table.logicalId, table.tableName])),
       apiKeysTable,
+      restApi: { apiId: api.apiId, stageName: api.stageName },
+      controlEndpoint: controlPlane.endpoint,
+      connectionsTable: outputOf(resolver, 'ConnectionsTableName'),
       timings,
       stop,
     };

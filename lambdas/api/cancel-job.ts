@@ -1,3 +1,4 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { Conflict, NotFound } from '../../src/domain/errors.js';
@@ -6,7 +7,7 @@ import { JobId } from '../../src/domain/schemas.js';
 import { stepFunctions } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
-import { logger } from '../commons/powertools.js';
+import { logger, metrics } from '../commons/powertools.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
 import { TenantStore } from '../commons/tenants.js';
 
@@ -31,6 +32,7 @@ export const handler = httpHandler(async (event) => {
   if (!(await lifecycle.finish(job, 'CANCELLED', { finishedAt }, { status: 'FAILED' }))) {
     throw notCancellable; // it ended between our read and our write
   }
+  metrics.addMetric('JobCancelled', MetricUnit.Count, 1);
   try {
     await stepFunctions.send(new StopExecutionCommand({ executionArn: job.executionArn, cause: 'cancelled by the client' }));
   } catch (error) {

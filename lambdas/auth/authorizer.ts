@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { findTenant } from '../commons/api-keys.js';
+import { findKey, usageIdentifierOf } from '../commons/api-keys.js';
 import { bearerKey } from '../commons/authentication.js';
 import { documents } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
@@ -17,7 +17,7 @@ import { logger } from '../commons/powertools.js';
  * (lambdas/commons/authentication.ts). API Gateway caches this function's answers,
  * so it reads the table directly, without the handlers' in-memory cache.
  */
-const env = readEnv({ API_KEYS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ API_KEYS_TABLE_NAME: z.string().min(1), USAGE_IDENTIFIER_PREFIX: z.string().min(1) });
 
 type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
 
@@ -37,17 +37,20 @@ export function stageWildcard(methodArn: string): string {
 
 export const handler = middy(async (event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const token = tokenOf(event);
-  const tenantId = token === undefined ? undefined : await findTenant(documents, env.API_KEYS_TABLE_NAME, token);
-  if (tenantId === undefined) {
+  const owner = token === undefined ? undefined : await findKey(documents, env.API_KEYS_TABLE_NAME, token);
+  if (owner === undefined) {
     logger.info('denied', { reason: token === undefined ? 'no token' : 'unknown key' });
     throw new Error('Unauthorized');
   }
+  const { tenantId, keyId } = owner;
   return {
     principalId: tenantId,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
     },
-    context: { tenantId },
+    // keyId: which key opened a WebSocket connection, so revoking the key can close it (scripts/api-key.ts).
+    context: { tenantId, keyId },
+    usageIdentifierKey: usageIdentifierOf(env.USAGE_IDENTIFIER_PREFIX, tenantId),
   };
 }).use(injectLambdaContext(logger, { resetKeys: true }));

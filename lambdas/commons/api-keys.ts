@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 
 /**
  * API keys are random 256-bit secrets shown once; only their SHA-256 is stored, so
@@ -21,22 +21,75 @@ export function looksLikeApiKey(key: string): boolean {
   return /^rj_[A-Za-z0-9_-]{43}$/.test(key);
 }
 
-export interface ApiKeyRecord {
-  keyHash: string;
-  tenantId: string;
-  createdAt: string;
+/**
+ * A key's public name: the first 16 hex digits of its hash, so it can be listed,
+ * logged and revoked without ever showing the key (records written before ids
+ * existed get the same id from their hash).
+ */
+export function keyIdOf(keyHash: string): string {
+  return `key_${keyHash.slice(0, 16)}`;
 }
 
-export async function storeApiKey(client: DynamoDBDocumentClient, tableName: string, tenantId: string, key: string = generateApiKey()): Promise<string> {
-  const record: ApiKeyRecord = { keyHash: hashApiKey(key), tenantId, createdAt: new Date().toISOString() };
+export function looksLikeKeyId(value: string): boolean {
+  return /^key_[0-9a-f]{16}$/.test(value);
+}
+
+export interface ApiKeyRecord {
+  keyHash: string;
+  keyId: string;
+  tenantId: string;
+  createdAt: string;
+  /** ISO time after which the key is refused; absent: it never expires. */
+  expiresAt?: string;
+}
+
+/** What an accepted key stands for. */
+export interface KeyOwner {
+  tenantId: string;
+  keyId: string;
+}
+
+export interface StoreApiKeyOptions {
+  /** The key itself. @default a new random one */
+  key?: string;
+  /** When the key stops working. @default never */
+  expiresAt?: Date;
+}
+
+export async function storeApiKey(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  tenantId: string,
+  options: StoreApiKeyOptions | string = {},
+): Promise<string> {
+  const { key = generateApiKey(), expiresAt } = typeof options === 'string' ? { key: options } : options;
+  const keyHash = hashApiKey(key);
+  const record: ApiKeyRecord = {
+    keyHash,
+    keyId: keyIdOf(keyHash),
+    tenantId,
+    createdAt: new Date().toISOString(),
+    ...(expiresAt === undefined ? {} : { expiresAt: expiresAt.toISOString() }),
+  };
   await client.send(new PutCommand({ TableName: tableName, Item: record, ConditionExpression: 'attribute_not_exists(keyHash)' }));
   return key;
 }
 
-export async function findTenant(client: DynamoDBDocumentClient, tableName: string, key: string): Promise<string | undefined> {
+function isExpired(record: Pick<ApiKeyRecord, 'expiresAt'>, now: Date): boolean {
+  return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();
+}
+
+/** The tenant and key id of a known, unexpired key; undefined for anything else. */
+export async function findKey(client: DynamoDBDocumentClient, tableName: string, key: string, now: Date = new Date()): Promise<KeyOwner | undefined> {
   if (!looksLikeApiKey(key)) return undefined;
   const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { keyHash: hashApiKey(key) } }));
-  return (Item as ApiKeyRecord | undefined)?.tenantId;
+  const record = Item as ApiKeyRecord | undefined;
+  if (record === undefined || isExpired(record, now)) return undefined;
+  return { tenantId: record.tenantId, keyId: record.keyId ?? keyIdOf(record.keyHash) };
+}
+
+export async function findTenant(client: DynamoDBDocumentClient, tableName: string, key: string): Promise<string | undefined> {
+  return (await findKey(client, tableName, key))?.tenantId;
 }
 
 /** Revokes a key; answers the tenant it belonged to, or undefined when there was no such key. */
@@ -44,4 +97,43 @@ export async function deleteApiKey(client: DynamoDBDocumentClient, tableName: st
   if (!looksLikeApiKey(key)) return undefined;
   const { Attributes } = await client.send(new DeleteCommand({ TableName: tableName, Key: { keyHash: hashApiKey(key) }, ReturnValues: 'ALL_OLD' }));
   return (Attributes as ApiKeyRecord | undefined)?.tenantId;
+}
+
+/** Every key's record (never the key), for `npm run api-key -- list`: an operator's scan of a small table. */
+export async function listApiKeys(client: DynamoDBDocumentClient, tableName: string): Promise<ApiKeyRecord[]> {
+  const records: ApiKeyRecord[] = [];
+  for await (const page of paginateScan({ client }, { TableName: tableName })) {
+    for (const item of page.Items ?? []) {
+      const record = item as ApiKeyRecord;
+      records.push({ ...record, keyId: record.keyId ?? keyIdOf(record.keyHash) });
+    }
+  }
+  return records.sort((a, b) => a.tenantId.localeCompare(b.tenantId) || a.createdAt.localeCompare(b.createdAt));
+}
+
+/**
+ * Deletes the keys a selector names: a key id (`key_…`) names one key, anything
+ * else a tenant, all of whose keys go. Answers the records deleted (none when
+ * nothing matched).
+ */
+export async function revokeApiKeys(client: DynamoDBDocumentClient, tableName: string, selector: string): Promise<ApiKeyRecord[]> {
+  const byId = looksLikeKeyId(selector);
+  const chosen = (await listApiKeys(client, tableName)).filter((record) => (byId ? record.keyId === selector : record.tenantId === selector));
+  const deleted: ApiKeyRecord[] = [];
+  for (const record of chosen) {
+    const { Attributes } = await client.send(new DeleteCommand({ TableName: tableName, Key: { keyHash: record.keyHash }, ReturnValues: 'ALL_OLD' }));
+    if (Attributes !== undefined) deleted.push(record);
+  }
+  return deleted;
+}
+
+/**
+ * The tenant's usage identifier: the value of its API Gateway API key, which puts
+ * every request of the tenant in the tenant's usage plan (rate, burst, daily quota;
+ * lib/rest-api.ts). One per tenant, whichever of its keys the request carries;
+ * `npm run api-key` creates it with the tenant's first key. At least 20 characters,
+ * as API Gateway requires of a key's value.
+ */
+export function usageIdentifierOf(prefix: string, tenantId: string): string {
+  return `${prefix}${tenantId}`.padEnd(20, '_');
 }

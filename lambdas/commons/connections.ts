@@ -35,6 +35,8 @@ const META = 'META';
 export interface Connection {
   connectionId: string;
   tenantId: string;
+  /** The API key that opened it (from the authorizer), so revoking the key can close it. */
+  keyId?: string;
   /** Epoch seconds: API Gateway's two-hour limit, counted from the connection's start. */
   expiresAt: number;
 }
@@ -56,7 +58,13 @@ export class ConnectionStore {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: connectionPk(connection.connectionId), sk: META, tenantId: connection.tenantId, expiresAt: connection.expiresAt },
+        Item: {
+          pk: connectionPk(connection.connectionId),
+          sk: META,
+          tenantId: connection.tenantId,
+          ...(connection.keyId === undefined ? {} : { keyId: connection.keyId }),
+          expiresAt: connection.expiresAt,
+        },
       }),
     );
   }

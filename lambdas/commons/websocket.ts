@@ -22,7 +22,7 @@ const WebSocketEvent = z.object({
   requestContext: z.object({
     connectionId: z.string().min(1).max(128),
     connectedAt: z.number().int().positive(),
-    authorizer: z.object({ tenantId: TenantId }).nullish(),
+    authorizer: z.object({ tenantId: TenantId, keyId: z.string().optional() }).nullish(),
   }),
   // $connect only: `?token=<api key>`, read by the authorizer or, without one, by $connect itself.
   queryStringParameters: z.record(z.string(), z.string()).nullish(),
@@ -52,6 +52,7 @@ export function connectionOf(event: WebSocketEvent): Connection {
   return {
     connectionId: event.requestContext.connectionId,
     tenantId,
+    ...(event.requestContext.authorizer?.keyId === undefined ? {} : { keyId: event.requestContext.authorizer.keyId }),
     expiresAt: connectionExpiresAt(event.requestContext.connectedAt),
   };
 }

@@ -18,6 +18,8 @@ export const AuthorizerResult = z.object({
   principalId: z.string(),
   policyDocument: z.object({ Statement: z.union([Statement, z.array(Statement)]) }),
   context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullish(),
+  /** The API Gateway API key (usage plan) the request counts against, for an API whose key source is AUTHORIZER. */
+  usageIdentifierKey: z.string().optional(),
 });
 
 export type AuthorizerResult = z.infer<typeof AuthorizerResult>;

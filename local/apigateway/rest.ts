@@ -6,6 +6,7 @@ import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, Res
 import { close, listen, readBody } from '../http-server.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
 import { AuthorizerResult, apiGatewayTime, asksForUnauthorized, policyAllows } from './authorizer.js';
+import type { UsageLimits } from './usage-plans.js';
 
 /**
  * API Gateway's REST API (v1) on loopback, as the template defines it: its
@@ -24,6 +25,8 @@ export interface RestGatewayOptions {
   gatewayResponses: ReadonlyMap<string, GatewayResponseDefinition>;
   functions: Pick<LocalLambdas, 'invoke'>;
   account: LocalAccount;
+  /** Stage throttling and the tenants' usage plan (local/apigateway/usage-plans.ts); unlimited when absent. */
+  limits?: UsageLimits;
   log?: (line: string) => void;
   /** @default 29 s, API Gateway's; shorter in tests. */
   integrationTimeoutMs?: number;
@@ -40,6 +43,8 @@ const RESPONSE_TYPES = {
   UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
   ACCESS_DENIED: { status: 403, message: 'User is not authorized to access this resource with an explicit deny' },
   REQUEST_TOO_LARGE: { status: 413, message: 'Request Too Long' },
+  THROTTLED: { status: 429, message: 'Too Many Requests' },
+  QUOTA_EXCEEDED: { status: 429, message: 'Limit Exceeded' },
   AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: 'Internal server error' },
   // A Lambda proxy integration that throws or answers a malformed result.
   DEFAULT_5XX: { status: 502, message: 'Internal server error' },
@@ -178,6 +183,13 @@ export class RestGateway {
     await close(this.server);
   }
 
+  /** FlushStageAuthorizersCache: every cached authorizer answer is forgotten, so a revoked key is refused on its next request. */
+  flushAuthorizerCache(): number {
+    const flushed = this.authorizerCache.size;
+    this.authorizerCache.clear();
+    return flushed;
+  }
+
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = Date.now();
     const requestId = randomUUID();
@@ -213,7 +225,10 @@ export class RestGateway {
     const { stageName } = this.options.api;
     const { region, accountId } = this.options.account;
     const methodArn = `arn:aws:execute-api:${region}:${accountId}:${this.options.api.apiId}/${stageName}/${httpMethod}${url.pathname}`;
-    const authorizer = route.authorizerLogicalId === undefined ? undefined : await this.authorize(route.authorizerLogicalId, request, methodArn);
+    const authorized = route.authorizerLogicalId === undefined ? undefined : await this.authorize(route.authorizerLogicalId, request, methodArn);
+    const authorizer = authorized?.context;
+    const admission = this.options.limits?.admit(authorized?.usageIdentifierKey) ?? 'allowed';
+    if (admission !== 'allowed') throw new GatewayFailure(admission);
     const event = proxyEvent({ request, url, httpMethod, route, parameters: match.parameters, body, requestId, api: this.options.api, accountId, authorizer });
     let output: unknown;
     try {
@@ -241,7 +256,11 @@ export class RestGateway {
    * cached per token for the authorizer's TTL and evaluated against each request's
    * method ARN; a thrown "Unauthorized" is 401, any other failure a 500.
    */
-  private async authorize(logicalId: string, request: IncomingMessage, methodArn: string): Promise<Record<string, string>> {
+  private async authorize(
+    logicalId: string,
+    request: IncomingMessage,
+    methodArn: string,
+  ): Promise<{ context: Record<string, string>; usageIdentifierKey: string | undefined }> {
     const authorizer = this.options.authorizers.get(logicalId);
     if (!authorizer) throw new Error(`no authorizer ${logicalId}`);
     const token = request.headers[authorizer.tokenHeader.toLowerCase()];
@@ -260,7 +279,7 @@ export class RestGateway {
     if (!policyAllows(result, methodArn)) throw new GatewayFailure('ACCESS_DENIED');
     // The REST API hands context values to the integration as strings.
     const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]));
-    return { ...context, principalId: result.principalId };
+    return { context: { ...context, principalId: result.principalId }, usageIdentifierKey: result.usageIdentifierKey };
   }
 
   private async invokeAuthorizer(authorizer: AuthorizerDefinition, token: string, methodArn: string): Promise<AuthorizerResult> {

@@ -118,6 +118,8 @@ export class LocalStepFunctions {
         return this.stopExecution(parse(StopExecutionInput, body));
       case 'DescribeExecution':
         return this.describeExecution(parse(DescribeExecutionInput, body));
+      case 'DescribeStateMachine':
+        return this.describeStateMachine(parse(DescribeStateMachineInput, body));
       default:
         throw new ServiceError('UnknownOperationException', `the local Step Functions does not implement ${operation ?? 'this operation'}`);
     }
@@ -167,6 +169,13 @@ export class LocalStepFunctions {
     const execution = this.execution(executionArn);
     if (execution.status === 'RUNNING') this.stop(execution, error, cause);
     return { stopDate: epochSeconds(execution.stopDate ?? new Date()) };
+  }
+
+  /** What readiness needs: that the machine exists (its definition is not served). */
+  private describeStateMachine({ stateMachineArn }: z.infer<typeof DescribeStateMachineInput>) {
+    const local = this.machines.get(stateMachineArn);
+    if (!local) throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    return { stateMachineArn, name: local.source.name, status: 'ACTIVE', type: 'STANDARD' };
   }
 
   private describeExecution({ executionArn }: z.infer<typeof DescribeExecutionInput>) {
@@ -220,6 +229,7 @@ export class LocalStepFunctions {
 const StartExecutionInput = z.object({ stateMachineArn: z.string(), name: z.string().optional(), input: z.string().optional() });
 const StopExecutionInput = z.object({ executionArn: z.string(), error: z.string().optional(), cause: z.string().optional() });
 const DescribeExecutionInput = z.object({ executionArn: z.string() });
+const DescribeStateMachineInput = z.object({ stateMachineArn: z.string() });
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body);

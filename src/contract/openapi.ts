@@ -10,6 +10,7 @@ import {
   errorSchema,
   Health,
   Job,
+  JobEventPage,
   JobIdParam,
   JobPage,
   ListJobsQuery,
@@ -19,6 +20,7 @@ import {
   ModelPage,
   Prediction,
   PredictRequest,
+  Readiness,
 } from './schemas.js';
 
 /**
@@ -51,7 +53,14 @@ function error(description: string, codes: Codes, options: { id?: string; header
 
 const Unauthorized = error('missing or unknown API key', ['UNAUTHORIZED'], { id: 'Unauthorized' });
 const PayloadTooLarge = error('the request body is too large', ['PAYLOAD_TOO_LARGE'], { id: 'PayloadTooLarge' });
-const RateLimited = error('too many requests: slow down and retry', ['RATE_LIMITED'], { id: 'RateLimited' });
+const RateLimited = error(
+  "too many requests for the tenant's usage plan (rate, burst or daily quota) or the stage: retry after Retry-After seconds",
+  ['RATE_LIMITED'],
+  {
+    id: 'RateLimited',
+    headers: RetryAfter,
+  },
+);
 const InternalError = error('a handler or the authorizer failed unexpectedly', ['INTERNAL_ERROR'], { id: 'Internal' });
 const BadGateway = error('the handler crashed, ran out of time or memory, or answered nothing valid: retry', ['BAD_GATEWAY'], { id: 'BadGateway' });
 const ServiceUnavailable = error('a dependency could not serve the request in time: retry after Retry-After seconds', ['SERVICE_UNAVAILABLE'], {
@@ -159,9 +168,15 @@ export function buildOpenApiDocument(version: string) {
           get: operation({
             operationId: 'getHealth',
             tags: ['service'],
-            summary: 'Liveness',
+            summary: 'Liveness, or readiness with deep=true',
+            description:
+              'Without `deep`: liveness, touching nothing. With `deep=true`: readiness, asking DynamoDB, S3 and Step Functions, each within a second.',
             auth: false,
-            responses: { '200': { description: 'the service answers', ...json(Health) } },
+            requestParams: { query: z.object({ deep: z.enum(['true', 'false']).optional().meta({ description: 'check the dependencies too' }) }) },
+            responses: {
+              '200': { description: 'the service answers (and, with deep=true, every dependency too)', ...json(z.union([Health, Readiness])) },
+              '503': error('deep=true: a dependency did not answer within a second; `details` names each one that failed', ['SERVICE_UNAVAILABLE']),
+            },
           }),
         },
         '/openapi.json': {
@@ -222,6 +237,16 @@ export function buildOpenApiDocument(version: string) {
             summary: 'A job',
             requestParams: { path: jobPath },
             responses: { '200': { description: 'the job', ...json(Job) } },
+          }),
+        },
+        '/jobs/{jobId}/events': {
+          get: operation({
+            operationId: 'listJobEvents',
+            tags: ['jobs'],
+            summary: "A job's history, oldest first",
+            description: 'Every status change and retried training attempt, recorded from the jobs stream: the latest may appear a moment after the change.',
+            requestParams: { path: jobPath, query: ListQuery },
+            responses: { '200': { description: 'a page of events', ...json(JobEventPage) }, '400': InvalidQuery },
           }),
         },
         '/jobs/{jobId}/cancel': {

@@ -166,6 +166,28 @@ export const Prediction = z
   .meta({ id: 'Prediction', example: { modelId: EXAMPLE_MODEL_ID, predictions: [21], value: 21, timestamp: '2026-11-30T12:00:02.000Z' } });
 
 export const Health = z.object({ status: z.literal('ok'), version: z.string() }).meta({ id: 'Health' });
+export const Readiness = z
+  .object({
+    status: z.literal('ready'),
+    version: z.string(),
+    checks: z.object({ dynamodb: z.literal('ok'), s3: z.literal('ok'), stepfunctions: z.literal('ok') }),
+  })
+  .meta({ id: 'Readiness', description: 'GET /health?deep=true: every dependency answered within a second' });
+
+export const JobEvent = z
+  .object({
+    type: z.enum(['CREATED', 'STATUS_CHANGED', 'RETRIED']),
+    at: Timestamp,
+    from: z.enum(JOB_STATUSES).nullable().meta({ description: 'null for CREATED' }),
+    to: z.enum(JOB_STATUSES),
+    attempt: z.number().int().min(0).meta({ description: 'the training attempt the job was on (0 before the first)' }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    progress: z.number().min(0).max(1),
+  })
+  .meta({ id: 'JobEvent', description: "One entry of a job's history: a status change or a retried training attempt" });
+export const JobEventPage = z
+  .object({ items: z.array(JobEvent), nextToken: z.string().nullable().meta({ description: 'pass as `nextToken` for the next page; null on the last' }) })
+  .meta({ id: 'JobEventPage' });
 
 /* Requests: the handlers' own schemas, at the default limits. */
 

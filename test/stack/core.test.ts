@@ -15,7 +15,7 @@ import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
  * bundling skipped: what is checked here is the template, not the code.
  */
 let stack: Synthesized;
-let tables: { jobs: string; models: string; apiKeys: string; idempotency: string; datasets: string; tenants: string };
+let tables: { jobs: string; models: string; apiKeys: string; idempotency: string; datasets: string; tenants: string; jobEvents: string };
 let stateMachineId: string;
 
 beforeAll(() => {
@@ -29,6 +29,7 @@ beforeAll(() => {
     idempotency: stack.tableId('id'),
     datasets: stack.tableId('tenantId', 'datasetId'),
     tenants: stack.tableId('tenantId', 'sk'),
+    jobEvents: stack.tableId('jobKey', 'seq'),
   };
   stateMachineId = stack.only('AWS::StepFunctions::StateMachine')[0];
 });
@@ -195,6 +196,7 @@ describe('least privilege', () => {
         'lambdas/api/predict.ts',
         'lambdas/datasets/create-dataset.ts',
         'lambdas/datasets/get-dataset.ts',
+        'lambdas/api/list-job-events.ts',
       ].sort(),
     );
     for (const entry of [...entries, 'lambdas/realtime/connect.ts']) {
@@ -209,7 +211,23 @@ describe('least privilege', () => {
   });
 
   it.each([
-    ['lambdas/api/health.ts', () => []],
+    // Readiness (?deep=true): one metadata call to each dependency, no data.
+    [
+      'lambdas/api/health.ts',
+      () => [`dynamodb:DescribeTable ${arn(tables.jobs)}`, `s3:ListBucket ${arn(datasetsBucket())}`, `states:DescribeStateMachine <${stateMachineId}>`],
+    ],
+    [
+      'lambdas/train/sweep-jobs.ts',
+      () => [
+        `dynamodb:Scan ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.jobs)}`,
+        `dynamodb:UpdateItem ${arn(tables.models)}`,
+        `dynamodb:UpdateItem ${arn(tables.tenants)}`,
+        `states:StartExecution <${stateMachineId}>`,
+        `states:DescribeExecution arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stateMachineId}.Name>:*`,
+      ],
+    ],
+    ['lambdas/api/list-job-events.ts', () => [`dynamodb:GetItem ${arn(tables.jobs)}`, `dynamodb:Query ${arn(tables.jobEvents)}`]],
     ['lambdas/api/openapi.ts', () => []],
     [
       'lambdas/api/create-job.ts',
@@ -288,10 +306,10 @@ describe('least privilege', () => {
     }
   });
 
-  it('only create-job starts executions and only cancel-job stops them', () => {
+  it('only create-job and the sweeper start executions and only cancel-job stops them', () => {
     const holders = (action: string) =>
       [...stack.appFunctions()].filter(([entry]) => stack.grantsOf(entry).some((line) => line.startsWith(`${action} `))).map(([entry]) => entry);
-    expect(holders('states:StartExecution')).toEqual(['lambdas/api/create-job.ts']);
+    expect(holders('states:StartExecution').sort()).toEqual(['lambdas/api/create-job.ts', 'lambdas/train/sweep-jobs.ts']);
     expect(holders('states:StopExecution')).toEqual(['lambdas/api/cancel-job.ts']);
   });
 
@@ -313,8 +331,8 @@ function datasetsBucket(): string {
 
 describe('training workflow', () => {
   it('an EventBridge rule sends executions that end FAILED, TIMED_OUT or ABORTED to mark-failed', () => {
-    const [, rule] = stack.only('AWS::Events::Rule');
-    expect(rule.Properties).toMatchObject({
+    const [, rule] = stack.ofType('AWS::Events::Rule').find(([, candidate]) => candidate.Properties?.EventPattern !== undefined) ?? [];
+    expect(rule?.Properties).toMatchObject({
       EventPattern: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
@@ -323,6 +341,23 @@ describe('training workflow', () => {
       State: 'ENABLED',
       Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [stack.functionId('lambdas/train/mark-failed.ts'), 'Arn'] } })],
     });
+  });
+
+  it('a schedule runs the stranded-jobs sweeper every 5 minutes, which waits 5 minutes before touching a QUEUED job', () => {
+    const schedules = stack.ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties?.ScheduleExpression !== undefined);
+    expect(schedules.map(([, rule]) => rule.Properties)).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          expect.objectContaining({
+            Arn: { 'Fn::GetAtt': [stack.functionId('lambdas/train/sweep-jobs.ts'), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
+          }),
+        ],
+      }),
+    ]);
+    expect(stack.environmentOf('lambdas/train/sweep-jobs.ts')).toMatchObject({ SWEEP_QUEUED_GRACE_SECONDS: '300', STATE_MACHINE_ARN: { Ref: stateMachineId } });
   });
 
   it('Train invokes train with {tenantId, jobId}, keeps the Payload, retries transient errors with backoff', () => {
@@ -413,6 +448,7 @@ describe('REST API', () => {
       'POST /jobs': 'lambdas/api/create-job.ts',
       'GET /jobs': 'lambdas/api/list-jobs.ts',
       'GET /jobs/{jobId}': 'lambdas/api/get-job.ts',
+      'GET /jobs/{jobId}/events': 'lambdas/api/list-job-events.ts',
       'POST /jobs/{jobId}/cancel': 'lambdas/api/cancel-job.ts',
       'GET /models': 'lambdas/api/list-models.ts',
       'GET /models/{modelId}': 'lambdas/api/get-model.ts',
@@ -503,7 +539,9 @@ describe('REST API', () => {
     (type, status, code) => {
       const response = gatewayResponse(type)!;
       expect(response.Properties!.StatusCode).toBe(status);
-      expect(response.Properties!.ResponseParameters).toEqual({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" });
+      // 429s also say when to retry (test/stack/rate-limits.test.ts).
+      const retryAfter = status === '429' ? { 'gatewayresponse.header.Retry-After': expect.any(String) } : {};
+      expect(response.Properties!.ResponseParameters).toEqual({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'", ...retryAfter });
       const body = JSON.parse((response.Properties!.ResponseTemplates as Record<string, string>)['application/json']!);
       expect(body).toEqual({ error: { code, message: expect.any(String) } });
     },

@@ -144,6 +144,8 @@ describe('functions and grants', () => {
     expect(holders).toEqual(
       [
         'lambdas/api/create-job.ts',
+        // Readiness: HeadBucket (s3:ListBucket on the bucket), never an object.
+        'lambdas/api/health.ts',
         'lambdas/datasets/create-dataset.ts',
         'lambdas/datasets/get-dataset.ts',
         'lambdas/datasets/validate-dataset.ts',

@@ -28,6 +28,9 @@ describe('the REST API without its authorizer', () => {
     // The authorizer itself stays (LocalStack skips the unsupported type); only methods change.
     expect(Object.keys(bare.resources).sort()).toEqual(Object.keys(usual.resources).sort());
     expect(bare.ofType('AWS::ApiGateway::Authorizer')).toHaveLength(1);
+    // No authorizer, no usage identifier: no method may require one, or API Gateway would refuse them all (403).
+    expect(bare.ofType('AWS::ApiGateway::Method').filter(([, method]) => method.Properties!.ApiKeyRequired === true)).toEqual([]);
+    expect(usual.ofType('AWS::ApiGateway::Method').filter(([, method]) => method.Properties!.ApiKeyRequired === true)).toHaveLength(custom);
   });
 
   it('reads -c restAuthorizer=none from the context, and refuses any other value than lambda or none', () => {

@@ -9,10 +9,12 @@ import 'aws-sdk-client-mock-vitest/extend';
 
 Object.assign(process.env, {
   JOBS_TABLE_NAME: 'jobs-table',
+  JOB_EVENTS_TABLE_NAME: 'job-events-table',
   MODELS_TABLE_NAME: 'models-table',
   IDEMPOTENCY_TABLE_NAME: 'idempotency-table',
   TENANTS_TABLE_NAME: 'tenants-table',
   API_KEYS_TABLE_NAME: 'api-keys-table',
+  USAGE_IDENTIFIER_PREFIX: 'RegressionJobs-tenant-',
   DATASETS_TABLE_NAME: 'datasets-table',
   DATASETS_BUCKET_NAME: 'datasets-bucket',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:Training',

@@ -32,6 +32,7 @@ describe('docs/openapi.json, docs/asyncapi.json and client/schema.d.ts', async (
         'POST /jobs',
         'GET /jobs',
         'GET /jobs/{jobId}',
+        'GET /jobs/{jobId}/events',
         'POST /jobs/{jobId}/cancel',
         'GET /models',
         'GET /models/{modelId}',

@@ -25,10 +25,20 @@ beforeEach(() => {
 const ALLOW_ACME = {
   principalId: 'acme',
   policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${API_ARN}/v1/*` }] },
-  context: { tenantId: 'acme' },
+  context: { tenantId: 'acme', keyId: `key_${KEY_HASH.slice(0, 16)}` },
+  // The tenant's API Gateway key: its usage plan's rate, burst and quota apply.
+  usageIdentifierKey: 'RegressionJobs-tenant-acme',
 };
 
 describe('authorizer: REST TOKEN events', () => {
+  it('refuses a key past its expiry, and accepts one whose expiry is still ahead', async () => {
+    const record = { keyHash: KEY_HASH, keyId: 'key_0123456789abcdef', tenantId: 'acme', createdAt: '2026-01-01T00:00:00.000Z' };
+    ddb.on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: KEY_HASH } }).resolves({ Item: { ...record, expiresAt: '2020-01-01T00:00:00.000Z' } });
+    await expect(handler(tokenAuthorizerEvent(`Bearer ${KEY}`), context)).rejects.toThrow('Unauthorized');
+    ddb.on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: KEY_HASH } }).resolves({ Item: { ...record, expiresAt: '2999-01-01T00:00:00.000Z' } });
+    expect(await handler(tokenAuthorizerEvent(`Bearer ${KEY}`), context)).toMatchObject({ context: { tenantId: 'acme', keyId: 'key_0123456789abcdef' } });
+  });
+
   it('allows a known key for every route of the stage and passes the tenant in the context', async () => {
     const result = await handler(tokenAuthorizerEvent(`Bearer ${KEY}`, `${API_ARN}/v1/POST/jobs/01JH5Z3V8Q6K9W2X4Y7Z0A1B2C/cancel`), context);
     expect(result).toEqual(ALLOW_ACME);

@@ -145,7 +145,7 @@ describe('API keys', () => {
     const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put).toEqual({
       TableName: 'api-keys-table',
-      Item: { keyHash: hashApiKey(key), tenantId: 'acme', createdAt: '2026-01-01T09:00:00.000Z' },
+      Item: { keyHash: hashApiKey(key), keyId: `key_${hashApiKey(key).slice(0, 16)}`, tenantId: 'acme', createdAt: '2026-01-01T09:00:00.000Z' },
       ConditionExpression: 'attribute_not_exists(keyHash)',
     });
     expect(JSON.stringify(put)).not.toContain(key);
