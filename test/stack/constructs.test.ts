@@ -45,7 +45,7 @@ describe('AppFunction', () => {
   it.each([
     ['outside lambdas/', health({ entry: 'src/domain/jobs.ts' }), /entry must be a \.ts file under lambdas\//],
     ['escaping lambdas/', health({ entry: 'lambdas/../src/domain/jobs.ts' }), /entry must be a \.ts file under lambdas\//],
-    ['absolute', health({ entry: '/work/main/lambdas/api/health.ts' }), /entry must be a \.ts file under lambdas\//],
+    ['absolute', health({ entry: '/srv/app/lambdas/api/health.ts' }), /entry must be a \.ts file under lambdas\//],
     ['not TypeScript', health({ entry: 'lambdas/api/health.js' }), /entry must be a \.ts file under lambdas\//],
     ['too little memory', health({ memorySize: 64 }), /memorySize must be a whole number of MB from 128 to 10240/],
     ['fractional memory', health({ memorySize: 512.5 }), /memorySize/],
