@@ -129,5 +129,8 @@ for (const mutation of selected) {
   if (!ok) failures++;
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`);
 }
-console.log(`mutations: ${selected.length - failures} passed, ${failures} failed`);
+// Worded unlike a test runner's summary, so the suite's own summary line stays the run's last.
+console.log(
+  failures === 0 ? `mutation check: all ${selected.length} runs as expected` : `mutation check: ${failures} of ${selected.length} runs NOT as expected`,
+);
 process.exit(failures === 0 ? 0 : 1);
