@@ -13,7 +13,7 @@ import { ValidationFailed } from '../../src/domain/errors.js';
 import { ACTIVE_STATUSES, type JobRecord, type JobStatus, type ModelRecord, statusesBefore } from '../../src/domain/jobs.js';
 import { ResourceId } from '../../src/domain/schemas.js';
 import { documents } from './clients.js';
-import type { TenantStore } from './tenants.js';
+import { TenantStore } from './tenants.js';
 
 /**
  * Data access for jobs and models. Every item is keyed by its tenant first, so a
@@ -196,6 +196,11 @@ export class Lifecycle {
     readonly tenants: TenantStore,
     private readonly client: DynamoDBDocumentClient = documents,
   ) {}
+
+  /** The three stores on the named tables, all through one client (the background functions' patient one). */
+  static onTables(tables: { jobs: string; models: string; tenants: string }, client: DynamoDBDocumentClient): Lifecycle {
+    return new Lifecycle(new JobStore(tables.jobs, client), new ModelStore(tables.models, client), new TenantStore(tables.tenants, client), client);
+  }
 
   /** Creates a QUEUED job and its TRAINING model if the tenant has a free slot (and the key is unused). */
   async create({ job, model, maxActiveJobs, request }: CreateOptions): Promise<CreateOutcome> {

@@ -9,13 +9,8 @@ import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
 import { TenantStore } from '../commons/tenants.js';
 
 const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1), TENANTS_TABLE_NAME: z.string().min(1) });
-const jobs = new JobStore(env.JOBS_TABLE_NAME, backgroundDocuments);
-const lifecycle = new Lifecycle(
-  jobs,
-  new ModelStore(env.MODELS_TABLE_NAME, backgroundDocuments),
-  new TenantStore(env.TENANTS_TABLE_NAME, backgroundDocuments),
-  backgroundDocuments,
-);
+const lifecycle = Lifecycle.onTables({ jobs: env.JOBS_TABLE_NAME, models: env.MODELS_TABLE_NAME, tenants: env.TENANTS_TABLE_NAME }, backgroundDocuments);
+const { jobs } = lifecycle;
 
 /** What the state machine's Catch passes on: the execution input plus `failure`. */
 const CatchInput = z.object({

@@ -33,12 +33,7 @@ const env = readEnv({
   SWEEP_QUEUED_GRACE_SECONDS: z.coerce.number().int().min(0).default(300),
 });
 // Failing a job gives its tenant's active-job slot back in the same transaction (lambdas/commons/tenants.ts).
-const lifecycle = new Lifecycle(
-  new JobStore(env.JOBS_TABLE_NAME, backgroundDocuments),
-  new ModelStore(env.MODELS_TABLE_NAME, backgroundDocuments),
-  new TenantStore(env.TENANTS_TABLE_NAME, backgroundDocuments),
-  backgroundDocuments,
-);
+const lifecycle = Lifecycle.onTables({ jobs: env.JOBS_TABLE_NAME, models: env.MODELS_TABLE_NAME, tenants: env.TENANTS_TABLE_NAME }, backgroundDocuments);
 
 const ActiveJob = z.object({ tenantId: TenantId, jobId: JobId, modelId: z.string(), status: z.enum(JOB_STATUSES), createdAt: z.string() });
 type ActiveJob = z.infer<typeof ActiveJob>;

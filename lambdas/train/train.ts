@@ -24,13 +24,8 @@ const env = readEnv({
   TENANTS_TABLE_NAME: z.string().min(1),
   DATASETS_BUCKET_NAME: z.string().min(1),
 });
-const jobs = new JobStore(env.JOBS_TABLE_NAME, backgroundDocuments);
-const lifecycle = new Lifecycle(
-  jobs,
-  new ModelStore(env.MODELS_TABLE_NAME, backgroundDocuments),
-  new TenantStore(env.TENANTS_TABLE_NAME, backgroundDocuments),
-  backgroundDocuments,
-);
+const lifecycle = Lifecycle.onTables({ jobs: env.JOBS_TABLE_NAME, models: env.MODELS_TABLE_NAME, tenants: env.TENANTS_TABLE_NAME }, backgroundDocuments);
+const { jobs } = lifecycle;
 
 const TrainInput = z.object({ tenantId: TenantId, jobId: JobId });
 
