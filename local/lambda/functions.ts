@@ -317,7 +317,7 @@ export class LocalLambdas {
     for (const logicalId of logicalIds) this.pools.get(logicalId)?.retire();
   }
 
-  /** Environments per function (for the start-up summary and tests). */
+  /** Environments a function has now (what the tests observe of scaling and of ended environments). */
   environmentCount(logicalId: string): number {
     return this.pools.get(logicalId)?.environments.size ?? 0;
   }
