@@ -7,7 +7,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { DEFAULT_LIMITS } from '../src/domain/limits.js';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
+import { Console } from './console.js';
 import { Datasets } from './datasets.js';
 import { JobHistory } from './job-history.js';
 import { Monitoring } from './monitoring.js';
@@ -243,6 +246,14 @@ export class RegressionStack extends Stack {
     output('DatasetsBucketName', datasets.bucket.bucketName);
     output('DatasetsTableName', datasets.table.tableName);
     output('JobEventsTableName', history.table.tableName);
+    // The browser console (README, "Console"): static files behind CloudFront, calling the two APIs above.
+    const site = new Console(this, 'Console', {
+      apiUrl: rest.api.url,
+      webSocketUrl: realtime.stage.url,
+      maxDatasetBytes: DEFAULT_LIMITS.maxDatasetBytes,
+      accessLogsBucket: datasets.node.findChild('AccessLogs') as s3.Bucket,
+    });
+    output('ConsoleUrl', site.url, 'The console: open it and paste an API key');
     output('AlarmTopicArn', monitoring.topic.topicArn, 'Every alarm notifies this topic: subscribe to it, or deploy with -c alarmEmail=<address>');
 
     // Control Tower's proactive controls (lib/nag.ts): what a personal stack acknowledges, each with its reason.
