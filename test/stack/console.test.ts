@@ -44,21 +44,29 @@ describe('console', () => {
   });
 
   it('lets only this distribution read the bucket (origin access control, signed requests), and only over TLS', () => {
-    const [origin] = distributionConfig().Origins as Record<string, any>[];
+    const origin = (distributionConfig().Origins as Record<string, any>[])[0] as Record<string, any>;
     expect(flatten(origin.DomainName)).toBe(`<${bucketId}.RegionalDomainName>`);
     expect(origin.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
     const oacId = (origin.OriginAccessControlId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string;
-    expect(stack.resources[oacId]!.Properties!.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    expect(stack.resources[oacId]!.Properties!.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
 
     const reads = bucketStatements().filter((statement) => statement.Principal?.Service === 'cloudfront.amazonaws.com');
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
     expect(flatten(reads[0]!.Resource)).toBe(`<${bucketId}.Arn>/*`);
-    expect(flatten(reads[0]!.Condition.StringEquals['AWS:SourceArn'])).toBe(`arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/<${distributionId}>`);
+    expect(flatten(reads[0]!.Condition.StringEquals['AWS:SourceArn'])).toBe(
+      `arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/<${distributionId}>`,
+    );
     // Nothing else may read: the other Allows are the deploy-time functions' (BucketDeployment, auto-delete), by role.
     const others = bucketStatements().filter((statement) => statement.Effect === 'Allow' && statement !== reads[0]);
     expect(others.every((statement) => statement.Principal?.AWS !== undefined && statement.Principal.AWS !== '*')).toBe(true);
-    expect(bucketStatements()).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(bucketStatements()).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
   });
 
   it('serves index.html over HTTPS only (HTTP redirects), GET and HEAD, compressed, with security headers', () => {
@@ -74,7 +82,7 @@ describe('console', () => {
   });
 
   it('writes the page and a config.json naming both APIs at deploy time, then invalidates the cached copies', () => {
-    const [[, deployment]] = stack.ofType('Custom::CDKBucketDeployment') as [[string, { Properties: Record<string, any> }]];
+    const deployment = stack.ofType('Custom::CDKBucketDeployment')[0]?.[1] as { Properties: Record<string, any> };
     expect(deployment.Properties.DestinationBucketName).toEqual({ Ref: bucketId });
     expect(deployment.Properties.DistributionId).toEqual({ Ref: distributionId });
     expect(deployment.Properties.DistributionPaths).toEqual(['/*']);
