@@ -89,6 +89,20 @@ if (!jobsTable) throw new Error('no Jobs table in the stack');
 const base = restUrl.endsWith('/') ? restUrl : `${restUrl}/`;
 const documents = DynamoDBDocumentClient.from(localDynamoDbClient(dynamodbEndpoint, region));
 
+/** A WebSocket, tried again a few times: on a busy machine the first $connect may meet an INIT past its 10 s. */
+async function openSocket(url: string): Promise<WebSocket> {
+  for (let attempt = 1; ; attempt++) {
+    const socket = new WebSocket(url);
+    try {
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      return socket;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleep(2000);
+    }
+  }
+}
+
 let resume: (() => void) | undefined;
 let outage: { from: number; to: number } | undefined;
 try {
@@ -97,8 +111,7 @@ try {
   for (let i = 0; i < TENANTS; i++) {
     const tenantId = `load-${String(i).padStart(3, '0')}`;
     const key = await storeApiKey(documents, apiKeysTable, tenantId);
-    const socket = new WebSocket(`${wsUrl}?token=${key}`);
-    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const socket = await openSocket(`${wsUrl}?token=${key}`);
     const tenant: Tenant = { tenantId, key, socket, seen: new Map() };
     socket.on('message', (data) => {
       const message = JSON.parse(String(data)) as { type: string; job?: JobMessage };

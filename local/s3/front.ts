@@ -9,6 +9,7 @@ import busboy from 'busboy';
 import { z } from 'zod';
 import { close, LOOPBACK, listen } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+import { traceRequests } from '../trace.js';
 
 /**
  * S3's front door: what S3 checks and s3rver does not, in front of s3rver.
@@ -306,6 +307,10 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     }
     proxy(request, response, accessKeyId);
   });
+  traceRequests(server, 's3', (request) => ({
+    caller: options.iam.principalOf(accessKeyOfRequest(request.headers, request.url ?? '/'))?.functionName,
+    detail: { method: request.method },
+  }));
   const port = await listen(server, 0);
   return {
     endpoint: `http://${LOOPBACK}:${port}`,
