@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import type { SubscriptionTarget } from '../../src/domain/realtime.js';
+import * as z from '../../src/domain/zod.js';
 import { documents } from './clients.js';
 
 /**
@@ -42,7 +42,7 @@ export interface Connection {
 }
 
 /** The per-connection subscription items, as a disconnect reads them back. */
-const ConnectionSubscription = z.object({ sk: z.string().startsWith('SUB#'), tenantId: z.string(), target: z.string() });
+const ConnectionSubscription = z.object({ sk: z.string().check(z.startsWith('SUB#')), tenantId: z.string(), target: z.string() });
 
 /** BatchWriteItem takes at most 25 requests; unprocessed ones are retried this many times. */
 const BATCH_SIZE = 25;

@@ -8,10 +8,10 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { ValidationFailed } from '../../src/domain/errors.js';
 import { ACTIVE_STATUSES, type JobRecord, type JobStatus, type ModelRecord, statusesBefore } from '../../src/domain/jobs.js';
 import { ResourceId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { documents } from './clients.js';
 import { TenantStore } from './tenants.js';
 
@@ -351,7 +351,7 @@ function transitionUpdate(tenantId: string, to: JobStatus, changes: JobChanges, 
  * clients but not secret: a token is only accepted if it names the caller's own
  * partition, so a forged or foreign one is a 400, never another tenant's page.
  */
-const PageKey = z.record(z.string(), z.string().min(1).max(512));
+const PageKey = z.record(z.string(), z.string().check(z.minLength(1), z.maxLength(512)));
 
 function encodeToken(key: Record<string, unknown> | undefined): string | null {
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : null;
