@@ -326,7 +326,7 @@ try {
   const figures = (sorted: number[]) =>
     `p50 ${quantile(sorted, 0.5).toFixed(0)} ms, p99 ${quantile(sorted, 0.99).toFixed(0)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)} ms (${sorted.length} jobs)`;
   console.log(`  WebSocket COMPLETED after finishedAt: ${figures(lateness)}; missing: ${missing}`);
-  if (outage) console.log(`    jobs that finished during the outage or the 10 s after it: ${figures(latenessInOutage)}`);
+  if (outage) console.log(`    jobs whose end overlapped the outage (or the 10 s after it): ${figures(latenessInOutage)}`);
   console.log(`  version regressions: ${regressions}`);
   console.log(`  most active jobs of one tenant (sampled): ${maxActive} (limit ${LIMIT})`);
   // The stack's own log lines, by level and message (its handlers log as on Lambda).
