@@ -34,7 +34,10 @@ const { predict } = await import('../src/domain/regression.js');
 const TENANT = 'bench';
 const MODEL_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';
 let seed = 42;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+const random = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+  return (seed / 2 ** 31) * 2 - 1;
+};
 const coefficients = Array.from({ length: width }, random);
 modelCache.set(TENANT, MODEL_ID, { coefficients, intercept: 0.5, expiresAt: Date.now() / 1000 + 86_400 });
 const inputs = Array.from({ length: count }, () => Array.from({ length: width }, () => Math.round(random() * 1e6) / 1e3));
