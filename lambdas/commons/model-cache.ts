@@ -5,8 +5,9 @@
  * when the model expires (its `expiresAt`, when the table's TTL deletes it: models
  * are deleted in no other way) or to make room.
  *
- * Bounded by bytes, not entries: a model's weight is its coefficients (8 bytes
- * each) plus its key and a fixed overhead, so a few 1,000-feature models cannot
+ * Bounded by bytes, not entries: a model's weight is its coefficients (24 bytes
+ * each: a JavaScript array holds a number as a pointer to an 8-byte double and its
+ * header, in the worst case) plus its key and a fixed overhead, so a few 1,000-feature models cannot
  * crowd the memory that many small ones would fit in. The least recently used go
  * first. Entries are keyed by tenant and model id together: a model is found only
  * under the tenant it belongs to, as in the table.
@@ -19,12 +20,13 @@ export interface CachedModel {
   readonly expiresAt: number;
 }
 
-/** A Map entry, its key, the model's numbers and the array header, roughly, in bytes. */
+/** A Map entry, the model object and its array header, roughly, in bytes. */
 const ENTRY_OVERHEAD_BYTES = 200;
+const BYTES_PER_COEFFICIENT = 24;
 
 /** What one model costs the cache, in bytes. */
 export function modelBytes(key: string, model: CachedModel): number {
-  return ENTRY_OVERHEAD_BYTES + 2 * key.length + 8 * model.coefficients.length;
+  return ENTRY_OVERHEAD_BYTES + 2 * key.length + BYTES_PER_COEFFICIENT * model.coefficients.length;
 }
 
 export class ModelCache {

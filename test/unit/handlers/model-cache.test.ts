@@ -7,7 +7,7 @@ const weight = (tenantId: string, modelId: string, width: number) => modelBytes(
 
 describe('ModelCache', () => {
   it('weighs a model by its coefficients, its key and a fixed overhead', () => {
-    expect(modelBytes('t\u0000m', model(100))).toBe(200 + 2 * 3 + 800);
+    expect(modelBytes('t\u0000m', model(100))).toBe(200 + 2 * 3 + 24 * 100);
   });
 
   it('keeps models apart by tenant: the same model id under another tenant is not found', () => {
@@ -30,7 +30,7 @@ describe('ModelCache', () => {
   });
 
   it('makes room for a large model by dropping as many small ones as it takes', () => {
-    const cache = new ModelCache(weight('t', 'A', 10) * 2 + 8 * 5, () => NOW);
+    const cache = new ModelCache(weight('t', 'A', 10) * 2 + 24 * 5, () => NOW);
     cache.set('t', 'A', model(10));
     cache.set('t', 'B', model(10));
     cache.set('t', 'L', model(20));
