@@ -11,14 +11,16 @@
  * Lambda's INIT. Runs are interleaved across functions so load elsewhere on the
  * machine hits them alike; the figure is the median.
  *
- *   npx tsx bench/bundles.ts [--runs 7] [--top 0] [--no-source-maps]
+ *   npx tsx bench/bundles.ts [--runs 7] [--top 0]
  *
- * `--no-source-maps` imports without `--enable-source-maps` (the default follows the
- * function's NODE_OPTIONS), to show what source-mapped stack traces cost at init.
+ * Each import is timed twice per run: with the function's NODE_OPTIONS (which
+ * include `--enable-source-maps`, lib/app-function.ts) and without that flag, to
+ * show what source-mapped stack traces cost at init. `--top N` also prints the N
+ * largest packages in each bundle (esbuild's metafile).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,7 +31,7 @@ import { buildBundles, bundlePath, esbuildOptions } from '../local/lambda/bundle
 import { LOCAL_ACCOUNT, PROJECT_ROOT } from '../local/stack.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, top: { type: 'string', default: '0' }, 'no-source-maps': { type: 'boolean', default: false } },
+  options: { runs: { type: 'string', default: '7' }, top: { type: 'string', default: '0' } },
 });
 const runs = Number(values.runs);
 const top = Number(values.top);
@@ -52,11 +54,10 @@ try {
     ...functions.map((fn) => ({ name: fn.logicalId, entry: fn.entry, bundle: bundlePath(outdir, fn.logicalId), environment: fn.environment })),
   ];
   const times = new Map<string, number[]>(rows.map((row) => [row.name, []]));
-  const importTime = (row: (typeof rows)[number]): number => {
+  const timesWithoutMaps = new Map<string, number[]>(rows.map((row) => [row.name, []]));
+  const importTime = (row: (typeof rows)[number], sourceMaps: boolean): number => {
     const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(row.bundle).href)}); process.stdout.write(String(performance.now() - t0));`;
-    const nodeOptions = values['no-source-maps']
-      ? (row.environment.NODE_OPTIONS ?? '').replace('--enable-source-maps', '').trim()
-      : (row.environment.NODE_OPTIONS ?? '');
+    const nodeOptions = sourceMaps ? (row.environment.NODE_OPTIONS ?? '') : (row.environment.NODE_OPTIONS ?? '').replace('--enable-source-maps', '').trim();
     const env = {
       PATH: process.env.PATH ?? '',
       ...row.environment,
@@ -69,13 +70,22 @@ try {
     return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] }).toString('utf8'));
   };
   for (let run = 0; run < runs; run++) {
-    for (const row of rows) times.get(row.name)?.push(importTime(row));
+    for (const row of rows) {
+      times.get(row.name)?.push(importTime(row, true));
+      timesWithoutMaps.get(row.name)?.push(importTime(row, false));
+    }
   }
 
   const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? Number.NaN;
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
-  console.log(`Node.js ${process.version}; import time: median of ${runs} fresh processes${values['no-source-maps'] ? ', without --enable-source-maps' : ''}`);
-  console.log(`${'function'.padEnd(34)} ${'entry'.padEnd(38)} ${'bundle'.padStart(8)} ${'map'.padStart(8)} ${'budget'.padStart(8)} ${'import'.padStart(9)}`);
+  console.log(
+    `Node.js ${process.version}; import time: median of ${runs} fresh processes; load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    `${'function'.padEnd(36)} ${'entry'.padEnd(38)} ${'bundle'.padStart(8)} ${'map'.padStart(8)} ${'budget'.padStart(8)} ${'import'.padStart(9)} ${'w/o maps'.padStart(9)}`,
+  );
   let over = 0;
   for (const row of rows) {
     const size = (await stat(row.bundle)).size;
@@ -87,7 +97,7 @@ try {
     if (budget !== undefined && size > budget) over++;
     const flag = budget !== undefined && size > budget ? '  OVER' : '';
     console.log(
-      `${row.name.padEnd(34)} ${row.entry.padEnd(38)} ${kb(size).padStart(8)} ${map.padStart(8)} ${(budget ? kb(budget) : '-').padStart(8)} ${`${median(times.get(row.name) ?? []).toFixed(1)} ms`.padStart(9)}${flag}`,
+      `${row.name.padEnd(36)} ${row.entry.padEnd(38)} ${kb(size).padStart(8)} ${map.padStart(8)} ${(budget ? kb(budget) : '-').padStart(8)} ${`${median(times.get(row.name) ?? []).toFixed(1)} ms`.padStart(9)} ${`${median(timesWithoutMaps.get(row.name) ?? []).toFixed(1)} ms`.padStart(9)}${flag}`,
     );
   }
   console.log(over === 0 ? 'every bundle is within its budget' : `${over} bundle(s) over budget`);
