@@ -122,24 +122,28 @@ export class ConnectionStore {
    * the tenant's jobs, each once.
    */
   async subscribers(tenantId: string, jobId: string): Promise<string[]> {
-    const ids = new Set<string>();
-    for (const pk of [subscriptionPk(tenantId, jobId), subscriptionPk(tenantId, null)]) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk },
-            ProjectionExpression: 'sk',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) if (typeof item.sk === 'string') ids.add(item.sk);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
-    return [...ids];
+    const [ofJob, ofTenant] = await Promise.all([this.subscribedTo(tenantId, jobId), this.subscribedTo(tenantId, null)]);
+    return [...new Set([...ofJob, ...ofTenant])];
+  }
+
+  /** The connections subscribed to one job of the tenant, or (`null`) to all its jobs. */
+  async subscribedTo(tenantId: string, target: SubscriptionTarget): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': subscriptionPk(tenantId, target) },
+          ProjectionExpression: 'sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) if (typeof item.sk === 'string') ids.push(item.sk);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return ids;
   }
 
   /**

@@ -178,8 +178,20 @@ async function eachConcurrently<T>(items: readonly T[], limit: number, work: (it
  */
 export async function notifySubscribers(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const { changes, unreadable } = coalesce(event.Records);
+  // A batch holds several jobs of a tenant: its all-jobs subscribers are looked up once (and beside each job's own).
+  const tenantWide = new Map<string, Promise<string[]>>();
+  const subscribedToTenant = (tenantId: string) => {
+    let lookup = tenantWide.get(tenantId);
+    if (!lookup) {
+      lookup = connections.subscribedTo(tenantId, null);
+      tenantWide.set(tenantId, lookup);
+      lookup.catch(() => tenantWide.delete(tenantId)); // a failed lookup is tried again by the next job
+    }
+    return lookup;
+  };
   const failures = await eachConcurrently([...changes.values()], JOB_CONCURRENCY, async ({ job, message }) => {
-    const subscribers = await connections.subscribers(job.tenantId, job.jobId);
+    const [ofJob, ofTenant] = await Promise.all([connections.subscribedTo(job.tenantId, job.jobId), subscribedToTenant(job.tenantId)]);
+    const subscribers = [...new Set([...ofJob, ...ofTenant])];
     if (subscribers.length > 0) await postToAll(subscribers, JSON.stringify(message));
   });
   for (const { item, reason } of failures) {

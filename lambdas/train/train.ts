@@ -14,8 +14,7 @@ import { accumulateDataset } from '../commons/csv-source.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
-import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
-import { TenantStore } from '../commons/tenants.js';
+import { Lifecycle } from '../commons/store.js';
 
 const env = readEnv({
   JOBS_TABLE_NAME: z.string().check(z.minLength(1)),
@@ -130,7 +129,8 @@ async function trainJob(input: unknown): Promise<TrainResult> {
       { progress: 1, finishedAt },
       { status: 'TRAINED', fields: { ...fitted, features, fittedAt: finishedAt } },
     );
-    if (!completed) return { jobId, status: 'CANCELLED' };
+    // Not written: cancelled meanwhile, or the SDK's retry of a write that landed found it done; the table says which.
+    if (!completed) return { jobId, status: (await jobs.get(tenantId, jobId))?.status ?? 'MISSING' };
     metrics.addMetric('JobCompleted', MetricUnit.Count, 1);
     metrics.addMetric('RowsTrained', MetricUnit.Count, fitted.metrics.n);
     return { jobId, status: 'COMPLETED' };
