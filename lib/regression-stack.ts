@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { TenantLimits } from '../src/domain/rate-limits.js';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
 import { Datasets } from './datasets.js';
 import { JobHistory } from './job-history.js';
@@ -14,7 +15,7 @@ import { Monitoring } from './monitoring.js';
 import { acknowledgeEnterpriseControls, acknowledgeGuardFinding, acknowledgeWildcardResource } from './nag.js';
 import { addProviderLogGroups } from './provider-logs.js';
 import { Realtime } from './realtime.js';
-import { RestApi } from './rest-api.js';
+import { RestApi, type RestApiThrottle } from './rest-api.js';
 import { JOBS_BY_STATUS_INDEX, Storage } from './storage.js';
 import { TrainingWorkflow } from './training-workflow.js';
 
@@ -138,6 +139,10 @@ export class RegressionStack extends Stack {
     const rest = new RestApi(this, 'Http', {
       functions: { health, openApiDocument, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
       authorizerFunction,
+      // README, Rate limits: the stage's throttling and every tenant's default plan, set at deploy time
+      // (`-c apiThrottle='{"rateLimit":…,"burstLimit":…}'`, `-c tenantLimits='{…,"dailyQuota":…}'`); RestApi checks them.
+      throttle: jsonContext<RestApiThrottle>(this, 'apiThrottle'),
+      tenantLimits: jsonContext<TenantLimits>(this, 'tenantLimits'),
     });
 
     const realtime = new Realtime(this, 'Realtime', { newFunction, jobsTable, authorizerFunction, apiGatewayAccount: rest.cloudWatchAccount });
@@ -289,4 +294,10 @@ export class RegressionStack extends Stack {
     // Last: the functions CDK added for its custom resources exist only now.
     addProviderLogGroups(this);
   }
+}
+
+/** A context value that is an object: as given by CDK_CONTEXT_JSON or cdk.json, or as JSON text (`-c name='{…}'`). */
+function jsonContext<T>(scope: Construct, name: string): T | undefined {
+  const value: unknown = scope.node.tryGetContext(name);
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T | undefined;
 }
