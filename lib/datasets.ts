@@ -98,10 +98,13 @@ export class Datasets extends Construct {
       if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Datasets: ${name} must be a whole number of bytes >= 1, got ${value}`);
     }
     if (multipartThresholdBytes > DEFAULT_MULTIPART_THRESHOLD_BYTES) {
-      throw new Error(`Datasets: multipartThresholdBytes must be at most ${DEFAULT_MULTIPART_THRESHOLD_BYTES} (5 GiB, one POST's limit), got ${multipartThresholdBytes}`);
+      throw new Error(
+        `Datasets: multipartThresholdBytes must be at most ${DEFAULT_MULTIPART_THRESHOLD_BYTES} (5 GiB, one POST's limit), got ${multipartThresholdBytes}`,
+      );
     }
     // 1,000 parts (lambdas/commons/multipart.ts) of at most 5 GiB each.
-    if (maxDatasetBytes > 1000 * 5 * 1024 ** 3) throw new Error(`Datasets: maxDatasetBytes must be at most 5,000 GiB (1,000 parts of 5 GiB), got ${maxDatasetBytes}`);
+    if (maxDatasetBytes > 1000 * 5 * 1024 ** 3)
+      throw new Error(`Datasets: maxDatasetBytes must be at most 5,000 GiB (1,000 parts of 5 GiB), got ${maxDatasetBytes}`);
 
     // Log delivery through a bucket policy, whatever the app's feature flags: the ACL the old default
     // uses cannot coexist with BucketOwnerEnforced (no ACLs) on the log bucket.
@@ -138,7 +141,9 @@ export class Datasets extends Construct {
         { noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true },
       ],
       // Browsers upload straight to S3: the presigned POST, or each part's presigned PUT, whose ETag they must read.
-      cors: [{ allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT], allowedOrigins: ['*'], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3000 }],
+      cors: [
+        { allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT], allowedOrigins: ['*'], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3000 },
+      ],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });

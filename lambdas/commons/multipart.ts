@@ -64,7 +64,10 @@ export async function abortMultipartUpload(s3: S3Client, upload: { bucket: strin
   try {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }));
   } catch (error) {
-    logger.warn('could not abort a multipart upload; the lifecycle rule will', { key: upload.key, error: error instanceof Error ? error.message : String(error) });
+    logger.warn('could not abort a multipart upload; the lifecycle rule will', {
+      key: upload.key,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 

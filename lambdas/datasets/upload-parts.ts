@@ -28,7 +28,8 @@ export const handler = httpHandler(async (event) => {
   try {
     for await (const page of paginateListParts({ client: s3 }, { Bucket: target.bucket, Key: target.key, UploadId: target.uploadId })) {
       for (const part of page.Parts ?? []) {
-        if (part.PartNumber !== undefined && part.ETag !== undefined) uploaded.push({ partNumber: part.PartNumber, etag: part.ETag, sizeBytes: part.Size ?? 0 });
+        if (part.PartNumber !== undefined && part.ETag !== undefined)
+          uploaded.push({ partNumber: part.PartNumber, etag: part.ETag, sizeBytes: part.Size ?? 0 });
       }
     }
   } catch (error) {

@@ -193,7 +193,8 @@ export type CompletedPart = z.infer<typeof CompleteUploadBody>['parts'][number];
  */
 export function checkPartList(parts: readonly CompletedPart[], partCount: number): { path: string; message: string } | undefined {
   for (const [index, part] of parts.entries()) {
-    if (part.partNumber !== index + 1) return { path: `parts.${index}.partNumber`, message: `must be ${index + 1}: parts are numbered 1..${partCount}, in order` };
+    if (part.partNumber !== index + 1)
+      return { path: `parts.${index}.partNumber`, message: `must be ${index + 1}: parts are numbered 1..${partCount}, in order` };
   }
   if (parts.length !== partCount) return { path: 'parts', message: `the upload has ${partCount} parts; ${parts.length} were given` };
   return undefined;

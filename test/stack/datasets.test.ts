@@ -236,7 +236,9 @@ describe('Datasets construct', () => {
 
   it('takes the size limit, the multipart threshold and the part size as props, for every upload function', () => {
     const template = new Synthesized(
-      Template.fromStack(build(undefined, { maxDatasetBytes: 10_000_000, multipartThresholdBytes: 1_048_576, multipartPartBytes: 262_144 })).toJSON() as CfnTemplate,
+      Template.fromStack(
+        build(undefined, { maxDatasetBytes: 10_000_000, multipartThresholdBytes: 1_048_576, multipartPartBytes: 262_144 }),
+      ).toJSON() as CfnTemplate,
     );
     expect(template.environmentOf('lambdas/datasets/create-dataset.ts')).toMatchObject({
       LIMIT_MAX_DATASET_BYTES: '10000000',

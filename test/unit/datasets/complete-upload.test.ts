@@ -1,6 +1,6 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { CompleteMultipartUploadCommand, ListPartsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiEvent, context, DATASET_ID, datasetRecord, KEY, stubDatasetEnv } from './fixtures.js';
@@ -51,7 +51,10 @@ const post = (body: unknown, tenantId = 'acme') =>
     }),
     context,
   );
-const errorOf = (result: { statusCode: number; body: string }) => ({ status: result.statusCode, ...(JSON.parse(result.body) as { error: { code: string } }).error });
+const errorOf = (result: { statusCode: number; body: string }) => ({
+  status: result.statusCode,
+  ...(JSON.parse(result.body) as { error: { code: string } }).error,
+});
 
 describe('POST /datasets/{datasetId}/complete', () => {
   it('completes the upload with every part and ETag, records it once, and answers the dataset', async () => {
@@ -95,7 +98,11 @@ describe('POST /datasets/{datasetId}/complete', () => {
 
   it.each([
     ['a part missing', threeParts.slice(0, 2), { path: 'parts', message: 'the upload has 3 parts; 2 were given' }],
-    ['parts out of order', [threeParts[1], threeParts[0], threeParts[2]], { path: 'parts.0.partNumber', message: 'must be 1: parts are numbered 1..3, in order' }],
+    [
+      'parts out of order',
+      [threeParts[1], threeParts[0], threeParts[2]],
+      { path: 'parts.0.partNumber', message: 'must be 1: parts are numbered 1..3, in order' },
+    ],
     ['a part repeated', [threeParts[0], threeParts[0], threeParts[2]], { path: 'parts.1.partNumber', message: 'must be 2: parts are numbered 1..3, in order' }],
     ['a part too many', [...threeParts, { partNumber: 4, etag: '"e4"' }], { path: 'parts', message: 'the upload has 3 parts; 4 were given' }],
   ])('refuses %s with 400 INVALID_PART naming it, before S3 is asked', async (_, given, detail) => {

@@ -153,7 +153,11 @@ describe('POST /datasets', () => {
     const result = await post(JSON.stringify({ sizeBytes: 5001 }));
     expect(result.statusCode).toBe(400);
     expect(JSON.parse(result.body)).toEqual({
-      error: { code: 'DATASET_TOO_LARGE', message: 'the file is too large: at most 5000 bytes', details: [{ path: 'sizeBytes', message: 'must be at most 5000' }] },
+      error: {
+        code: 'DATASET_TOO_LARGE',
+        message: 'the file is too large: at most 5000 bytes',
+        details: [{ path: 'sizeBytes', message: 'must be at most 5000' }],
+      },
     });
     expect(ddb.calls()).toHaveLength(0);
     expect(s3.calls()).toHaveLength(0);
