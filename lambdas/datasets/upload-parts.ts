@@ -1,4 +1,4 @@
-import { paginateListParts } from '@aws-sdk/client-s3';
+import { ListPartsCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { type DatasetRecord, openUpload, UPLOAD_URL_TTL_SECONDS } from '../../src/domain/datasets.js';
 import { Conflict } from '../../src/domain/errors.js';
@@ -26,11 +26,16 @@ export const handler = httpHandler(async (event) => {
   const target = { bucket: env.DATASETS_BUCKET_NAME, key: (dataset as DatasetRecord).key, uploadId: upload.uploadId };
   const uploaded: { partNumber: number; etag: string; sizeBytes: number }[] = [];
   try {
-    for await (const page of paginateListParts({ client: s3 }, { Bucket: target.bucket, Key: target.key, UploadId: target.uploadId })) {
+    // Page by page while S3 says IsTruncated (the SDK's paginator follows NextPartNumberMarker alone, which S3 may
+    // send on the last page too, and would then ask for the same page again).
+    for (let marker: string | undefined; ; ) {
+      const page = await s3.send(new ListPartsCommand({ Bucket: target.bucket, Key: target.key, UploadId: target.uploadId, PartNumberMarker: marker }));
       for (const part of page.Parts ?? []) {
         if (part.PartNumber !== undefined && part.ETag !== undefined)
           uploaded.push({ partNumber: part.PartNumber, etag: part.ETag, sizeBytes: part.Size ?? 0 });
       }
+      if (!page.IsTruncated || page.NextPartNumberMarker === undefined || page.NextPartNumberMarker === marker) break;
+      marker = page.NextPartNumberMarker;
     }
   } catch (error) {
     if (s3ErrorCode(error) === 'NoSuchUpload') throw new Conflict('UPLOAD_EXPIRED', 'the upload was aborted or has expired; create a new dataset');

@@ -133,7 +133,13 @@ export function isExpired(dataset: Pick<DatasetRecord, 'expiresAt'>, now: Date =
  */
 export const CreateDatasetBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),
-  sizeBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  sizeBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .meta({ description: 'the size of the file in bytes: above the multipart threshold (5 GiB by default) the upload is in parts' }),
 });
 
 /** S3's multipart limits: parts of 5 MiB to 5 GiB (the last may be smaller), at most 10,000 of them. */

@@ -198,6 +198,18 @@ describe('GET /datasets/{datasetId}/parts', () => {
     expect(s3.commandCalls(ListPartsCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'datasets-bucket-test', Key: KEY, UploadId: 'upload-1' });
   });
 
+  it('reads ListParts page by page while S3 says IsTruncated, and stops on the last page whatever its marker', async () => {
+    ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand)
+      .resolvesOnce({ Parts: [{ PartNumber: 1, ETag: '"e1"', Size: 1000 }], IsTruncated: true, NextPartNumberMarker: '1' })
+      .resolvesOnce({ Parts: [{ PartNumber: 2, ETag: '"e2"', Size: 1000 }], IsTruncated: false, NextPartNumberMarker: '2' });
+    const answer = JSON.parse((await get()).body) as { uploaded: unknown[]; parts: { partNumber: number }[] };
+    expect(answer.uploaded).toHaveLength(2);
+    expect(answer.parts.map((part) => part.partNumber)).toEqual([3]);
+    const calls = s3.commandCalls(ListPartsCommand).map((call) => call.args[0].input.PartNumberMarker);
+    expect(calls).toEqual([undefined, '1']);
+  });
+
   it("answers 404 for another tenant's dataset, 409 for a POST upload, a completed one or an expired one", async () => {
     ddb.on(GetCommand).resolves({});
     expect(errorOf(await get())).toMatchObject({ status: 404, code: 'NOT_FOUND' });
