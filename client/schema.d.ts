@@ -1312,7 +1312,6 @@ export interface operations {
             content: {
                 "application/json": {
                     name?: string;
-                    /** @description the size of the file in bytes: above the multipart threshold (5 GiB by default) the upload is in parts */
                     sizeBytes?: number;
                 };
             };

@@ -1,7 +1,7 @@
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, S3Client, S3ServiceException, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { z } from 'zod';
 import { UPLOAD_URL_TTL_SECONDS, type UploadSettings } from '../../src/domain/datasets.js';
+import * as z from '../../src/domain/zod.js';
 import { CLIENT_DEFAULTS } from './clients.js';
 import { logger, tracer } from './powertools.js';
 
@@ -14,8 +14,8 @@ import { logger, tracer } from './powertools.js';
 export function uploadSettingsFrom(env: Record<string, string | undefined>): UploadSettings {
   const parsed = z
     .object({
-      DATASET_MULTIPART_THRESHOLD_BYTES: z.coerce.number().int().positive(),
-      DATASET_PART_BYTES: z.coerce.number().int().positive(),
+      DATASET_MULTIPART_THRESHOLD_BYTES: z.coerce.number().check(z.int(), z.positive()),
+      DATASET_PART_BYTES: z.coerce.number().check(z.int(), z.positive()),
     })
     .parse(env);
   return { multipartThresholdBytes: parsed.DATASET_MULTIPART_THRESHOLD_BYTES, partSizeBytes: parsed.DATASET_PART_BYTES };

@@ -1,11 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CompleteMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { CompleteUploadBody, checkPartList, type DatasetRecord, openUpload, toDatasetView } from '../../src/domain/datasets.js';
 import { Conflict, ValidationFailed } from '../../src/domain/errors.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { DatasetId, parseInput } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, pathId, tenantOf } from '../commons/http.js';
@@ -13,7 +13,7 @@ import { s3ErrorCode } from '../commons/multipart.js';
 import { metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 
-const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1), DATASETS_BUCKET_NAME: z.string().min(1) });
+const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 

@@ -1,15 +1,15 @@
 import { ListPartsCommand } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import { type DatasetRecord, openUpload, UPLOAD_URL_TTL_SECONDS } from '../../src/domain/datasets.js';
 import { Conflict } from '../../src/domain/errors.js';
 import { DatasetId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
 import { presignParts, s3ErrorCode } from '../commons/multipart.js';
 import { s3 } from '../commons/s3.js';
 
-const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1), DATASETS_BUCKET_NAME: z.string().min(1) });
+const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
 /**

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { InvalidCsv, type NumericCsvSink } from './csv.js';
 import { Conflict, NotFound, TrainingFailed, ValidationFailed } from './errors.js';
 import { RegressionAccumulator } from './regression.js';
 import { DatasetId, TenantId } from './schemas.js';
+import * as z from './zod.js';
 
 /**
  * Uploaded CSV datasets: their lifecycle, the S3 key layout, and the public view.
@@ -104,17 +104,20 @@ export function datasetKey(tenantId: string, datasetId: string): string {
   return `${KEY_PREFIX}${tenantId}/${datasetId}.csv`;
 }
 
-const DatasetKey = z
-  .string()
-  .transform((key, ctx) => {
-    const match = /^datasets\/([^/]+)\/([^/]+)\.csv$/.exec(key);
-    if (!match) {
-      ctx.addIssue({ code: 'custom', message: 'not a dataset key' });
-      return z.NEVER;
-    }
-    return { tenantId: match[1], datasetId: match[2] };
-  })
-  .pipe(z.object({ tenantId: TenantId, datasetId: DatasetId }));
+const DatasetKey = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((key: string, ctx) => {
+      const match = /^datasets\/([^/]+)\/([^/]+)\.csv$/.exec(key);
+      if (!match) {
+        ctx.issues.push({ code: 'custom', message: 'not a dataset key', input: key });
+        return z.NEVER;
+      }
+      return { tenantId: match[1], datasetId: match[2] };
+    }),
+  ),
+  z.object({ tenantId: TenantId, datasetId: DatasetId }),
+);
 
 /** The tenant and dataset a key belongs to, or undefined for a key this service did not hand out. */
 export function parseDatasetKey(key: string): { tenantId: string; datasetId: string } | undefined {
@@ -132,14 +135,8 @@ export function isExpired(dataset: Pick<DatasetRecord, 'expiresAt'>, now: Date =
  * single-POST threshold the answer is a multipart upload (README, Datasets). Without it, a presigned POST.
  */
 export const CreateDatasetBody = z.strictObject({
-  name: z.string().min(1).max(200).optional(),
-  sizeBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .optional()
-    .meta({ description: 'the size of the file in bytes: above the multipart threshold (5 GiB by default) the upload is in parts' }),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  sizeBytes: z.optional(z.number().check(z.int(), z.positive(), z.lte(Number.MAX_SAFE_INTEGER))),
 });
 
 /** S3's multipart limits: parts of 5 MiB to 5 GiB (the last may be smaller), at most 10,000 of them. */
@@ -187,9 +184,13 @@ export function openUpload(dataset: DatasetRecord | undefined): MultipartUploadR
 /** `POST /datasets/{datasetId}/complete` body: every part, in order, with the ETag S3 answered for it. */
 export const CompleteUploadBody = z.strictObject({
   parts: z
-    .array(z.strictObject({ partNumber: z.number().int().min(1).max(S3_MULTIPART.maxParts), etag: z.string().min(1).max(200) }))
-    .min(1)
-    .max(S3_MULTIPART.maxParts),
+    .array(
+      z.strictObject({
+        partNumber: z.number().check(z.int(), z.gte(1), z.lte(S3_MULTIPART.maxParts)),
+        etag: z.string().check(z.minLength(1), z.maxLength(200)),
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(S3_MULTIPART.maxParts)),
 });
 export type CompletedPart = z.infer<typeof CompleteUploadBody>['parts'][number];
 
