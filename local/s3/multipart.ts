@@ -21,7 +21,10 @@ import { pipeline } from 'node:stream/promises';
  *
  * A completed upload is stored as one object through `store`, which announces it as
  * S3 does (`ObjectCreated:CompleteMultipartUpload`), so the bucket's notification runs
- * the same validation a POST upload runs. Parts are spooled to disk.
+ * the same validation a POST upload runs. Parts are spooled to disk. One difference
+ * from S3: the completed object's ETag is s3rver's MD5 of the whole object, not S3's
+ * `<MD5 of the parts' MD5s>-<part count>`, so the ETag CompleteMultipartUpload answers
+ * and the one HeadObject answers agree, as they do on S3.
  */
 
 export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
