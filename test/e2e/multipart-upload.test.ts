@@ -36,7 +36,7 @@ const ROWS = 100_000;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'rj-multipart-'));
   file = path.join(dir, 'line.csv');
-  // y = 2x + 1 exactly, about 1.3 MB: six parts of 256 KiB, the last shorter.
+  // y = 2x + 1 exactly, 1.23 MB: five parts of 256 KiB, the last shorter.
   const lines = Array.from({ length: ROWS }, (_, i) => `${i},${2 * i + 1}`);
   await writeFile(file, `x,y\n${lines.join('\n')}\n`);
   bytes = await readFile(file);
