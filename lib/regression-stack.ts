@@ -9,7 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TenantLimits } from '../src/domain/rate-limits.js';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
-import { Datasets } from './datasets.js';
+import { Datasets, type DatasetsProps } from './datasets.js';
 import { JobHistory } from './job-history.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeEnterpriseControls, acknowledgeGuardFinding, acknowledgeWildcardResource } from './nag.js';
@@ -24,6 +24,30 @@ export interface RegressionStackProps extends StackProps {
   readonly retentionDays?: number;
   /** Subscribed to the topic every alarm notifies. @default the `alarmEmail` context value, else no subscription */
   readonly alarmEmail?: string;
+  /**
+   * The dataset size limit and how uploads are split (lib/datasets.ts). @default the context values
+   * `datasetMaxBytes`, `datasetMultipartThresholdBytes` and `datasetPartBytes`, else 100 GB, 5 GiB and 100 MiB
+   */
+  readonly datasetUploads?: DatasetUploadProps;
+}
+
+export type DatasetUploadProps = Pick<DatasetsProps, 'maxDatasetBytes' | 'multipartThresholdBytes' | 'multipartPartBytes'>;
+
+/** Upload settings from the CDK context (`-c datasetPartBytes=…` gives a string; CDK_CONTEXT_JSON may give a number). */
+function datasetUploadsFromContext(scope: Construct): DatasetUploadProps {
+  const read = (name: string): number | undefined => {
+    const value = scope.node.tryGetContext(name) as unknown;
+    if (value === undefined) return undefined;
+    const number = Number(value);
+    if (!Number.isSafeInteger(number)) throw new Error(`context ${name} must be a whole number of bytes, got ${String(value)}`);
+    return number;
+  };
+  const settings = {
+    maxDatasetBytes: read('datasetMaxBytes'),
+    multipartThresholdBytes: read('datasetMultipartThresholdBytes'),
+    multipartPartBytes: read('datasetPartBytes'),
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -152,6 +176,7 @@ export class RegressionStack extends Stack {
       newFunction,
       createJobFunction: createJob,
       trainFunction,
+      ...(props.datasetUploads ?? datasetUploadsFromContext(this)),
     });
 
     const jobResource = rest.api.root.resourceForPath('jobs/{jobId}');
@@ -169,6 +194,8 @@ export class RegressionStack extends Stack {
       predict,
       datasets.createDatasetFunction,
       datasets.getDatasetFunction,
+      datasets.uploadPartsFunction,
+      datasets.completeUploadFunction,
       history.listFunction,
     ];
     for (const fn of [...authenticated, realtime.connectFunction]) useTable(fn, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
