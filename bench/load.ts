@@ -21,6 +21,7 @@
  * It starts its own stack (as `npm start` does, on free ports) and stops it.
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
@@ -72,6 +73,11 @@ let regressions = 0;
 const accepted = new Map<string, { tenant: Tenant; submission: string }>(); // jobId ->
 let gaveUp = 0;
 
+const loadAverage = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(', ');
+const loadAtStart = loadAverage();
 const child = await startLocalChild({ LIMIT_MAX_ACTIVE_JOBS: String(LIMIT) });
 const { restUrl, wsUrl, dynamodbEndpoint, region, apiKeysTable, tables } = child.state;
 const dynamodbPid = (child.state as { dynamodbPid?: number }).dynamodbPid;
@@ -83,6 +89,20 @@ if (!jobsTable) throw new Error('no Jobs table in the stack');
 const base = restUrl.endsWith('/') ? restUrl : `${restUrl}/`;
 const documents = DynamoDBDocumentClient.from(localDynamoDbClient(dynamodbEndpoint, region));
 
+/** A WebSocket, tried again a few times: on a busy machine the first $connect may meet an INIT past its 10 s. */
+async function openSocket(url: string): Promise<WebSocket> {
+  for (let attempt = 1; ; attempt++) {
+    const socket = new WebSocket(url);
+    try {
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      return socket;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleep(2000);
+    }
+  }
+}
+
 let resume: (() => void) | undefined;
 let outage: { from: number; to: number } | undefined;
 try {
@@ -91,8 +111,7 @@ try {
   for (let i = 0; i < TENANTS; i++) {
     const tenantId = `load-${String(i).padStart(3, '0')}`;
     const key = await storeApiKey(documents, apiKeysTable, tenantId);
-    const socket = new WebSocket(`${wsUrl}?token=${key}`);
-    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const socket = await openSocket(`${wsUrl}?token=${key}`);
     const tenant: Tenant = { tenantId, key, socket, seen: new Map() };
     socket.on('message', (data) => {
       const message = JSON.parse(String(data)) as { type: string; job?: JobMessage };
@@ -175,7 +194,8 @@ try {
         accepted.set(reply.jobId, { tenant, submission });
         return;
       }
-      if (status === 429 || status === 503 || (status === 409 && reply?.error?.code === 'IDEMPOTENCY_IN_PROGRESS')) {
+      // What the typed client retries: 429, 502, 503, 504 (the same key makes a retry safe) and a create still in progress.
+      if ([429, 502, 503, 504].includes(status) || (status === 409 && reply?.error?.code === 'IDEMPOTENCY_IN_PROGRESS')) {
         await sleep(backoff(attempt, status === 429 ? 1 : retryAfter));
         continue;
       }
@@ -230,10 +250,13 @@ try {
       let nextToken: string | null = null;
       do {
         const url = new URL(`jobs?limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`, base);
-        const page = (await (await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}` } })).json()) as {
-          items: FinalJob[];
-          nextToken: string | null;
-        };
+        let response = await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}` } });
+        while (!response.ok) {
+          // Rate limited or unavailable: the same page again after Retry-After.
+          await sleep(Number(response.headers.get('retry-after') ?? 1) * 1000);
+          response = await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}` } });
+        }
+        const page = (await response.json()) as { items: FinalJob[]; nextToken: string | null };
         for (const job of page.items) finalJobs.set(job.jobId, job);
         nextToken = page.nextToken;
       } while (nextToken);
@@ -252,7 +275,11 @@ try {
   for (const job of finalJobs.values()) perSubmission.set(job.name, (perSubmission.get(job.name) ?? 0) + 1);
   const duplicates = [...perSubmission.values()].reduce((sum, n) => sum + n - 1, 0);
   const lateness: number[] = [];
-  /** Jobs that finished while DynamoDB was paused (or in the 10 s after): their end could not be read before it resumed. */
+  /**
+   * Jobs whose way from `finishedAt` to the client overlapped the outage (finished before it ended, or in the 10 s
+   * after, and delivered after it began): their COMPLETED write, or its stream record, waited for DynamoDB to resume.
+   * A job stamped `finishedAt` just before the pause whose final write was then held by it counts here too.
+   */
   const latenessInOutage: number[] = [];
   let missing = 0;
   for (const [jobId, job] of finalJobs) {
@@ -262,15 +289,16 @@ try {
     if (completedAt === undefined || job.finishedAt === null) missing += 1;
     else {
       const finishedAt = Date.parse(job.finishedAt);
-      const inOutage = outage !== undefined && finishedAt >= outage.from && finishedAt <= outage.to + 10_000;
+      const inOutage = outage !== undefined && completedAt >= outage.from && finishedAt <= outage.to + 10_000;
       (inOutage ? latenessInOutage : lateness).push(completedAt - finishedAt);
     }
   }
   lateness.sort((a, b) => a - b);
   latenessInOutage.sort((a, b) => a - b);
 
+  console.log(`\nload average (1, 5, 15 min) at the start: ${loadAtStart}; now: ${loadAverage()}`);
   console.log(
-    `\n${TENANTS} tenants x ${JOBS} jobs over ${WINDOW_MS / 1000} s (submitted in ${submittedIn.toFixed(1)} s), limit ${LIMIT}, ` +
+    `${TENANTS} tenants x ${JOBS} jobs over ${WINDOW_MS / 1000} s (submitted in ${submittedIn.toFixed(1)} s), limit ${LIMIT}, ` +
       (PAUSE_FOR_MS > 0 ? `DynamoDB Local paused at ${PAUSE_AT_MS / 1000} s for ${PAUSE_FOR_MS / 1000} s` : 'no fault'),
   );
   console.log(
@@ -298,7 +326,7 @@ try {
   const figures = (sorted: number[]) =>
     `p50 ${quantile(sorted, 0.5).toFixed(0)} ms, p99 ${quantile(sorted, 0.99).toFixed(0)} ms, max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)} ms (${sorted.length} jobs)`;
   console.log(`  WebSocket COMPLETED after finishedAt: ${figures(lateness)}; missing: ${missing}`);
-  if (outage) console.log(`    jobs that finished during the outage or the 10 s after it: ${figures(latenessInOutage)}`);
+  if (outage) console.log(`    jobs whose end overlapped the outage (or the 10 s after it): ${figures(latenessInOutage)}`);
   console.log(`  version regressions: ${regressions}`);
   console.log(`  most active jobs of one tenant (sampled): ${maxActive} (limit ${LIMIT})`);
   // The stack's own log lines, by level and message (its handlers log as on Lambda).

@@ -497,8 +497,8 @@ function datasetsPage(page: HTMLElement, client: RegressionJobsClient): void {
     const sent = h('span', { class: 'muted' });
     status.replaceChildren(h('p', {}, `Uploading ${chosen.name}… `, sent), bar);
     try {
-      const upload = await client.createDataset(name.value.trim() ? { name: name.value.trim() } : {});
-      await uploadWithProgress(upload, chosen, (done, total) => {
+      const upload = await client.createDataset({ ...(name.value.trim() ? { name: name.value.trim() } : {}), sizeBytes: chosen.size });
+      await uploadWithProgress(client, upload, chosen, (done, total) => {
         bar.max = total || 1;
         bar.value = done;
         sent.textContent = `${formatBytes(done)} of ${formatBytes(total)}`;

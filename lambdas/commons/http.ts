@@ -1,15 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
 import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
 import { TenantId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { authenticateWithoutAuthorizer } from './authentication.js';
-import { logger, metrics, tracer } from './powertools.js';
+import { logger, metrics } from './powertools.js';
 
 /** The one place domain error categories become HTTP statuses. */
 const STATUS: Readonly<Record<ErrorCategory, number>> = {
@@ -74,7 +73,6 @@ export function httpHandler(route: HttpRoute) {
   // mapping below answers as a 503: a slow dependency never turns into the gateway's own 5xx.
   return middy(route, { timeoutEarlyInMillis: 1_000 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
     .use(authenticateWithoutAuthorizer())
@@ -127,7 +125,7 @@ export function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown
 }
 
 /** A path parameter checked against its schema; a malformed id is a 404 like an unknown one. */
-export function pathId(event: APIGatewayProxyEvent, name: string, schema: z.ZodType<string>, what: string): string {
+export function pathId(event: APIGatewayProxyEvent, name: string, schema: z.ZodMiniType<string>, what: string): string {
   const parsed = schema.safeParse(event.pathParameters?.[name]);
   if (!parsed.success) throw new NotFound(what);
   return parsed.data;

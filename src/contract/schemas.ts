@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATASET_STATUSES, type DatasetView } from '../domain/datasets.js';
+import { CreateDatasetBody, DATASET_STATUSES, type DatasetView } from '../domain/datasets.js';
 import { JOB_STATUSES, type JobView, MODEL_STATUSES, type ModelView } from '../domain/jobs.js';
 import { DEFAULT_LIMITS } from '../domain/limits.js';
 import type { ServerMessage } from '../domain/realtime.js';
@@ -18,6 +18,17 @@ const EXAMPLE_JOB_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C';
 const EXAMPLE_MODEL_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';
 const EXAMPLE_DATASET_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2E';
 
+/**
+ * Classic zod's `.meta()` for the handlers' own schemas, which are written with
+ * `zod/mini` (src/domain/zod.ts) and have no such method: a copy of `schema` with
+ * `meta` in zod's global registry, as `.meta()` makes it.
+ */
+function withMeta<S extends z.core.$ZodType>(schema: S, meta: z.core.GlobalMeta): S {
+  const copy = z.core.clone(schema);
+  z.globalRegistry.add(copy, meta);
+  return copy;
+}
+
 const Timestamp = z.iso.datetime().meta({ description: 'ISO 8601, UTC' });
 
 export const ModelKind = z
@@ -30,9 +41,9 @@ export const JobStatus = z.enum(JOB_STATUSES).meta({
 export const ModelStatus = z.enum(MODEL_STATUSES).meta({ id: 'ModelStatus' });
 export const DatasetStatus = z.enum(DATASET_STATUSES).meta({ id: 'DatasetStatus', description: 'PENDING_UPLOAD -> VALIDATING -> READY | INVALID' });
 
-export const JobIdParam = JobId.meta({ id: 'JobId', description: 'a job id (26-character ULID)', example: EXAMPLE_JOB_ID });
-export const ModelIdParam = ModelId.meta({ id: 'ModelId', description: 'a model id (26-character ULID)', example: EXAMPLE_MODEL_ID });
-export const DatasetIdParam = DatasetId.meta({ id: 'DatasetId', description: 'a dataset id (26-character ULID)', example: EXAMPLE_DATASET_ID });
+export const JobIdParam = withMeta(JobId, { id: 'JobId', description: 'a job id (26-character ULID)', example: EXAMPLE_JOB_ID });
+export const ModelIdParam = withMeta(ModelId, { id: 'ModelId', description: 'a model id (26-character ULID)', example: EXAMPLE_MODEL_ID });
+export const DatasetIdParam = withMeta(DatasetId, { id: 'DatasetId', description: 'a dataset id (26-character ULID)', example: EXAMPLE_DATASET_ID });
 
 const JobError = z.object({ code: z.string(), message: z.string() }).meta({
   id: 'JobError',
@@ -55,7 +66,7 @@ export const Job = z
     finishedAt: Timestamp.nullable(),
     error: JobError.nullable(),
     attempts: z.number().int().min(0).meta({ description: 'training attempts made (a transient failure is retried up to 3 times)' }),
-    datasetId: DatasetIdParam.nullable().meta({ description: 'the dataset trained on; null for inline data' }),
+    datasetId: z.nullable(DatasetIdParam).meta({ description: 'the dataset trained on; null for inline data' }),
     version: z
       .number()
       .int()
@@ -144,12 +155,57 @@ export const Dataset = z
   })
   .meta({ id: 'Dataset' });
 
-export const DatasetUpload = Dataset.extend({
+const UploadExpiresAt = Timestamp.meta({ description: 'the upload (each part, for a multipart upload) must start before this (15 minutes)' });
+const MaxBytes = z.number().int().positive().meta({ description: 'the largest dataset accepted, checked again after upload' });
+export const PartUrl = z
+  .object({
+    partNumber: z.number().int().min(1).max(10_000),
+    url: z.url().meta({ description: 'PUT the part here, its bytes as the body; keep the `ETag` header of the answer' }),
+  })
+  .meta({ id: 'PartUrl', description: 'a presigned UploadPart URL' });
+
+export const DatasetPostUpload = Dataset.extend({
+  uploadMethod: z.literal('POST'),
   uploadUrl: z.url().meta({ description: 'POST the form here: every `fields` entry, then the file as the last part, named `file`' }),
   fields: z.record(z.string(), z.string()).meta({ description: 'the presigned POST form fields, sent as they are' }),
-  uploadExpiresAt: Timestamp.meta({ description: 'the upload must start before this (15 minutes)' }),
-  maxBytes: z.number().int().positive(),
-}).meta({ id: 'DatasetUpload', description: 'A new dataset and its presigned POST upload' });
+  uploadExpiresAt: UploadExpiresAt,
+  maxBytes: MaxBytes,
+}).meta({
+  id: 'DatasetPostUpload',
+  description: 'A new dataset and its presigned POST upload (no `sizeBytes` declared, or at most the multipart threshold, 5 GiB)',
+});
+
+export const DatasetMultipartUpload = Dataset.extend({
+  uploadMethod: z.literal('MULTIPART'),
+  partSizeBytes: z.number().int().positive().meta({ description: 'every part but the last has exactly this many bytes' }),
+  partCount: z.number().int().min(1).max(1_000),
+  parts: z.array(PartUrl).meta({ description: 'one URL per part, 1..partCount' }),
+  uploadExpiresAt: UploadExpiresAt,
+  maxBytes: MaxBytes,
+}).meta({
+  id: 'DatasetMultipartUpload',
+  description:
+    'A new dataset and its S3 multipart upload (a declared `sizeBytes` above the threshold): PUT each part to its URL, then POST /datasets/{datasetId}/complete with every ETag. GET /datasets/{datasetId}/parts resumes it.',
+});
+
+export const DatasetUpload = z
+  .discriminatedUnion('uploadMethod', [DatasetPostUpload, DatasetMultipartUpload])
+  .meta({ id: 'DatasetUpload', description: 'A new dataset and how to upload it: one presigned POST, or parts' });
+
+export const UploadedPart = z
+  .object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string(), sizeBytes: z.number().int().min(0) })
+  .meta({ id: 'UploadedPart', description: 'a part S3 holds already' });
+
+export const UploadParts = z
+  .object({
+    datasetId: DatasetIdParam,
+    partSizeBytes: z.number().int().positive(),
+    partCount: z.number().int().min(1).max(1_000),
+    uploaded: z.array(UploadedPart).meta({ description: 'the parts S3 holds, by part number: their ETags go to /complete as they are' }),
+    parts: z.array(PartUrl).meta({ description: 'fresh URLs for every part not uploaded yet' }),
+    uploadExpiresAt: UploadExpiresAt,
+  })
+  .meta({ id: 'UploadParts', description: 'Where a multipart upload stands, to resume it' });
 
 export const JobPage = z
   .object({ items: z.array(Job), nextToken: z.string().nullable().meta({ description: 'pass as `nextToken` for the next page; null on the last' }) })
@@ -191,7 +247,7 @@ export const JobEventPage = z
 
 /* Requests: the handlers' own schemas, at the default limits. */
 
-export const CreateJobRequest = createJobBodySchema(DEFAULT_LIMITS).meta({
+export const CreateJobRequest = withMeta(createJobBodySchema(DEFAULT_LIMITS), {
   id: 'CreateJobRequest',
   description:
     'Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0.',
@@ -205,12 +261,16 @@ export const CreateJobRequest = createJobBodySchema(DEFAULT_LIMITS).meta({
     ],
   },
 });
-export const PredictRequest = predictBodySchema(DEFAULT_LIMITS).meta({
+export const PredictRequest = withMeta(predictBodySchema(DEFAULT_LIMITS), {
   id: 'PredictRequest',
   description: 'Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000).',
   example: { x: [1.5, 0.5] },
 });
-export { CreateDatasetBody as CreateDatasetRequest } from '../domain/datasets.js';
+export const CreateDatasetRequest = withMeta(CreateDatasetBody, {
+  description:
+    'Optional. `name`: a label. `sizeBytes`: the size of the file in bytes; above the multipart threshold (5 GiB by default) the upload is in parts.',
+});
+export { CompleteUploadBody as CompleteUploadRequest } from '../domain/datasets.js';
 export { ListJobsQuery, ListQuery };
 
 /* Errors. */
@@ -238,16 +298,16 @@ export const ErrorBody = errorSchema().meta({
 export const SubscribeMessage = z
   .object({
     action: z.literal('subscribe'),
-    jobId: JobIdParam.nullable().optional().meta({ description: 'one job; without it (or null) every job of the caller' }),
+    jobId: z.nullable(JobIdParam).optional().meta({ description: 'one job; without it (or null) every job of the caller' }),
   })
   .meta({ id: 'SubscribeMessage' });
 export const UnsubscribeMessage = z
-  .object({ action: z.literal('unsubscribe'), jobId: JobIdParam.nullable().optional().meta({ description: 'without it: the all-jobs subscription' }) })
+  .object({ action: z.literal('unsubscribe'), jobId: z.nullable(JobIdParam).optional().meta({ description: 'without it: the all-jobs subscription' }) })
   .meta({ id: 'UnsubscribeMessage' });
 
 export const JobMessage = z.object({ type: z.literal('job'), job: Job }).meta({ id: 'JobMessage' });
 export const SubscribedMessage = z.object({ type: z.literal('subscribed'), jobId: z.null() }).meta({ id: 'SubscribedMessage' });
-export const UnsubscribedMessage = z.object({ type: z.literal('unsubscribed'), jobId: JobIdParam.nullable() }).meta({ id: 'UnsubscribedMessage' });
+export const UnsubscribedMessage = z.object({ type: z.literal('unsubscribed'), jobId: z.nullable(JobIdParam) }).meta({ id: 'UnsubscribedMessage' });
 export const WEBSOCKET_ERROR_CODES = ['UNKNOWN_ACTION', 'NOT_FOUND', 'CONNECTION_CLOSED', 'INTERNAL_ERROR'] as const;
 export const ErrorMessage = z.object({ type: z.literal('error'), code: z.enum(WEBSOCKET_ERROR_CODES), message: z.string() }).meta({
   id: 'ErrorMessage',
