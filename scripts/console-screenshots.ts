@@ -55,7 +55,7 @@ try {
     await shoot(page, `sign-in${suffix}`);
     await page.getByLabel('API key').fill(state.devApiKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
 
     await page.getByRole('link', { name: 'Datasets' }).click();
     await page.getByLabel('CSV file').setInputFiles({ name: 'houses.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });

@@ -54,7 +54,7 @@ async function openConsole(config: Record<string, unknown> = {}): Promise<{ page
 async function signIn(page: Page, key = target.keyA): Promise<void> {
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+  await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
 }
 
 describe.skipIf(!consoleUrl)(`console${consoleUrl ? '' : ` [skipped on ${target.label}: it serves no console]`}`, () => {
