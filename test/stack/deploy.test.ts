@@ -221,9 +221,10 @@ describe('names and leftovers', () => {
 
   it("CDK's own custom-resource functions log to groups kept a month and deleted with the stack", () => {
     const providers = stack.ofType('AWS::Lambda::Function').filter(([, fn]) => fn.Metadata?.['app:entry'] === undefined);
-    // The S3 bucket notifications handler and the auto-delete-objects provider (both buckets share it).
+    // The S3 bucket notifications handler, the auto-delete-objects provider (every bucket shares it) and the console's BucketDeployment.
     expect(providers.map(([id]) => id).sort()).toEqual([
       expect.stringMatching(/^BucketNotificationsHandler/),
+      expect.stringMatching(/^CustomCDKBucketDeployment/),
       expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderHandler/),
     ]);
     for (const [id, fn] of providers) {
