@@ -108,83 +108,111 @@ export function foldBlock(triangle: Float64Array, m: number, block: Float64Array
       for (let b = start; b < start + rows; b++) block[b] = block[b]! - f;
     }
   }
-  let diagonal = packedIndex(m, first, first);
-  for (let k = 0; k < columns; diagonal += m - first - k, k++) {
+  // Reflectors two at a time: with both at hand, one pass down a later column computes
+  // both dot products and one more applies both, so each of its values is loaded twice
+  // for four multiply-adds instead of four times.
+  for (let k = 0; k < columns; ) {
     const start = k * stride;
     const end = start + padded;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let b = start; b < end; b += 4) {
-      const a0 = block[b]!;
-      const a1 = block[b + 1]!;
-      const a2 = block[b + 2]!;
-      const a3 = block[b + 3]!;
-      s0 += a0 * a0;
-      s1 += a1 * a1;
-      s2 += a2 * a2;
-      s3 += a3 * a3;
+    const diagonal = packedIndex(m, first + k, first + k);
+    const squares = sumOfSquares(block, start, end);
+    if (squares === 0) {
+      k += 1;
+      continue;
     }
-    const squares = s0 + s1 + (s2 + s3);
-    if (squares === 0) continue;
-    if (!(squares >= SMALLEST_SAFE_SQUARES && squares < Infinity)) {
-      foldRowsFrom(triangle, m, block, stride, rows, first, k);
-      return;
-    }
-    const r = triangle[diagonal]!;
-    const eta = Math.sqrt(r * r + squares);
-    const v0 = -squares / (r + eta); // R_kk - η without cancellation (R_kk ≥ 0)
+    if (!(squares >= SMALLEST_SAFE_SQUARES && squares < Infinity)) return foldRowsFrom(triangle, m, block, stride, rows, first, k);
+    const v0 = reflect(triangle, diagonal, squares);
     const tau = 2 / (v0 * v0 + squares);
-    triangle[diagonal] = eta;
-    // Later columns two at a time: each value of column k is loaded once for both.
-    let c = k + 1;
-    let t = diagonal + 1;
-    for (; c + 1 < columns; c += 2, t += 2) {
+    if (k + 1 === columns) break;
+    // Column k+1 first, alone: its reflector needs it updated.
+    reflectColumn(triangle, diagonal + 1, v0, tau, block, start, end, stride);
+    const next = start + stride;
+    const nextSquares = sumOfSquares(block, next, next + padded);
+    if (nextSquares === 0 || !(nextSquares >= SMALLEST_SAFE_SQUARES && nextSquares < Infinity)) {
+      // No second reflector (or a column for foldRow): finish reflector k on its own.
+      for (let c = k + 2, t = diagonal + 2; c < columns; c++, t++) reflectColumn(triangle, t, v0, tau, block, start, end, (c - k) * stride);
+      k += 1;
+      continue;
+    }
+    const nextDiagonal = diagonal + (m - first - k);
+    const u0 = reflect(triangle, nextDiagonal, nextSquares);
+    const upsilon = 2 / (u0 * u0 + nextSquares);
+    // vₖ₊₁ᵀvₖ: their parts in R lie in different rows, so only the block's parts meet.
+    let cross = 0;
+    for (let b = start; b < end; b++) cross += block[b]! * block[b + stride]!;
+    for (let c = k + 2, t = diagonal + 2, tNext = nextDiagonal + 1; c < columns; c++, t++, tNext++) {
       const p = (c - k) * stride;
-      const q = p + stride;
       let x0 = 0;
       let x1 = 0;
       let y0 = 0;
       let y1 = 0;
       for (let b = start; b < end; b += 2) {
-        const a0 = block[b]!;
-        const a1 = block[b + 1]!;
-        x0 += a0 * block[b + p]!;
-        x1 += a1 * block[b + 1 + p]!;
-        y0 += a0 * block[b + q]!;
-        y1 += a1 * block[b + 1 + q]!;
+        const value0 = block[b + p]!;
+        const value1 = block[b + 1 + p]!;
+        x0 += block[b]! * value0;
+        x1 += block[b + 1]! * value1;
+        y0 += block[b + stride]! * value0;
+        y1 += block[b + 1 + stride]! * value1;
       }
+      // Hₖ first, then Hₖ₊₁ on what Hₖ left: vₖ₊₁ᵀ(c - f·vₖ) = vₖ₊₁ᵀc - f·cross.
       const f = tau * (v0 * triangle[t]! + (x0 + x1));
-      const g = tau * (v0 * triangle[t + 1]! + (y0 + y1));
       triangle[t] = triangle[t]! - f * v0;
-      triangle[t + 1] = triangle[t + 1]! - g * v0;
+      const g = upsilon * (u0 * triangle[tNext]! + (y0 + y1) - f * cross);
+      triangle[tNext] = triangle[tNext]! - g * u0;
       for (let b = start; b < end; b += 2) {
-        const a0 = block[b]!;
-        const a1 = block[b + 1]!;
-        block[b + p] = block[b + p]! - f * a0;
-        block[b + 1 + p] = block[b + 1 + p]! - f * a1;
-        block[b + q] = block[b + q]! - g * a0;
-        block[b + 1 + q] = block[b + 1 + q]! - g * a1;
+        block[b + p] = block[b + p]! - f * block[b]! - g * block[b + stride]!;
+        block[b + 1 + p] = block[b + 1 + p]! - f * block[b + 1]! - g * block[b + 1 + stride]!;
       }
     }
-    if (c < columns) {
-      const p = (c - k) * stride;
-      let x0 = 0;
-      let x1 = 0;
-      let x2 = 0;
-      let x3 = 0;
-      for (let b = start; b < end; b += 4) {
-        x0 += block[b]! * block[b + p]!;
-        x1 += block[b + 1]! * block[b + 1 + p]!;
-        x2 += block[b + 2]! * block[b + 2 + p]!;
-        x3 += block[b + 3]! * block[b + 3 + p]!;
-      }
-      const f = tau * (v0 * triangle[t]! + (x0 + x1 + (x2 + x3)));
-      triangle[t] = triangle[t]! - f * v0;
-      for (let b = start; b < end; b++) block[b + p] = block[b + p]! - f * block[b]!;
-    }
+    k += 2;
   }
+}
+
+/** Σ block[b]² over [start, end), end - start a multiple of 4. */
+function sumOfSquares(block: Float64Array, start: number, end: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let b = start; b < end; b += 4) {
+    const a0 = block[b]!;
+    const a1 = block[b + 1]!;
+    const a2 = block[b + 2]!;
+    const a3 = block[b + 3]!;
+    s0 += a0 * a0;
+    s1 += a1 * a1;
+    s2 += a2 * a2;
+    s3 += a3 * a3;
+  }
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * The reflector that maps [R_kk; a] (‖a‖² = squares > 0) onto [η; 0] with η ≥ 0:
+ * stores η on the diagonal and answers v₀ = R_kk - η (the vector is [v₀; a]).
+ */
+function reflect(triangle: Float64Array, diagonal: number, squares: number): number {
+  const r = triangle[diagonal]!;
+  const eta = Math.sqrt(r * r + squares);
+  triangle[diagonal] = eta;
+  return -squares / (r + eta); // R_kk - η without cancellation (R_kk ≥ 0)
+}
+
+/** Applies I - τ[v₀; a][v₀; a]ᵀ (a at block[start, end)) to [R_kc (at t); the column at start + offset]. */
+function reflectColumn(triangle: Float64Array, t: number, v0: number, tau: number, block: Float64Array, start: number, end: number, offset: number): void {
+  let x0 = 0;
+  let x1 = 0;
+  let x2 = 0;
+  let x3 = 0;
+  for (let b = start; b < end; b += 4) {
+    x0 += block[b]! * block[b + offset]!;
+    x1 += block[b + 1]! * block[b + 1 + offset]!;
+    x2 += block[b + 2]! * block[b + 2 + offset]!;
+    x3 += block[b + 3]! * block[b + 3 + offset]!;
+  }
+  const f = tau * (v0 * triangle[t]! + (x0 + x1 + (x2 + x3)));
+  triangle[t] = triangle[t]! - f * v0;
+  for (let b = start; b < end; b++) block[b + offset] = block[b + offset]! - f * block[b]!;
 }
 
 /** The rest of a block, from its column k on, row by row with `foldRow` (columns before k are done). */

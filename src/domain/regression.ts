@@ -169,7 +169,18 @@ export class RegressionAccumulator {
   addRows(x: Float64Array, y: Float64Array): void {
     const d = this.nFeatures;
     if (x.length !== y.length * d) throw new TrainingFailed('INVALID_DATA', `${x.length} feature values do not make ${y.length} rows of ${d}`);
-    for (let i = 0; i < y.length; i++) this.add(x.subarray(i * d, (i + 1) * d), y[i]!);
+    for (let i = 0, at = 0; i < y.length; i++, at += d) {
+      for (let j = at; j < at + d; j++) if (!Number.isFinite(x[j])) this.rejectFeature();
+      if (!Number.isFinite(y[i])) this.rejectTarget();
+      if (this.fitIntercept && this.rows === 0) {
+        this.shift.set(x.subarray(0, d));
+        this.shift[d] = y[0]!;
+      }
+      const { block, shift, pending } = this;
+      for (let j = 0, to = pending; j < d; j++, to += BLOCK_ROWS) block[to] = x[at + j]! - shift[j]!;
+      block[d * BLOCK_ROWS + pending] = y[i]! - shift[d]!;
+      this.commitRow();
+    }
   }
 
   private rejectFeature(): never {
