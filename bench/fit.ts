@@ -117,7 +117,17 @@ class Sklearn {
     const script = fileURLToPath(new URL('./sklearn_fit_loop.py', import.meta.url));
     this.child = spawn(
       '/usr/bin/python3',
-      [script, join(directory, 'x.f64'), join(directory, 'y.f64'), String(rows), String(features), '--ridge-alpha', String(ALPHA.RIDGE), '--lasso-alpha', String(ALPHA.LASSO)],
+      [
+        script,
+        join(directory, 'x.f64'),
+        join(directory, 'y.f64'),
+        String(rows),
+        String(features),
+        '--ridge-alpha',
+        String(ALPHA.RIDGE),
+        '--lasso-alpha',
+        String(ALPHA.LASSO),
+      ],
       { env },
     );
     this.child.stderr.pipe(process.stderr);
@@ -209,7 +219,9 @@ async function main(): Promise<void> {
           `(cpu ${ms(median(runs.map((run) => run.sklearn![kind].time.cpu)))}), max rel. diff of coefficients ${agreement(last.addRows.fits[kind], last.sklearn[kind]).toExponential(1)}`,
       );
     }
-    line.push(`    fit alone ${ms(median(runs.map((run) => run.addRows.fits[kind].time.wall)))}, r2 ${last.addRows.fits[kind].r2.toFixed(6)}, max |w - truth| ${worst.toExponential(1)}`);
+    line.push(
+      `    fit alone ${ms(median(runs.map((run) => run.addRows.fits[kind].time.wall)))}, r2 ${last.addRows.fits[kind].r2.toFixed(6)}, max |w - truth| ${worst.toExponential(1)}`,
+    );
     console.log(line.join('\n'));
   }
   const memory = process.memoryUsage();

@@ -120,7 +120,10 @@ export function foldBlock(triangle: Float64Array, m: number, block: Float64Array
       k += 1;
       continue;
     }
-    if (!(squares >= SMALLEST_SAFE_SQUARES && squares < Infinity)) return foldRowsFrom(triangle, m, block, stride, rows, first, k);
+    if (!(squares >= SMALLEST_SAFE_SQUARES && squares < Infinity)) {
+      foldRowsFrom(triangle, m, block, stride, rows, first, k);
+      return;
+    }
     const v0 = reflect(triangle, diagonal, squares);
     const tau = 2 / (v0 * v0 + squares);
     if (k + 1 === columns) break;

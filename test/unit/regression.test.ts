@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ExactLeastSquares } from '../../bench/double-double.js';
+import { illConditionedSource, RowByRowGivens, relativeErrors } from '../../bench/ill-conditioned-data.js';
 import { TrainingFailed } from '../../src/domain/errors.js';
 import { type FitSpec, type FittedModel, fitModel, fitModelWithReport, type ModelKind, predict, RegressionAccumulator } from '../../src/domain/regression.js';
 
@@ -267,6 +269,34 @@ describe('streaming', () => {
     });
     const spec: FitSpec = { kind: 'LINEAR', alpha: 0, fitIntercept: true };
     expect(fitModel(accumulator, spec)).toEqual(fit(design.X, design.y, spec));
+  });
+});
+
+describe('an ill-conditioned design (cond ≈ 1e8), against an exact reference', () => {
+  // The small version of bench/ill-conditioned.ts (10^7 rows there): the block engine's
+  // LINEAR answer must be as close to the double-double answer as the previous
+  // row-by-row Givens engine's, and both near cond·ε.
+  it.each([0.01, 0])('noise %s', (noise) => {
+    const features = 10;
+    const rows = 5000;
+    const source = illConditionedSource({ features, condition: 1e8, noise, seed: 7 });
+    const x = new Float64Array(rows * features);
+    const y = new Float64Array(rows);
+    source.next(x, y, rows);
+    const blocks = new RegressionAccumulator(features, true);
+    blocks.addRows(x, y);
+    const givens = new RowByRowGivens(features);
+    const exact = new ExactLeastSquares(features, true);
+    for (let i = 0; i < rows; i++) {
+      givens.add(x.subarray(i * features, (i + 1) * features), y[i]!);
+      exact.add(x.subarray(i * features, (i + 1) * features), y[i]!);
+    }
+    const reference = exact.solve();
+    const now = relativeErrors(fitModel(blocks, { kind: 'LINEAR', alpha: 0, fitIntercept: true }), reference);
+    const before = relativeErrors(givens.solve(), reference);
+    expect(now.worst).toBeLessThanOrEqual(before.worst);
+    expect(now.intercept).toBeLessThanOrEqual(before.intercept);
+    expect(now.worst).toBeLessThan(1e-7);
   });
 });
 
