@@ -169,17 +169,32 @@ export class RegressionAccumulator {
   addRows(x: Float64Array, y: Float64Array): void {
     const d = this.nFeatures;
     if (x.length !== y.length * d) throw new TrainingFailed('INVALID_DATA', `${x.length} feature values do not make ${y.length} rows of ${d}`);
-    for (let i = 0, at = 0; i < y.length; i++, at += d) {
-      for (let j = at; j < at + d; j++) if (!Number.isFinite(x[j])) this.rejectFeature();
-      if (!Number.isFinite(y[i])) this.rejectTarget();
-      if (this.fitIntercept && this.rows === 0) {
-        this.shift.set(x.subarray(0, d));
-        this.shift[d] = y[0]!;
+    let i = 0;
+    if (y.length > 0 && this.rows === 0) {
+      this.add(x.subarray(0, d), y[0]!); // the first row sets the shift
+      i = 1;
+    }
+    const { block, shift } = this;
+    while (i < y.length) {
+      // As many rows as the block has room for: checked, then copied a column at a time.
+      const count = Math.min(BLOCK_ROWS - this.pending, y.length - i);
+      if (!allFinite(x, i * d, (i + count) * d) || !allFinite(y, i, i + count)) {
+        // Row by row: the rows before the bad one go in, then `add` throws for it.
+        for (let row = i; row < i + count; row++) this.add(x.subarray(row * d, (row + 1) * d), y[row]!);
       }
-      const { block, shift, pending } = this;
-      for (let j = 0, to = pending; j < d; j++, to += BLOCK_ROWS) block[to] = x[at + j]! - shift[j]!;
-      block[d * BLOCK_ROWS + pending] = y[i]! - shift[d]!;
+      const pending = this.pending;
+      for (let j = 0; j < d; j++) {
+        const to = j * BLOCK_ROWS + pending;
+        const value = shift[j]!;
+        for (let row = 0, from = i * d + j; row < count; row++, from += d) block[to + row] = x[from]! - value;
+      }
+      const to = d * BLOCK_ROWS + pending;
+      const value = shift[d]!;
+      for (let row = 0; row < count; row++) block[to + row] = y[i + row]! - value;
+      this.rows += count - 1;
+      this.pending += count - 1;
       this.commitRow();
+      i += count;
     }
   }
 
@@ -266,6 +281,11 @@ export class RegressionAccumulator {
       targetSquares: target.ySquares,
     };
   }
+}
+
+function allFinite(values: Float64Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
 }
 
 /** What the solvers need from an accumulator. */
