@@ -3,17 +3,17 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { InvalidCsv } from '../../src/domain/csv.js';
 import { type DatasetStatus, datasetErrorOf, parseDatasetKey } from '../../src/domain/datasets.js';
 import { limitsFrom } from '../../src/domain/limits.js';
+import * as z from '../../src/domain/zod.js';
 import { headObject, ObjectChanged, readCsvObject } from '../commons/csv-source.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
 import { S3Notification } from '../commons/s3-notification.js';
 
-const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
