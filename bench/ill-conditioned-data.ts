@@ -128,3 +128,83 @@ export function relativeErrors(
   const scale = Math.abs(reference.intercept) + reference.coefficients.reduce((sum, value, j) => sum + Math.abs(value) * (1 + j), 0);
   return { coefficients, worst: Math.max(...coefficients), intercept: Math.abs(model.intercept - reference.intercept) / scale };
 }
+
+/**
+ * The alternative that was measured and not taken: a shifted Gram update. Rows are
+ * shifted by the first row, XᵀX-style sums of [x, y] are kept with Kahan-compensated
+ * additions, and the answer comes from the Cholesky factor of the centred Gram
+ * matrix. About half the flops of the reflections, but it squares cond(X).
+ */
+export class ShiftedGram {
+  private readonly width: number;
+  private readonly sums: Float64Array;
+  private readonly sumsCarry: Float64Array;
+  private readonly products: Float64Array;
+  private readonly productsCarry: Float64Array;
+  private readonly shift: Float64Array;
+  private readonly row: Float64Array;
+  private rows = 0;
+
+  constructor(readonly nFeatures: number) {
+    this.width = nFeatures + 1;
+    this.sums = new Float64Array(this.width);
+    this.sumsCarry = new Float64Array(this.width);
+    this.products = new Float64Array(this.width * this.width);
+    this.productsCarry = new Float64Array(this.width * this.width);
+    this.shift = new Float64Array(this.width);
+    this.row = new Float64Array(this.width);
+  }
+
+  add(x: ArrayLike<number>, y: number): void {
+    const { width, row, shift } = this;
+    if (this.rows === 0) {
+      for (let j = 0; j < width - 1; j++) shift[j] = x[j]!;
+      shift[width - 1] = y;
+    }
+    for (let j = 0; j < width - 1; j++) row[j] = x[j]! - shift[j]!;
+    row[width - 1] = y - shift[width - 1]!;
+    for (let i = 0; i < width; i++) {
+      kahan(this.sums, this.sumsCarry, i, row[i]!);
+      for (let j = i; j < width; j++) kahan(this.products, this.productsCarry, i * width + j, row[i]! * row[j]!);
+    }
+    this.rows++;
+  }
+
+  solve(): { intercept: number; coefficients: number[] } {
+    const { width, rows } = this;
+    const d = width - 1;
+    const centred = (i: number, j: number) => this.products[Math.min(i, j) * width + Math.max(i, j)]! - (this.sums[i]! * this.sums[j]!) / rows;
+    // Cholesky LLᵀ of the centred Gram of x, then L Lᵀ w = Xcᵀyc.
+    const l = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j <= i; j++) {
+        let sum = centred(i, j);
+        for (let k = 0; k < j; k++) sum -= l[i * d + k]! * l[j * d + k]!;
+        l[i * d + j] = i === j ? Math.sqrt(sum) : sum / l[j * d + j]!;
+      }
+    }
+    const z = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      let sum = centred(i, d);
+      for (let k = 0; k < i; k++) sum -= l[i * d + k]! * z[k]!;
+      z[i] = sum / l[i * d + i]!;
+    }
+    const w = new Float64Array(d);
+    for (let i = d - 1; i >= 0; i--) {
+      let sum = z[i]!;
+      for (let k = i + 1; k < d; k++) sum -= l[k * d + i]! * w[k]!;
+      w[i] = sum / l[i * d + i]!;
+    }
+    const mean = (j: number) => this.shift[j]! + this.sums[j]! / rows;
+    let intercept = mean(d);
+    for (let j = 0; j < d; j++) intercept -= mean(j) * w[j]!;
+    return { intercept, coefficients: Array.from(w) };
+  }
+}
+
+function kahan(sums: Float64Array, carries: Float64Array, index: number, value: number): void {
+  const corrected = value - carries[index]!;
+  const total = sums[index]! + corrected;
+  carries[index] = total - sums[index]! - corrected;
+  sums[index] = total;
+}
