@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { InvalidCsv } from '../../src/domain/csv.js';
 import { type DatasetStatus, datasetErrorOf, parseDatasetKey } from '../../src/domain/datasets.js';
@@ -10,7 +9,7 @@ import * as z from '../../src/domain/zod.js';
 import { headObject, ObjectChanged, readCsvObject } from '../commons/csv-source.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics, tracer } from '../commons/powertools.js';
+import { logger, metrics } from '../commons/powertools.js';
 import { S3Notification } from '../commons/s3-notification.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
@@ -81,5 +80,4 @@ export async function validateDatasets(event: unknown): Promise<ValidationOutcom
 
 export const handler = middy(validateDatasets)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(captureLambdaHandler(tracer))
   .use(logMetrics(metrics));

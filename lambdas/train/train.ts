@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import { TrainingFailed } from '../../src/domain/errors.js';
@@ -13,7 +12,7 @@ import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments } from '../commons/clients.js';
 import { accumulateDataset } from '../commons/csv-source.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics, tracer } from '../commons/powertools.js';
+import { logger, metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 import { Lifecycle } from '../commons/store.js';
 
@@ -153,5 +152,4 @@ async function trainJob(input: unknown): Promise<TrainResult> {
 
 export const handler = middy(train)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(captureLambdaHandler(tracer))
   .use(logMetrics(metrics));
