@@ -3,7 +3,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { UPLOAD_URL_TTL_SECONDS, type UploadSettings } from '../../src/domain/datasets.js';
 import * as z from '../../src/domain/zod.js';
 import { CLIENT_DEFAULTS } from './clients.js';
-import { logger, tracer } from './powertools.js';
+import { logger } from './powertools.js';
 
 /**
  * S3 multipart uploads of datasets (README, Datasets: uploads past 5 GB). The functions that start, presign and
@@ -27,9 +27,11 @@ const endpointOverride = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDP
  * The client that presigns part URLs. Without WHEN_REQUIRED the SDK would sign a checksum of the empty body it
  * presigns with into each URL (`x-amz-checksum-crc32`), and S3 would refuse every part as a checksum mismatch.
  */
-export const presigningS3 = tracer.captureAWSv3Client(
-  new S3Client({ ...CLIENT_DEFAULTS, forcePathStyle: endpointOverride !== undefined, requestChecksumCalculation: 'WHEN_REQUIRED' }),
-);
+export const presigningS3 = new S3Client({
+  ...CLIENT_DEFAULTS,
+  forcePathStyle: endpointOverride !== undefined,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+});
 
 export interface PartUrl {
   partNumber: number;
