@@ -23,6 +23,10 @@ export interface RegressionStackProps extends StackProps {
   readonly retentionDays?: number;
   /** Subscribed to the topic every alarm notifies. @default the `alarmEmail` context value, else no subscription */
   readonly alarmEmail?: string;
+  /** Byte ranges of one dataset scanned at once (README, "The dataset scan"). @default 10 */
+  readonly scanConcurrency?: number;
+  /** Bytes per scanned range. @default 64 MiB */
+  readonly scanRangeBytes?: number;
 }
 
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -147,6 +151,8 @@ export class RegressionStack extends Stack {
       newFunction,
       createJobFunction: createJob,
       trainFunction,
+      ...(props.scanConcurrency === undefined ? {} : { scanConcurrency: props.scanConcurrency }),
+      ...(props.scanRangeBytes === undefined ? {} : { scanRangeBytes: props.scanRangeBytes }),
     });
 
     const jobResource = rest.api.root.resourceForPath('jobs/{jobId}');

@@ -189,6 +189,8 @@ export function planRanges(options: { sizeBytes: number; dataStart: number | und
 /** What one range of the file reduced to (stored as JSON by the scan; see README). */
 export interface RangePartial {
   index: number;
+  /** The header's names (every range reads the header). */
+  columns: string[];
   /** Data rows read. */
   rows: number;
   /** Lines the range holds (newlines, plus an unterminated last line): later ranges' line numbers start after them. */
@@ -290,17 +292,19 @@ export class RangeScan {
     }
     const lines = this.newlines + (this.fed > 0 && this.lastByte !== LF ? 1 : 0);
     const { index } = this.range;
-    if (this.error) return { index, rows: this.sink.rows, lines, error: this.localError(this.error), statistics: null, overflow: false };
+    const columns = [...this.sink.columns];
+    if (this.error) return { index, columns, rows: this.sink.rows, lines, error: this.localError(this.error), statistics: null, overflow: false };
     const accumulator = this.sink.accumulator;
     const k = this.sink.columns.length;
-    if (!accumulator || this.sink.rows === 0) return { index, rows: 0, lines, error: null, statistics: k > 0 ? emptyStatistics(k) : null, overflow: false };
+    if (!accumulator || this.sink.rows === 0)
+      return { index, columns, rows: 0, lines, error: null, statistics: k > 0 ? emptyStatistics(k) : null, overflow: false };
     try {
       const state = accumulator.state();
       const statistics = { n: state.n, means: [...state.xMeans, state.yMean], triangle: Array.from(state.triangle) };
-      return { index, rows: this.sink.rows, lines, error: null, statistics, overflow: false };
+      return { index, columns, rows: this.sink.rows, lines, error: null, statistics, overflow: false };
     } catch (error) {
       if (error instanceof TrainingFailed && error.code === 'NUMERIC_OVERFLOW')
-        return { index, rows: this.sink.rows, lines, error: null, statistics: null, overflow: true };
+        return { index, columns, rows: this.sink.rows, lines, error: null, statistics: null, overflow: true };
       throw error;
     }
   }
@@ -352,7 +356,9 @@ function renumber(message: string, from: number, to: number): string {
 }
 
 /** The whole file's outcome from its ranges' partials (in any order). */
-export type ScanOutcome = { status: 'READY'; rows: number; statistics: ColumnStatistics | null } | { status: 'INVALID'; error: DatasetError };
+export type ScanOutcome =
+  | { status: 'READY'; rows: number; columns: string[]; statistics: ColumnStatistics | null }
+  | { status: 'INVALID'; error: DatasetError };
 
 /**
  * Merges the partials of every range of a file: the earliest bad line of all
@@ -384,5 +390,30 @@ export function mergePartials(partials: readonly RangePartial[]): ScanOutcome {
   }
   if (rows === 0) return { status: 'INVALID', error: { code: 'NO_ROWS', message: 'the file has a header but no data rows', line: linesBefore + 1 } };
   if (overflow || (statistics && !statistics.triangle.every(Number.isFinite))) statistics = null;
-  return { status: 'READY', rows, statistics };
+  return { status: 'READY', rows, columns: ordered[0]!.columns, statistics };
+}
+
+// ---------------------------------------------------------------------------
+// Where the scan keeps its work: under the tenant and the object version scanned
+
+const SCANS_PREFIX = 'scans/';
+
+/** One range's partial statistics. */
+export function partialKey(tenantId: string, datasetId: string, etag: string, index: number): string {
+  return `${SCANS_PREFIX}${tenantId}/${datasetId}/${etag}/partials/${index}.json`;
+}
+
+/** The dataset's statistics, named by the ETag of the object they were computed from. */
+export function statisticsKey(tenantId: string, datasetId: string, etag: string): string {
+  return `${SCANS_PREFIX}${tenantId}/${datasetId}/${etag}/statistics.json`;
+}
+
+/** The statistics object as stored. */
+export interface StoredStatistics {
+  datasetId: string;
+  etag: string;
+  columns: string[];
+  rows: number;
+  /** Null when the values overflow double precision: jobs fail NUMERIC_OVERFLOW. */
+  statistics: ColumnStatistics | null;
 }

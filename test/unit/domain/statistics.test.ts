@@ -185,7 +185,7 @@ function singlePass(text: string): ScanOutcome {
     const { code, message, line, column } = error;
     return { status: 'INVALID', error: { code, message, ...(line === undefined ? {} : { line }), ...(column === undefined ? {} : { column }) } };
   }
-  return { status: 'READY', rows: rows.length, statistics: statisticsOf(rows) };
+  return { status: 'READY', rows: rows.length, columns: [], statistics: statisticsOf(rows) };
 }
 
 /** The scan: ranges of `rangeBytes`, each read from its start in chunks of `chunkBytes`, then merged. */
