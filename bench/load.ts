@@ -21,6 +21,7 @@
  * It starts its own stack (as `npm start` does, on free ports) and stops it.
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
@@ -72,6 +73,11 @@ let regressions = 0;
 const accepted = new Map<string, { tenant: Tenant; submission: string }>(); // jobId ->
 let gaveUp = 0;
 
+const loadAverage = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(', ');
+const loadAtStart = loadAverage();
 const child = await startLocalChild({ LIMIT_MAX_ACTIVE_JOBS: String(LIMIT) });
 const { restUrl, wsUrl, dynamodbEndpoint, region, apiKeysTable, tables } = child.state;
 const dynamodbPid = (child.state as { dynamodbPid?: number }).dynamodbPid;
@@ -175,7 +181,8 @@ try {
         accepted.set(reply.jobId, { tenant, submission });
         return;
       }
-      if (status === 429 || status === 503 || (status === 409 && reply?.error?.code === 'IDEMPOTENCY_IN_PROGRESS')) {
+      // What the typed client retries: 429, 502, 503, 504 (the same key makes a retry safe) and a create still in progress.
+      if ([429, 502, 503, 504].includes(status) || (status === 409 && reply?.error?.code === 'IDEMPOTENCY_IN_PROGRESS')) {
         await sleep(backoff(attempt, status === 429 ? 1 : retryAfter));
         continue;
       }
@@ -230,10 +237,13 @@ try {
       let nextToken: string | null = null;
       do {
         const url = new URL(`jobs?limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`, base);
-        const page = (await (await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}` } })).json()) as {
-          items: FinalJob[];
-          nextToken: string | null;
-        };
+        let response = await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}` } });
+        while (!response.ok) {
+          // Rate limited or unavailable: the same page again after Retry-After.
+          await sleep(Number(response.headers.get('retry-after') ?? 1) * 1000);
+          response = await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}` } });
+        }
+        const page = (await response.json()) as { items: FinalJob[]; nextToken: string | null };
         for (const job of page.items) finalJobs.set(job.jobId, job);
         nextToken = page.nextToken;
       } while (nextToken);
@@ -252,7 +262,11 @@ try {
   for (const job of finalJobs.values()) perSubmission.set(job.name, (perSubmission.get(job.name) ?? 0) + 1);
   const duplicates = [...perSubmission.values()].reduce((sum, n) => sum + n - 1, 0);
   const lateness: number[] = [];
-  /** Jobs that finished while DynamoDB was paused (or in the 10 s after): their end could not be read before it resumed. */
+  /**
+   * Jobs whose way from `finishedAt` to the client overlapped the outage (finished before it ended, or in the 10 s
+   * after, and delivered after it began): their COMPLETED write, or its stream record, waited for DynamoDB to resume.
+   * A job stamped `finishedAt` just before the pause whose final write was then held by it counts here too.
+   */
   const latenessInOutage: number[] = [];
   let missing = 0;
   for (const [jobId, job] of finalJobs) {
@@ -262,15 +276,16 @@ try {
     if (completedAt === undefined || job.finishedAt === null) missing += 1;
     else {
       const finishedAt = Date.parse(job.finishedAt);
-      const inOutage = outage !== undefined && finishedAt >= outage.from && finishedAt <= outage.to + 10_000;
+      const inOutage = outage !== undefined && completedAt >= outage.from && finishedAt <= outage.to + 10_000;
       (inOutage ? latenessInOutage : lateness).push(completedAt - finishedAt);
     }
   }
   lateness.sort((a, b) => a - b);
   latenessInOutage.sort((a, b) => a - b);
 
+  console.log(`\nload average (1, 5, 15 min) at the start: ${loadAtStart}; now: ${loadAverage()}`);
   console.log(
-    `\n${TENANTS} tenants x ${JOBS} jobs over ${WINDOW_MS / 1000} s (submitted in ${submittedIn.toFixed(1)} s), limit ${LIMIT}, ` +
+    `${TENANTS} tenants x ${JOBS} jobs over ${WINDOW_MS / 1000} s (submitted in ${submittedIn.toFixed(1)} s), limit ${LIMIT}, ` +
       (PAUSE_FOR_MS > 0 ? `DynamoDB Local paused at ${PAUSE_AT_MS / 1000} s for ${PAUSE_FOR_MS / 1000} s` : 'no fault'),
   );
   console.log(

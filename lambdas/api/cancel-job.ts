@@ -1,9 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
 import { Conflict, NotFound } from '../../src/domain/errors.js';
 import { isTerminal, toJobView } from '../../src/domain/jobs.js';
 import { JobId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { stepFunctions } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
@@ -11,7 +11,11 @@ import { logger, metrics } from '../commons/powertools.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
 import { TenantStore } from '../commons/tenants.js';
 
-const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1), TENANTS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({
+  JOBS_TABLE_NAME: z.string().check(z.minLength(1)),
+  MODELS_TABLE_NAME: z.string().check(z.minLength(1)),
+  TENANTS_TABLE_NAME: z.string().check(z.minLength(1)),
+});
 const jobs = new JobStore(env.JOBS_TABLE_NAME);
 const lifecycle = new Lifecycle(jobs, new ModelStore(env.MODELS_TABLE_NAME), new TenantStore(env.TENANTS_TABLE_NAME));
 

@@ -5,12 +5,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ulid } from 'ulid';
-import { z } from 'zod';
 import { Conflict, IdempotencyInProgress, LimitExceeded, NotFound, ServiceUnavailable } from '../../src/domain/errors.js';
 import { inlineDataKey, inlineFeatureNames, type JobRecord, type JobSource, type JobView, type ModelRecord, toJobView } from '../../src/domain/jobs.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { createJobBodySchema, type JobRequest, parseInput, toJobRequest } from '../../src/domain/schemas.js';
 import { selectColumns } from '../../src/domain/statistics.js';
+import * as z from '../../src/domain/zod.js';
 import { dynamodb, stepFunctions } from '../commons/clients.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
@@ -21,14 +21,14 @@ import { type CreateOutcome, JobStore, Lifecycle, ModelStore } from '../commons/
 import { TenantStore } from '../commons/tenants.js';
 
 const env = readEnv({
-  JOBS_TABLE_NAME: z.string().min(1),
-  MODELS_TABLE_NAME: z.string().min(1),
-  IDEMPOTENCY_TABLE_NAME: z.string().min(1),
-  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  RETENTION_DAYS: z.coerce.number().int().positive().default(30),
-  DATASETS_TABLE_NAME: z.string().min(1),
-  DATASETS_BUCKET_NAME: z.string().min(1),
-  TENANTS_TABLE_NAME: z.string().min(1),
+  JOBS_TABLE_NAME: z.string().check(z.minLength(1)),
+  MODELS_TABLE_NAME: z.string().check(z.minLength(1)),
+  IDEMPOTENCY_TABLE_NAME: z.string().check(z.minLength(1)),
+  STATE_MACHINE_ARN: z.string().check(z.startsWith('arn:')),
+  RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.positive()), 30),
+  DATASETS_TABLE_NAME: z.string().check(z.minLength(1)),
+  DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)),
+  TENANTS_TABLE_NAME: z.string().check(z.minLength(1)),
 });
 const limits = limitsFrom(process.env);
 const CreateJobBody = createJobBodySchema(limits);
@@ -243,7 +243,7 @@ const createJobOnce = makeIdempotent(async (input: CreateInput & { idempotencyKe
   config: idempotencyConfig,
 });
 
-const IdempotencyKey = z.string().min(1).max(255).optional();
+const IdempotencyKey = z.optional(z.string().check(z.minLength(1), z.maxLength(255)));
 
 export const handler = httpHandler(async (event, context) => {
   const tenantId = tenantOf(event);

@@ -1,16 +1,20 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { json } from '../commons/http.js';
 import { logger } from '../commons/powertools.js';
 
-const env = readEnv({ APP_VERSION: z.string().min(1) });
+const env = readEnv({ APP_VERSION: z.string().check(z.minLength(1)) });
 
 /** How long each dependency may take before readiness calls it failed. */
 const CHECK_TIMEOUT_MS = 1_000;
 
 /** The dependencies a request needs, read only when readiness is asked for: liveness needs none of them. */
-const ReadinessEnv = z.object({ JOBS_TABLE_NAME: z.string().min(1), DATASETS_BUCKET_NAME: z.string().min(1), STATE_MACHINE_ARN: z.string().min(1) });
+const ReadinessEnv = z.object({
+  JOBS_TABLE_NAME: z.string().check(z.minLength(1)),
+  DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)),
+  STATE_MACHINE_ARN: z.string().check(z.minLength(1)),
+});
 
 type CheckName = 'dynamodb' | 's3' | 'stepfunctions';
 

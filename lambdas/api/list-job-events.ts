@@ -1,12 +1,12 @@
-import { z } from 'zod';
 import { NotFound } from '../../src/domain/errors.js';
 import { JobId, ListQuery, parseInput } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
 import { JobEventStore } from '../commons/job-events.js';
 import { JobStore } from '../commons/store.js';
 
-const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), JOB_EVENTS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ JOBS_TABLE_NAME: z.string().check(z.minLength(1)), JOB_EVENTS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const jobs = new JobStore(env.JOBS_TABLE_NAME);
 const events = new JobEventStore(env.JOB_EVENTS_TABLE_NAME);
 

@@ -1,15 +1,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
 import { Conflict, NotFound } from '../../src/domain/errors.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { predict } from '../../src/domain/regression.js';
 import { ModelId, parseInput, predictBodySchema, predictionInputs } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, pathId, tenantOf } from '../commons/http.js';
 import { metrics } from '../commons/powertools.js';
 import { ModelStore } from '../commons/store.js';
 
-const env = readEnv({ MODELS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ MODELS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);
 const PredictBody = predictBodySchema(limits);
 const models = new ModelStore(env.MODELS_TABLE_NAME);

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../src/domain/zod.js';
 import { findKey, usageIdentifierOf } from '../commons/api-keys.js';
 import { bearerKey } from '../commons/authentication.js';
 import { documents } from '../commons/clients.js';
@@ -17,7 +17,7 @@ import { logger } from '../commons/powertools.js';
  * (lambdas/commons/authentication.ts). API Gateway caches this function's answers,
  * so it reads the table directly, without the handlers' in-memory cache.
  */
-const env = readEnv({ API_KEYS_TABLE_NAME: z.string().min(1), USAGE_IDENTIFIER_PREFIX: z.string().min(1) });
+const env = readEnv({ API_KEYS_TABLE_NAME: z.string().check(z.minLength(1)), USAGE_IDENTIFIER_PREFIX: z.string().check(z.minLength(1)) });
 
 type AuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent;
 

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
 import { Unauthorized } from '../../src/domain/errors.js';
+import * as z from '../../src/domain/zod.js';
 import { findTenant, hashApiKey } from './api-keys.js';
 import { documents } from './clients.js';
 import { readEnv } from './env.js';
@@ -98,7 +98,7 @@ export function clearTenantCache(): void {
  */
 export async function authenticateKey(key: string | undefined): Promise<string | undefined> {
   if (key === undefined) return undefined;
-  apiKeysTable ??= readEnv({ API_KEYS_TABLE_NAME: z.string().min(1) }).API_KEYS_TABLE_NAME;
+  apiKeysTable ??= readEnv({ API_KEYS_TABLE_NAME: z.string().check(z.minLength(1)) }).API_KEYS_TABLE_NAME;
   const tableName = apiKeysTable;
   return cache.tenantOf(key, (candidate) => findTenant(documents, tableName, candidate));
 }

@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import type { SubscriptionTarget } from '../../src/domain/realtime.js';
+import * as z from '../../src/domain/zod.js';
 import { documents } from './clients.js';
 
 /**
@@ -42,7 +42,7 @@ export interface Connection {
 }
 
 /** The per-connection subscription items, as a disconnect reads them back. */
-const ConnectionSubscription = z.object({ sk: z.string().startsWith('SUB#'), tenantId: z.string(), target: z.string() });
+const ConnectionSubscription = z.object({ sk: z.string().check(z.startsWith('SUB#')), tenantId: z.string(), target: z.string() });
 
 /** BatchWriteItem takes at most 25 requests; unprocessed ones are retried this many times. */
 const BATCH_SIZE = 25;
@@ -122,24 +122,28 @@ export class ConnectionStore {
    * the tenant's jobs, each once.
    */
   async subscribers(tenantId: string, jobId: string): Promise<string[]> {
-    const ids = new Set<string>();
-    for (const pk of [subscriptionPk(tenantId, jobId), subscriptionPk(tenantId, null)]) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk },
-            ProjectionExpression: 'sk',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) if (typeof item.sk === 'string') ids.add(item.sk);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
-    return [...ids];
+    const [ofJob, ofTenant] = await Promise.all([this.subscribedTo(tenantId, jobId), this.subscribedTo(tenantId, null)]);
+    return [...new Set([...ofJob, ...ofTenant])];
+  }
+
+  /** The connections subscribed to one job of the tenant, or (`null`) to all its jobs. */
+  async subscribedTo(tenantId: string, target: SubscriptionTarget): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': subscriptionPk(tenantId, target) },
+          ProjectionExpression: 'sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) if (typeof item.sk === 'string') ids.push(item.sk);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return ids;
   }
 
   /**

@@ -1,11 +1,11 @@
 import { GetObjectCommand, HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import { type CsvSummary, NumericCsvReader, type NumericCsvSink } from '../../src/domain/csv.js';
 import { TrainingSink, trainingFailureOf } from '../../src/domain/datasets.js';
 import { TrainingFailed } from '../../src/domain/errors.js';
 import type { JobRecord } from '../../src/domain/jobs.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import type { RegressionAccumulator } from '../../src/domain/regression.js';
+import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from './datasets.js';
 import { readEnv } from './env.js';
 import { s3 } from './s3.js';
@@ -91,7 +91,7 @@ let trainingConfig: { datasets: DatasetStore; bucket: string; maxColumns: number
 
 function datasetsConfig() {
   if (!trainingConfig) {
-    const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1), DATASETS_BUCKET_NAME: z.string().min(1) });
+    const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
     trainingConfig = {
       datasets: new DatasetStore(env.DATASETS_TABLE_NAME),
       bucket: env.DATASETS_BUCKET_NAME,

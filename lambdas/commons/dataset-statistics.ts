@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { TrainingFailed, ValidationFailed } from '../../src/domain/errors.js';
 import type { JobRecord } from '../../src/domain/jobs.js';
 import { type ColumnSelection, type ColumnStatistics, selectColumns } from '../../src/domain/statistics.js';
+import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from './datasets.js';
 import { readEnv } from './env.js';
 import { getJson } from './scan.js';
@@ -14,7 +14,7 @@ let config: { datasets: DatasetStore; bucket: string } | undefined;
 
 function statisticsConfig() {
   if (!config) {
-    const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1), DATASETS_BUCKET_NAME: z.string().min(1) });
+    const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
     config = { datasets: new DatasetStore(env.DATASETS_TABLE_NAME), bucket: env.DATASETS_BUCKET_NAME };
   }
   return config;
@@ -24,8 +24,8 @@ const StoredStatistics = z.object({
   datasetId: z.string(),
   etag: z.string(),
   columns: z.array(z.string()),
-  rows: z.number().int().nonnegative(),
-  statistics: z.object({ n: z.number().int().nonnegative(), means: z.array(z.number()), triangle: z.array(z.number()) }).nullable(),
+  rows: z.number().check(z.int(), z.nonnegative()),
+  statistics: z.nullable(z.object({ n: z.number().check(z.int(), z.nonnegative()), means: z.array(z.number()), triangle: z.array(z.number()) })),
 });
 
 /**

@@ -5,9 +5,9 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
 import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
 import { TenantId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { authenticateWithoutAuthorizer } from './authentication.js';
 import { logger, metrics, tracer } from './powertools.js';
 
@@ -127,7 +127,7 @@ export function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown
 }
 
 /** A path parameter checked against its schema; a malformed id is a 404 like an unknown one. */
-export function pathId(event: APIGatewayProxyEvent, name: string, schema: z.ZodType<string>, what: string): string {
+export function pathId(event: APIGatewayProxyEvent, name: string, schema: z.ZodMiniType<string>, what: string): string {
   const parsed = schema.safeParse(event.pathParameters?.[name]);
   if (!parsed.success) throw new NotFound(what);
   return parsed.data;

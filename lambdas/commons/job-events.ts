@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { ValidationFailed } from '../../src/domain/errors.js';
 import type { JobEvent } from '../../src/domain/job-events.js';
+import * as z from '../../src/domain/zod.js';
 import { documents } from './clients.js';
 import type { ListOptions, Page } from './store.js';
 
@@ -34,7 +34,7 @@ export function sequenceKey(sequenceNumber: string): string {
   return sequenceNumber.padStart(40, '0');
 }
 
-const PageKey = z.strictObject({ jobKey: z.string(), seq: z.string().regex(/^\d{40}$/) });
+const PageKey = z.strictObject({ jobKey: z.string(), seq: z.string().check(z.regex(/^\d{40}$/)) });
 
 export class JobEventStore {
   constructor(

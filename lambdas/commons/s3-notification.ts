@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../src/domain/zod.js';
 
 /** The part of an S3 event notification the dataset functions read. */
 export const S3Notification = z.object({
@@ -6,9 +6,14 @@ export const S3Notification = z.object({
     z.object({
       eventName: z.string(),
       s3: z.object({
-        bucket: z.object({ name: z.string().min(1) }),
+        bucket: z.object({ name: z.string().check(z.minLength(1)) }),
         // Keys arrive URL-encoded, with '+' for spaces.
-        object: z.object({ key: z.string().transform((key) => decodeURIComponent(key.replaceAll('+', ' '))) }),
+        object: z.object({
+          key: z.pipe(
+            z.string(),
+            z.transform((key: string) => decodeURIComponent(key.replaceAll('+', ' '))),
+          ),
+        }),
       }),
     }),
   ),

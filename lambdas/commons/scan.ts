@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import { DatasetId, TenantId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { ObjectChanged } from './csv-source.js';
 import { s3 } from './s3.js';
 
@@ -12,13 +12,17 @@ import { s3 } from './s3.js';
 export const ScanInput = z.object({
   tenantId: TenantId,
   datasetId: DatasetId,
-  key: z.string().min(1),
-  etag: z.string().min(1),
-  sizeBytes: z.number().int().nonnegative(),
+  key: z.string().check(z.minLength(1)),
+  etag: z.string().check(z.minLength(1)),
+  sizeBytes: z.number().check(z.int(), z.nonnegative()),
 });
 export type ScanInput = z.infer<typeof ScanInput>;
 
-export const ByteRangeInput = z.object({ index: z.number().int().nonnegative(), start: z.number().int().nonnegative(), end: z.number().int().nonnegative() });
+export const ByteRangeInput = z.object({
+  index: z.number().check(z.int(), z.nonnegative()),
+  start: z.number().check(z.int(), z.nonnegative()),
+  end: z.number().check(z.int(), z.nonnegative()),
+});
 
 /** Bytes [start, end] (inclusive; to the end of the object without `end`) of exactly the version `etag`. */
 export async function readBytes(

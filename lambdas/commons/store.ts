@@ -9,10 +9,10 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { ValidationFailed } from '../../src/domain/errors.js';
 import { ACTIVE_STATUSES, type JobRecord, type JobStatus, type ModelRecord, statusesBefore } from '../../src/domain/jobs.js';
 import { ResourceId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { documents } from './clients.js';
 import { TenantStore } from './tenants.js';
 
@@ -120,7 +120,14 @@ export class JobStore {
     }
   }
 
-  /** Records training progress while the job is RUNNING; false once it no longer is. */
+  /**
+   * Records training progress while the job is RUNNING; false once it no longer is.
+   * The condition also fails when this very write is already in the table: the
+   * SDK retries a request that timed out, and the first try may have landed
+   * (DynamoDB was slow, not down). So a failed condition stops training only when
+   * the item it read says the job is no longer RUNNING; otherwise the job would
+   * be left RUNNING by a training run that believed it cancelled.
+   */
   async setProgress(tenantId: string, jobId: string, progress: number): Promise<boolean> {
     try {
       await this.client.send(
@@ -131,11 +138,12 @@ export class JobStore {
           ConditionExpression: '#status = :running AND progress < :progress',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':progress': progress, ':running': 'RUNNING', ':one': 1 },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return error.Item?.status?.S === 'RUNNING';
       throw error;
     }
   }
@@ -237,6 +245,8 @@ export class Lifecycle {
     } catch (error) {
       const failed = conditionsFailed(error);
       if (failed === undefined) throw error;
+      // A new job id can only exist already if this transaction did: the SDK retried a try that timed out but landed.
+      if (failed[0]) return 'CREATED';
       // The key first: a replay answers its job even when the tenant is at its limit.
       if (failed[3]) return 'KEY_TAKEN';
       if (failed[2]) return 'LIMIT_REACHED';
@@ -356,7 +366,7 @@ function transitionUpdate(tenantId: string, to: JobStatus, changes: JobChanges, 
  * clients but not secret: a token is only accepted if it names the caller's own
  * partition, so a forged or foreign one is a 400, never another tenant's page.
  */
-const PageKey = z.record(z.string(), z.string().min(1).max(512));
+const PageKey = z.record(z.string(), z.string().check(z.minLength(1), z.maxLength(512)));
 
 function encodeToken(key: Record<string, unknown> | undefined): string | null {
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : null;

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from '../../src/domain/zod.js';
 import { documents } from './clients.js';
 
 /**
@@ -24,7 +24,11 @@ const requestSk = (idempotencyKey: string) => `REQUEST#${idempotencyKey}`;
 /** How long a request item keeps its key bound to its job: as long as the Idempotency-Key promise (24 h). */
 export const REQUEST_TTL_SECONDS = 24 * 3600;
 
-const ActiveCounter = z.object({ activeJobs: z.number().int().default(0), revision: z.number().int().default(0), changedAt: z.number().default(0) });
+const ActiveCounter = z.object({
+  activeJobs: z._default(z.number().check(z.int()), 0),
+  revision: z._default(z.number().check(z.int()), 0),
+  changedAt: z._default(z.number(), 0),
+});
 const RequestItem = z.object({ jobId: z.string(), requestHash: z.string() });
 export type RequestRecord = z.infer<typeof RequestItem>;
 

@@ -3,10 +3,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { DomainError, Unauthorized } from '../../src/domain/errors.js';
 import { connectionExpiresAt, parseFrame, type ServerMessage } from '../../src/domain/realtime.js';
 import { TenantId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import type { Connection } from './connections.js';
 import { errorResponse } from './http.js';
 import { logger, metrics, tracer } from './powertools.js';
@@ -20,14 +20,14 @@ import { logger, metrics, tracer } from './powertools.js';
 
 const WebSocketEvent = z.object({
   requestContext: z.object({
-    connectionId: z.string().min(1).max(128),
-    connectedAt: z.number().int().positive(),
-    authorizer: z.object({ tenantId: TenantId, keyId: z.string().optional() }).nullish(),
+    connectionId: z.string().check(z.minLength(1), z.maxLength(128)),
+    connectedAt: z.number().check(z.int(), z.positive()),
+    authorizer: z.nullish(z.object({ tenantId: TenantId, keyId: z.optional(z.string()) })),
   }),
   // $connect only: `?token=<api key>`, read by the authorizer or, without one, by $connect itself.
-  queryStringParameters: z.record(z.string(), z.string()).nullish(),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().optional(),
+  queryStringParameters: z.nullish(z.record(z.string(), z.string())),
+  body: z.nullish(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
 });
 
 export type WebSocketEvent = z.infer<typeof WebSocketEvent>;

@@ -2,7 +2,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ulid } from 'ulid';
-import { z } from 'zod';
 import {
   CreateDatasetBody,
   type DatasetRecord,
@@ -13,6 +12,7 @@ import {
 } from '../../src/domain/datasets.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { parseInput } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, tenantOf } from '../commons/http.js';
@@ -20,9 +20,9 @@ import { metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 
 const env = readEnv({
-  DATASETS_TABLE_NAME: z.string().min(1),
-  DATASETS_BUCKET_NAME: z.string().min(1),
-  DATASET_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_DATASET_RETENTION_DAYS),
+  DATASETS_TABLE_NAME: z.string().check(z.minLength(1)),
+  DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)),
+  DATASET_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.positive()), DEFAULT_DATASET_RETENTION_DAYS),
 });
 const limits = limitsFrom(process.env);
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);

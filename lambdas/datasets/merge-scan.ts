@@ -2,28 +2,30 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { mergePartials, partialKey, type RangePartial, type StoredStatistics, statisticsKey } from '../../src/domain/statistics.js';
+import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics } from '../commons/powertools.js';
 import { getJson, putJson, ScanInput } from '../commons/scan.js';
 
-const env = readEnv({ DATASETS_BUCKET_NAME: z.string().min(1), DATASETS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)), DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
-const MergeInput = ScanInput.extend({ rangeCount: z.number().int().positive() });
+const MergeInput = z.extend(ScanInput, { rangeCount: z.number().check(z.int(), z.positive()) });
 
-const Statistics = z.object({ n: z.number().int().nonnegative(), means: z.array(z.number()), triangle: z.array(z.number()) });
+const Statistics = z.object({ n: z.number().check(z.int(), z.nonnegative()), means: z.array(z.number()), triangle: z.array(z.number()) });
 const Partial = z.object({
-  index: z.number().int().nonnegative(),
+  index: z.number().check(z.int(), z.nonnegative()),
   columns: z.array(z.string()),
-  rows: z.number().int().nonnegative(),
-  lines: z.number().int().nonnegative(),
-  error: z.object({ code: z.string(), message: z.string(), line: z.number().int().optional(), column: z.number().int().optional() }).nullable(),
-  statistics: Statistics.nullable(),
+  rows: z.number().check(z.int(), z.nonnegative()),
+  lines: z.number().check(z.int(), z.nonnegative()),
+  error: z.nullable(
+    z.object({ code: z.string(), message: z.string(), line: z.optional(z.number().check(z.int())), column: z.optional(z.number().check(z.int())) }),
+  ),
+  statistics: z.nullable(Statistics),
   overflow: z.boolean(),
-}) satisfies z.ZodType<RangePartial>;
+}) satisfies z.ZodMiniType<RangePartial>;
 
 /** Reading partials a few at a time: each is small, and a merge of a thousand ranges should not open a thousand sockets. */
 const PARALLEL_READS = 16;

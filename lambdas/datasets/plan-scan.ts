@@ -1,15 +1,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { type ByteRange, headerEnd, planRanges } from '../../src/domain/statistics.js';
+import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
 import { readAll, readBytes, ScanInput } from '../commons/scan.js';
 
 const env = readEnv({
-  DATASETS_BUCKET_NAME: z.string().min(1),
-  SCAN_RANGE_BYTES: z.coerce.number().int().positive(),
-  SCAN_MAX_RANGES: z.coerce.number().int().positive(),
+  DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)),
+  SCAN_RANGE_BYTES: z.coerce.number().check(z.int(), z.positive()),
+  SCAN_MAX_RANGES: z.coerce.number().check(z.int(), z.positive()),
 });
 
 /** Longest header looked for; a longer one is one range, whose reader reports LINE_TOO_LONG as a single pass would. */

@@ -1,15 +1,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
 import { ScanInput } from '../commons/scan.js';
 
-const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
-const FailedInput = ScanInput.extend({ failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional() });
+const FailedInput = z.extend(ScanInput, { failure: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })) });
 
 /**
  * The scan's Catch: a step failed for good (retries spent, a timeout), so the

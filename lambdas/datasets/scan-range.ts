@@ -1,16 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { partialKey, RangeScan } from '../../src/domain/statistics.js';
+import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
 import { ByteRangeInput, putJson, readAll, readBytes, ScanInput } from '../commons/scan.js';
 
-const env = readEnv({ DATASETS_BUCKET_NAME: z.string().min(1) });
+const env = readEnv({ DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);
 
-const ScanRangeInput = ScanInput.extend({ dataStart: z.number().int().nonnegative(), range: ByteRangeInput });
+const ScanRangeInput = z.extend(ScanInput, { dataStart: z.number().check(z.int(), z.nonnegative()), range: ByteRangeInput });
 
 /**
  * One child of the scan's Distributed Map: reads its byte range of the object

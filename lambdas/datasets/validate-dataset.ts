@@ -4,9 +4,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { type DatasetStatus, parseDatasetKey } from '../../src/domain/datasets.js';
 import { limitsFrom } from '../../src/domain/limits.js';
+import * as z from '../../src/domain/zod.js';
 import { stepFunctions } from '../commons/clients.js';
 import { headObject } from '../commons/csv-source.js';
 import { DatasetStore } from '../commons/datasets.js';
@@ -14,7 +14,7 @@ import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
 import { S3Notification } from '../commons/s3-notification.js';
 
-const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1), SCAN_STATE_MACHINE_ARN: z.string().min(1) });
+const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), SCAN_STATE_MACHINE_ARN: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 

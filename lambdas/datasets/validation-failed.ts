@@ -5,14 +5,14 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
 import { type DatasetError, parseDatasetKey } from '../../src/domain/datasets.js';
+import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
 import { S3Notification } from '../commons/s3-notification.js';
 
-const env = readEnv({ DATASETS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -28,20 +28,23 @@ const FailedInvocation = z.object({
   requestContext: z.object({
     // RetriesExhausted, EventAgeExceeded, …
     condition: z.string(),
-    approximateInvokeCount: z.number().int().nonnegative(),
+    approximateInvokeCount: z.number().check(z.int(), z.nonnegative()),
   }),
   requestPayload: S3Notification,
-  responsePayload: z.object({ errorType: z.string().optional(), errorMessage: z.string().optional() }).nullish(),
+  responsePayload: z.nullish(z.object({ errorType: z.optional(z.string()), errorMessage: z.optional(z.string()) })),
 });
 
-const MessageBody = z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'the message body is not JSON' });
-    return z.NEVER;
-  }
-});
+const MessageBody = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'the message body is not JSON', input: text });
+      return z.NEVER;
+    }
+  }),
+);
 
 export type FailureOutcome = { key: string; status: 'INVALID' | 'UNCHANGED' | 'SKIPPED' };
 

@@ -6,10 +6,10 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { jobEventFor } from '../../src/domain/job-events.js';
 import type { JobRecord } from '../../src/domain/jobs.js';
 import { StoredJob } from '../../src/domain/realtime.js';
+import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { JobEventStore } from '../commons/job-events.js';
 import { logger, metrics } from '../commons/powertools.js';
@@ -29,7 +29,7 @@ import { logger, metrics } from '../commons/powertools.js';
  * reorder events, and a record is only dropped after its retries are spent, into
  * the on-failure queue an alarm watches.
  */
-const env = readEnv({ JOB_EVENTS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ JOB_EVENTS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const events = new JobEventStore(env.JOB_EVENTS_TABLE_NAME);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
@@ -37,9 +37,9 @@ const ChangeRecord = z.object({
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
   dynamodb: z.object({
     SequenceNumber: z.string(),
-    ApproximateCreationDateTime: z.number().optional(),
-    NewImage: z.record(z.string(), z.unknown()).optional(),
-    OldImage: z.record(z.string(), z.unknown()).optional(),
+    ApproximateCreationDateTime: z.optional(z.number()),
+    NewImage: z.optional(z.record(z.string(), z.unknown())),
+    OldImage: z.optional(z.record(z.string(), z.unknown())),
   }),
 });
 

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
 import { Unauthorized } from '../../src/domain/errors.js';
+import * as z from '../../src/domain/zod.js';
 import { authenticateKey } from '../commons/authentication.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
@@ -12,7 +12,7 @@ import { connectionOf, lifecycleHandler, type WebSocketEvent } from '../commons/
  * tenant until API Gateway's two-hour limit. If this write fails the connection is
  * refused, so every open connection is registered.
  */
-const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
 
 /**

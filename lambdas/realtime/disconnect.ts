@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../src/domain/zod.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
 import { lifecycleHandler } from '../commons/websocket.js';
@@ -8,7 +8,7 @@ import { lifecycleHandler } from '../commons/websocket.js';
  * calls it on a best-effort basis; when it does not, the items expire with the
  * connection (TTL) and the notifier removes them on its first 410.
  */
-const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
 
 export const handler = lifecycleHandler(async (event) => {

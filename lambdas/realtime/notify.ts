@@ -7,9 +7,9 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { type JobRecord, type JobView, toJobView } from '../../src/domain/jobs.js';
 import { type JobMessage, StoredJob } from '../../src/domain/realtime.js';
+import * as z from '../../src/domain/zod.js';
 import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '../commons/clients.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
@@ -25,7 +25,7 @@ import { logger, metrics, tracer } from '../commons/powertools.js';
  * state with its `version`, so a repeat is harmless and a client keeps the highest.
  */
 const env = readEnv({
-  CONNECTIONS_TABLE_NAME: z.string().min(1),
+  CONNECTIONS_TABLE_NAME: z.string().check(z.minLength(1)),
   // The stage's callback URL (https://{apiId}.execute-api.{region}.amazonaws.com/v1): per API, so set explicitly.
   CONNECTIONS_ENDPOINT: z.url(),
 });
@@ -35,8 +35,8 @@ const gateway = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ ..
 const ChangeRecord = z.object({
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
   dynamodb: z.object({
-    NewImage: z.record(z.string(), z.unknown()).optional(),
-    OldImage: z.record(z.string(), z.unknown()).optional(),
+    NewImage: z.optional(z.record(z.string(), z.unknown())),
+    OldImage: z.optional(z.record(z.string(), z.unknown())),
   }),
 });
 
@@ -179,8 +179,20 @@ async function eachConcurrently<T>(items: readonly T[], limit: number, work: (it
  */
 export async function notifySubscribers(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const { changes, unreadable } = coalesce(event.Records);
+  // A batch holds several jobs of a tenant: its all-jobs subscribers are looked up once (and beside each job's own).
+  const tenantWide = new Map<string, Promise<string[]>>();
+  const subscribedToTenant = (tenantId: string) => {
+    let lookup = tenantWide.get(tenantId);
+    if (!lookup) {
+      lookup = connections.subscribedTo(tenantId, null);
+      tenantWide.set(tenantId, lookup);
+      lookup.catch(() => tenantWide.delete(tenantId)); // a failed lookup is tried again by the next job
+    }
+    return lookup;
+  };
   const failures = await eachConcurrently([...changes.values()], JOB_CONCURRENCY, async ({ job, message }) => {
-    const subscribers = await connections.subscribers(job.tenantId, job.jobId);
+    const [ofJob, ofTenant] = await Promise.all([connections.subscribedTo(job.tenantId, job.jobId), subscribedToTenant(job.tenantId)]);
+    const subscribers = [...new Set([...ofJob, ...ofTenant])];
     if (subscribers.length > 0) await postToAll(subscribers, JSON.stringify(message));
   });
   for (const { item, reason } of failures) {

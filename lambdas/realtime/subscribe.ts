@@ -1,13 +1,13 @@
-import { z } from 'zod';
 import { NotFound } from '../../src/domain/errors.js';
 import { toJobView } from '../../src/domain/jobs.js';
 import { type ServerMessage, subscriptionTarget } from '../../src/domain/realtime.js';
+import * as z from '../../src/domain/zod.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
 import { JobStore } from '../commons/store.js';
 import { connectionOf, frameOf, messageHandler, type WebSocketEvent } from '../commons/websocket.js';
 
-const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().min(1), JOBS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().check(z.minLength(1)), JOBS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
 const jobs = new JobStore(env.JOBS_TABLE_NAME);
 

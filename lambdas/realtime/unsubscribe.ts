@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { type ServerMessage, subscriptionTarget } from '../../src/domain/realtime.js';
+import * as z from '../../src/domain/zod.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
 import { connectionOf, frameOf, messageHandler, type WebSocketEvent } from '../commons/websocket.js';
 
-const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
 
 /**

@@ -1,14 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
 import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
 import { TenantStore } from '../commons/tenants.js';
 
-const env = readEnv({ JOBS_TABLE_NAME: z.string().min(1), MODELS_TABLE_NAME: z.string().min(1), TENANTS_TABLE_NAME: z.string().min(1) });
+const env = readEnv({
+  JOBS_TABLE_NAME: z.string().check(z.minLength(1)),
+  MODELS_TABLE_NAME: z.string().check(z.minLength(1)),
+  TENANTS_TABLE_NAME: z.string().check(z.minLength(1)),
+});
 const lifecycle = Lifecycle.onTables({ jobs: env.JOBS_TABLE_NAME, models: env.MODELS_TABLE_NAME, tenants: env.TENANTS_TABLE_NAME }, backgroundDocuments);
 const { jobs } = lifecycle;
 
@@ -16,7 +20,7 @@ const { jobs } = lifecycle;
 const CatchInput = z.object({
   tenantId: TenantId,
   jobId: JobId,
-  failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
+  failure: z.object({ Error: z.string(), Cause: z.optional(z.string()) }),
 });
 
 /** EventBridge's "Step Functions Execution Status Change" for an execution that ended badly. */

@@ -4,10 +4,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { JOB_STATUSES } from '../../src/domain/jobs.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
 import { type ExecutionStatus, SWEEP_START_FAILED, type SweepAction, sweepAction } from '../../src/domain/sweep.js';
+import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments, documents, stepFunctions } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics } from '../commons/powertools.js';
@@ -26,11 +26,11 @@ import { TenantStore } from '../commons/tenants.js';
  * returned, with six attributes each).
  */
 const env = readEnv({
-  JOBS_TABLE_NAME: z.string().min(1),
-  MODELS_TABLE_NAME: z.string().min(1),
-  TENANTS_TABLE_NAME: z.string().min(1),
-  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  SWEEP_QUEUED_GRACE_SECONDS: z.coerce.number().int().min(0).default(300),
+  JOBS_TABLE_NAME: z.string().check(z.minLength(1)),
+  MODELS_TABLE_NAME: z.string().check(z.minLength(1)),
+  TENANTS_TABLE_NAME: z.string().check(z.minLength(1)),
+  STATE_MACHINE_ARN: z.string().check(z.startsWith('arn:')),
+  SWEEP_QUEUED_GRACE_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0)), 300),
 });
 // Failing a job gives its tenant's active-job slot back in the same transaction (lambdas/commons/tenants.ts).
 const lifecycle = Lifecycle.onTables({ jobs: env.JOBS_TABLE_NAME, models: env.MODELS_TABLE_NAME, tenants: env.TENANTS_TABLE_NAME }, backgroundDocuments);

@@ -4,27 +4,26 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { TrainingFailed } from '../../src/domain/errors.js';
 import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
 import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
 import { type FittedModel, fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
 import { fitStatistics } from '../../src/domain/statistics.js';
+import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments } from '../commons/clients.js';
 import { accumulateDataset } from '../commons/csv-source.js';
 import { datasetStatistics } from '../commons/dataset-statistics.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics, tracer } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
-import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
-import { TenantStore } from '../commons/tenants.js';
+import { Lifecycle } from '../commons/store.js';
 
 const env = readEnv({
-  JOBS_TABLE_NAME: z.string().min(1),
-  MODELS_TABLE_NAME: z.string().min(1),
-  TENANTS_TABLE_NAME: z.string().min(1),
-  DATASETS_BUCKET_NAME: z.string().min(1),
+  JOBS_TABLE_NAME: z.string().check(z.minLength(1)),
+  MODELS_TABLE_NAME: z.string().check(z.minLength(1)),
+  TENANTS_TABLE_NAME: z.string().check(z.minLength(1)),
+  DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)),
 });
 const lifecycle = Lifecycle.onTables({ jobs: env.JOBS_TABLE_NAME, models: env.MODELS_TABLE_NAME, tenants: env.TENANTS_TABLE_NAME }, backgroundDocuments);
 const { jobs } = lifecycle;
@@ -63,7 +62,7 @@ export class TransientError extends Error {
   }
 }
 
-const InlinePoints = z.array(z.object({ x: z.array(z.number()), y: z.number() })).min(1);
+const InlinePoints = z.array(z.object({ x: z.array(z.number()), y: z.number() })).check(z.minLength(1));
 
 /** A job's inline points, as create-job stored them (checked again: an object is a boundary too). */
 async function readInlinePoints(key: string): Promise<InlinePoint[]> {
@@ -176,7 +175,8 @@ async function trainJob(input: unknown): Promise<TrainResult> {
       { progress: 1, finishedAt },
       { status: 'TRAINED', fields: { ...fitted, features, fittedAt: finishedAt } },
     );
-    if (!completed) return { jobId, status: 'CANCELLED' };
+    // Not written: cancelled meanwhile, or the SDK's retry of a write that landed found it done; the table says which.
+    if (!completed) return { jobId, status: (await jobs.get(tenantId, jobId))?.status ?? 'MISSING' };
     metrics.addMetric('JobCompleted', MetricUnit.Count, 1);
     metrics.addMetric('RowsTrained', MetricUnit.Count, fitted.metrics.n);
     return { jobId, status: 'COMPLETED' };

@@ -21,9 +21,12 @@ import type { LocalLambdas } from './functions.js';
  * BatchSize records, in order. With a ParallelizationFactor above one, a shard's
  * records are spread over that many lanes by partition key and the lanes are
  * invoked concurrently: records of one key (one item's changes) stay in one lane,
- * in order, as on Lambda. A failed batch is retried (from the first failed
- * record when the mapping reports batch item failures) up to MaximumRetryAttempts,
- * then skipped, as Lambda does without an on-failure destination.
+ * in order, as on Lambda. Each lane goes at its own pace: a slow or failing batch
+ * holds back its own lane only, while reading goes on and the other lanes keep
+ * delivering (a lane that fell behind sends its backlog as one larger batch, up to
+ * BatchSize). A failed batch is retried (from the first failed record when the
+ * mapping reports batch item failures) up to MaximumRetryAttempts, then skipped,
+ * as Lambda does without an on-failure destination.
  */
 
 export interface StreamSource {
@@ -41,9 +44,21 @@ const MAX_GET_RECORDS = 1_000; // GetRecords' own limit
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Records read but not yet delivered, per mapping: reading waits while this many are queued in its lanes. */
+const READ_AHEAD_BATCHES = 2;
+
+/** One lane of a mapping: its records in stream order, and whether a delivery is under way. */
+interface Lane {
+  queue: DynamoDBRecord[];
+  draining: Promise<void> | undefined;
+}
+
 export class StreamPoller {
   private stopped = false;
   private loops: Promise<void>[] = [];
+  private readonly lanes = new Map<ShardReader, Lane[]>();
+  /** Readers waiting for room in their lanes: woken whenever a lane delivered a batch. */
+  private waitingForRoom: (() => void)[] = [];
 
   constructor(
     private readonly streams: DynamoDBStreamsClient,
@@ -61,7 +76,9 @@ export class StreamPoller {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wakeReaders();
     await Promise.all(this.loops);
+    await Promise.all([...this.lanes.values()].flat().map((lane) => lane.draining));
   }
 
   private async openReader(source: StreamSource): Promise<ShardReader> {
@@ -93,11 +110,37 @@ export class StreamPoller {
     }
   }
 
+  /** Queues a page of records in their lanes and starts the idle lanes; waits while the lanes hold a full read-ahead. */
   private async deliver(reader: ShardReader, records: StreamRecord[]): Promise<void> {
     const { mapping } = reader.source;
-    const accepted = records.map((record) => lambdaRecord(record, reader.streamArn, this.region)).filter(reader.accepts);
-    const lanes = inLanes(accepted, mapping.parallelizationFactor, reader.partitionKey);
-    await Promise.all(lanes.map((lane) => this.deliverInOrder(mapping, lane)));
+    const factor = Math.max(1, mapping.parallelizationFactor);
+    let lanes = this.lanes.get(reader);
+    if (!lanes) this.lanes.set(reader, (lanes = Array.from({ length: factor }, () => ({ queue: [], draining: undefined }))));
+    for (const record of records.map((each) => lambdaRecord(each, reader.streamArn, this.region)).filter(reader.accepts)) {
+      lanes[laneIndexOf(record, factor, reader.partitionKey)]?.queue.push(record);
+    }
+    for (const lane of lanes) {
+      if (lane.queue.length > 0 && lane.draining === undefined) lane.draining = this.drain(mapping, lane);
+    }
+    const room = READ_AHEAD_BATCHES * mapping.batchSize * factor;
+    while (!this.stopped && lanes.reduce((queued, lane) => queued + lane.queue.length, 0) >= room) {
+      await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
+    }
+  }
+
+  private wakeReaders(): void {
+    for (const wake of this.waitingForRoom.splice(0)) wake();
+  }
+
+  /** Delivers a lane's queue batch by batch, in order, until it is empty. */
+  private async drain(mapping: StreamMappingDefinition, lane: Lane): Promise<void> {
+    while (lane.queue.length > 0 && !this.stopped) {
+      const batch = lane.queue.slice(0, mapping.batchSize);
+      await this.deliverInOrder(mapping, batch);
+      lane.queue.splice(0, batch.length);
+      this.wakeReaders();
+    }
+    lane.draining = undefined;
   }
 
   private async deliverInOrder(mapping: StreamMappingDefinition, records: DynamoDBRecord[]): Promise<void> {
@@ -248,11 +291,13 @@ class ShardReader {
 export function inLanes(records: readonly DynamoDBRecord[], factor: number, partitionKey: string): DynamoDBRecord[][] {
   if (factor <= 1) return records.length > 0 ? [[...records]] : [];
   const lanes: DynamoDBRecord[][] = Array.from({ length: factor }, () => []);
-  for (const record of records) {
-    const key = JSON.stringify(record.dynamodb?.Keys?.[partitionKey] ?? null);
-    lanes[laneOf(key, factor)]?.push(record);
-  }
+  for (const record of records) lanes[laneIndexOf(record, factor, partitionKey)]?.push(record);
   return lanes.filter((lane) => lane.length > 0);
+}
+
+/** The lane (0 .. factor - 1) of a record's partition key. */
+function laneIndexOf(record: DynamoDBRecord, factor: number, partitionKey: string): number {
+  return laneOf(JSON.stringify(record.dynamodb?.Keys?.[partitionKey] ?? null), factor);
 }
 
 /** A stable hash of a key (FNV-1a) to a lane number. */

@@ -31,7 +31,7 @@ import {
 
 type Codes = readonly [string, ...string[]];
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+const json = (schema: z.core.$ZodType) => ({ content: { 'application/json': { schema } } });
 
 const RetryAfter = z.object({
   'Retry-After': z.string().regex(/^\d+$/).meta({ description: 'seconds to wait before retrying' }),

@@ -18,6 +18,17 @@ const EXAMPLE_JOB_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C';
 const EXAMPLE_MODEL_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';
 const EXAMPLE_DATASET_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2E';
 
+/**
+ * Classic zod's `.meta()` for the handlers' own schemas, which are written with
+ * `zod/mini` (src/domain/zod.ts) and have no such method: a copy of `schema` with
+ * `meta` in zod's global registry, as `.meta()` makes it.
+ */
+function withMeta<S extends z.core.$ZodType>(schema: S, meta: z.core.GlobalMeta): S {
+  const copy = z.core.clone(schema);
+  z.globalRegistry.add(copy, meta);
+  return copy;
+}
+
 const Timestamp = z.iso.datetime().meta({ description: 'ISO 8601, UTC' });
 
 export const ModelKind = z
@@ -30,9 +41,9 @@ export const JobStatus = z.enum(JOB_STATUSES).meta({
 export const ModelStatus = z.enum(MODEL_STATUSES).meta({ id: 'ModelStatus' });
 export const DatasetStatus = z.enum(DATASET_STATUSES).meta({ id: 'DatasetStatus', description: 'PENDING_UPLOAD -> VALIDATING -> READY | INVALID' });
 
-export const JobIdParam = JobId.meta({ id: 'JobId', description: 'a job id (26-character ULID)', example: EXAMPLE_JOB_ID });
-export const ModelIdParam = ModelId.meta({ id: 'ModelId', description: 'a model id (26-character ULID)', example: EXAMPLE_MODEL_ID });
-export const DatasetIdParam = DatasetId.meta({ id: 'DatasetId', description: 'a dataset id (26-character ULID)', example: EXAMPLE_DATASET_ID });
+export const JobIdParam = withMeta(JobId, { id: 'JobId', description: 'a job id (26-character ULID)', example: EXAMPLE_JOB_ID });
+export const ModelIdParam = withMeta(ModelId, { id: 'ModelId', description: 'a model id (26-character ULID)', example: EXAMPLE_MODEL_ID });
+export const DatasetIdParam = withMeta(DatasetId, { id: 'DatasetId', description: 'a dataset id (26-character ULID)', example: EXAMPLE_DATASET_ID });
 
 const JobError = z.object({ code: z.string(), message: z.string() }).meta({
   id: 'JobError',
@@ -55,7 +66,7 @@ export const Job = z
     finishedAt: Timestamp.nullable(),
     error: JobError.nullable(),
     attempts: z.number().int().min(0).meta({ description: 'training attempts made (a transient failure is retried up to 3 times)' }),
-    datasetId: DatasetIdParam.nullable().meta({ description: 'the dataset trained on; null for inline data' }),
+    datasetId: z.nullable(DatasetIdParam).meta({ description: 'the dataset trained on; null for inline data' }),
     alphas: z
       .array(z.number().positive())
       .nullable()
@@ -201,7 +212,7 @@ export const JobEventPage = z
 
 /* Requests: the handlers' own schemas, at the default limits. */
 
-export const CreateJobRequest = createJobBodySchema(DEFAULT_LIMITS).meta({
+export const CreateJobRequest = withMeta(createJobBodySchema(DEFAULT_LIMITS), {
   id: 'CreateJobRequest',
   description:
     'Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0. With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.',
@@ -215,7 +226,7 @@ export const CreateJobRequest = createJobBodySchema(DEFAULT_LIMITS).meta({
     ],
   },
 });
-export const PredictRequest = predictBodySchema(DEFAULT_LIMITS).meta({
+export const PredictRequest = withMeta(predictBodySchema(DEFAULT_LIMITS), {
   id: 'PredictRequest',
   description: 'Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000).',
   example: { x: [1.5, 0.5] },
@@ -248,16 +259,16 @@ export const ErrorBody = errorSchema().meta({
 export const SubscribeMessage = z
   .object({
     action: z.literal('subscribe'),
-    jobId: JobIdParam.nullable().optional().meta({ description: 'one job; without it (or null) every job of the caller' }),
+    jobId: z.nullable(JobIdParam).optional().meta({ description: 'one job; without it (or null) every job of the caller' }),
   })
   .meta({ id: 'SubscribeMessage' });
 export const UnsubscribeMessage = z
-  .object({ action: z.literal('unsubscribe'), jobId: JobIdParam.nullable().optional().meta({ description: 'without it: the all-jobs subscription' }) })
+  .object({ action: z.literal('unsubscribe'), jobId: z.nullable(JobIdParam).optional().meta({ description: 'without it: the all-jobs subscription' }) })
   .meta({ id: 'UnsubscribeMessage' });
 
 export const JobMessage = z.object({ type: z.literal('job'), job: Job }).meta({ id: 'JobMessage' });
 export const SubscribedMessage = z.object({ type: z.literal('subscribed'), jobId: z.null() }).meta({ id: 'SubscribedMessage' });
-export const UnsubscribedMessage = z.object({ type: z.literal('unsubscribed'), jobId: JobIdParam.nullable() }).meta({ id: 'UnsubscribedMessage' });
+export const UnsubscribedMessage = z.object({ type: z.literal('unsubscribed'), jobId: z.nullable(JobIdParam) }).meta({ id: 'UnsubscribedMessage' });
 export const WEBSOCKET_ERROR_CODES = ['UNKNOWN_ACTION', 'NOT_FOUND', 'CONNECTION_CLOSED', 'INTERNAL_ERROR'] as const;
 export const ErrorMessage = z.object({ type: z.literal('error'), code: z.enum(WEBSOCKET_ERROR_CODES), message: z.string() }).meta({
   id: 'ErrorMessage',

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { InvalidCsv, type NumericCsvSink } from './csv.js';
 import { TrainingFailed, ValidationFailed } from './errors.js';
 import { RegressionAccumulator } from './regression.js';
 import { DatasetId, TenantId } from './schemas.js';
+import * as z from './zod.js';
 
 /**
  * Uploaded CSV datasets: their lifecycle, the S3 key layout, and the public view.
@@ -94,17 +94,20 @@ export function datasetKey(tenantId: string, datasetId: string): string {
   return `${KEY_PREFIX}${tenantId}/${datasetId}.csv`;
 }
 
-const DatasetKey = z
-  .string()
-  .transform((key, ctx) => {
-    const match = /^datasets\/([^/]+)\/([^/]+)\.csv$/.exec(key);
-    if (!match) {
-      ctx.addIssue({ code: 'custom', message: 'not a dataset key' });
-      return z.NEVER;
-    }
-    return { tenantId: match[1], datasetId: match[2] };
-  })
-  .pipe(z.object({ tenantId: TenantId, datasetId: DatasetId }));
+const DatasetKey = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((key: string, ctx) => {
+      const match = /^datasets\/([^/]+)\/([^/]+)\.csv$/.exec(key);
+      if (!match) {
+        ctx.issues.push({ code: 'custom', message: 'not a dataset key', input: key });
+        return z.NEVER;
+      }
+      return { tenantId: match[1], datasetId: match[2] };
+    }),
+  ),
+  z.object({ tenantId: TenantId, datasetId: DatasetId }),
+);
 
 /** The tenant and dataset a key belongs to, or undefined for a key this service did not hand out. */
 export function parseDatasetKey(key: string): { tenantId: string; datasetId: string } | undefined {
@@ -118,7 +121,7 @@ export function isExpired(dataset: Pick<DatasetRecord, 'expiresAt'>, now: Date =
 }
 
 /** `POST /datasets` body: optional, and only a label. */
-export const CreateDatasetBody = z.strictObject({ name: z.string().min(1).max(200).optional() });
+export const CreateDatasetBody = z.strictObject({ name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))) });
 
 /** The error a dataset is marked INVALID with. */
 export function datasetErrorOf(error: InvalidCsv): DatasetError {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 
 /** The limits of docs/rules.md. Every limit can be changed per deployment through the environment. */
 export interface Limits {
@@ -21,16 +21,16 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxDatasetColumns: 1_000,
 };
 
-const positive = z.coerce.number().int().positive();
+const positive = z.coerce.number().check(z.int(), z.positive());
 
 const LimitsEnv = z.object({
-  LIMIT_MAX_INLINE_POINTS: positive.default(DEFAULT_LIMITS.maxInlinePoints),
-  LIMIT_MAX_FEATURES: positive.default(DEFAULT_LIMITS.maxFeatures),
-  LIMIT_MAX_BODY_BYTES: positive.default(DEFAULT_LIMITS.maxBodyBytes),
-  LIMIT_MAX_ACTIVE_JOBS: positive.default(DEFAULT_LIMITS.maxActiveJobs),
-  LIMIT_MAX_PREDICT_INPUTS: positive.default(DEFAULT_LIMITS.maxPredictInputs),
-  LIMIT_MAX_DATASET_BYTES: positive.default(DEFAULT_LIMITS.maxDatasetBytes),
-  LIMIT_MAX_DATASET_COLUMNS: positive.default(DEFAULT_LIMITS.maxDatasetColumns),
+  LIMIT_MAX_INLINE_POINTS: z._default(positive, DEFAULT_LIMITS.maxInlinePoints),
+  LIMIT_MAX_FEATURES: z._default(positive, DEFAULT_LIMITS.maxFeatures),
+  LIMIT_MAX_BODY_BYTES: z._default(positive, DEFAULT_LIMITS.maxBodyBytes),
+  LIMIT_MAX_ACTIVE_JOBS: z._default(positive, DEFAULT_LIMITS.maxActiveJobs),
+  LIMIT_MAX_PREDICT_INPUTS: z._default(positive, DEFAULT_LIMITS.maxPredictInputs),
+  LIMIT_MAX_DATASET_BYTES: z._default(positive, DEFAULT_LIMITS.maxDatasetBytes),
+  LIMIT_MAX_DATASET_COLUMNS: z._default(positive, DEFAULT_LIMITS.maxDatasetColumns),
 });
 
 /** Limits from `LIMIT_*` variables, each falling back to its default in docs/rules.md. */

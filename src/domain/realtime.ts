@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { NotFound } from './errors.js';
 import { JOB_STATUSES, type JobRecord, type JobView } from './jobs.js';
 import { JobId, MODEL_KINDS, TenantId } from './schemas.js';
+import * as z from './zod.js';
 
 /**
  * The WebSocket protocol (docs/asyncapi.json): what a client may send, what the server
@@ -29,7 +29,7 @@ export type SubscriptionTarget = string | null;
  * jobs", and one that is not an id this API hands out is answered like an unknown
  * job (NOT_FOUND), exactly as `GET /jobs/{jobId}` answers it.
  */
-const SubscriptionFrame = z.object({ jobId: z.unknown().optional() });
+const SubscriptionFrame = z.object({ jobId: z.optional(z.unknown()) });
 
 export function subscriptionTarget(frame: unknown): SubscriptionTarget {
   const parsed = SubscriptionFrame.safeParse(frame);
@@ -50,7 +50,7 @@ export function parseFrame(body: string | undefined, isBase64Encoded = false): u
   }
 }
 
-const ActionFrame = z.object({ action: z.string().max(100) });
+const ActionFrame = z.object({ action: z.string().check(z.maxLength(100)) });
 
 /** The error a frame no route understood gets: invalid JSON, no action, or an unknown one. */
 export function unknownActionError(frame: unknown): ErrorMessage {
@@ -93,27 +93,27 @@ export type ServerMessage = JobMessage | SubscribedMessage | UnsubscribedMessage
  */
 const StoredJobError = z.object({ code: z.string(), message: z.string() });
 
-export const StoredJob: z.ZodType<JobRecord> = z.object({
+export const StoredJob: z.ZodMiniType<JobRecord> = z.object({
   tenantId: TenantId,
   jobId: JobId,
   modelId: z.string(),
   status: z.enum(JOB_STATUSES),
   kind: z.enum(MODEL_KINDS),
-  alpha: z.number().nullable(),
+  alpha: z.nullable(z.number()),
   fitIntercept: z.boolean(),
-  name: z.string().optional(),
-  progress: z.number().min(0).max(1),
+  name: z.optional(z.string()),
+  progress: z.number().check(z.gte(0), z.lte(1)),
   createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  error: StoredJobError.nullable(),
-  attempts: z.number().int().min(0),
+  startedAt: z.nullable(z.string()),
+  finishedAt: z.nullable(z.string()),
+  error: z.nullable(StoredJobError),
+  attempts: z.number().check(z.int(), z.gte(0)),
   executionArn: z.string(),
   source: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('inline'), key: z.string(), rows: z.number().int() }),
+    z.object({ type: z.literal('inline'), key: z.string(), rows: z.number().check(z.int()) }),
     z.object({ type: z.literal('dataset'), datasetId: z.string(), target: z.string() }),
   ]),
   expiresAt: z.number(),
   // Items written before versions existed read as version 0, older than any versioned state.
-  version: z.number().int().min(0).default(0),
+  version: z._default(z.number().check(z.int(), z.gte(0)), 0),
 });

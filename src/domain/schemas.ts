@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { ValidationFailed } from './errors.js';
 import { type InlinePoint, JOB_STATUSES } from './jobs.js';
 import type { Limits } from './limits.js';
 import type { ModelKind } from './regression.js';
+import * as z from './zod.js';
 
 /**
  * Every client input is parsed here, once, into a typed value or a ValidationFailed
@@ -14,67 +14,80 @@ export const DEFAULT_ALPHA = 1.0;
 /** Most values of `alphas` in one job: one model each, fitted from the dataset's statistics. */
 export const MAX_ALPHAS = 100;
 
-export const ResourceId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id returned by this API');
+export const ResourceId = z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id returned by this API'));
 export const JobId = ResourceId;
 export const ModelId = ResourceId;
 export const DatasetId = ResourceId;
 
 /** Tenant ids name API key owners: short, URL- and key-safe. */
-export const TenantId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
+export const TenantId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'));
 
 const finite = z.number(); // zod 4 numbers are finite: NaN and ±Infinity are rejected
 
 export function createJobBodySchema(limits: Limits) {
   const features = z
     .array(finite, { error: 'must be a number or an array of numbers' })
-    .min(1, 'must have at least one feature')
-    .max(limits.maxFeatures, `at most ${limits.maxFeatures} features`);
+    .check(z.minLength(1, 'must have at least one feature'), z.maxLength(limits.maxFeatures, `at most ${limits.maxFeatures} features`));
   // A bare number is one feature. Normalising before validating (rather than a union)
   // lets the array's own messages, such as the feature limit, reach the client.
-  const point = z.strictObject({ x: z.preprocess((x) => (typeof x === 'number' ? [x] : x), features), y: finite });
+  const point = z.strictObject({
+    x: z.pipe(
+      z.transform((x: unknown) => (typeof x === 'number' ? [x] : x)),
+      features,
+    ),
+    y: finite,
+  });
   return z
     .strictObject({
       kind: z.enum(MODEL_KINDS),
-      alpha: z.number().positive('must be > 0').optional(),
-      data: z.array(point).min(1, 'must have at least one point').max(limits.maxInlinePoints, `at most ${limits.maxInlinePoints} points`).optional(),
-      datasetId: DatasetId.optional(),
-      target: z.string().min(1).max(256).optional(),
-      features: z
-        .array(z.string().min(1).max(256))
-        .min(1, 'must name at least one column')
-        .max(limits.maxFeatures, `at most ${limits.maxFeatures} features`)
-        .optional(),
-      alphas: z.array(z.number().positive('must be > 0')).min(1, 'must have at least one value').max(MAX_ALPHAS, `at most ${MAX_ALPHAS} values`).optional(),
-      fitIntercept: z.boolean().default(true),
-      name: z.string().min(1).max(200).optional(),
+      alpha: z.optional(z.number().check(z.positive('must be > 0'))),
+      data: z.optional(
+        z.array(point).check(z.minLength(1, 'must have at least one point'), z.maxLength(limits.maxInlinePoints, `at most ${limits.maxInlinePoints} points`)),
+      ),
+      datasetId: z.optional(DatasetId),
+      target: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+      features: z.optional(
+        z
+          .array(z.string().check(z.minLength(1), z.maxLength(256)))
+          .check(z.minLength(1, 'must name at least one column'), z.maxLength(limits.maxFeatures, `at most ${limits.maxFeatures} features`)),
+      ),
+      alphas: z.optional(
+        z
+          .array(z.number().check(z.positive('must be > 0')))
+          .check(z.minLength(1, 'must have at least one value'), z.maxLength(MAX_ALPHAS, `at most ${MAX_ALPHAS} values`)),
+      ),
+      fitIntercept: z._default(z.boolean(), true),
+      name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
     })
-    .superRefine((body, ctx) => {
-      if (body.kind === 'LINEAR' && body.alpha !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['alpha'], message: 'alpha is not allowed for LINEAR' });
-      }
-      if ((body.data === undefined) === (body.datasetId === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['data'], message: 'exactly one of data or datasetId is required' });
-      }
-      if (body.datasetId !== undefined && body.target === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['target'], message: 'target is required with datasetId' });
-      }
-      if (body.data !== undefined && body.target !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['target'], message: 'target is only allowed with datasetId' });
-      }
-      if (body.data !== undefined && body.features !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['features'], message: 'features is only allowed with datasetId' });
-      }
-      if (body.alphas !== undefined && body.alpha !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'give either alpha or alphas, not both' });
-      }
-      if (body.kind === 'LINEAR' && body.alphas !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'alphas is not allowed for LINEAR' });
-      }
-      const widths = new Set(body.data?.map((point) => point.x.length));
-      if (widths.size > 1) {
-        ctx.addIssue({ code: 'custom', path: ['data'], message: 'every point must have the same number of features' });
-      }
-    });
+    .check(
+      z.superRefine((body, ctx) => {
+        if (body.kind === 'LINEAR' && body.alpha !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['alpha'], message: 'alpha is not allowed for LINEAR' });
+        }
+        if ((body.data === undefined) === (body.datasetId === undefined)) {
+          ctx.addIssue({ code: 'custom', path: ['data'], message: 'exactly one of data or datasetId is required' });
+        }
+        if (body.datasetId !== undefined && body.target === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['target'], message: 'target is required with datasetId' });
+        }
+        if (body.data !== undefined && body.target !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['target'], message: 'target is only allowed with datasetId' });
+        }
+        if (body.data !== undefined && body.features !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['features'], message: 'features is only allowed with datasetId' });
+        }
+        if (body.alphas !== undefined && body.alpha !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'give either alpha or alphas, not both' });
+        }
+        if (body.kind === 'LINEAR' && body.alphas !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'alphas is not allowed for LINEAR' });
+        }
+        const widths = new Set(body.data?.map((point) => point.x.length));
+        if (widths.size > 1) {
+          ctx.addIssue({ code: 'custom', path: ['data'], message: 'every point must have the same number of features' });
+        }
+      }),
+    );
 }
 
 export type CreateJobBody = z.infer<ReturnType<typeof createJobBodySchema>>;
@@ -114,13 +127,17 @@ export function toJobRequest(body: CreateJobBody): JobRequest {
 export function predictBodySchema(limits: Limits) {
   return z
     .strictObject({
-      x: z.union([finite, z.array(finite).min(1)]).optional(),
-      inputs: z.array(z.array(finite).min(1)).min(1).max(limits.maxPredictInputs, `at most ${limits.maxPredictInputs} inputs`).optional(),
+      x: z.optional(z.union([finite, z.array(finite).check(z.minLength(1))])),
+      inputs: z.optional(
+        z.array(z.array(finite).check(z.minLength(1))).check(z.minLength(1), z.maxLength(limits.maxPredictInputs, `at most ${limits.maxPredictInputs} inputs`)),
+      ),
     })
-    .refine((body) => (body.x === undefined) !== (body.inputs === undefined), {
-      path: ['x'],
-      message: 'exactly one of x or inputs is required',
-    });
+    .check(
+      z.refine((body) => (body.x === undefined) !== (body.inputs === undefined), {
+        path: ['x'],
+        message: 'exactly one of x or inputs is required',
+      }),
+    );
 }
 
 export type PredictBody = z.infer<ReturnType<typeof predictBodySchema>>;
@@ -145,21 +162,24 @@ export function predictionInputs(body: PredictBody, width: number): { inputs: nu
   return { inputs, single };
 }
 
+const LIMIT_RANGE = 'must be an integer from 1 to 100';
+
 export const ListQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be an integer from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100'))
-    .default(20),
-  nextToken: z.string().min(1).max(2048).optional(),
+  limit: z._default(
+    z.pipe(
+      z.pipe(z.string().check(z.regex(/^\d+$/, LIMIT_RANGE)), z.transform(Number)),
+      z.number().check(z.int(), z.gte(1, LIMIT_RANGE), z.lte(100, LIMIT_RANGE)),
+    ),
+    20,
+  ),
+  nextToken: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 
-export const ListJobsQuery = ListQuery.extend({ status: z.enum(JOB_STATUSES).optional() });
+export const ListJobsQuery = z.extend(ListQuery, { status: z.optional(z.enum(JOB_STATUSES)) });
 
 /** Parses `input` or throws ValidationFailed with one `{path, message}` per issue. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
+export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   // An unknown key is reported at its own path, so `details` names every failing field.
   const details = result.error.issues.flatMap((issue) =>

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalResolver, type StreamMappingDefinition, streamMappingsOf, type TableDefinition, tablesOf } from '../../../local/cloudformation/template.js';
 import { createTables, LOCAL_CREDENTIALS, type LocalDynamoDb, localDynamoDbClient, startDynamoDb } from '../../../local/dynamodb/server.js';
 import { FunctionError } from '../../../local/lambda/functions.js';
-import { StreamPoller } from '../../../local/lambda/stream-poller.js';
+import { inLanes, StreamPoller } from '../../../local/lambda/stream-poller.js';
 import { account, template } from '../../unit/local/fixtures.js';
 import { target } from '../client.js';
 
@@ -147,6 +147,30 @@ describe.skipIf(target.name !== 'local')('local stack: DynamoDB stream poller', 
     await put('q', 'QUEUED');
     await until(() => delivered().includes('INSERT q QUEUED'));
     expect(received.filter((batch) => batch.some((record) => record.dynamodb?.NewImage?.jobId?.S === 'p'))).toHaveLength(3);
+  });
+
+  it('keeps delivering other partition keys while one lane retries a failing batch (ParallelizationFactor)', async () => {
+    // Two tenants in different lanes of 10.
+    const [stuck, other] = ['t', 'u'];
+    const record = (tenantId: string) => ({ dynamodb: { Keys: { tenantId: { S: tenantId } } } });
+    expect(inLanes([record(stuck), record(other)], 10, 'tenantId')).toHaveLength(2);
+    let failures = 0;
+    await poll(
+      (event) => {
+        if (event.Records.some((each) => each.dynamodb?.NewImage?.status?.S === 'POISON')) {
+          failures += 1;
+          throw new FunctionError('Error', 'cannot handle it', []);
+        }
+        return null;
+      },
+      { parallelizationFactor: 10, maximumRetryAttempts: 5 },
+    );
+    await documents.send(new PutCommand({ TableName: tableName, Item: { tenantId: stuck, jobId: 'p', status: 'POISON' } }));
+    await until(() => failures >= 1);
+    await documents.send(new PutCommand({ TableName: tableName, Item: { tenantId: other, jobId: 'q', status: 'QUEUED' } }));
+    await until(() => delivered().includes('INSERT q QUEUED'));
+    // Delivered while the stuck lane was still in its retries (five, backing off 0.5 + 1 + 2 + 4 + 8 s).
+    expect(failures).toBeLessThan(4);
   });
 
   it('delivers only the records the mapping’s FilterCriteria match', async () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import { ValidationFailed } from '../../../src/domain/errors.js';
 import { DEFAULT_LIMITS } from '../../../src/domain/limits.js';
 import {
@@ -14,6 +13,7 @@ import {
   TenantId,
   toJobRequest,
 } from '../../../src/domain/schemas.js';
+import type * as z from '../../../src/domain/zod.js';
 
 const CreateJobBody = createJobBodySchema(DEFAULT_LIMITS);
 const PredictBody = predictBodySchema(DEFAULT_LIMITS);
@@ -38,7 +38,7 @@ function rejectionOf(run: () => unknown): ValidationFailed {
   return failure;
 }
 
-const detailsOf = (schema: z.ZodType, input: unknown) => rejectionOf(() => parseInput(schema, input)).details;
+const detailsOf = (schema: z.core.$ZodType, input: unknown) => rejectionOf(() => parseInput(schema, input)).details;
 
 const points = (count: number, width = 1) => Array.from({ length: count }, (_, index) => ({ x: Array.from({ length: width }, () => index), y: index }));
 

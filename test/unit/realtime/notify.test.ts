@@ -167,6 +167,23 @@ describe('notify: coalescing and order', () => {
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(2);
   });
 
+  it("looks up a tenant's all-jobs subscribers once per batch, whatever number of its jobs the batch holds", async () => {
+    subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'], 'SUB#acme#*': ['all'] };
+
+    await run(
+      streamRecord('INSERT', { newJob: jobRecord({ status: 'QUEUED', progress: 0, version: 1 }) }),
+      streamRecord('INSERT', { newJob: jobRecord({ jobId: OTHER_JOB_ID, status: 'QUEUED', progress: 0, version: 1 }) }),
+    );
+
+    const keys = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues?.[':pk']);
+    expect(keys.sort()).toEqual([`SUB#acme#${JOB_ID}`, `SUB#acme#${OTHER_JOB_ID}`, 'SUB#acme#*'].sort());
+    expect(
+      posts()
+        .map((post) => `${post.connectionId} ${(post.message as { job: { jobId: string } }).job.jobId}`)
+        .sort(),
+    ).toEqual([`all ${JOB_ID}`, `all ${OTHER_JOB_ID}`, `c1 ${JOB_ID}`].sort());
+  });
+
   it('never sends an older version than one seen for the job in the batch, whatever the record order', async () => {
     subscriptions = { [`SUB#acme#${JOB_ID}`]: ['c1'] };
     const newer = jobRecord({ status: 'COMPLETED', progress: 1, finishedAt: '2026-01-01T12:00:02.000Z', version: 7 });
