@@ -56,5 +56,6 @@ export async function putJson(bucket: string, key: string, value: unknown): Prom
 export async function getJson(bucket: string, key: string): Promise<unknown> {
   const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   if (!Body) throw new Error(`the object ${key} has no body`);
-  return JSON.parse(await Body.transformToString('utf8')) as unknown;
+  // In Node the body is an IncomingMessage: an async iterable of Buffers.
+  return JSON.parse(Buffer.from(await readAll(Body as unknown as AsyncIterable<Uint8Array>)).toString('utf8')) as unknown;
 }
