@@ -31,7 +31,7 @@ beforeAll(() => {
     tenants: stack.tableId('tenantId', 'sk'),
     jobEvents: stack.tableId('jobKey', 'seq'),
   };
-  stateMachineId = stack.only('AWS::StepFunctions::StateMachine')[0];
+  stateMachineId = stack.trainingStateMachine()[0];
 });
 
 describe('tables', () => {
