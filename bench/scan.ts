@@ -54,6 +54,27 @@ async function timeSinglePass(path: string, accumulate: boolean): Promise<number
   return performance.now() - started;
 }
 
+/**
+ * Calls the stack's API with its dev key. On a loaded machine a function's first start can pass the offline
+ * Lambda's INIT limit (a 5xx): the call is repeated, with an Idempotency-Key so a repeated POST /jobs is one job.
+ */
+function caller(stack: { restUrl: string; apiKey: string }) {
+  return async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+    const idempotencyKey = crypto.randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(`${stack.restUrl}${route}`, {
+        method,
+        headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      if (response.ok) return JSON.parse(text) as T;
+      if (response.status < 500 || attempt === 5) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  };
+}
+
 async function main(): Promise<void> {
   const rows = Number(values.rows);
   const { path, bytes } = await ensureDataset({ rows, features: 10, seed: 7, decimals: 4 });
@@ -73,16 +94,7 @@ async function main(): Promise<void> {
   for (const [i, concurrency] of concurrencies.entries()) {
     process.env.CDK_CONTEXT_JSON = JSON.stringify({ scanConcurrency: concurrency, scanRangeBytes: rangeBytes });
     const stack = await startLocalStack({ port: 0, wsPort: 0, quiet: true });
-    const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${stack.restUrl}${route}`, {
-        method,
-        headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      if (!response.ok) throw Object.assign(new Error(`${method} ${route}: ${response.status} ${text}`), { status: response.status });
-      return JSON.parse(text) as T;
-    };
+    const call = caller(stack);
     try {
       const dataset = await call<{ datasetId: string; uploadUrl: string; fields: Record<string, string> }>('POST', '/datasets', { name: 'scan bench' });
       const form = new FormData();
@@ -113,16 +125,7 @@ async function main(): Promise<void> {
   if (!last) return;
   const { stack, datasetId } = last;
   try {
-    const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${stack.restUrl}${route}`, {
-        method,
-        headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
-      return JSON.parse(text) as T;
-    };
+    const call = caller(stack);
     const finished = async (jobId: string) => {
       for (;;) {
         const job = await call<{ status: string; error: unknown; modelIds: string[] }>('GET', `/jobs/${jobId}`);

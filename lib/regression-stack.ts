@@ -60,7 +60,8 @@ export class RegressionStack extends Stack {
       description: 'Trains one job: one pass over its data, fit, store the model',
     });
     useTable(trainFunction, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    // PutItem: the models of a regularisation path past the first (README, Large datasets) are written by training.
+    useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     releasesSlots(trainFunction);
     const markFailedFunction = new AppFunction(this, 'MarkFailedFunction', {
       entry: 'lambdas/train/mark-failed.ts',
