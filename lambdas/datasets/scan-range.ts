@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { limitsFrom } from '../../src/domain/limits.js';
-import { partialKey, RangeScan } from '../../src/domain/statistics.js';
+import { lastByteNeeded, partialKey, RangeScan } from '../../src/domain/statistics.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
@@ -26,7 +26,8 @@ export async function scanRange(event: unknown): Promise<{ index: number; rows: 
   const header = range.index > 0 ? await readAll(await readBytes(object, 0, input.dataStart - 1)) : undefined;
   const scan = new RangeScan(range, { maxColumns: limits.maxDatasetColumns, ...(header ? { header } : {}) });
   if (range.start < input.sizeBytes) {
-    const body = await readBytes(object, range.start);
+    // Bounded: the range and one line past it at most, so no child downloads the rest of the file.
+    const body = await readBytes(object, range.start, lastByteNeeded(range, input.sizeBytes));
     let position = range.start;
     for await (const chunk of body) {
       const done = scan.push(chunk, position);

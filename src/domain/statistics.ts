@@ -143,6 +143,17 @@ const LF = 10;
 const CR = 13;
 const QUOTE = 34;
 
+/**
+ * Longest line read (the CSV reader's own default): a range never needs more than
+ * this many bytes past its end to finish its last line, or to know that line is too long.
+ */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+/** The last byte (inclusive) a range's reader may need: its end, plus one line at most. */
+export function lastByteNeeded(range: ByteRange, sizeBytes: number): number {
+  return Math.min(sizeBytes - 1, range.end + MAX_LINE_BYTES + 1);
+}
+
 /** One child's share of the file: bytes [start, end). */
 export interface ByteRange {
   index: number;
@@ -249,7 +260,7 @@ export class RangeScan {
     readonly range: ByteRange,
     options: { maxColumns: number; header?: Uint8Array },
   ) {
-    this.reader = new NumericCsvReader(this.sink, { maxColumns: options.maxColumns });
+    this.reader = new NumericCsvReader(this.sink, { maxColumns: options.maxColumns, maxLineBytes: MAX_LINE_BYTES });
     this.state = range.index === 0 ? 'read' : 'skip';
     this.headerLines = 0;
     if (range.index > 0) {

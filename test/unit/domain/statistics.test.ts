@@ -6,6 +6,7 @@ import {
   type ColumnStatistics,
   fitStatistics,
   headerEnd,
+  lastByteNeeded,
   mergePartials,
   mergeStatistics,
   planRanges,
@@ -178,7 +179,9 @@ function singlePass(text: string): ScanOutcome {
   const rows: number[][] = [];
   const reader = new NumericCsvReader({ header: () => undefined, row: (values) => rows.push([...values]) }, { maxColumns: 100 });
   try {
-    reader.push(new TextEncoder().encode(text));
+    // In the 64 KiB chunks a stream delivers: the reader's line-length limit applies to a line it must carry.
+    const bytes = new TextEncoder().encode(text);
+    for (let position = 0; position < bytes.length; position += 1 << 16) reader.push(bytes.subarray(position, position + (1 << 16)));
     reader.end();
   } catch (error) {
     if (!(error instanceof InvalidCsv)) throw error;
@@ -195,8 +198,10 @@ function scan(text: string, rangeBytes: number, chunkBytes: number): ScanOutcome
   const ranges = planRanges({ sizeBytes: bytes.length, dataStart, rangeBytes, maxRanges: 10_000 });
   const partials = ranges.map((range) => {
     const reader = new RangeScan(range, { maxColumns: 100, header: range.index > 0 ? bytes.subarray(0, dataStart) : undefined });
-    for (let position = range.start; position < bytes.length; position += chunkBytes) {
-      if (reader.push(bytes.subarray(position, Math.min(bytes.length, position + chunkBytes)), position)) break;
+    // As a child reads it: from its start to at most one line past its end.
+    const stop = lastByteNeeded(range, bytes.length) + 1;
+    for (let position = range.start; position < stop; position += chunkBytes) {
+      if (reader.push(bytes.subarray(position, Math.min(stop, position + chunkBytes)), position)) break;
     }
     return reader.finish();
   });
@@ -238,6 +243,13 @@ describe('the scan reads every line once and reports what one pass reports', () 
     ['an invalid header', 'a,a,y\n1,2,3\n'],
     ['a bad last line without newline', `a,b,y\n${lines.join('\n')}\n1,2,`],
   ];
+
+  it('a line too long for the reader, across range boundaries: the same LINE_TOO_LONG line', () => {
+    const long = `a,b,y\n${lines.slice(0, 10).join('\n')}\n${'1'.repeat(1_200_000)},2,3\n${lines.slice(10).join('\n')}\n`;
+    const expected = singlePass(long);
+    expect(expected).toMatchObject({ status: 'INVALID', error: { code: 'LINE_TOO_LONG', line: 12 } });
+    for (const rangeBytes of [100_000, 500_000, 5_000_000]) expectSameOutcome(scan(long, rangeBytes, 1 << 16), expected);
+  });
 
   it.each(files)('%s', (_name, text) => {
     const expected = singlePass(text);
