@@ -69,7 +69,9 @@ function caller(stack: { restUrl: string; apiKey: string }) {
       });
       const text = await response.text();
       if (response.ok) return JSON.parse(text) as T;
-      if (response.status < 500 || attempt === 5) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+      // 409 IDEMPOTENCY_IN_PROGRESS: the first try is still being served; 429: wait as the server says.
+      const again = response.status >= 500 || response.status === 429 || text.includes('IDEMPOTENCY_IN_PROGRESS');
+      if (!again || attempt === 8) throw new Error(`${method} ${route}: ${response.status} ${text}`);
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
   };
