@@ -1,7 +1,7 @@
 import { existsSync, openAsBlob, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiError, type Dataset, type Job, type Model, type Prediction, RegressionJobsClient, TERMINAL_STATUSES } from './index.js';
+import { ApiError, type Dataset, type Job, type Model, type Prediction, RegressionJobsClient, TERMINAL_STATUSES, type UploadProgress } from './index.js';
 
 /**
  * `rj`: the regression-jobs API from a terminal, on the typed client. Exit codes:
@@ -24,7 +24,7 @@ usage:
   rj models list [--limit N]
   rj models get MODEL_ID
   rj predict MODEL_ID (--x 1,2.5 | --csv INPUTS.csv)
-  rj datasets upload FILE [--name NAME]
+  rj datasets upload FILE [--name NAME] [--resume DATASET_ID]
   rj datasets get DATASET_ID
 
 options:
@@ -69,6 +69,7 @@ const OPTIONS = {
   status: { type: 'string' },
   limit: { type: 'string' },
   x: { type: 'string' },
+  resume: { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parse>['values'];
@@ -204,6 +205,71 @@ function progressReporter(io: Io) {
   };
 }
 
+const size = (bytes: number) => {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+};
+
+/** Upload progress on stderr: a bar over bytes sent redrawn in place on a TTY, a line every 10% otherwise. */
+function uploadReporter(io: Io) {
+  let lastStep = -1;
+  let drawn = false;
+  return {
+    update({ bytesSent, totalBytes }: UploadProgress) {
+      const fraction = totalBytes === 0 ? 1 : bytesSent / totalBytes;
+      const percent = Math.floor(fraction * 100);
+      if (io.isTTY) {
+        const filled = Math.round(fraction * 30);
+        io.err(`\ruploading [${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${String(percent).padStart(3)}%  ${size(bytesSent)} / ${size(totalBytes)}`);
+        drawn = true;
+      } else if (Math.floor(percent / 10) !== lastStep) {
+        lastStep = Math.floor(percent / 10);
+        io.err(`uploaded ${percent}% (${size(bytesSent)} of ${size(totalBytes)})\n`);
+      }
+    },
+    done() {
+      if (drawn) io.err('\n');
+      drawn = false;
+    },
+  };
+}
+
+/**
+ * Uploads a file with a progress display (unless --json). A multipart upload that
+ * stops (a part failed for good, Ctrl-C) says how to resume it: the server lists the
+ * parts S3 holds, so `--resume DATASET_ID` sends only the others; nothing is kept on
+ * disk.
+ */
+async function uploadFile(client: RegressionJobsClient, file: string, flags: Flags, io: Io): Promise<Dataset> {
+  const reporter = flags.json ? undefined : uploadReporter(io);
+  let started: UploadProgress | undefined;
+  try {
+    const dataset = await client.uploadDataset(await openAsBlob(file), {
+      name: flags.name ?? path.basename(file),
+      ...(io.signal ? { signal: io.signal } : {}),
+      ...(flags.resume ? { resumeDatasetId: flags.resume } : {}),
+      onUploadProgress: (progress) => {
+        started = progress;
+        reporter?.update(progress);
+      },
+    });
+    reporter?.done();
+    return dataset;
+  } catch (error) {
+    reporter?.done();
+    if (started?.uploadMethod === 'MULTIPART' && started.bytesSent < started.totalBytes) {
+      io.err(`rj: the upload of dataset ${started.datasetId} stopped; resume it with: npx rj datasets upload ${file} --resume ${started.datasetId}\n`);
+    }
+    throw error;
+  }
+}
+
 /** Waits for the job with a progress display; answers the exit code. Ctrl-C stops waiting and says how to resume. */
 async function waitAndReport(client: RegressionJobsClient, job: Job, flags: Flags, io: Io): Promise<number> {
   const progress = flags.json ? undefined : progressReporter(io);
@@ -302,10 +368,7 @@ async function jobRequest(client: () => RegressionJobsClient, flags: Flags, io: 
   if (flags.dataset !== undefined) return { ...common, datasetId: flags.dataset, target: flags.target };
   const file = readable(flags.csv as string);
   if (!flags.json) io.err(`uploading ${file}…\n`);
-  const dataset = await client().uploadDataset(await openAsBlob(file), {
-    name: flags.name ?? path.basename(file),
-    ...(io.signal ? { signal: io.signal } : {}),
-  });
+  const dataset = await uploadFile(client(), file, flags, io);
   if (dataset.status !== 'READY') throw new DatasetRejected(dataset);
   if (!flags.json) io.err(`dataset ${dataset.datasetId}: ${dataset.rows} rows, columns ${dataset.columns.join(', ')}\n`);
   return { ...common, datasetId: dataset.datasetId, target: flags.target };
@@ -354,10 +417,7 @@ async function datasetsCommand(client: () => RegressionJobsClient, sub: string |
   switch (sub) {
     case 'upload': {
       const file = readable(positional(positionals, 0, 'FILE'));
-      const dataset = await client().uploadDataset(await openAsBlob(file), {
-        name: flags.name ?? path.basename(file),
-        ...(io.signal ? { signal: io.signal } : {}),
-      });
+      const dataset = await uploadFile(client(), file, flags, io);
       io.out(flags.json ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetText(dataset)}\n`);
       return dataset.status === 'READY' ? EXIT.ok : EXIT.failed;
     }

@@ -5,7 +5,8 @@ import type { components, paths } from './schema.js';
  * A typed client for the regression-jobs API: the types are generated from
  * docs/openapi.json (client/schema.d.ts); this layer adds what users do with them:
  * create a job and wait for it (live over the WebSocket API, polling when the socket
- * cannot connect), upload a dataset through its presigned POST, predict, and walk
+ * cannot connect), upload a dataset (one presigned POST, or parts past the
+ * multipart threshold, resumable), predict, and walk
  * the paginated lists. Errors are one class, `ApiError`, carrying the server's
  * `{status, code, message, details}` as it answered them; the client validates
  * nothing the server validates.
@@ -16,6 +17,10 @@ export type JobStatus = components['schemas']['JobStatus'];
 export type Model = components['schemas']['Model'];
 export type Dataset = components['schemas']['Dataset'];
 export type DatasetUpload = components['schemas']['DatasetUpload'];
+export type DatasetMultipartUpload = components['schemas']['DatasetMultipartUpload'];
+export type UploadParts = components['schemas']['UploadParts'];
+/** A part of a multipart upload as POST /datasets/{datasetId}/complete takes it. */
+export type CompletedPart = { partNumber: number; etag: string };
 export type Prediction = components['schemas']['Prediction'];
 export type CreateJobRequest = components['schemas']['CreateJobRequest'];
 export type PredictRequest = components['schemas']['PredictRequest'];
@@ -74,12 +79,37 @@ export interface WaitOptions {
   connectTimeoutMs?: number;
 }
 
+export interface UploadProgress {
+  /** Bytes S3 has accepted so far (whole parts for a multipart upload; parts sent before a resume included). */
+  bytesSent: number;
+  totalBytes: number;
+  /** The dataset being uploaded: what `resumeDatasetId` takes after an interruption. */
+  datasetId: string;
+  uploadMethod: 'POST' | 'MULTIPART';
+}
+
 export interface UploadOptions {
   /** A label for the dataset. */
   name?: string;
   /** Waits until the dataset is READY or INVALID (it is checked once after upload). @default true */
   waitUntilChecked?: boolean;
   signal?: AbortSignal;
+  /**
+   * Called as bytes are accepted, and once the dataset exists with 0 (so a caller can keep its id to resume). A
+   * presigned POST is then sent as a counted stream, which Node.js and browsers with streaming uploads support.
+   */
+  onUploadProgress?: (progress: UploadProgress) => void;
+  /** Parts sent at once. @default 4 */
+  partConcurrency?: number;
+  /** Attempts per part before the upload fails (network errors, 5xx, an expired URL, which is renewed). @default 4 */
+  partAttempts?: number;
+  /** The wait before a part's second attempt, doubled for each next one. @default 500 ms */
+  partRetryDelayMs?: number;
+  /**
+   * Resumes the multipart upload of this dataset instead of creating one: the parts S3 holds are kept (their sizes
+   * must match the source's), the others are sent, then the upload is completed. The source must be a Blob.
+   */
+  resumeDatasetId?: string;
 }
 
 /** What can be uploaded: a Blob or File (in Node.js, `fs.openAsBlob(path)` streams from disk), or a stream of known size. */
@@ -213,8 +243,20 @@ export class RegressionJobsClient {
     return this.call(this.http.POST('/models/{modelId}/predict', { params: { path: { modelId } }, body: request }));
   }
 
-  createDataset(options: { name?: string } = {}): Promise<DatasetUpload> {
-    return this.call(this.http.POST('/datasets', { body: options.name ? { name: options.name } : {} }));
+  /** Registers a dataset; with `sizeBytes` above the multipart threshold the answer is a multipart upload. */
+  createDataset(options: { name?: string; sizeBytes?: number } = {}): Promise<DatasetUpload> {
+    const body = { ...(options.name ? { name: options.name } : {}), ...(options.sizeBytes === undefined ? {} : { sizeBytes: options.sizeBytes }) };
+    return this.call(this.http.POST('/datasets', { body }));
+  }
+
+  /** Where a multipart upload stands: the parts S3 holds and fresh URLs for the others. */
+  getUploadParts(datasetId: string): Promise<UploadParts> {
+    return this.call(this.http.GET('/datasets/{datasetId}/parts', { params: { path: { datasetId } } }));
+  }
+
+  /** Completes a multipart upload with every part's ETag, 1..partCount in order. */
+  completeUpload(datasetId: string, parts: CompletedPart[]): Promise<Dataset> {
+    return this.call(this.http.POST('/datasets/{datasetId}/complete', { params: { path: { datasetId } }, body: { parts } }));
   }
 
   getDataset(datasetId: string): Promise<Dataset> {
@@ -222,28 +264,143 @@ export class RegressionJobsClient {
   }
 
   /**
-   * Creates a dataset, uploads `source` with its presigned POST (the form's fields,
-   * then the file), and by default waits until the service has checked it (READY or
-   * INVALID). S3's refusal of an upload is an ApiError with S3's code.
+   * Creates a dataset declaring the source's size, uploads it the way the server
+   * answers (one presigned POST, or parts PUT to presigned URLs then completed), and
+   * by default waits until the service has checked it (READY or INVALID). A part
+   * that fails is sent again (`partAttempts`); an upload that stops for good can be
+   * resumed with `resumeDatasetId` (the parts already sent are kept). S3's refusal
+   * of an upload is an ApiError with S3's code.
    */
   async uploadDataset(source: UploadSource, options: UploadOptions = {}): Promise<Dataset> {
-    const dataset = await this.createDataset(options.name ? { name: options.name } : {});
-    const { body, headers } = await multipart(dataset.fields, source);
-    const response = await this.send(
-      new Request(dataset.uploadUrl, { method: 'POST', body, headers, duplex: 'half', signal: options.signal ?? null } as RequestInit),
-    );
-    if (!response.ok) {
-      const text = await response.text();
-      const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP_${response.status}`;
-      const message = /<Message>([^<]+)<\/Message>/.exec(text)?.[1] ?? 'the upload was refused';
-      throw new ApiError(response.status, code, `upload refused: ${message}`);
+    let datasetId: string;
+    if (options.resumeDatasetId !== undefined) {
+      if (!(source instanceof Blob)) throw new ApiError(0, 'RESUME_NEEDS_A_FILE', 'only a Blob or File can be resumed: its parts are read again out of order');
+      datasetId = options.resumeDatasetId;
+      const state = await this.getUploadParts(datasetId);
+      await this.sendParts(source, state, options);
+    } else {
+      const dataset = await this.createDataset({ ...(options.name ? { name: options.name } : {}), sizeBytes: source.size });
+      datasetId = dataset.datasetId;
+      if (dataset.uploadMethod === 'MULTIPART') {
+        await this.sendParts(
+          source,
+          { datasetId, partSizeBytes: dataset.partSizeBytes, partCount: dataset.partCount, uploaded: [], parts: dataset.parts },
+          options,
+        );
+      } else {
+        await this.postUpload(dataset, source, options);
+      }
     }
-    if (options.waitUntilChecked === false) return this.getDataset(dataset.datasetId);
+    if (options.waitUntilChecked === false) return this.getDataset(datasetId);
     for (;;) {
-      const current = await this.getDataset(dataset.datasetId);
+      const current = await this.getDataset(datasetId);
       if (current.status === 'READY' || current.status === 'INVALID') return current;
       await sleep(500, options.signal);
     }
+  }
+
+  /** One presigned POST: the form's fields, then the file. */
+  private async postUpload(dataset: Extract<DatasetUpload, { uploadMethod: 'POST' }>, source: UploadSource, options: UploadOptions): Promise<void> {
+    const progress = options.onUploadProgress;
+    const report = (bytesSent: number) => progress?.({ bytesSent, totalBytes: source.size, datasetId: dataset.datasetId, uploadMethod: 'POST' });
+    report(0);
+    // Counted as it is read: a Blob is then sent as a stream, with its length (S3 refuses a POST without one).
+    const counted: UploadSource = progress ? countedStream(source, report) : source;
+    const { body, headers } = await multipart(dataset.fields, counted);
+    const response = await this.send(
+      new Request(dataset.uploadUrl, { method: 'POST', body, headers, duplex: 'half', signal: options.signal ?? null } as RequestInit),
+    );
+    if (!response.ok) throw await s3Refusal(response);
+    report(source.size);
+  }
+
+  /**
+   * Sends every part S3 does not hold yet (`partConcurrency` at once), each retried
+   * on a network error, a 5xx or an expired URL (renewed from GET …/parts), then
+   * completes the upload with every ETag.
+   */
+  private async sendParts(source: UploadSource, state: Omit<UploadParts, 'uploadExpiresAt'>, options: UploadOptions): Promise<void> {
+    const { datasetId, partSizeBytes, partCount } = state;
+    const ranges = partRanges(source.size, partSizeBytes);
+    if (ranges.length !== partCount) {
+      throw new ApiError(
+        0,
+        'SIZE_MISMATCH',
+        `the file has ${source.size} bytes, ${ranges.length} parts of ${partSizeBytes}; the upload was declared with ${partCount} parts`,
+      );
+    }
+    const etags = new Map<number, string>();
+    for (const part of state.uploaded) {
+      const range = ranges[part.partNumber - 1];
+      if (!range || range.end - range.start !== part.sizeBytes) {
+        throw new ApiError(
+          0,
+          'SIZE_MISMATCH',
+          `part ${part.partNumber} on the server has ${part.sizeBytes} bytes, not the file's ${range ? range.end - range.start : 0}: is this the same file?`,
+        );
+      }
+      etags.set(part.partNumber, part.etag);
+    }
+    let bytesSent = [...etags.keys()].reduce((total, partNumber) => total + partLength(ranges, partNumber), 0);
+    const report = () => options.onUploadProgress?.({ bytesSent, totalBytes: source.size, datasetId, uploadMethod: 'MULTIPART' });
+    report();
+    const urls = new Map(state.parts.map((part) => [part.partNumber, part.url]));
+    const renewUrls = async () => {
+      for (const part of (await this.getUploadParts(datasetId)).parts) urls.set(part.partNumber, part.url);
+    };
+    const pending = ranges.map((_, index) => index + 1).filter((partNumber) => !etags.has(partNumber));
+    const attempts = Math.max(1, options.partAttempts ?? 4);
+
+    const sendPart = async (partNumber: number, body: Blob | Uint8Array) => {
+      for (let attempt = 1; ; attempt++) {
+        options.signal?.throwIfAborted();
+        const url = urls.get(partNumber);
+        if (url === undefined) throw new ApiError(0, 'UPLOAD_STATE', `the server gave no URL for part ${partNumber}`);
+        let failure: ApiError;
+        try {
+          const response = await this.fetch(
+            new Request(url, { method: 'PUT', body: body as NonNullable<RequestInit['body']>, signal: options.signal ?? null }),
+          );
+          const etag = response.headers.get('ETag');
+          if (response.ok && etag) {
+            etags.set(partNumber, etag);
+            bytesSent += partLength(ranges, partNumber);
+            report();
+            return;
+          }
+          failure = response.ok ? new ApiError(response.status, 'NO_ETAG', 'S3 answered a part without a readable ETag header') : await s3Refusal(response);
+        } catch (error) {
+          if ((error as Error).name === 'AbortError') throw error;
+          failure = error instanceof ApiError ? error : new ApiError(0, 'UNREACHABLE', `part ${partNumber}: ${(error as Error).message}`);
+        }
+        const retriable = failure.status === 0 || failure.status >= 500 || failure.status === 403;
+        if (!retriable || attempt >= attempts) throw failure;
+        await sleep(2 ** (attempt - 1) * (options.partRetryDelayMs ?? 500), options.signal);
+        // A 403 is most likely an expired URL (they live 15 minutes): ask for fresh ones.
+        if (failure.status === 403) await renewUrls();
+      }
+    };
+
+    if (source instanceof Blob) {
+      let next = 0;
+      const worker = async () => {
+        while (next < pending.length) {
+          const partNumber = pending[next++] as number;
+          const range = ranges[partNumber - 1] as { start: number; end: number };
+          await sendPart(partNumber, source.slice(range.start, range.end));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(options.partConcurrency ?? 4, pending.length)) }, worker));
+    } else {
+      // A stream is read once, in order: one part in memory at a time.
+      let partNumber = 0;
+      for await (const chunk of partsOf(source.stream, partSizeBytes)) {
+        partNumber++;
+        if (!etags.has(partNumber)) await sendPart(partNumber, chunk);
+      }
+    }
+    const parts = ranges.map((_, index) => ({ partNumber: index + 1, etag: etags.get(index + 1) as string }));
+    await this.completeUpload(datasetId, parts);
   }
 
   /**
@@ -349,4 +506,59 @@ async function multipart(
     body: ReadableStream.from(parts()) as unknown as NonNullable<RequestInit['body']>,
     headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(head.length + source.size + tail.length) },
   };
+}
+
+/** S3's XML refusal as an ApiError with S3's code. */
+async function s3Refusal(response: Response): Promise<ApiError> {
+  const text = await response.text();
+  const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP_${response.status}`;
+  const message = /<Message>([^<]+)<\/Message>/.exec(text)?.[1] ?? 'the upload was refused';
+  return new ApiError(response.status, code, `upload refused: ${message}`);
+}
+
+/** The byte range of each part: `partSizeBytes` each, the last one shorter (an empty file is one empty part). */
+export function partRanges(size: number, partSizeBytes: number): { start: number; end: number }[] {
+  const count = Math.max(1, Math.ceil(size / partSizeBytes));
+  return Array.from({ length: count }, (_, index) => ({ start: index * partSizeBytes, end: Math.min(size, (index + 1) * partSizeBytes) }));
+}
+
+function partLength(ranges: readonly { start: number; end: number }[], partNumber: number): number {
+  const range = ranges[partNumber - 1];
+  return range ? range.end - range.start : 0;
+}
+
+/** A stream cut into parts of `partSizeBytes` (the last one shorter). */
+async function* partsOf(stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, partSizeBytes: number): AsyncGenerator<Uint8Array> {
+  let buffer = new Uint8Array(partSizeBytes);
+  let filled = 0;
+  for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const taken = Math.min(partSizeBytes - filled, chunk.length - offset);
+      buffer.set(chunk.subarray(offset, offset + taken), filled);
+      filled += taken;
+      offset += taken;
+      if (filled === partSizeBytes) {
+        yield buffer;
+        buffer = new Uint8Array(partSizeBytes);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield buffer.subarray(0, filled);
+}
+
+/** The source as a stream that reports the bytes read so far. */
+function countedStream(source: UploadSource, report: (bytes: number) => void): UploadSource {
+  const inner = source instanceof Blob ? source.stream() : source.stream;
+  let read = 0;
+  async function* counting(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of inner as AsyncIterable<Uint8Array>) {
+      read += chunk.length;
+      report(read);
+      yield chunk;
+    }
+  }
+  const filename = source instanceof Blob ? (source as File).name || 'data.csv' : (source.filename ?? 'data.csv');
+  return { stream: counting(), size: source.size, filename };
 }

@@ -177,9 +177,49 @@ export interface paths {
         put?: never;
         /**
          * Create a dataset and its upload
-         * @description Answers a presigned POST: upload the CSV to `uploadUrl` with `fields`, then poll GET /datasets/{datasetId} until READY.
+         * @description Declare the file size in `sizeBytes`. Up to the multipart threshold (5 GiB by default), or without `sizeBytes`, the answer is a presigned POST (`uploadMethod: POST`): upload the CSV to `uploadUrl` with `fields`. Above it, a multipart upload (`uploadMethod: MULTIPART`): PUT each part to its URL, then POST /datasets/{datasetId}/complete with every ETag. Then poll GET /datasets/{datasetId} until READY.
          */
         post: operations["createDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{datasetId}/parts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resume a multipart upload
+         * @description The parts S3 holds already (with their ETags) and fresh presigned URLs for the others: an interrupted upload goes on without sending a part twice.
+         */
+        get: operations["getUploadParts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{datasetId}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a multipart upload
+         * @description Every part, 1..partCount in order, with the ETag its PUT answered. The object is then validated like a POST upload: poll GET /datasets/{datasetId} until READY.
+         */
+        post: operations["completeUpload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -583,8 +623,10 @@ export interface components {
              */
             timestamp: string;
         };
-        /** @description A new dataset and its presigned POST upload */
-        DatasetUpload: {
+        /** @description A new dataset and how to upload it: one presigned POST, or parts */
+        DatasetUpload: components["schemas"]["DatasetPostUpload"] | components["schemas"]["DatasetMultipartUpload"];
+        /** @description A new dataset and its presigned POST upload (no `sizeBytes` declared, or at most the multipart threshold, 5 GiB) */
+        DatasetPostUpload: {
             datasetId: components["schemas"]["DatasetId"];
             name: string | null;
             status: components["schemas"]["DatasetStatus"];
@@ -604,6 +646,11 @@ export interface components {
              */
             expiresAt: string;
             /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            uploadMethod: "POST";
+            /**
              * Format: uri
              * @description POST the form here: every `fields` entry, then the file as the last part, named `file`
              */
@@ -614,9 +661,10 @@ export interface components {
             };
             /**
              * Format: date-time
-             * @description the upload must start before this (15 minutes)
+             * @description the upload (each part, for a multipart upload) must start before this (15 minutes)
              */
             uploadExpiresAt: string;
+            /** @description the largest dataset accepted, checked again after upload */
             maxBytes: number;
         };
         /**
@@ -630,6 +678,74 @@ export interface components {
             message: string;
             line?: number;
             column?: number;
+        };
+        /** @description A new dataset and its S3 multipart upload (a declared `sizeBytes` above the threshold): PUT each part to its URL, then POST /datasets/{datasetId}/complete with every ETag. GET /datasets/{datasetId}/parts resumes it. */
+        DatasetMultipartUpload: {
+            datasetId: components["schemas"]["DatasetId"];
+            name: string | null;
+            status: components["schemas"]["DatasetStatus"];
+            sizeBytes: number | null;
+            rows: number | null;
+            columns: string[];
+            error: components["schemas"]["DatasetError"] | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            createdAt: string;
+            validatedAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            expiresAt: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            uploadMethod: "MULTIPART";
+            /** @description every part but the last has exactly this many bytes */
+            partSizeBytes: number;
+            partCount: number;
+            /** @description one URL per part, 1..partCount */
+            parts: components["schemas"]["PartUrl"][];
+            /**
+             * Format: date-time
+             * @description the upload (each part, for a multipart upload) must start before this (15 minutes)
+             */
+            uploadExpiresAt: string;
+            /** @description the largest dataset accepted, checked again after upload */
+            maxBytes: number;
+        };
+        /** @description a presigned UploadPart URL */
+        PartUrl: {
+            partNumber: number;
+            /**
+             * Format: uri
+             * @description PUT the part here, its bytes as the body; keep the `ETag` header of the answer
+             */
+            url: string;
+        };
+        /** @description Where a multipart upload stands, to resume it */
+        UploadParts: {
+            datasetId: components["schemas"]["DatasetId"];
+            partSizeBytes: number;
+            partCount: number;
+            /** @description the parts S3 holds, by part number: their ETags go to /complete as they are */
+            uploaded: components["schemas"]["UploadedPart"][];
+            /** @description fresh URLs for every part not uploaded yet */
+            parts: components["schemas"]["PartUrl"][];
+            /**
+             * Format: date-time
+             * @description the upload (each part, for a multipart upload) must start before this (15 minutes)
+             */
+            uploadExpiresAt: string;
+        };
+        /** @description a part S3 holds already */
+        UploadedPart: {
+            partNumber: number;
+            etag: string;
+            sizeBytes: number;
         };
         Dataset: {
             datasetId: components["schemas"]["DatasetId"];
@@ -1206,6 +1322,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name?: string;
+                    sizeBytes?: number;
                 };
             };
         };
@@ -1221,9 +1338,148 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetUpload"];
                 };
             };
-            400: components["responses"]["InvalidBody"];
+            /** @description the request is invalid, or `sizeBytes` is above the limit (`maxBytes`) (INVALID_JSON, VALIDATION_ERROR, DATASET_TOO_LARGE) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_JSON" | "VALIDATION_ERROR" | "DATASET_TOO_LARGE";
+                            message: string;
+                            /** @description VALIDATION_ERROR: every failing field */
+                            details?: components["schemas"]["FieldIssue"][];
+                        };
+                    };
+                };
+            };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["OtherError"];
+        };
+    };
+    getUploadParts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a dataset id (26-character ULID) */
+                datasetId: components["schemas"]["DatasetId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the upload so far */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadParts"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description the dataset is not uploaded in parts, its upload is complete, or the upload was aborted or expired (create a new dataset) (NOT_A_MULTIPART_UPLOAD, UPLOAD_ALREADY_COMPLETE, UPLOAD_EXPIRED) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_A_MULTIPART_UPLOAD" | "UPLOAD_ALREADY_COMPLETE" | "UPLOAD_EXPIRED";
+                            message: string;
+                            /** @description VALIDATION_ERROR: every failing field */
+                            details?: components["schemas"]["FieldIssue"][];
+                        };
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["OtherError"];
+        };
+    };
+    completeUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a dataset id (26-character ULID) */
+                datasetId: components["schemas"]["DatasetId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    parts: {
+                        partNumber: number;
+                        etag: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description the dataset, its upload complete (PENDING_UPLOAD or VALIDATING) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dataset"];
+                };
+            };
+            /** @description the body is invalid; or a part is missing, out of order, not uploaded or with another ETag (INVALID_PART, INVALID_PART_ORDER), or a part but the last is shorter than partSizeBytes (PART_TOO_SMALL) (INVALID_JSON, VALIDATION_ERROR, INVALID_PART, INVALID_PART_ORDER, PART_TOO_SMALL) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INVALID_JSON" | "VALIDATION_ERROR" | "INVALID_PART" | "INVALID_PART_ORDER" | "PART_TOO_SMALL";
+                            message: string;
+                            /** @description VALIDATION_ERROR: every failing field */
+                            details?: components["schemas"]["FieldIssue"][];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description the dataset is not uploaded in parts, its upload is complete already, or the upload was aborted or expired (create a new dataset) (NOT_A_MULTIPART_UPLOAD, UPLOAD_ALREADY_COMPLETE, UPLOAD_EXPIRED) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_A_MULTIPART_UPLOAD" | "UPLOAD_ALREADY_COMPLETE" | "UPLOAD_EXPIRED";
+                            message: string;
+                            /** @description VALIDATION_ERROR: every failing field */
+                            details?: components["schemas"]["FieldIssue"][];
+                        };
+                    };
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];

@@ -51,7 +51,30 @@ export interface DatasetsProps {
   readonly scanRangeBytes?: number;
   /** Most ranges one scan is cut into. @default 1,000 */
   readonly scanMaxRanges?: number;
+  /**
+   * The largest dataset accepted, in bytes: `POST /datasets` refuses a larger declared size, and the validation
+   * refuses a larger object (HeadObject, after upload). Default 100 GB.
+   */
+  readonly maxDatasetBytes?: number;
+  /**
+   * Above this declared size an upload is an S3 multipart upload; at or below it, one presigned POST. Default and
+   * maximum 5 GiB, what one POST may carry; lower it only to try multipart uploads with small files.
+   */
+  readonly multipartThresholdBytes?: number;
+  /**
+   * The part size multipart uploads start from (larger when a file would need more than 1,000 parts). Default
+   * 100 MiB. S3 refuses parts under 5 MiB but the last: smaller values only work against the offline S3 with a
+   * matching `LOCAL_S3_MIN_PART_BYTES`, for tests.
+   */
+  readonly multipartPartBytes?: number;
 }
+
+/** 100 GB: the default largest dataset. */
+export const DEFAULT_MAX_DATASET_BYTES = 100 * 1000 ** 3;
+/** 5 GiB, the most one presigned POST may carry: the default multipart threshold. */
+export const DEFAULT_MULTIPART_THRESHOLD_BYTES = 5 * 1024 ** 3;
+/** 100 MiB parts: 1,000 of them make 100 GB, the default limit. */
+export const DEFAULT_MULTIPART_PART_BYTES = 100 * 1024 ** 2;
 
 /**
  * Uploaded CSV datasets: a private bucket for the objects, a table for their
@@ -64,6 +87,10 @@ export class Datasets extends Construct {
   readonly createDatasetFunction: lambda.Function;
   readonly getDatasetFunction: lambda.Function;
   readonly validateDatasetFunction: lambda.Function;
+  /** `GET /datasets/{datasetId}/parts`: the parts of a multipart upload S3 holds, and URLs for the others. */
+  readonly uploadPartsFunction: lambda.Function;
+  /** `POST /datasets/{datasetId}/complete`: completes a multipart upload. */
+  readonly completeUploadFunction: lambda.Function;
   /** Where Lambda sends a validation that failed for good (after its retries), as an on-failure destination record. */
   readonly validationFailures: sqs.Queue;
   /** Reads `validationFailures` and marks each such dataset INVALID. */
@@ -75,6 +102,20 @@ export class Datasets extends Construct {
     super(scope, id);
     const retentionDays = props.retentionDays ?? 7;
     if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new Error(`retentionDays must be a whole number of days >= 1, got ${retentionDays}`);
+    const maxDatasetBytes = props.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES;
+    const multipartThresholdBytes = props.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD_BYTES;
+    const multipartPartBytes = props.multipartPartBytes ?? DEFAULT_MULTIPART_PART_BYTES;
+    for (const [name, value] of Object.entries({ maxDatasetBytes, multipartThresholdBytes, multipartPartBytes })) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Datasets: ${name} must be a whole number of bytes >= 1, got ${value}`);
+    }
+    if (multipartThresholdBytes > DEFAULT_MULTIPART_THRESHOLD_BYTES) {
+      throw new Error(
+        `Datasets: multipartThresholdBytes must be at most ${DEFAULT_MULTIPART_THRESHOLD_BYTES} (5 GiB, one POST's limit), got ${multipartThresholdBytes}`,
+      );
+    }
+    // 1,000 parts (lambdas/commons/multipart.ts) of at most 5 GiB each.
+    if (maxDatasetBytes > 1000 * 5 * 1024 ** 3)
+      throw new Error(`Datasets: maxDatasetBytes must be at most 5,000 GiB (1,000 parts of 5 GiB), got ${maxDatasetBytes}`);
 
     // Log delivery through a bucket policy, whatever the app's feature flags: the ACL the old default
     // uses cannot coexist with BucketOwnerEnforced (no ACLs) on the log bucket.
@@ -111,8 +152,10 @@ export class Datasets extends Construct {
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true },
       ],
-      // Browsers upload with the presigned POST straight to S3.
-      cors: [{ allowedMethods: [s3.HttpMethods.POST], allowedOrigins: ['*'], allowedHeaders: ['*'], maxAge: 3000 }],
+      // Browsers upload straight to S3: the presigned POST, or each part's presigned PUT, whose ETag they must read.
+      cors: [
+        { allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT], allowedOrigins: ['*'], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3000 },
+      ],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
@@ -127,7 +170,8 @@ export class Datasets extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const shared = props.sharedEnvironment ?? {};
+    const shared = { ...props.sharedEnvironment, LIMIT_MAX_DATASET_BYTES: String(maxDatasetBytes) };
+    const uploadSettings = { DATASET_MULTIPART_THRESHOLD_BYTES: String(multipartThresholdBytes), DATASET_PART_BYTES: String(multipartPartBytes) };
     const bucketName = { DATASETS_BUCKET_NAME: this.bucket.bucketName };
     const objects = this.bucket.arnForObjects(`${DATASETS_PREFIX}*`);
     const readObjects = (fn: lambda.Function) => this.grantReadPrefix(fn, DATASETS_PREFIX, DATASET_OBJECTS);
@@ -135,12 +179,34 @@ export class Datasets extends Construct {
     this.createDatasetFunction = props.newFunction(this, 'CreateDataset', {
       entry: 'lambdas/datasets/create-dataset.ts',
       description: 'POST /datasets: registers a dataset and presigns its upload',
-      environment: { ...shared, ...bucketName, DATASET_RETENTION_DAYS: String(retentionDays) },
+      environment: { ...shared, ...bucketName, ...uploadSettings, DATASET_RETENTION_DAYS: String(retentionDays) },
     });
     useTable(this.createDatasetFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:PutItem']);
-    // A presigned POST carries this role's signature: the role itself must be allowed the upload it signs.
-    this.createDatasetFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    // A presigned POST or UploadPart URL carries this role's signature: the role itself must be allowed the upload it
+    // signs (s3:PutObject covers PutObject, POST, CreateMultipartUpload and UploadPart). It aborts an upload it
+    // started and could not record.
+    this.createDatasetFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects] }));
     this.acknowledgePrefix(this.createDatasetFunction, objects);
+
+    // Resuming a multipart upload: ListParts, and new part URLs (signed by this role, hence s3:PutObject).
+    this.uploadPartsFunction = props.newFunction(this, 'UploadParts', {
+      entry: 'lambdas/datasets/upload-parts.ts',
+      description: 'GET /datasets/{datasetId}/parts: the parts of a multipart upload S3 holds, and URLs for the others',
+      environment: { ...shared, ...bucketName },
+    });
+    useTable(this.uploadPartsFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
+    this.uploadPartsFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListMultipartUploadParts', 's3:PutObject'], resources: [objects] }));
+    this.acknowledgePrefix(this.uploadPartsFunction, objects);
+
+    // CompleteMultipartUpload is authorised as s3:PutObject.
+    this.completeUploadFunction = props.newFunction(this, 'CompleteUpload', {
+      entry: 'lambdas/datasets/complete-upload.ts',
+      description: 'POST /datasets/{datasetId}/complete: completes a multipart upload',
+      environment: { ...shared, ...bucketName },
+    });
+    useTable(this.completeUploadFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    this.completeUploadFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    this.acknowledgePrefix(this.completeUploadFunction, objects);
 
     this.getDatasetFunction = props.newFunction(this, 'GetDataset', {
       entry: 'lambdas/datasets/get-dataset.ts',
@@ -254,7 +320,10 @@ export class Datasets extends Construct {
     const datasets = props.api.root.addResource('datasets');
     const authorized = { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM };
     datasets.addMethod('POST', new apigateway.LambdaIntegration(this.createDatasetFunction, { allowTestInvoke: false }), authorized);
-    datasets.addResource('{datasetId}').addMethod('GET', new apigateway.LambdaIntegration(this.getDatasetFunction, { allowTestInvoke: false }), authorized);
+    const dataset = datasets.addResource('{datasetId}');
+    dataset.addMethod('GET', new apigateway.LambdaIntegration(this.getDatasetFunction, { allowTestInvoke: false }), authorized);
+    dataset.addResource('parts').addMethod('GET', new apigateway.LambdaIntegration(this.uploadPartsFunction, { allowTestInvoke: false }), authorized);
+    dataset.addResource('complete').addMethod('POST', new apigateway.LambdaIntegration(this.completeUploadFunction, { allowTestInvoke: false }), authorized);
 
     this.acknowledgeNotificationsHandler();
   }

@@ -7,14 +7,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { TenantLimits } from '../src/domain/rate-limits.js';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
-import { Datasets } from './datasets.js';
+import { Datasets, type DatasetsProps } from './datasets.js';
 import { JobHistory } from './job-history.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeEnterpriseControls, acknowledgeGuardFinding, acknowledgeWildcardResource } from './nag.js';
 import { addProviderLogGroups } from './provider-logs.js';
 import { Realtime } from './realtime.js';
-import { RestApi } from './rest-api.js';
+import { RestApi, type RestApiThrottle } from './rest-api.js';
 import { JOBS_BY_STATUS_INDEX, Storage } from './storage.js';
 import { TrainingWorkflow } from './training-workflow.js';
 
@@ -27,6 +28,30 @@ export interface RegressionStackProps extends StackProps {
   readonly scanConcurrency?: number;
   /** Bytes per scanned range. @default 64 MiB */
   readonly scanRangeBytes?: number;
+  /**
+   * The dataset size limit and how uploads are split (lib/datasets.ts). @default the context values
+   * `datasetMaxBytes`, `datasetMultipartThresholdBytes` and `datasetPartBytes`, else 100 GB, 5 GiB and 100 MiB
+   */
+  readonly datasetUploads?: DatasetUploadProps;
+}
+
+export type DatasetUploadProps = Pick<DatasetsProps, 'maxDatasetBytes' | 'multipartThresholdBytes' | 'multipartPartBytes'>;
+
+/** Upload settings from the CDK context (`-c datasetPartBytes=…` gives a string; CDK_CONTEXT_JSON may give a number). */
+function datasetUploadsFromContext(scope: Construct): DatasetUploadProps {
+  const read = (name: string): number | undefined => {
+    const value = scope.node.tryGetContext(name) as unknown;
+    if (value === undefined) return undefined;
+    const number = Number(value);
+    if (!Number.isSafeInteger(number)) throw new Error(`context ${name} must be a whole number of bytes, got ${String(value)}`);
+    return number;
+  };
+  const settings = {
+    maxDatasetBytes: read('datasetMaxBytes'),
+    multipartThresholdBytes: read('datasetMultipartThresholdBytes'),
+    multipartPartBytes: read('datasetPartBytes'),
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
 const VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -143,6 +168,10 @@ export class RegressionStack extends Stack {
     const rest = new RestApi(this, 'Http', {
       functions: { health, openApiDocument, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
       authorizerFunction,
+      // README, Rate limits: the stage's throttling and every tenant's default plan, set at deploy time
+      // (`-c apiThrottle='{"rateLimit":…,"burstLimit":…}'`, `-c tenantLimits='{…,"dailyQuota":…}'`); RestApi checks them.
+      throttle: jsonContext<RestApiThrottle>(this, 'apiThrottle'),
+      tenantLimits: jsonContext<TenantLimits>(this, 'tenantLimits'),
     });
 
     const realtime = new Realtime(this, 'Realtime', { newFunction, jobsTable, authorizerFunction, apiGatewayAccount: rest.cloudWatchAccount });
@@ -154,6 +183,7 @@ export class RegressionStack extends Stack {
       trainFunction,
       ...(props.scanConcurrency === undefined ? {} : { scanConcurrency: props.scanConcurrency }),
       ...(props.scanRangeBytes === undefined ? {} : { scanRangeBytes: props.scanRangeBytes }),
+      ...(props.datasetUploads ?? datasetUploadsFromContext(this)),
     });
 
     const jobResource = rest.api.root.resourceForPath('jobs/{jobId}');
@@ -171,6 +201,8 @@ export class RegressionStack extends Stack {
       predict,
       datasets.createDatasetFunction,
       datasets.getDatasetFunction,
+      datasets.uploadPartsFunction,
+      datasets.completeUploadFunction,
       history.listFunction,
     ];
     for (const fn of [...authenticated, realtime.connectFunction]) useTable(fn, 'API_KEYS_TABLE_NAME', apiKeysTable, ['dynamodb:GetItem']);
@@ -296,4 +328,10 @@ export class RegressionStack extends Stack {
     // Last: the functions CDK added for its custom resources exist only now.
     addProviderLogGroups(this);
   }
+}
+
+/** A context value that is an object: as given by CDK_CONTEXT_JSON or cdk.json, or as JSON text (`-c name='{…}'`). */
+function jsonContext<T>(scope: Construct, name: string): T | undefined {
+  const value: unknown = scope.node.tryGetContext(name);
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T | undefined;
 }

@@ -7,6 +7,8 @@
  *   DEV_API_KEY        the key seeded for tenant `dev` (random when unset)
  *   LOCAL_STACK_FILE   where to write the running stack's endpoints (.local-stack.json)
  *   SCHEDULE_SECONDS   how often scheduled rules (the stranded-jobs sweeper) run (30); `npm run sweep` runs it now
+ *   LOCAL_S3_MIN_PART_BYTES  the offline S3's smallest multipart part but the last (5 MiB, as on S3); lower it, with
+ *                      the context value datasetPartBytes, to try multipart uploads with small files
  *
  * `npm start -- --watch` rebuilds a function's bundle when its sources change.
  * The endpoints file lets `npm run api-key -- create <tenant>` reach this stack;
@@ -25,6 +27,7 @@ const Settings = z.object({
   DEV_API_KEY: z.string().min(1).optional(),
   LOCAL_STACK_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, '.local-stack.json')),
   SCHEDULE_SECONDS: z.coerce.number().positive().default(30),
+  LOCAL_S3_MIN_PART_BYTES: z.coerce.number().int().positive().optional(),
 });
 
 async function main(): Promise<void> {
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
     dataDir: settings.DATA_DIR,
     devApiKey: settings.DEV_API_KEY,
     schedulePeriodMs: settings.SCHEDULE_SECONDS * 1000,
+    s3MinPartBytes: settings.LOCAL_S3_MIN_PART_BYTES,
     watch: process.argv.slice(2).includes('--watch'),
     onFatal: die,
   });

@@ -62,6 +62,8 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** Rebuilds a function's bundle when its sources change; its next invocation runs the new one. */
   watch?: boolean;
+  /** The offline S3's smallest part but the last of a multipart upload, lowered to try multipart uploads with small files. @default 5 MiB, as on S3 */
+  s3MinPartBytes?: number | undefined;
   /** How often the template's scheduled rules (the sweeper) run offline. @default 30 s */
   schedulePeriodMs?: number;
   /** Called when a service the stack started dies (DynamoDB Local killed): the stack cannot serve any more. */
@@ -195,7 +197,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => stepFunctions.close());
 
     const hasBuckets = Object.values(template.Resources).some((resource) => resource.Type === 'AWS::S3::Bucket');
-    const s3 = hasBuckets ? await startLocalS3({ resolver, invoke, credentials: LOCAL_CREDENTIALS, iam, dataDir: options.dataDir, region, log }) : undefined;
+    const s3 = hasBuckets
+      ? await startLocalS3({
+          resolver,
+          invoke,
+          credentials: LOCAL_CREDENTIALS,
+          iam,
+          dataDir: options.dataDir,
+          region,
+          log,
+          minPartBytes: options.s3MinPartBytes,
+        })
+      : undefined;
     if (s3) {
       cleanups.push(() => s3.stop());
       endpoints.AWS_ENDPOINT_URL_S3 = s3.endpoint;

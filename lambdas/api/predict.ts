@@ -2,29 +2,49 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Conflict, NotFound } from '../../src/domain/errors.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { predict } from '../../src/domain/regression.js';
-import { ModelId, parseInput, predictBodySchema, predictionInputs } from '../../src/domain/schemas.js';
+import { ModelId, parsePredictBody, predictBodySchema, predictionInputs } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, pathId, tenantOf } from '../commons/http.js';
+import { type CachedModel, ModelCache } from '../commons/model-cache.js';
 import { metrics } from '../commons/powertools.js';
 import { ModelStore } from '../commons/store.js';
 
-const env = readEnv({ MODELS_TABLE_NAME: z.string().check(z.minLength(1)) });
+const env = readEnv({
+  MODELS_TABLE_NAME: z.string().check(z.minLength(1)),
+  // README, Operations (Predictions from memory): what the TRAINED models held in memory may weigh together (64 MiB by default).
+  MODEL_CACHE_BYTES: z._default(z.coerce.number().check(z.int(), z.gte(0)), 64 * 1024 * 1024),
+});
 const limits = limitsFrom(process.env);
 const PredictBody = predictBodySchema(limits);
 const models = new ModelStore(env.MODELS_TABLE_NAME);
 
-export const handler = httpHandler(async (event) => {
-  const model = await models.get(tenantOf(event), pathId(event, 'modelId', ModelId, 'model'));
+/** This environment's TRAINED models (lambdas/commons/model-cache.ts); exported for the tests to empty it. */
+export const modelCache = new ModelCache(env.MODEL_CACHE_BYTES);
+
+/** The tenant's TRAINED model: from memory when held, else from the table (and then held). */
+async function trainedModel(tenantId: string, modelId: string): Promise<CachedModel> {
+  const cached = modelCache.get(tenantId, modelId);
+  if (cached) return cached;
+  const model = await models.get(tenantId, modelId);
   if (!model) throw new NotFound('model');
   if (model.status !== 'TRAINED' || model.intercept === null) {
     throw new Conflict('MODEL_NOT_READY', `the model is ${model.status}; only a TRAINED model can predict`);
   }
-  const { inputs, single } = predictionInputs(parseInput(PredictBody, jsonBody(event, limits.maxBodyBytes)), model.coefficients.length);
-  const predictions = predict({ coefficients: model.coefficients, intercept: model.intercept }, inputs);
+  const trained = { coefficients: model.coefficients, intercept: model.intercept, expiresAt: model.expiresAt };
+  modelCache.set(tenantId, modelId, trained);
+  return trained;
+}
+
+export const handler = httpHandler(async (event) => {
+  const tenantId = tenantOf(event);
+  const modelId = pathId(event, 'modelId', ModelId, 'model');
+  const model = await trainedModel(tenantId, modelId);
+  const { inputs, single } = predictionInputs(parsePredictBody(PredictBody, limits, jsonBody(event, limits.maxBodyBytes)), model.coefficients.length);
+  const predictions = predict(model, inputs);
   metrics.addMetric('Predictions', MetricUnit.Count, predictions.length);
   return json(200, {
-    modelId: model.modelId,
+    modelId,
     predictions,
     ...(single ? { value: predictions[0] } : {}),
     timestamp: new Date().toISOString(),

@@ -1,7 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { tracer } from './powertools.js';
 
 /**
  * SDK clients, created once per container and reused across invocations. Endpoints
@@ -24,7 +23,13 @@ export const CLIENT_DEFAULTS = {
   requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
 } as const;
 
-export const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({ ...CLIENT_DEFAULTS }));
+/*
+ * Each client is marked pure (`@__PURE__`) and given its settings as they are (a
+ * spread could run getters, which esbuild must keep): a bundle whose handler never
+ * uses a client (get-job and Step Functions) drops it and its SDK package instead
+ * of creating it at every cold start. The SDK copies the settings it is given.
+ */
+export const dynamodb = /* @__PURE__ */ new DynamoDBClient(CLIENT_DEFAULTS);
 
 /**
  * Functions that no client waits on (training, the workflow's last resort, the
@@ -46,9 +51,9 @@ const translation = {
   unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
 };
 
-export const documents = DynamoDBDocumentClient.from(dynamodb, translation);
+export const documents = /* @__PURE__ */ DynamoDBDocumentClient.from(dynamodb, translation);
 
 /** The document client of the background functions (BACKGROUND_CLIENT_DEFAULTS). */
-export const backgroundDocuments = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({ ...BACKGROUND_CLIENT_DEFAULTS })), translation);
+export const backgroundDocuments = /* @__PURE__ */ DynamoDBDocumentClient.from(/* @__PURE__ */ new DynamoDBClient(BACKGROUND_CLIENT_DEFAULTS), translation);
 
-export const stepFunctions = tracer.captureAWSv3Client(new SFNClient({ ...CLIENT_DEFAULTS }));
+export const stepFunctions = /* @__PURE__ */ new SFNClient(CLIENT_DEFAULTS);

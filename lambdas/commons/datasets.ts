@@ -93,6 +93,20 @@ export class DatasetStore {
     });
   }
 
+  /**
+   * Records that the multipart upload `uploadId` was completed, once: undefined when it was completed already (or the
+   * dataset is unknown, or has another upload), so of two concurrent completions one answers 409.
+   */
+  async markUploadCompleted(tenantId: string, datasetId: string, uploadId: string): Promise<DatasetRecord | undefined> {
+    return this.update(tenantId, datasetId, {
+      UpdateExpression: 'SET #multipart.#completedAt = :now',
+      // The status is not a condition: validation may already have started (S3 announces the object at once).
+      ConditionExpression: 'attribute_exists(#status) AND #multipart.#uploadId = :uploadId AND #multipart.#completedAt = :null',
+      ExpressionAttributeNames: { '#multipart': 'multipart', '#uploadId': 'uploadId', '#completedAt': 'completedAt' },
+      ExpressionAttributeValues: { ':uploadId': uploadId, ':null': null, ':now': new Date().toISOString() },
+    });
+  }
+
   private async update(
     tenantId: string,
     datasetId: string,

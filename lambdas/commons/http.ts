@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
@@ -9,7 +8,7 @@ import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, ServiceUnav
 import { TenantId } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 import { authenticateWithoutAuthorizer } from './authentication.js';
-import { logger, metrics, tracer } from './powertools.js';
+import { logger, metrics } from './powertools.js';
 
 /** The one place domain error categories become HTTP statuses. */
 const STATUS: Readonly<Record<ErrorCategory, number>> = {
@@ -74,7 +73,6 @@ export function httpHandler(route: HttpRoute) {
   // mapping below answers as a 503: a slow dependency never turns into the gateway's own 5xx.
   return middy(route, { timeoutEarlyInMillis: 1_000 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
     .use(authenticateWithoutAuthorizer())

@@ -1,6 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { CLIENT_DEFAULTS } from './clients.js';
-import { tracer } from './powertools.js';
 
 /**
  * The S3 client, once per container, in its own module so that only the functions
@@ -13,4 +12,4 @@ import { tracer } from './powertools.js';
  */
 const endpointOverride = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
 
-export const s3 = tracer.captureAWSv3Client(new S3Client({ ...CLIENT_DEFAULTS, forcePathStyle: endpointOverride !== undefined }));
+export const s3 = new S3Client({ ...CLIENT_DEFAULTS, forcePathStyle: endpointOverride !== undefined });

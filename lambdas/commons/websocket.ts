@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { DomainError, Unauthorized } from '../../src/domain/errors.js';
@@ -9,7 +8,7 @@ import { TenantId } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 import type { Connection } from './connections.js';
 import { errorResponse } from './http.js';
-import { logger, metrics, tracer } from './powertools.js';
+import { logger, metrics } from './powertools.js';
 
 /**
  * Adapters for the WebSocket API's routes. API Gateway hands every route the
@@ -65,7 +64,6 @@ export function frameOf(event: WebSocketEvent): unknown {
 function withPowertools<R>(route: (event: WebSocketEvent) => Promise<R>) {
   return middy(async (event: unknown, _context: Context) => route(parseEvent(event)))
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics));
 }
 

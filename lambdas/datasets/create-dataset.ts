@@ -7,15 +7,19 @@ import {
   type DatasetRecord,
   DEFAULT_DATASET_RETENTION_DAYS,
   datasetKey,
+  planUpload,
+  SINGLE_UPLOAD_MAX_BYTES,
   toDatasetView,
   UPLOAD_URL_TTL_SECONDS,
 } from '../../src/domain/datasets.js';
+import { ValidationFailed } from '../../src/domain/errors.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { parseInput } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, tenantOf } from '../commons/http.js';
+import { abortMultipartUpload, createMultipartUpload, presignParts, uploadSettingsFrom } from '../commons/multipart.js';
 import { metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 
@@ -25,6 +29,7 @@ const env = readEnv({
   DATASET_RETENTION_DAYS: z._default(z.coerce.number().check(z.int(), z.positive()), DEFAULT_DATASET_RETENTION_DAYS),
 });
 const limits = limitsFrom(process.env);
+const uploads = uploadSettingsFrom(process.env);
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
 /** The body is optional: no body (or an empty one) is `{}`. */
@@ -33,24 +38,32 @@ function bodyOf(event: APIGatewayProxyEvent): unknown {
 }
 
 /**
- * Registers a dataset and answers a presigned POST for its upload. A POST (rather
- * than a PUT) lets the policy pin the exact key under the caller's prefix and the
- * size range, so S3 itself refuses another key or a file over the limit. The size
- * is checked again after upload, for S3 emulators that ignore the policy.
+ * Registers a dataset and answers how to upload it. Up to the multipart threshold
+ * (or without a declared `sizeBytes`), a presigned POST: a POST (rather than a PUT)
+ * lets the policy pin the exact key under the caller's prefix and the size range,
+ * so S3 itself refuses another key or a file over the limit. Above it, an S3
+ * multipart upload with a presigned UploadPart URL per part, completed by
+ * `POST /datasets/{datasetId}/complete`. Either way the size is checked again after
+ * upload (HeadObject, in the validation), for S3 emulators that ignore the policy
+ * and for parts, which no policy bounds.
  */
 export const handler = httpHandler(async (event) => {
   const tenantId = tenantOf(event);
-  const { name } = parseInput(CreateDatasetBody, bodyOf(event));
+  const { name, sizeBytes } = parseInput(CreateDatasetBody, bodyOf(event));
+  if (sizeBytes !== undefined && sizeBytes > limits.maxDatasetBytes) {
+    throw new ValidationFailed(
+      `the file is too large: at most ${limits.maxDatasetBytes} bytes`,
+      [{ path: 'sizeBytes', message: `must be at most ${limits.maxDatasetBytes}` }],
+      'DATASET_TOO_LARGE',
+    );
+  }
   const now = new Date();
   const datasetId = ulid(now.getTime());
   const key = datasetKey(tenantId, datasetId);
-  const upload = await createPresignedPost(s3, {
-    Bucket: env.DATASETS_BUCKET_NAME,
-    Key: key,
-    Conditions: [['content-length-range', 1, limits.maxDatasetBytes]],
-    Expires: UPLOAD_URL_TTL_SECONDS,
-  });
-  const dataset: DatasetRecord = {
+  const plan = planUpload(sizeBytes, uploads);
+  const uploadExpiresAt = new Date(now.getTime() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString();
+  const location = { Location: `${event.requestContext.path}/${datasetId}` };
+  const record = (extra: Partial<DatasetRecord>): DatasetRecord => ({
     tenantId,
     datasetId,
     ...(name ? { name } : {}),
@@ -63,18 +76,54 @@ export const handler = httpHandler(async (event) => {
     createdAt: now.toISOString(),
     validatedAt: null,
     expiresAt: Math.floor(now.getTime() / 1000) + env.DATASET_RETENTION_DAYS * 86_400,
-  };
+    ...(sizeBytes === undefined ? {} : { declaredSizeBytes: sizeBytes }),
+    ...extra,
+  });
+
+  if (plan.method === 'MULTIPART') {
+    const bucket = env.DATASETS_BUCKET_NAME;
+    const uploadId = await createMultipartUpload(s3, bucket, key);
+    const dataset = record({ multipart: { uploadId, partSizeBytes: plan.partSizeBytes, partCount: plan.partCount, completedAt: null } });
+    try {
+      await datasets.create(dataset);
+    } catch (error) {
+      // No record names this upload: nobody could complete it.
+      await abortMultipartUpload(s3, { bucket, key, uploadId });
+      throw error;
+    }
+    const parts = await presignParts(
+      { bucket, key, uploadId },
+      Array.from({ length: plan.partCount }, (_, index) => index + 1),
+    );
+    metrics.addMetric('DatasetCreated', MetricUnit.Count, 1);
+    metrics.addMetric('MultipartUploadStarted', MetricUnit.Count, 1);
+    return json(
+      201,
+      {
+        ...toDatasetView(dataset),
+        uploadMethod: 'MULTIPART',
+        partSizeBytes: plan.partSizeBytes,
+        partCount: plan.partCount,
+        parts,
+        uploadExpiresAt,
+        maxBytes: limits.maxDatasetBytes,
+      },
+      location,
+    );
+  }
+
+  const upload = await createPresignedPost(s3, {
+    Bucket: env.DATASETS_BUCKET_NAME,
+    Key: key,
+    Conditions: [['content-length-range', 1, Math.min(limits.maxDatasetBytes, SINGLE_UPLOAD_MAX_BYTES)]],
+    Expires: UPLOAD_URL_TTL_SECONDS,
+  });
+  const dataset = record({});
   await datasets.create(dataset);
   metrics.addMetric('DatasetCreated', MetricUnit.Count, 1);
   return json(
     201,
-    {
-      ...toDatasetView(dataset),
-      uploadUrl: upload.url,
-      fields: upload.fields,
-      uploadExpiresAt: new Date(now.getTime() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(),
-      maxBytes: limits.maxDatasetBytes,
-    },
-    { Location: `${event.requestContext.path}/${datasetId}` },
+    { ...toDatasetView(dataset), uploadMethod: 'POST', uploadUrl: upload.url, fields: upload.fields, uploadExpiresAt, maxBytes: limits.maxDatasetBytes },
+    location,
   );
 });

@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { type DatasetStatus, parseDatasetKey } from '../../src/domain/datasets.js';
@@ -11,7 +10,7 @@ import { stepFunctions } from '../commons/clients.js';
 import { headObject } from '../commons/csv-source.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics, tracer } from '../commons/powertools.js';
+import { logger, metrics } from '../commons/powertools.js';
 import { S3Notification } from '../commons/s3-notification.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), SCAN_STATE_MACHINE_ARN: z.string().check(z.minLength(1)) });
@@ -85,5 +84,4 @@ export async function validateDatasets(event: unknown): Promise<ValidationOutcom
 
 export const handler = middy(validateDatasets)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(captureLambdaHandler(tracer))
   .use(logMetrics(metrics));

@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -13,7 +12,7 @@ import * as z from '../../src/domain/zod.js';
 import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '../commons/clients.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics, tracer } from '../commons/powertools.js';
+import { logger, metrics } from '../commons/powertools.js';
 
 /**
  * Consumes the Jobs table stream and pushes every visible change of a job to the
@@ -30,7 +29,7 @@ const env = readEnv({
   CONNECTIONS_ENDPOINT: z.url(),
 });
 const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME, backgroundDocuments);
-const gateway = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ ...BACKGROUND_CLIENT_DEFAULTS, endpoint: env.CONNECTIONS_ENDPOINT }));
+const gateway = new ApiGatewayManagementApiClient({ ...BACKGROUND_CLIENT_DEFAULTS, endpoint: env.CONNECTIONS_ENDPOINT });
 
 const ChangeRecord = z.object({
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
@@ -205,5 +204,4 @@ export async function notifySubscribers(event: DynamoDBStreamEvent): Promise<Dyn
 
 export const handler = middy(async (event: DynamoDBStreamEvent, _context: Context) => notifySubscribers(event))
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(captureLambdaHandler(tracer))
   .use(logMetrics(metrics));

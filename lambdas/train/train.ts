@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import { TrainingFailed } from '../../src/domain/errors.js';
@@ -15,7 +14,7 @@ import { backgroundDocuments } from '../commons/clients.js';
 import { accumulateDataset } from '../commons/csv-source.js';
 import { datasetStatistics } from '../commons/dataset-statistics.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics, tracer } from '../commons/powertools.js';
+import { logger, metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 import { Lifecycle } from '../commons/store.js';
 
@@ -198,5 +197,4 @@ async function trainJob(input: unknown): Promise<TrainResult> {
 
 export const handler = middy(train)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(captureLambdaHandler(tracer))
   .use(logMetrics(metrics));

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, RestApiDefinition, RouteDefinition } from '../cloudformation/template.js';
 import { close, listen, readBody } from '../http-server.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
+import { traced, traceRequests } from '../trace.js';
 import { AuthorizerResult, apiGatewayTime, asksForUnauthorized, policyAllows } from './authorizer.js';
 import type { UsageLimits } from './usage-plans.js';
 
@@ -176,6 +177,7 @@ export class RestGateway {
   }
 
   async listen(port: number): Promise<string> {
+    traceRequests(this.server, 'gateway', (request) => ({ detail: { method: request.method, path: request.url } }));
     return `http://127.0.0.1:${await listen(this.server, port)}`;
   }
 
@@ -225,7 +227,9 @@ export class RestGateway {
     const { stageName } = this.options.api;
     const { region, accountId } = this.options.account;
     const methodArn = `arn:aws:execute-api:${region}:${accountId}:${this.options.api.apiId}/${stageName}/${httpMethod}${url.pathname}`;
-    const authorized = route.authorizerLogicalId === undefined ? undefined : await this.authorize(route.authorizerLogicalId, request, methodArn);
+    const { authorizerLogicalId } = route;
+    const authorized =
+      authorizerLogicalId === undefined ? undefined : await traced('authorizer', () => this.authorize(authorizerLogicalId, request, methodArn));
     const authorizer = authorized?.context;
     const admission = this.options.limits?.admit(authorized?.usageIdentifierKey) ?? 'allowed';
     if (admission !== 'allowed') throw new GatewayFailure(admission);

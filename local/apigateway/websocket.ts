@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type CfnResource, type LocalAccount, type LocalResolver, referencedLogicalId, referencedLogicalIds } from '../cloudformation/template.js';
 import { close, LOOPBACK, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+import { traceRequests } from '../trace.js';
 import { AuthorizerResult, apiGatewayTime, asksForUnauthorized, policyAllows } from './authorizer.js';
 
 /**
@@ -468,6 +469,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       refuse(socket, 500);
     });
   });
+  traceRequests(server, 'ws.connections', (request) => ({ detail: { method: request.method } }));
   port = await listen(server, options.port);
 
   return {

@@ -3,6 +3,7 @@ import { createServer, request as forward, type IncomingMessage, type Server, ty
 import { z } from 'zod';
 import { close, LOOPBACK, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+import { traceRequests } from '../trace.js';
 
 /**
  * DynamoDB's front door for the functions: every call is checked against the
@@ -104,6 +105,10 @@ export async function startDynamoDbFront(options: { upstream: string; iam: Local
   const server: Server = createServer((request, response) => {
     serve(request, response).catch((error: unknown) => response.destroy(error instanceof Error ? error : new Error(String(error))));
   });
+  traceRequests(server, 'dynamodb', (request) => ({
+    caller: options.iam.principalOf(accessKeyOfRequest(request.headers, request.url))?.functionName,
+    detail: { operation: /^DynamoDB_\d+\.(\w+)$/.exec(String(request.headers['x-amz-target'] ?? ''))?.[1] },
+  }));
   const port = await listen(server, 0);
   return { endpoint: `http://${LOOPBACK}:${port}`, close: () => close(server) };
 }

@@ -32,6 +32,7 @@ export function esbuildOptions(): BuildOptions {
     sourcemap: BUNDLING.sourceMap,
     sourcesContent: BUNDLING.sourcesContent,
     logLevel: 'warning',
+    alias: Object.fromEntries(Object.entries(BUNDLING.esbuildArgs).map(([flag, target]) => [flag.replace(/^--alias:/, ''), target])),
     // bundleAwsSDK: nothing is external.
   };
 }

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FunctionDefinition } from '../cloudformation/template.js';
+import { now, span } from '../trace.js';
 
 /**
  * Lambda for the offline stack. Each function runs from its deployment bundle
@@ -299,10 +300,17 @@ export class LocalLambdas {
   async invoke(reference: string, event: unknown): Promise<unknown> {
     const fn = this.find(reference);
     const pool = this.pools.get(fn.logicalId) as FunctionPool;
+    const called = now();
     const environment = await pool.acquire();
     try {
       await environment.ready;
-      return await environment.run(event, fn.timeoutSeconds);
+      const running = now();
+      span('lambda.wait', called, { end: running, caller: fn.name }); // an environment free (or started) and ready
+      try {
+        return await environment.run(event, fn.timeoutSeconds);
+      } finally {
+        span('lambda.run', running, { caller: fn.name });
+      }
     } catch (error) {
       const failure = error instanceof FunctionError ? error : new FunctionError('Error', describe(error), []);
       this.log(`[${fn.name}] Invoke Error ${JSON.stringify(failure.toPayload())}`);

@@ -11,6 +11,7 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { StreamMappingDefinition } from '../cloudformation/template.js';
+import { now, span, tracing } from '../trace.js';
 import { recordFilter } from './event-filter.js';
 import type { LocalLambdas } from './functions.js';
 
@@ -164,10 +165,13 @@ export class StreamPoller {
    */
   private async invoke(mapping: StreamMappingDefinition, batch: DynamoDBRecord[]): Promise<number> {
     let output: unknown;
+    const started = now();
     try {
       output = await this.functions.invoke(mapping.functionLogicalId, { Records: batch } satisfies DynamoDBStreamEvent);
     } catch {
       return 0;
+    } finally {
+      if (tracing) span('stream.invoke', started, { caller: mapping.functionLogicalId, detail: { records: batch.map(describeRecord) } });
     }
     // Like Lambda: no report (or an empty one) is a complete success, a malformed one a complete failure.
     const reported =
@@ -234,7 +238,10 @@ class ShardReader {
   async readEachShard(handle: (records: StreamRecord[]) => Promise<void>): Promise<boolean> {
     let delivered = false;
     for (const [shardId, iterator] of this.iterators) {
+      const started = now();
       const page = await this.getRecords(shardId, iterator);
+      if (tracing && page.Records?.length)
+        span('stream.getRecords', started, { caller: this.source.mapping.functionLogicalId, detail: { records: page.Records.map(describeRecord) } });
       if (page.Records?.length) {
         delivered = true;
         await handle(page.Records);
@@ -333,4 +340,10 @@ function base64Binaries(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(base64Binaries);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, base64Binaries(item)]));
+}
+
+/** A record in a trace: its keys' values and the new image's status (what bench/latency-budget.ts looks for). */
+function describeRecord(record: StreamRecord | DynamoDBRecord): string {
+  const values = Object.values(record.dynamodb?.Keys ?? {}).map((value) => String(value.S ?? value.N ?? ''));
+  return `${values.join('/')} ${record.dynamodb?.NewImage?.status?.S ?? '-'}`;
 }

@@ -9,6 +9,9 @@ import busboy from 'busboy';
 import { z } from 'zod';
 import { close, LOOPBACK, listen } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+import { traceRequests } from '../trace.js';
+import { LocalMultipartUploads, S3_MIN_PART_BYTES } from './multipart.js';
+import { checkPresignedUrl, isPresigned } from './presigned.js';
 
 /**
  * S3's front door: what S3 checks and s3rver does not, in front of s3rver.
@@ -25,6 +28,12 @@ import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
  *   is the object stored, so a tenant cannot rewrite the `key` field of its upload
  *   and land in someone else's prefix.
  *
+ * - A presigned URL (SigV4 in the query string) is checked as S3 checks it: its
+ *   signature, its expiry and a known key (presigned.ts); the call then runs with
+ *   the signer's rights.
+ * - Multipart uploads are kept here (multipart.ts), with S3's checks of part
+ *   numbers, ETags and part sizes, and stored in s3rver once completed.
+ *
  * The file is spooled to a temporary file while it is counted (S3 checks the size
  * against the policy before the object exists), then stored in s3rver.
  */
@@ -36,8 +45,20 @@ export interface S3FrontOptions {
   region: string;
   /** The stack's own key pair: callers that sign with it are not checked (the harness, the gateways). */
   stackCredentials: { accessKeyId: string; secretAccessKey: string };
-  /** Stores a validated POST upload (a PutObject to s3rver with the stack's credentials). */
-  store(upload: { bucket: string; key: string; file: string; size: number; contentType: string | undefined }): Promise<{ etag: string | undefined }>;
+  /**
+   * Stores a validated POST upload or a completed multipart upload (a PutObject to s3rver with the stack's
+   * credentials), announced as `eventName` (`ObjectCreated:Post`, `ObjectCreated:CompleteMultipartUpload`).
+   */
+  store(upload: {
+    bucket: string;
+    key: string;
+    file: string;
+    size: number;
+    contentType: string | undefined;
+    eventName: string;
+  }): Promise<{ etag: string | undefined }>;
+  /** The smallest part but the last of a multipart upload. @default 5 MiB, as on S3 */
+  minPartBytes?: number;
   now?: () => Date;
 }
 
@@ -194,6 +215,12 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   const upstream = new URL(options.upstream);
   const now = options.now ?? (() => new Date());
   const spool = await mkdtemp(path.join(tmpdir(), 'regression-jobs-s3-post-'));
+  const multipart = new LocalMultipartUploads({
+    spool,
+    minPartBytes: options.minPartBytes ?? S3_MIN_PART_BYTES,
+    store: (object) => options.store(object),
+    error: (response, status, code, message) => s3Error(response, status, code, message),
+  });
   const secretOf = (accessKeyId: string) =>
     accessKeyId === options.stackCredentials.accessKeyId ? options.stackCredentials.secretAccessKey : options.iam.principalOf(accessKeyId)?.secretAccessKey;
 
@@ -263,7 +290,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
           const [min, max] = check.sizeRange ?? [0, Number.POSITIVE_INFINITY];
           if (size > max) return answer(() => s3Error(response, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size'));
           if (size < min) return answer(() => s3Error(response, 400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size'));
-          const { etag } = await options.store({ bucket, key, file: spooled, size, contentType: fields['content-type'] });
+          const { etag } = await options.store({ bucket, key, file: spooled, size, contentType: fields['content-type'], eventName: 'ObjectCreated:Post' });
           const location = `http://${request.headers.host ?? LOOPBACK}/${bucket}/${encodeURIComponent(key)}`;
           const status = fields.success_action_status;
           answer(() => {
@@ -293,24 +320,43 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
 
   const server = createServer((request, response) => {
     const url = request.url ?? '/';
-    const { key } = targetOf(url);
+    const { bucket, key } = targetOf(url);
     const isFormUpload = request.method === 'POST' && key === undefined && !url.includes('?');
     if (isFormUpload) return postUpload(request, response);
+    const method = request.method ?? 'GET';
+    if (isPresigned(url)) {
+      const check = checkPresignedUrl({ method, url, headers: request.headers }, secretOf, now());
+      if (!check.ok) {
+        request.resume();
+        return s3Error(response, check.status, check.code, check.message, method === 'HEAD');
+      }
+    }
     const accessKeyId = accessKeyOfRequest(request.headers, url);
-    for (const { action, resource } of s3Requirement(request.method ?? 'GET', url, request.headers)) {
+    for (const { action, resource } of s3Requirement(method, url, request.headers)) {
       const decision = options.iam.authorize(accessKeyId, action, resource);
       if (!decision.allowed) {
         request.resume();
-        return s3Error(response, 403, 'AccessDenied', decision.message, request.method === 'HEAD');
+        return s3Error(response, 403, 'AccessDenied', decision.message, method === 'HEAD');
       }
+    }
+    if (key !== undefined && LocalMultipartUploads.handles(method, url)) {
+      multipart.handle(request, response, bucket, key).catch((error: unknown) => {
+        if (!response.headersSent) s3Error(response, 500, 'InternalError', error instanceof Error ? error.message : String(error));
+      });
+      return;
     }
     proxy(request, response, accessKeyId);
   });
+  traceRequests(server, 's3', (request) => ({
+    caller: options.iam.principalOf(accessKeyOfRequest(request.headers, request.url ?? '/'))?.functionName,
+    detail: { method: request.method },
+  }));
   const port = await listen(server, 0);
   return {
     endpoint: `http://${LOOPBACK}:${port}`,
     close: async () => {
       await close(server);
+      await multipart.close();
       await rm(spool, { recursive: true, force: true });
     },
   };

@@ -113,6 +113,8 @@ export interface LocalS3Options {
   iam: LocalIam;
   /** 0 (the default) picks a free port. */
   port?: number;
+  /** The smallest part but the last of a multipart upload. @default 5 MiB, as on S3 */
+  minPartBytes?: number | undefined;
   /** Objects are kept under `<dataDir>/s3`; without it, in a temporary directory removed by stop(). */
   dataDir?: string | undefined;
   region: string;
@@ -179,8 +181,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
   };
 
-  // Objects the front stored for a POST upload: S3 names their event ObjectCreated:Post.
-  const posted = new Set<string>();
+  // Objects the front stored for a POST or a completed multipart upload, by the event name S3 gives them
+  // (ObjectCreated:Post, ObjectCreated:CompleteMultipartUpload); s3rver itself announces a PutObject.
+  const posted = new Map<string, string>();
   server.on('event', (raw) => {
     const parsed = S3rverEvent.safeParse(raw);
     if (!parsed.success) return;
@@ -188,7 +191,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       const bucketLogicalId = [...buckets].find(([, name]) => name === record.s3.bucket.name)?.[0];
       const key = record.s3.object.key;
       const postedKey = `${record.s3.bucket.name}/${key}`;
-      const eventName = record.eventName === 'ObjectCreated:Put' && posted.delete(postedKey) ? 'ObjectCreated:Post' : record.eventName;
+      const storedAs = record.eventName === 'ObjectCreated:Put' ? posted.get(postedKey) : undefined;
+      if (storedAs !== undefined) posted.delete(postedKey);
+      const eventName = storedAs ?? record.eventName;
       // As S3 sends it: the region, and the key URL-encoded (spaces as '+').
       const event = {
         Records: [
@@ -228,8 +233,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     iam: options.iam,
     region: options.region,
     stackCredentials: options.credentials,
-    store: async ({ bucket, key, file, size, contentType }) => {
-      posted.add(`${bucket}/${key}`);
+    ...(options.minPartBytes === undefined ? {} : { minPartBytes: options.minPartBytes }),
+    store: async ({ bucket, key, file, size, contentType, eventName }) => {
+      posted.set(`${bucket}/${key}`, eventName);
       const { ETag } = await client.send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: size, ContentType: contentType }),
       );

@@ -7,6 +7,7 @@ import type { LocalEventBus } from '../events/bus.js';
 import { close, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
+import { traceRequests } from '../trace.js';
 
 /**
  * A loopback Step Functions endpoint: enough of the service's JSON protocol
@@ -72,6 +73,7 @@ export class LocalStepFunctions {
 
   /** Starts the endpoint and answers its URL (for AWS_ENDPOINT_URL_SFN). */
   async listen(port = 0): Promise<string> {
+    traceRequests(this.server, 'sfn', (request) => ({ detail: { operation: String(request.headers['x-amz-target'] ?? '').split('.')[1] } }));
     return `http://127.0.0.1:${await listen(this.server, port)}`;
   }
 

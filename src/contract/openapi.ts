@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import {
+  CompleteUploadRequest,
   CreateDatasetRequest,
   CreateJobRequest,
   Dataset,
@@ -21,6 +22,7 @@ import {
   Prediction,
   PredictRequest,
   Readiness,
+  UploadParts,
 } from './schemas.js';
 
 /**
@@ -301,7 +303,8 @@ export function buildOpenApiDocument(version: string) {
             operationId: 'createDataset',
             tags: ['datasets'],
             summary: 'Create a dataset and its upload',
-            description: 'Answers a presigned POST: upload the CSV to `uploadUrl` with `fields`, then poll GET /datasets/{datasetId} until READY.',
+            description:
+              'Declare the file size in `sizeBytes`. Up to the multipart threshold (5 GiB by default), or without `sizeBytes`, the answer is a presigned POST (`uploadMethod: POST`): upload the CSV to `uploadUrl` with `fields`. Above it, a multipart upload (`uploadMethod: MULTIPART`): PUT each part to its URL, then POST /datasets/{datasetId}/complete with every ETag. Then poll GET /datasets/{datasetId} until READY.',
             body: true,
             requestBody: { required: false, ...json(CreateDatasetRequest) },
             responses: {
@@ -310,7 +313,48 @@ export function buildOpenApiDocument(version: string) {
                 ...json(DatasetUpload),
                 headers: Location('the dataset: /datasets/{datasetId}'),
               },
-              '400': InvalidBody,
+              '400': error('the request is invalid, or `sizeBytes` is above the limit (`maxBytes`)', ['INVALID_JSON', 'VALIDATION_ERROR', 'DATASET_TOO_LARGE']),
+            },
+          }),
+        },
+        '/datasets/{datasetId}/parts': {
+          get: operation({
+            operationId: 'getUploadParts',
+            tags: ['datasets'],
+            summary: 'Resume a multipart upload',
+            description:
+              'The parts S3 holds already (with their ETags) and fresh presigned URLs for the others: an interrupted upload goes on without sending a part twice.',
+            requestParams: { path: datasetPath },
+            responses: {
+              '200': { description: 'the upload so far', ...json(UploadParts) },
+              '409': error('the dataset is not uploaded in parts, its upload is complete, or the upload was aborted or expired (create a new dataset)', [
+                'NOT_A_MULTIPART_UPLOAD',
+                'UPLOAD_ALREADY_COMPLETE',
+                'UPLOAD_EXPIRED',
+              ]),
+            },
+          }),
+        },
+        '/datasets/{datasetId}/complete': {
+          post: operation({
+            operationId: 'completeUpload',
+            tags: ['datasets'],
+            summary: 'Complete a multipart upload',
+            description:
+              'Every part, 1..partCount in order, with the ETag its PUT answered. The object is then validated like a POST upload: poll GET /datasets/{datasetId} until READY.',
+            body: true,
+            requestParams: { path: datasetPath },
+            requestBody: { required: true, ...json(CompleteUploadRequest) },
+            responses: {
+              '200': { description: 'the dataset, its upload complete (PENDING_UPLOAD or VALIDATING)', ...json(Dataset) },
+              '400': error(
+                'the body is invalid; or a part is missing, out of order, not uploaded or with another ETag (INVALID_PART, INVALID_PART_ORDER), or a part but the last is shorter than partSizeBytes (PART_TOO_SMALL)',
+                ['INVALID_JSON', 'VALIDATION_ERROR', 'INVALID_PART', 'INVALID_PART_ORDER', 'PART_TOO_SMALL'],
+              ),
+              '409': error(
+                'the dataset is not uploaded in parts, its upload is complete already, or the upload was aborted or expired (create a new dataset)',
+                ['NOT_A_MULTIPART_UPLOAD', 'UPLOAD_ALREADY_COMPLETE', 'UPLOAD_EXPIRED'],
+              ),
             },
           }),
         },

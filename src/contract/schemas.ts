@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATASET_STATUSES, type DatasetView } from '../domain/datasets.js';
+import { CreateDatasetBody, DATASET_STATUSES, type DatasetView } from '../domain/datasets.js';
 import { JOB_STATUSES, type JobView, MODEL_STATUSES, type ModelView } from '../domain/jobs.js';
 import { DEFAULT_LIMITS } from '../domain/limits.js';
 import type { ServerMessage } from '../domain/realtime.js';
@@ -165,12 +165,57 @@ export const Dataset = z
   })
   .meta({ id: 'Dataset' });
 
-export const DatasetUpload = Dataset.extend({
+const UploadExpiresAt = Timestamp.meta({ description: 'the upload (each part, for a multipart upload) must start before this (15 minutes)' });
+const MaxBytes = z.number().int().positive().meta({ description: 'the largest dataset accepted, checked again after upload' });
+export const PartUrl = z
+  .object({
+    partNumber: z.number().int().min(1).max(10_000),
+    url: z.url().meta({ description: 'PUT the part here, its bytes as the body; keep the `ETag` header of the answer' }),
+  })
+  .meta({ id: 'PartUrl', description: 'a presigned UploadPart URL' });
+
+export const DatasetPostUpload = Dataset.extend({
+  uploadMethod: z.literal('POST'),
   uploadUrl: z.url().meta({ description: 'POST the form here: every `fields` entry, then the file as the last part, named `file`' }),
   fields: z.record(z.string(), z.string()).meta({ description: 'the presigned POST form fields, sent as they are' }),
-  uploadExpiresAt: Timestamp.meta({ description: 'the upload must start before this (15 minutes)' }),
-  maxBytes: z.number().int().positive(),
-}).meta({ id: 'DatasetUpload', description: 'A new dataset and its presigned POST upload' });
+  uploadExpiresAt: UploadExpiresAt,
+  maxBytes: MaxBytes,
+}).meta({
+  id: 'DatasetPostUpload',
+  description: 'A new dataset and its presigned POST upload (no `sizeBytes` declared, or at most the multipart threshold, 5 GiB)',
+});
+
+export const DatasetMultipartUpload = Dataset.extend({
+  uploadMethod: z.literal('MULTIPART'),
+  partSizeBytes: z.number().int().positive().meta({ description: 'every part but the last has exactly this many bytes' }),
+  partCount: z.number().int().min(1).max(1_000),
+  parts: z.array(PartUrl).meta({ description: 'one URL per part, 1..partCount' }),
+  uploadExpiresAt: UploadExpiresAt,
+  maxBytes: MaxBytes,
+}).meta({
+  id: 'DatasetMultipartUpload',
+  description:
+    'A new dataset and its S3 multipart upload (a declared `sizeBytes` above the threshold): PUT each part to its URL, then POST /datasets/{datasetId}/complete with every ETag. GET /datasets/{datasetId}/parts resumes it.',
+});
+
+export const DatasetUpload = z
+  .discriminatedUnion('uploadMethod', [DatasetPostUpload, DatasetMultipartUpload])
+  .meta({ id: 'DatasetUpload', description: 'A new dataset and how to upload it: one presigned POST, or parts' });
+
+export const UploadedPart = z
+  .object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string(), sizeBytes: z.number().int().min(0) })
+  .meta({ id: 'UploadedPart', description: 'a part S3 holds already' });
+
+export const UploadParts = z
+  .object({
+    datasetId: DatasetIdParam,
+    partSizeBytes: z.number().int().positive(),
+    partCount: z.number().int().min(1).max(1_000),
+    uploaded: z.array(UploadedPart).meta({ description: 'the parts S3 holds, by part number: their ETags go to /complete as they are' }),
+    parts: z.array(PartUrl).meta({ description: 'fresh URLs for every part not uploaded yet' }),
+    uploadExpiresAt: UploadExpiresAt,
+  })
+  .meta({ id: 'UploadParts', description: 'Where a multipart upload stands, to resume it' });
 
 export const JobPage = z
   .object({ items: z.array(Job), nextToken: z.string().nullable().meta({ description: 'pass as `nextToken` for the next page; null on the last' }) })
@@ -231,7 +276,11 @@ export const PredictRequest = withMeta(predictBodySchema(DEFAULT_LIMITS), {
   description: 'Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000).',
   example: { x: [1.5, 0.5] },
 });
-export { CreateDatasetBody as CreateDatasetRequest } from '../domain/datasets.js';
+export const CreateDatasetRequest = withMeta(CreateDatasetBody, {
+  description:
+    'Optional. `name`: a label. `sizeBytes`: the size of the file in bytes; above the multipart threshold (5 GiB by default) the upload is in parts.',
+});
+export { CompleteUploadBody as CompleteUploadRequest } from '../domain/datasets.js';
 export { ListJobsQuery, ListQuery };
 
 /* Errors. */

@@ -1,5 +1,5 @@
 import { InvalidCsv, type NumericCsvSink } from './csv.js';
-import { TrainingFailed, ValidationFailed } from './errors.js';
+import { Conflict, NotFound, TrainingFailed, ValidationFailed } from './errors.js';
 import { RegressionAccumulator } from './regression.js';
 import { DatasetId, TenantId } from './schemas.js';
 import * as z from './zod.js';
@@ -41,10 +41,22 @@ export interface DatasetRecord {
   etag?: string;
   /** The S3 key of the statistics the scan computed from that object (src/domain/statistics.ts); absent on datasets validated before the scan existed. */
   statisticsKey?: string;
+  /** The size the client declared when it created the dataset (absent for datasets created without one). */
+  declaredSizeBytes?: number;
+  /** Set when the upload is an S3 multipart upload (a declared size above the single-POST threshold). */
+  multipart?: MultipartUploadRecord;
   createdAt: string;
   validatedAt: string | null;
   /** Epoch seconds: the table's TTL attribute. */
   expiresAt: number;
+}
+
+/** A multipart upload: S3's upload id, the part size the server chose, and when `POST …/complete` completed it. */
+export interface MultipartUploadRecord {
+  uploadId: string;
+  partSizeBytes: number;
+  partCount: number;
+  completedAt: string | null;
 }
 
 export interface DatasetView {
@@ -120,8 +132,82 @@ export function isExpired(dataset: Pick<DatasetRecord, 'expiresAt'>, now: Date =
   return dataset.expiresAt * 1000 <= now.getTime();
 }
 
-/** `POST /datasets` body: optional, and only a label. */
-export const CreateDatasetBody = z.strictObject({ name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))) });
+/**
+ * `POST /datasets` body: optional. `sizeBytes`, the size of the file to upload, chooses the upload: above the
+ * single-POST threshold the answer is a multipart upload (README, Datasets). Without it, a presigned POST.
+ */
+export const CreateDatasetBody = z.strictObject({
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  sizeBytes: z.optional(z.number().check(z.int(), z.positive(), z.lte(Number.MAX_SAFE_INTEGER))),
+});
+
+/** S3's multipart limits: parts of 5 MiB to 5 GiB (the last may be smaller), at most 10,000 of them. */
+export const S3_MULTIPART = { minPartBytes: 5 * 1024 * 1024, maxPartBytes: 5 * 1024 * 1024 * 1024, maxParts: 10_000 } as const;
+
+/** The most one presigned POST (one PUT) may carry: 5 GiB. */
+export const SINGLE_UPLOAD_MAX_BYTES = 5 * 1024 * 1024 * 1024;
+
+/**
+ * At most this many parts per upload, so that one answer carries a presigned URL for every part and stays far below
+ * Lambda's 6 MB response limit (a URL is about 1 KB). 1,000 parts of 5 GiB (5,000 GiB) bound the dataset size limit.
+ */
+export const MAX_UPLOAD_PARTS = 1_000;
+
+/** How uploads are chosen: the stack props of lib/datasets.ts, given to the functions as environment variables. */
+export interface UploadSettings {
+  /** Above this many bytes, a multipart upload; at or below it, a presigned POST. */
+  multipartThresholdBytes: number;
+  /** The part size the server starts from; larger when the file would need more than MAX_UPLOAD_PARTS parts. */
+  partSizeBytes: number;
+}
+
+export type UploadPlan = { method: 'POST' } | { method: 'MULTIPART'; partSizeBytes: number; partCount: number };
+
+const MIB = 1024 * 1024;
+
+/** The upload for a file of `sizeBytes` (undefined: not declared, so a presigned POST). */
+export function planUpload(sizeBytes: number | undefined, settings: UploadSettings): UploadPlan {
+  if (sizeBytes === undefined || sizeBytes <= settings.multipartThresholdBytes) return { method: 'POST' };
+  let partSizeBytes = settings.partSizeBytes;
+  if (Math.ceil(sizeBytes / partSizeBytes) > MAX_UPLOAD_PARTS) partSizeBytes = Math.ceil(sizeBytes / MAX_UPLOAD_PARTS / MIB) * MIB;
+  return { method: 'MULTIPART', partSizeBytes, partCount: Math.ceil(sizeBytes / partSizeBytes) };
+}
+
+/** The caller's dataset with a multipart upload still open, or the 404 / 409 that says why not. */
+export function openUpload(dataset: DatasetRecord | undefined): MultipartUploadRecord {
+  if (!dataset) throw new NotFound('dataset');
+  if (!dataset.multipart) throw new Conflict('NOT_A_MULTIPART_UPLOAD', 'this dataset is uploaded with a presigned POST, not in parts');
+  if (dataset.multipart.completedAt !== null || dataset.status !== 'PENDING_UPLOAD') {
+    throw new Conflict('UPLOAD_ALREADY_COMPLETE', 'the upload of this dataset is complete');
+  }
+  return dataset.multipart;
+}
+
+/** `POST /datasets/{datasetId}/complete` body: every part, in order, with the ETag S3 answered for it. */
+export const CompleteUploadBody = z.strictObject({
+  parts: z
+    .array(
+      z.strictObject({
+        partNumber: z.number().check(z.int(), z.gte(1), z.lte(S3_MULTIPART.maxParts)),
+        etag: z.string().check(z.minLength(1), z.maxLength(200)),
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(S3_MULTIPART.maxParts)),
+});
+export type CompletedPart = z.infer<typeof CompleteUploadBody>['parts'][number];
+
+/**
+ * The parts must be exactly 1..partCount, in order: the size declared at creation fixed their number, so a list with
+ * one missing, repeated or out of order is refused before S3 is asked. Answers what is wrong, or undefined.
+ */
+export function checkPartList(parts: readonly CompletedPart[], partCount: number): { path: string; message: string } | undefined {
+  for (const [index, part] of parts.entries()) {
+    if (part.partNumber !== index + 1)
+      return { path: `parts.${index}.partNumber`, message: `must be ${index + 1}: parts are numbered 1..${partCount}, in order` };
+  }
+  if (parts.length !== partCount) return { path: 'parts', message: `the upload has ${partCount} parts; ${parts.length} were given` };
+  return undefined;
+}
 
 /** The error a dataset is marked INVALID with. */
 export function datasetErrorOf(error: InvalidCsv): DatasetError {

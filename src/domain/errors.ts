@@ -48,7 +48,17 @@ export class NotFound extends DomainError {
 }
 
 export class Conflict extends DomainError {
-  constructor(code: 'MODEL_NOT_READY' | 'JOB_NOT_CANCELLABLE' | 'IDEMPOTENCY_CONFLICT' | 'DATASET_NOT_READY', message: string) {
+  constructor(
+    code:
+      | 'MODEL_NOT_READY'
+      | 'JOB_NOT_CANCELLABLE'
+      | 'IDEMPOTENCY_CONFLICT'
+      | 'DATASET_NOT_READY'
+      | 'UPLOAD_ALREADY_COMPLETE'
+      | 'UPLOAD_EXPIRED'
+      | 'NOT_A_MULTIPART_UPLOAD',
+    message: string,
+  ) {
     super(code, message, 'conflict');
   }
 }

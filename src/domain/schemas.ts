@@ -142,6 +142,32 @@ export function predictBodySchema(limits: Limits) {
 
 export type PredictBody = z.infer<ReturnType<typeof predictBodySchema>>;
 
+/** Every row an array of at least one finite number: what the schema asks of `inputs`, checked in one tight loop. */
+function isBatchOfNumbers(inputs: unknown, maxInputs: number): inputs is number[][] {
+  if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > maxInputs) return false;
+  for (const row of inputs) {
+    if (!Array.isArray(row) || row.length < 1) return false;
+    for (const value of row) if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  }
+  return true;
+}
+
+/**
+ * The predict body, parsed by `schema` (predictBodySchema at `limits`). A well-formed
+ * batch (`{"inputs": [[…], …]}`, the only field) is recognised by a plain loop first:
+ * zod walks a 10,000 x 100 batch several times slower, and the answer is the same.
+ * Anything else, and every invalid body, goes through the schema, so errors and
+ * their details are the schema's.
+ */
+export function parsePredictBody(schema: ReturnType<typeof predictBodySchema>, limits: Limits, input: unknown): PredictBody {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const keys = Object.keys(input);
+    const { inputs } = input as { inputs?: unknown };
+    if (keys.length === 1 && keys[0] === 'inputs' && isBatchOfNumbers(inputs, limits.maxPredictInputs)) return { inputs };
+  }
+  return parseInput(schema, input);
+}
+
 /**
  * The inputs of a prediction, checked against the model's width. A bare number is
  * one input of a one-feature model.

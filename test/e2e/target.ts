@@ -168,6 +168,15 @@ export async function startLocalChild(env: Record<string, string> = {}): Promise
   }
 }
 
+/**
+ * The offline stack of the run tries multipart uploads with small files: uploads declared above 1 MiB go in parts of
+ * 256 KiB, and its S3 accepts parts that small (on AWS and by default: above 5 GiB, parts of at least 5 MiB).
+ */
+export const LOCAL_UPLOAD_SETTINGS = {
+  CDK_CONTEXT_JSON: JSON.stringify({ datasetMultipartThresholdBytes: 1_048_576, datasetPartBytes: 262_144 }),
+  LOCAL_S3_MIN_PART_BYTES: '262144',
+};
+
 export const LOCAL_SKIPS: Skips = {
   bisect: "the offline stack's stream poller retries and honours partial batch failures but does not bisect a failing batch",
 };
@@ -179,7 +188,7 @@ async function startLocalTarget(): Promise<RunningTarget> {
     import('../../local/dynamodb/server.js'),
   ]);
   const keyA = generateApiKey();
-  const child = await startLocalChild({ DEV_API_KEY: keyA });
+  const child = await startLocalChild({ DEV_API_KEY: keyA, ...LOCAL_UPLOAD_SETTINGS });
   try {
     // A second tenant's key, stored the way `npm run api-key` stores one.
     const client = localDynamoDbClient(child.state.dynamodbEndpoint, child.state.region);

@@ -196,6 +196,8 @@ describe('least privilege', () => {
         'lambdas/api/predict.ts',
         'lambdas/datasets/create-dataset.ts',
         'lambdas/datasets/get-dataset.ts',
+        'lambdas/datasets/upload-parts.ts',
+        'lambdas/datasets/complete-upload.ts',
         'lambdas/api/list-job-events.ts',
       ].sort(),
     );
@@ -468,6 +470,8 @@ describe('REST API', () => {
       'POST /models/{modelId}/predict': 'lambdas/api/predict.ts',
       'POST /datasets': 'lambdas/datasets/create-dataset.ts',
       'GET /datasets/{datasetId}': 'lambdas/datasets/get-dataset.ts',
+      'GET /datasets/{datasetId}/parts': 'lambdas/datasets/upload-parts.ts',
+      'POST /datasets/{datasetId}/complete': 'lambdas/datasets/complete-upload.ts',
     });
   });
 

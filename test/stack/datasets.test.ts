@@ -60,9 +60,9 @@ describe('datasets bucket', () => {
     expectTlsOnly(logsId);
   });
 
-  it('lets browsers POST uploads cross-origin, and nothing else', () => {
+  it("lets browsers POST uploads and PUT parts cross-origin, and read each part's ETag; nothing else", () => {
     expect(bucket().Properties!.CorsConfiguration).toEqual({
-      CorsRules: [{ AllowedMethods: ['POST'], AllowedOrigins: ['*'], AllowedHeaders: ['*'], MaxAge: 3000 }],
+      CorsRules: [{ AllowedMethods: ['POST', 'PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['*'], ExposedHeaders: ['ETag'], MaxAge: 3000 }],
     });
   });
 
@@ -120,7 +120,11 @@ describe('functions and grants', () => {
   const table = () => `<${tableId}.Arn>`;
 
   it.each([
-    ['lambdas/datasets/create-dataset.ts', () => [`dynamodb:PutItem ${table()}`, `s3:PutObject ${objects()}`]],
+    // PutObject covers what it signs (POST, UploadPart) and CreateMultipartUpload; it aborts an upload it could not record.
+    ['lambdas/datasets/create-dataset.ts', () => [`dynamodb:PutItem ${table()}`, `s3:AbortMultipartUpload ${objects()}`, `s3:PutObject ${objects()}`]],
+    ['lambdas/datasets/upload-parts.ts', () => [`dynamodb:GetItem ${table()}`, `s3:ListMultipartUploadParts ${objects()}`, `s3:PutObject ${objects()}`]],
+    // CompleteMultipartUpload is authorised as s3:PutObject.
+    ['lambdas/datasets/complete-upload.ts', () => [`dynamodb:GetItem ${table()}`, `dynamodb:UpdateItem ${table()}`, `s3:PutObject ${objects()}`]],
     ['lambdas/datasets/get-dataset.ts', () => [`dynamodb:GetItem ${table()}`]],
     // ListBucket (limited by s3:prefix to what the function reads) makes S3 answer a missing object 404, not 403.
     ['lambdas/datasets/validate-dataset.ts', () => [`dynamodb:UpdateItem ${table()}`, `s3:GetObject ${objects()}`, `s3:ListBucket <${bucketId}.Arn>`]],
@@ -154,12 +158,14 @@ describe('functions and grants', () => {
         'lambdas/api/create-job.ts',
         // Readiness: HeadBucket (s3:ListBucket on the bucket), never an object.
         'lambdas/api/health.ts',
+        'lambdas/datasets/complete-upload.ts',
         'lambdas/datasets/create-dataset.ts',
         'lambdas/datasets/get-dataset.ts',
         'lambdas/datasets/merge-scan.ts',
         'lambdas/datasets/plan-scan.ts',
         'lambdas/datasets/scan-failed.ts',
         'lambdas/datasets/scan-range.ts',
+        'lambdas/datasets/upload-parts.ts',
         'lambdas/datasets/validate-dataset.ts',
         'lambdas/datasets/validation-failed.ts',
         'lambdas/train/train.ts',
@@ -169,7 +175,13 @@ describe('functions and grants', () => {
 
   it('every function gets the names it reads (and the upload policy its retention)', () => {
     const names = { DATASETS_TABLE_NAME: { Ref: tableId }, DATASETS_BUCKET_NAME: { Ref: bucketId } };
-    expect(stack.environmentOf('lambdas/datasets/create-dataset.ts')).toMatchObject({ ...names, DATASET_RETENTION_DAYS: '7' });
+    // 100 GB at most; one presigned POST up to 5 GiB, parts of 100 MiB above it.
+    const uploads = { LIMIT_MAX_DATASET_BYTES: '100000000000', DATASET_MULTIPART_THRESHOLD_BYTES: '5368709120', DATASET_PART_BYTES: '104857600' };
+    expect(stack.environmentOf('lambdas/datasets/create-dataset.ts')).toMatchObject({ ...names, ...uploads, DATASET_RETENTION_DAYS: '7' });
+    expect(stack.environmentOf('lambdas/datasets/upload-parts.ts')).toMatchObject(names);
+    expect(stack.environmentOf('lambdas/datasets/complete-upload.ts')).toMatchObject(names);
+    // The size is checked again after upload, against the same limit.
+    expect(stack.environmentOf('lambdas/datasets/validate-dataset.ts')).toMatchObject({ LIMIT_MAX_DATASET_BYTES: '100000000000' });
     expect(stack.environmentOf('lambdas/datasets/get-dataset.ts')).toMatchObject({ DATASETS_TABLE_NAME: names.DATASETS_TABLE_NAME });
     expect(stack.environmentOf('lambdas/datasets/validate-dataset.ts')).toMatchObject({ DATASETS_TABLE_NAME: names.DATASETS_TABLE_NAME });
     expect(stack.environmentOf('lambdas/api/create-job.ts')).toMatchObject({ DATASETS_TABLE_NAME: names.DATASETS_TABLE_NAME });
@@ -252,6 +264,8 @@ describe('routes', () => {
   it.each([
     ['POST', '/datasets', 'lambdas/datasets/create-dataset.ts'],
     ['GET', '/datasets/{datasetId}', 'lambdas/datasets/get-dataset.ts'],
+    ['GET', '/datasets/{datasetId}/parts', 'lambdas/datasets/upload-parts.ts'],
+    ['POST', '/datasets/{datasetId}/complete', 'lambdas/datasets/complete-upload.ts'],
   ])('%s %s: a Lambda proxy to its handler, behind the API-key authorizer', (httpMethod, path, entry) => {
     const [authorizerId] = stack.only('AWS::ApiGateway::Authorizer');
     const properties = method(httpMethod, path).Properties!;
@@ -268,7 +282,7 @@ describe('outputs', () => {
 });
 
 describe('Datasets construct', () => {
-  function build(retentionDays?: number): Stack {
+  function build(retentionDays?: number, uploads: Record<string, number> = {}): Stack {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const scope = new Stack(app, 'Test');
     const api = new apigateway.RestApi(scope, 'Api');
@@ -281,9 +295,50 @@ describe('Datasets construct', () => {
       createJobFunction: fn('CreateJob', { entry: 'lambdas/api/create-job.ts' }),
       trainFunction: fn('Train', { entry: 'lambdas/train/train.ts', timeout: Duration.minutes(15) }),
       ...(retentionDays === undefined ? {} : { retentionDays }),
+      ...uploads,
     });
     return scope;
   }
+
+  it('takes the size limit, the multipart threshold and the part size as props, for every upload function', () => {
+    const template = new Synthesized(
+      Template.fromStack(
+        build(undefined, { maxDatasetBytes: 10_000_000, multipartThresholdBytes: 1_048_576, multipartPartBytes: 262_144 }),
+      ).toJSON() as CfnTemplate,
+    );
+    expect(template.environmentOf('lambdas/datasets/create-dataset.ts')).toMatchObject({
+      LIMIT_MAX_DATASET_BYTES: '10000000',
+      DATASET_MULTIPART_THRESHOLD_BYTES: '1048576',
+      DATASET_PART_BYTES: '262144',
+    });
+    expect(template.environmentOf('lambdas/datasets/validate-dataset.ts')).toMatchObject({ LIMIT_MAX_DATASET_BYTES: '10000000' });
+  });
+
+  it.each([
+    [{ multipartThresholdBytes: 6 * 1024 ** 3 }, /multipartThresholdBytes must be at most 5368709120/],
+    [{ multipartPartBytes: 0 }, /multipartPartBytes must be a whole number of bytes >= 1/],
+    [{ maxDatasetBytes: 1.5 }, /maxDatasetBytes must be a whole number of bytes >= 1/],
+    [{ maxDatasetBytes: 1000 * 5 * 1024 ** 3 + 1 }, /maxDatasetBytes must be at most 5,000 GiB/],
+  ])('refuses upload props %j at synth time', (uploads, message) => {
+    expect(() => build(undefined, uploads)).toThrow(message);
+  });
+
+  it('reads the upload settings from the CDK context (the offline stack tries multipart uploads with small files)', () => {
+    const previous = process.env.CDK_CONTEXT_JSON;
+    process.env.CDK_CONTEXT_JSON = JSON.stringify({ datasetMultipartThresholdBytes: 1_048_576, datasetPartBytes: '262144', datasetMaxBytes: 50_000_000 });
+    try {
+      const { stack: small } = createApp({ skipBundling: true });
+      const template = new Synthesized(Template.fromStack(small).toJSON() as CfnTemplate);
+      expect(template.environmentOf('lambdas/datasets/create-dataset.ts')).toMatchObject({
+        LIMIT_MAX_DATASET_BYTES: '50000000',
+        DATASET_MULTIPART_THRESHOLD_BYTES: '1048576',
+        DATASET_PART_BYTES: '262144',
+      });
+    } finally {
+      if (previous === undefined) delete process.env.CDK_CONTEXT_JSON;
+      else process.env.CDK_CONTEXT_JSON = previous;
+    }
+  });
 
   it('keeps objects and records the same number of days', () => {
     const template = new Synthesized(Template.fromStack(build(3)).toJSON() as CfnTemplate);

@@ -58,3 +58,27 @@ describe('per-tenant rate limits', () => {
     expect(() => new RestApi(scope, 'Api', { functions, authorizerFunction: fn, tenantLimits })).toThrow(message);
   });
 });
+
+describe('rate limits set at deploy time', () => {
+  it('apiThrottle and tenantLimits context values (JSON text, as `-c` gives them) set the stage and the default plan', () => {
+    const previous = process.env.CDK_CONTEXT_JSON;
+    process.env.CDK_CONTEXT_JSON = JSON.stringify({
+      apiThrottle: '{"rateLimit":3000,"burstLimit":3000}',
+      tenantLimits: { rateLimit: 2000, burstLimit: 2000, dailyQuota: 10_000_000 },
+    });
+    try {
+      const { stack: raised } = createApp({ skipBundling: true });
+      const synthesized = new Synthesized(Template.fromStack(raised).toJSON() as CfnTemplate);
+      expect(synthesized.only('AWS::ApiGateway::UsagePlan')[1].Properties).toMatchObject({
+        Throttle: { RateLimit: 2000, BurstLimit: 2000 },
+        Quota: { Limit: 10_000_000, Period: 'DAY' },
+      });
+      expect(synthesized.only('AWS::ApiGateway::Stage')[1].Properties).toMatchObject({
+        MethodSettings: [expect.objectContaining({ ThrottlingRateLimit: 3000, ThrottlingBurstLimit: 3000 })],
+      });
+    } finally {
+      if (previous === undefined) delete process.env.CDK_CONTEXT_JSON;
+      else process.env.CDK_CONTEXT_JSON = previous;
+    }
+  });
+});

@@ -39,6 +39,8 @@ describe('docs/openapi.json, docs/asyncapi.json and client/schema.d.ts', async (
         'POST /models/{modelId}/predict',
         'POST /datasets',
         'GET /datasets/{datasetId}',
+        'GET /datasets/{datasetId}/parts',
+        'POST /datasets/{datasetId}/complete',
       ].sort(),
     );
     expect(openapi.security).toEqual([{ apiKey: [] }]);

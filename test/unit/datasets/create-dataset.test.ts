@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -108,5 +108,76 @@ describe('POST /datasets', () => {
     const result = await post(null);
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toContain('fire');
+  });
+
+  it('answers a presigned POST up to the multipart threshold, even with a declared size', async () => {
+    ddb.on(PutCommand).resolves({});
+    const answer = JSON.parse((await post(JSON.stringify({ sizeBytes: 2000 }))).body) as Record<string, unknown>;
+    expect(answer).toMatchObject({ uploadMethod: 'POST', maxBytes: 5000 });
+    expect(answer.fields).toBeDefined();
+    expect(s3.calls()).toHaveLength(0);
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({ declaredSizeBytes: 2000 });
+  });
+
+  it('answers a multipart upload above the threshold: one presigned UploadPart URL per part of the size it chose', async () => {
+    ddb.on(PutCommand).resolves({});
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
+
+    const result = await post(JSON.stringify({ name: 'big', sizeBytes: 4500 }));
+
+    expect(result.statusCode).toBe(201);
+    const answer = JSON.parse(result.body) as { datasetId: string; parts: { partNumber: number; url: string }[] } & Record<string, unknown>;
+    const key = `datasets/acme/${answer.datasetId}.csv`;
+    expect(answer).toMatchObject({ uploadMethod: 'MULTIPART', status: 'PENDING_UPLOAD', partSizeBytes: 1000, partCount: 5, maxBytes: 5000 });
+    expect(answer.uploadUrl).toBeUndefined();
+    expect(answer.parts.map((part) => part.partNumber)).toEqual([1, 2, 3, 4, 5]);
+    for (const { partNumber, url } of answer.parts) {
+      const parsed = new URL(url);
+      expect(`${parsed.origin}${parsed.pathname}`).toBe(`https://datasets-bucket-test.s3.eu-west-1.amazonaws.com/${key}`);
+      expect(parsed.searchParams.get('uploadId')).toBe('upload-1');
+      expect(parsed.searchParams.get('partNumber')).toBe(String(partNumber));
+      // Valid 15 minutes, like the POST policy; no checksum of an empty body signed in.
+      expect(parsed.searchParams.get('X-Amz-Expires')).toBe('900');
+      expect(parsed.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+      expect([...parsed.searchParams.keys()].filter((name) => name.toLowerCase().includes('checksum'))).toEqual([]);
+    }
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toEqual({ Bucket: 'datasets-bucket-test', Key: key, ContentType: 'text/csv' });
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({
+      key,
+      declaredSizeBytes: 4500,
+      multipart: { uploadId: 'upload-1', partSizeBytes: 1000, partCount: 5, completedAt: null },
+    });
+  });
+
+  it('refuses a declared size above the limit with 400 DATASET_TOO_LARGE, before anything is started', async () => {
+    const result = await post(JSON.stringify({ sizeBytes: 5001 }));
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body)).toEqual({
+      error: {
+        code: 'DATASET_TOO_LARGE',
+        message: 'the file is too large: at most 5000 bytes',
+        details: [{ path: 'sizeBytes', message: 'must be at most 5000' }],
+      },
+    });
+    expect(ddb.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it.each([['0'], ['-1'], ['1.5'], ['"10"']])('refuses sizeBytes %s with 400 VALIDATION_ERROR', async (size) => {
+    const result = await post(`{"sizeBytes":${size}}`);
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'VALIDATION_ERROR' } });
+  });
+
+  it('aborts the multipart upload it started when the dataset cannot be recorded', async () => {
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-2' });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    ddb.on(PutCommand).rejects(new Error('table is on fire'));
+    const result = await post(JSON.stringify({ sizeBytes: 3000 }));
+    expect(result.statusCode).toBe(500);
+    const abort = s3.commandCalls(AbortMultipartUploadCommand);
+    expect(abort).toHaveLength(1);
+    expect(abort[0]!.args[0].input).toMatchObject({ Bucket: 'datasets-bucket-test', UploadId: 'upload-2' });
+    expect(abort[0]!.args[0].input.Key).toMatch(/^datasets\/acme\/[0-9A-Z]{26}\.csv$/);
   });
 });

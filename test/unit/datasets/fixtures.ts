@@ -13,6 +13,9 @@ export function stubDatasetEnv(): void {
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
   vi.stubEnv('AWS_SESSION_TOKEN', 'session-token');
+  // Small numbers, so that a multipart upload is a few parts: above 2,000 bytes, parts of 1,000.
+  vi.stubEnv('DATASET_MULTIPART_THRESHOLD_BYTES', '2000');
+  vi.stubEnv('DATASET_PART_BYTES', '1000');
 }
 
 export const context = {

@@ -8,6 +8,7 @@ import {
   ListJobsQuery,
   ListQuery,
   parseInput,
+  parsePredictBody,
   predictBodySchema,
   predictionInputs,
   TenantId,
@@ -349,5 +350,47 @@ describe('POST /jobs: features and alphas (dataset jobs)', () => {
   it('refuses features with inline data', () => {
     const failure = rejectionOf(() => parseInput(CreateJobBody, { kind: 'LINEAR', data: POINTS, features: ['x0'] }));
     expect(failure.details).toContainEqual({ path: 'features', message: 'features is only allowed with datasetId' });
+  });
+});
+
+describe('parsePredictBody: a well-formed batch by a plain loop, everything else by the schema', () => {
+  const batch = {
+    inputs: [
+      [1, 2.5],
+      [-3, 0],
+      [1e300, -1e-300],
+    ],
+  };
+
+  it('answers a well-formed batch as the schema does', () => {
+    expect(parsePredictBody(PredictBody, DEFAULT_LIMITS, batch)).toStrictEqual(parseInput(PredictBody, batch));
+    expect(parsePredictBody(PredictBody, DEFAULT_LIMITS, { x: [1, 2] })).toStrictEqual({ x: [1, 2] });
+  });
+
+  it.each<[string, unknown]>([
+    [
+      'a string in a row',
+      {
+        inputs: [
+          [1, 2],
+          [1, '2'],
+        ],
+      },
+    ],
+    ['a NaN', { inputs: [[Number.NaN]] }],
+    ['an empty row', { inputs: [[1], []] }],
+    ['no rows', { inputs: [] }],
+    ['a row that is not an array', { inputs: [[1], 2] }],
+    ['an extra field', { inputs: [[1]], x: [1] }],
+    ['more inputs than the limit', { inputs: [[1], [2], [3]] }],
+    ['an array body', [[1, 2]]],
+  ])('refuses %s with exactly the schema’s details', (_, body) => {
+    const limits = { ...DEFAULT_LIMITS, maxPredictInputs: 2 };
+    const schema = predictBodySchema(limits);
+    const viaSchema = rejectionOf(() => parseInput(schema, body));
+    const viaFastPath = rejectionOf(() => parsePredictBody(schema, limits, body));
+    expect(viaFastPath).toBeInstanceOf(ValidationFailed);
+    expect(viaFastPath.details).toEqual(viaSchema.details);
+    expect(viaFastPath.details).not.toEqual([]);
   });
 });

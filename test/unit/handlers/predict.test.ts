@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler } from '../../../lambdas/api/predict.js';
+import { handler, modelCache } from '../../../lambdas/api/predict.js';
 import type { ModelStatus } from '../../../src/domain/jobs.js';
 import { apiEvent, bodyOf, lambdaContext } from '../helpers/events.js';
 import { MODEL_ID, MODELS_TABLE, modelRecord, OTHER_TENANT, TENANT } from '../helpers/records.js';
@@ -12,6 +12,7 @@ const NOW = '2026-01-02T08:30:00.000Z';
 
 beforeEach(() => {
   ddb.reset();
+  modelCache.clear();
   vi.useFakeTimers({ toFake: ['Date'], now: new Date(NOW) });
   // y = 1 + 2·x0 + 3·x1
   ddb.on(GetCommand).resolves({ Item: modelRecord() });
@@ -102,5 +103,46 @@ describe('POST /models/{modelId}/predict', () => {
   it('answers 404 for a malformed model id without reading', async () => {
     expect((await predict({ x: [1, 2] }, { modelId: 'latest' })).statusCode).toBe(404);
     expect(ddb).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('POST /models/{modelId}/predict: TRAINED models from memory', () => {
+  it('reads a TRAINED model once: the next predictions of it read nothing', async () => {
+    expect(bodyOf(await predict({ x: [1, 2] }))).toMatchObject({ value: 9 });
+    expect(bodyOf(await predict({ inputs: [[0, 0]] }))).toMatchObject({ predictions: [1] });
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(modelCache.size.models).toBe(1);
+  });
+
+  it("answers 404 for another tenant asking for a model held in memory, reading under that tenant's key", async () => {
+    await predict({ x: [1, 2] });
+    ddb.on(GetCommand, { Key: { tenantId: OTHER_TENANT, modelId: MODEL_ID } }).resolves({});
+
+    const result = await predict({ x: [1, 2] }, { tenantId: OTHER_TENANT });
+
+    expect(result.statusCode).toBe(404);
+    expect(bodyOf(result)).toEqual({ error: { code: 'NOT_FOUND', message: 'model not found' } });
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { tenantId: OTHER_TENANT, modelId: MODEL_ID } });
+    expect((await predict({ x: [1, 2] })).statusCode).toBe(200); // the owner's is still held
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 2);
+  });
+
+  it('holds no model that is not TRAINED: once trained, it is read again', async () => {
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: modelRecord({ status: 'TRAINING', coefficients: [], intercept: null, metrics: null, fittedAt: null }) })
+      .resolves({ Item: modelRecord() });
+    expect((await predict({ x: [1, 2] })).statusCode).toBe(409);
+    expect(bodyOf(await predict({ x: [1, 2] }))).toMatchObject({ value: 9 });
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 2);
+  });
+
+  it('drops an expired model and asks the table again: a deleted one is then 404', async () => {
+    await predict({ x: [1, 2] });
+    vi.setSystemTime(new Date(modelRecord().expiresAt * 1000));
+    ddb.on(GetCommand).resolves({});
+
+    expect((await predict({ x: [1, 2] })).statusCode).toBe(404);
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 2);
   });
 });

@@ -1,0 +1,66 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CompleteMultipartUploadCommand } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { CompleteUploadBody, checkPartList, type DatasetRecord, openUpload, toDatasetView } from '../../src/domain/datasets.js';
+import { Conflict, ValidationFailed } from '../../src/domain/errors.js';
+import { limitsFrom } from '../../src/domain/limits.js';
+import { DatasetId, parseInput } from '../../src/domain/schemas.js';
+import * as z from '../../src/domain/zod.js';
+import { DatasetStore } from '../commons/datasets.js';
+import { readEnv } from '../commons/env.js';
+import { httpHandler, json, jsonBody, pathId, tenantOf } from '../commons/http.js';
+import { s3ErrorCode } from '../commons/multipart.js';
+import { metrics } from '../commons/powertools.js';
+import { s3 } from '../commons/s3.js';
+
+const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
+const limits = limitsFrom(process.env);
+const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
+
+/** S3's refusals of a part list, as the client's mistakes they are (400, each with its code). */
+const PART_ERRORS: Record<string, { code: string; message: string }> = {
+  InvalidPart: { code: 'INVALID_PART', message: 'a part was not uploaded, or its ETag is not the one S3 answered for it' },
+  InvalidPartOrder: { code: 'INVALID_PART_ORDER', message: 'the parts must be listed in ascending order of partNumber' },
+  EntityTooSmall: { code: 'PART_TOO_SMALL', message: 'every part but the last must be partSizeBytes long (S3 refuses parts under 5 MiB)' },
+};
+
+function bodyOf(event: APIGatewayProxyEvent): unknown {
+  return jsonBody(event, limits.maxBodyBytes);
+}
+
+/**
+ * `POST /datasets/{datasetId}/complete`: completes the dataset's multipart upload
+ * with every part's ETag. S3 then announces the object as it announces a POST
+ * upload (ObjectCreated), and the dataset is validated the same way. A dataset is
+ * completed once: a second completion is 409 `UPLOAD_ALREADY_COMPLETE`.
+ */
+export const handler = httpHandler(async (event) => {
+  const tenantId = tenantOf(event);
+  const datasetId = pathId(event, 'datasetId', DatasetId, 'dataset');
+  const { parts } = parseInput(CompleteUploadBody, bodyOf(event));
+  const dataset = await datasets.get(tenantId, datasetId);
+  const upload = openUpload(dataset);
+  const { key } = dataset as DatasetRecord;
+  const wrong = checkPartList(parts, upload.partCount);
+  if (wrong) throw new ValidationFailed('the part list does not match the upload', [wrong], 'INVALID_PART');
+  try {
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: env.DATASETS_BUCKET_NAME,
+        Key: key,
+        UploadId: upload.uploadId,
+        MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+      }),
+    );
+  } catch (error) {
+    const code = s3ErrorCode(error);
+    const refusal = code === undefined ? undefined : PART_ERRORS[code];
+    if (refusal) throw new ValidationFailed(refusal.message, undefined, refusal.code);
+    if (code === 'NoSuchUpload') throw new Conflict('UPLOAD_EXPIRED', 'the upload was aborted or has expired; create a new dataset');
+    throw error;
+  }
+  const completed = await datasets.markUploadCompleted(tenantId, datasetId, upload.uploadId);
+  if (!completed) throw new Conflict('UPLOAD_ALREADY_COMPLETE', 'the upload of this dataset is complete');
+  metrics.addMetric('MultipartUploadCompleted', MetricUnit.Count, 1);
+  return json(200, toDatasetView(completed));
+});
