@@ -26,6 +26,10 @@ export interface RegressionStackProps extends StackProps {
   readonly retentionDays?: number;
   /** Subscribed to the topic every alarm notifies. @default the `alarmEmail` context value, else no subscription */
   readonly alarmEmail?: string;
+  /** Byte ranges of one dataset scanned at once (README, "The dataset scan"). @default 10 */
+  readonly scanConcurrency?: number;
+  /** Bytes per scanned range. @default 64 MiB */
+  readonly scanRangeBytes?: number;
   /**
    * The dataset size limit and how uploads are split (lib/datasets.ts). @default the context values
    * `datasetMaxBytes`, `datasetMultipartThresholdBytes` and `datasetPartBytes`, else 100 GB, 5 GiB and 100 MiB
@@ -83,7 +87,8 @@ export class RegressionStack extends Stack {
       description: 'Trains one job: one pass over its data, fit, store the model',
     });
     useTable(trainFunction, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    // PutItem: the models of a regularisation path past the first (README, Large datasets) are written by training.
+    useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     releasesSlots(trainFunction);
     const markFailedFunction = new AppFunction(this, 'MarkFailedFunction', {
       entry: 'lambdas/train/mark-failed.ts',
@@ -179,6 +184,8 @@ export class RegressionStack extends Stack {
       newFunction,
       createJobFunction: createJob,
       trainFunction,
+      ...(props.scanConcurrency === undefined ? {} : { scanConcurrency: props.scanConcurrency }),
+      ...(props.scanRangeBytes === undefined ? {} : { scanRangeBytes: props.scanRangeBytes }),
       ...datasetUploads,
     });
 

@@ -39,6 +39,8 @@ export interface DatasetRecord {
   error: DatasetError | null;
   /** ETag of the object that was validated; training reads only that object. */
   etag?: string;
+  /** The S3 key of the statistics the scan computed from that object (src/domain/statistics.ts); absent on datasets validated before the scan existed. */
+  statisticsKey?: string;
   /** The size the client declared when it created the dataset (absent for datasets created without one). */
   declaredSizeBytes?: number;
   /** Set when the upload is an S3 multipart upload (a declared size above the single-POST threshold). */

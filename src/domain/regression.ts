@@ -314,10 +314,24 @@ export function fitModelWithReport(accumulator: RegressionAccumulator, spec: Fit
     throw new Error(`the spec asks fitIntercept=${spec.fitIntercept} but the rows were accumulated with ${accumulator.fitIntercept}`);
   }
   if (accumulator.count < 2) throw new TrainingFailed('INSUFFICIENT_DATA', `at least 2 rows are needed, got ${accumulator.count}`);
+  checkAlpha(spec);
+  return fitStateWithReport(accumulator.state(), spec);
+}
+
+function checkAlpha(spec: FitSpec): void {
   if (spec.kind !== 'LINEAR' && !(Number.isFinite(spec.alpha) && spec.alpha > 0)) {
     throw new TrainingFailed('INVALID_DATA', `alpha must be a finite number > 0, got ${spec.alpha}`);
   }
-  const state = accumulator.state();
+}
+
+/**
+ * Fits from a training state built elsewhere (src/domain/statistics.ts reduces a
+ * dataset's stored statistics to one): the same solvers and metrics as `fitModel`.
+ * The state must be centred when `spec.fitIntercept` is true, and not otherwise.
+ */
+export function fitStateWithReport(state: TrainingState, spec: FitSpec): { model: FittedModel; solver: SolverReport } {
+  if (state.n < 2) throw new TrainingFailed('INSUFFICIENT_DATA', `at least 2 rows are needed, got ${state.n}`);
+  checkAlpha(spec);
   const { w, solver } = solve(state, spec);
 
   let intercept = 0;
