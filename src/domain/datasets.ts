@@ -235,7 +235,6 @@ export class TrainingSink implements NumericCsvSink {
   readonly features: string[];
   readonly accumulator: RegressionAccumulator;
   private readonly targetIndex: number;
-  private readonly x: Float64Array;
 
   constructor(
     private readonly expectedColumns: readonly string[],
@@ -245,7 +244,6 @@ export class TrainingSink implements NumericCsvSink {
     this.targetIndex = expectedColumns.indexOf(target);
     if (this.targetIndex < 0) throw new TrainingFailed('INVALID_DATA', `the dataset has no column ${JSON.stringify(target)}`);
     this.features = expectedColumns.filter((_, index) => index !== this.targetIndex);
-    this.x = new Float64Array(this.features.length);
     this.accumulator = new RegressionAccumulator(this.features.length, fitIntercept);
   }
 
@@ -255,12 +253,7 @@ export class TrainingSink implements NumericCsvSink {
   }
 
   row(values: Float64Array): void {
-    const x = this.x;
-    const target = this.targetIndex;
-    for (let index = 0, j = 0; index < values.length; index++) {
-      if (index !== target) x[j++] = values[index]!;
-    }
-    this.accumulator.add(x, values[target]!);
+    this.accumulator.addRecord(values, this.targetIndex);
   }
 }
 
