@@ -34,9 +34,6 @@ export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
   // DynamoDB + S3.
   'lambdas/train/train.ts': 490 * KB,
   'lambdas/datasets/validate-dataset.ts': 470 * KB,
-  // DynamoDB + S3 (multipart uploads: presigned part URLs, completing an upload).
-  'lambdas/datasets/upload-parts.ts': 470 * KB,
-  'lambdas/datasets/complete-upload.ts': 460 * KB,
   // DynamoDB + S3 (ListParts and presigned part URLs; CompleteMultipartUpload).
   'lambdas/datasets/upload-parts.ts': 470 * KB,
   'lambdas/datasets/complete-upload.ts': 460 * KB,
