@@ -9,14 +9,15 @@
  * that run's alone:
  *   - csv:    the training path: file stream (64 KiB chunks, as an S3 body arrives)
  *             -> NumericCsvReader -> RegressionAccumulator, then fitModel per kind;
- *   - memory: the engine alone: the same rows already in Float64Arrays -> accumulator -> fit;
+ *   - memory: the engine alone: the same rows already in Float64Arrays -> addRows -> fit;
  *   - sklearn: pandas.read_csv, then LinearRegression / Ridge / Lasso fit (bench/sklearn_compare.py);
- * and prints rows/s, peak RSS, the time ratios and the coefficient agreement.
+ * and prints rows/s, peak RSS, the time ratios (wall and CPU: on a shared machine CPU
+ * time is the steadier measure) with the load average, and the coefficient agreement.
  * Files are generated once, seeded, under bench/data/ (gitignored).
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { cpus, freemem, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NumericCsvReader } from '../src/domain/csv.js';
@@ -32,6 +33,8 @@ const CHUNK = 64 * 1024;
 
 interface Fit {
   seconds: number;
+  /** CPU time of the process (all its threads) over the same span. */
+  cpuSeconds: number;
   coefficients: number[];
   intercept: number;
 }
@@ -40,6 +43,7 @@ interface NodeRun {
   rows: number;
   /** The one pass: read + parse + accumulate (csv), or accumulate alone (memory). */
   passSeconds: number;
+  passCpuSeconds: number;
   fits: Record<ModelKind, Fit>;
   maxRssMB: number;
 }
@@ -47,6 +51,7 @@ interface NodeRun {
 interface SklearnRun {
   rows: number;
   readSeconds: number;
+  readCpuSeconds: number;
   fits: Record<ModelKind, Fit>;
   maxRssMB: number;
   versions: Record<string, string>;
@@ -56,17 +61,24 @@ function fitAll(accumulator: RegressionAccumulator): Record<ModelKind, Fit> {
   const fits = {} as Record<ModelKind, Fit>;
   for (const kind of KINDS) {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const model = fitModel(accumulator, { kind, alpha: ALPHA[kind], fitIntercept: true });
-    fits[kind] = { seconds: (performance.now() - started) / 1000, coefficients: model.coefficients, intercept: model.intercept };
+    fits[kind] = { seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpu), coefficients: model.coefficients, intercept: model.intercept };
   }
   return fits;
 }
+
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
 
 const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
 
 /** Child: the training path from the CSV file. */
 async function csvChild(path: string): Promise<NodeRun> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let sink: TrainingSink | undefined;
   const reader = new NumericCsvReader(
     {
@@ -78,7 +90,7 @@ async function csvChild(path: string): Promise<NodeRun> {
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) reader.push(chunk as Buffer);
   const { rows } = reader.end();
   const passSeconds = (performance.now() - started) / 1000;
-  return { rows, passSeconds, fits: fitAll(sink!.accumulator), maxRssMB: maxRssMB() };
+  return { rows, passSeconds, passCpuSeconds: cpuSince(cpu), fits: fitAll(sink!.accumulator), maxRssMB: maxRssMB() };
 }
 
 /** Child: the engine alone, on rows already in memory (loading them is not timed). */
@@ -107,10 +119,11 @@ async function memoryChild(path: string): Promise<NodeRun> {
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) reader.push(chunk as Buffer);
   reader.end();
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const accumulator = new RegressionAccumulator(FEATURES, true);
-  for (let row = 0; row < n; row++) accumulator.add(x.subarray(row * FEATURES, (row + 1) * FEATURES), y[row]!);
+  accumulator.addRows(x.subarray(0, n * FEATURES), y.subarray(0, n));
   const passSeconds = (performance.now() - started) / 1000;
-  return { rows: n, passSeconds, fits: fitAll(accumulator), maxRssMB: maxRssMB() };
+  return { rows: n, passSeconds, passCpuSeconds: cpuSince(cpu), fits: fitAll(accumulator), maxRssMB: maxRssMB() };
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -156,10 +169,13 @@ async function main(): Promise<void> {
   console.log(`node child with the modules loaded and no data: peak RSS ${baseline.maxRssMB.toFixed(0)} MB`);
   for (const rows of sizes) {
     const { path, bytes } = await ensureDataset({ rows, features: FEATURES, seed: SEED });
-    console.log(`\n## ${rows.toLocaleString('en')} rows x ${FEATURES} features + y: ${(bytes / 1e6).toFixed(0)} MB  (${path})`);
+    console.log(
+      `\n## ${rows.toLocaleString('en')} rows (load average ${loadavg()[0]!.toFixed(1)}) x ${FEATURES} features + y: ${(bytes / 1e6).toFixed(0)} MB  (${path})`,
+    );
     const csv = runChild('csv', path);
     const memory = runChild('memory', path);
     const sk = runSklearn(path);
+    console.log(`(load average after the three runs: ${loadavg()[0]!.toFixed(1)})`);
     if (csv.rows !== rows || memory.rows !== rows || sk.rows !== rows) throw new Error(`row counts differ: ${csv.rows} / ${memory.rows} / ${sk.rows}`);
     const csvTotal = csv.passSeconds + csv.fits.LINEAR.seconds;
     const skTotal = sk.readSeconds + sk.fits.LINEAR.seconds;
@@ -173,15 +189,22 @@ async function main(): Promise<void> {
     for (const kind of KINDS) {
       const nodeTime = csv.passSeconds + csv.fits[kind].seconds;
       const skTime = sk.readSeconds + sk.fits[kind].seconds;
+      const nodeCpu = csv.passCpuSeconds + csv.fits[kind].cpuSeconds;
+      const skCpu = sk.readCpuSeconds + sk.fits[kind].cpuSeconds;
       console.log(
-        `  ${kind.padEnd(6)} csv->model  node ${nodeTime.toFixed(2)} s  sklearn ${skTime.toFixed(2)} s  ratio ${(skTime / nodeTime).toFixed(2)}x   max rel. diff vs sklearn ${agreement(csv.fits[kind], sk.fits[kind]).toExponential(1)}`,
+        `  ${kind.padEnd(6)} csv->model  node ${nodeTime.toFixed(2)} s  sklearn ${skTime.toFixed(2)} s  ratio ${(skTime / nodeTime).toFixed(2)}x` +
+          `  (cpu: node ${nodeCpu.toFixed(2)} s, sklearn ${skCpu.toFixed(2)} s, ratio ${(skCpu / nodeCpu).toFixed(2)}x)` +
+          `   max rel. diff vs sklearn ${agreement(csv.fits[kind], sk.fits[kind]).toExponential(1)}`,
       );
     }
-    console.log(`in memory  node engine: ${memory.passSeconds.toFixed(3)} s accumulate (${rate(rows, memory.passSeconds)})`);
+    console.log(
+      `in memory  node engine: ${memory.passSeconds.toFixed(3)} s accumulate (${rate(rows, memory.passSeconds)}, cpu ${memory.passCpuSeconds.toFixed(3)} s)`,
+    );
     for (const kind of KINDS) {
       const nodeTime = memory.passSeconds + memory.fits[kind].seconds;
       console.log(
-        `  ${kind.padEnd(6)} engine ${nodeTime.toFixed(3)} s (fit ${(memory.fits[kind].seconds * 1000).toFixed(2)} ms)  sklearn fit ${sk.fits[kind].seconds.toFixed(3)} s  ratio ${(sk.fits[kind].seconds / nodeTime).toFixed(2)}x`,
+        `  ${kind.padEnd(6)} engine ${nodeTime.toFixed(3)} s (fit ${(memory.fits[kind].seconds * 1000).toFixed(2)} ms)  sklearn fit ${sk.fits[kind].seconds.toFixed(3)} s  ratio ${(sk.fits[kind].seconds / nodeTime).toFixed(2)}x` +
+          `  (cpu ratio ${(sk.fits[kind].cpuSeconds / (memory.passCpuSeconds + memory.fits[kind].cpuSeconds)).toFixed(2)}x)`,
       );
     }
   }
@@ -195,7 +218,7 @@ if (typeof childArgs.child === 'string') {
       ? await csvChild(path)
       : childArgs.child === 'memory'
         ? await memoryChild(path)
-        : { rows: 0, passSeconds: 0, fits: {} as Record<ModelKind, Fit>, maxRssMB: maxRssMB() };
+        : { rows: 0, passSeconds: 0, passCpuSeconds: 0, fits: {} as Record<ModelKind, Fit>, maxRssMB: maxRssMB() };
   console.log(JSON.stringify(run));
 } else {
   await main();

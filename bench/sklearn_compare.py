@@ -31,8 +31,10 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
+    cpu = time.process_time()
     frame = pd.read_csv(args.path, dtype=np.float64, engine="c")
     read_seconds = time.perf_counter() - started
+    read_cpu_seconds = time.process_time() - cpu
     y = frame[args.target].to_numpy()
     x = frame.drop(columns=[args.target]).to_numpy()
     del frame
@@ -46,9 +48,11 @@ def main() -> None:
     fits = {}
     for kind, model in models.items():
         started = time.perf_counter()
+        cpu = time.process_time()
         model.fit(x, y)
         fits[kind] = {
             "seconds": time.perf_counter() - started,
+            "cpuSeconds": time.process_time() - cpu,
             "coefficients": [float(value) for value in model.coef_],
             "intercept": float(model.intercept_),
         }
@@ -57,6 +61,7 @@ def main() -> None:
             "rows": int(x.shape[0]),
             "features": int(x.shape[1]),
             "readSeconds": read_seconds,
+            "readCpuSeconds": read_cpu_seconds,
             "fits": fits,
             # ru_maxrss is in KiB on Linux.
             "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -25,6 +25,8 @@ export type Prediction = components['schemas']['Prediction'];
 export type CreateJobRequest = components['schemas']['CreateJobRequest'];
 export type PredictRequest = components['schemas']['PredictRequest'];
 export type FieldIssue = components['schemas']['FieldIssue'];
+export type JobPage = components['schemas']['JobPage'];
+export type JobEvent = components['schemas']['JobEvent'];
 export type { components, paths };
 
 /** A job's status after which nothing changes. */
@@ -222,6 +224,22 @@ export class RegressionJobsClient {
       yield* page.items;
       nextToken = page.nextToken ?? undefined;
     } while (nextToken);
+  }
+
+  /** One page of jobs, newest first: for a caller that pages itself (the console); `jobs()` walks them all. */
+  listJobs(options: { status?: JobStatus | undefined; limit?: number; nextToken?: string | undefined } = {}): Promise<JobPage> {
+    const query = {
+      ...(options.status ? { status: options.status } : {}),
+      limit: String(options.limit ?? 50),
+      ...(options.nextToken ? { nextToken: options.nextToken } : {}),
+    };
+    return this.call(this.http.GET('/jobs', { params: { query } }));
+  }
+
+  /** A job's history (its first page: status changes and retried attempts, oldest first). */
+  async jobEvents(jobId: string): Promise<JobEvent[]> {
+    const page = await this.call(this.http.GET('/jobs/{jobId}/events', { params: { path: { jobId } } }));
+    return page.items;
   }
 
   getModel(modelId: string): Promise<Model> {
@@ -503,7 +521,8 @@ async function multipart(
     yield tail;
   }
   return {
-    body: ReadableStream.from(parts()) as unknown as NonNullable<RequestInit['body']>,
+    // Typed by hand: the DOM library's ReadableStream (the console type-checks this file with it) does not declare `from` yet.
+    body: (ReadableStream as unknown as { from(source: AsyncIterable<Uint8Array>): unknown }).from(parts()) as NonNullable<RequestInit['body']>,
     headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': String(head.length + source.size + tail.length) },
   };
 }

@@ -248,7 +248,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0.
+         * @description Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0. With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.
          * @example {
          *       "kind": "RIDGE",
          *       "alpha": 0.5,
@@ -287,6 +287,8 @@ export interface components {
             }[];
             datasetId?: string;
             target?: string;
+            features?: string[];
+            alphas?: number[];
             /** @default true */
             fitIntercept?: boolean;
             name?: string;
@@ -423,6 +425,10 @@ export interface components {
          *       "error": null,
          *       "attempts": 1,
          *       "datasetId": null,
+         *       "alphas": null,
+         *       "modelIds": [
+         *         "01JH5Z3V8Q6K9W2X4Y7Z0A1B2D"
+         *       ],
          *       "version": 4
          *     }
          */
@@ -449,6 +455,10 @@ export interface components {
             attempts: number;
             /** @description the dataset trained on; null for inline data */
             datasetId: components["schemas"]["DatasetId"] | null;
+            /** @description the regularisation path asked for (`alphas` in the request), or null for a job of one alpha */
+            alphas: number[] | null;
+            /** @description every model of the job, in the order of `alphas` (`[modelId]` for one alpha; `modelId` is the first). The models past the first exist once the job is COMPLETED. */
+            modelIds: components["schemas"]["ModelId"][];
             /** @description 1 at creation, higher with every change: of two states of a job (REST or WebSocket), the one with the higher version is newer */
             version: number;
         };

@@ -41,7 +41,18 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Re
     description: 'Regression jobs: asynchronous model training and synchronous predictions (REST + WebSocket)',
     // The CLI's account and region when it has credentials; an environment-agnostic template otherwise (tests, local/).
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    ...numberContext(app, 'scanConcurrency'),
+    ...numberContext(app, 'scanRangeBytes'),
   });
   if (restAuthorizerMode(options.restAuthorizer ?? app.node.tryGetContext('restAuthorizer')) === 'none') withoutRestAuthorizer(stack);
   return { app, stack };
+}
+
+/** `{[name]: n}` for a numeric context value (`-c scanConcurrency=4` arrives as a string), `{}` when unset. */
+function numberContext(app: App, name: 'scanConcurrency' | 'scanRangeBytes'): { [key: string]: number } {
+  const value: unknown = app.node.tryGetContext(name);
+  if (value === undefined) return {};
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`the ${name} context value must be a whole number >= 1; got ${String(value)}`);
+  return { [name]: number };
 }

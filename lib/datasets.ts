@@ -10,10 +10,13 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { useTable } from './app-function.js';
+import { DatasetScan } from './dataset-scan.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** The S3 prefix every dataset object lives under: `datasets/<tenantId>/<datasetId>.csv`. */
 export const DATASETS_PREFIX = 'datasets/';
+/** Where the dataset scan keeps its partials and each dataset's statistics: `scans/<tenantId>/<datasetId>/<etag>/…`. */
+export const SCANS_PREFIX = 'scans/';
 
 /** Why a grant on every dataset object is the narrowest there is (cdk-nag). */
 const DATASET_OBJECTS = 'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.';
@@ -42,6 +45,12 @@ export interface DatasetsProps {
   readonly retentionDays?: number;
   /** Environment every function shares (limits), so the upload policy and the checks agree. */
   readonly sharedEnvironment?: Record<string, string>;
+  /** Ranges of one dataset scanned at once (the Distributed Map's MaxConcurrency). @default 10 */
+  readonly scanConcurrency?: number;
+  /** Bytes per scanned range (fewer, larger ranges when a file would need more than `scanMaxRanges`). @default 64 MiB */
+  readonly scanRangeBytes?: number;
+  /** Most ranges one scan is cut into. @default 1,000 */
+  readonly scanMaxRanges?: number;
   /**
    * The largest dataset accepted, in bytes: `POST /datasets` refuses a larger declared size, and the validation
    * refuses a larger object (HeadObject, after upload). Default 100 GB.
@@ -86,6 +95,8 @@ export class Datasets extends Construct {
   readonly validationFailures: sqs.Queue;
   /** Reads `validationFailures` and marks each such dataset INVALID. */
   readonly validationFailedFunction: lambda.Function;
+  /** The dataset scan: plan, a Distributed Map over byte ranges, merge. */
+  readonly scan: DatasetScan;
 
   constructor(scope: Construct, id: string, props: DatasetsProps) {
     super(scope, id);
@@ -137,6 +148,7 @@ export class Datasets extends Construct {
       // Datasets are working copies: they expire with their record (the table's TTL).
       lifecycleRules: [
         { prefix: DATASETS_PREFIX, expiration: Duration.days(retentionDays) },
+        { prefix: SCANS_PREFIX, expiration: Duration.days(retentionDays) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true },
       ],
@@ -203,16 +215,63 @@ export class Datasets extends Construct {
     });
     useTable(this.getDatasetFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
 
-    // Reads up to 1 GB in one pass: a full vCPU (1769 MB) and minutes, not the API defaults.
+    // The scan: a plan, one child per byte range (each a full vCPU, reading in one pass), a merge of their partials.
+    const scanObjects = this.bucket.arnForObjects(`${SCANS_PREFIX}*`);
+    const SCAN_OBJECTS = 'Scan objects are scans/<tenant>/<datasetId>/<etag>/…, named at run time; the grant covers that prefix of this bucket only.';
+    const planFunction = props.newFunction(this, 'PlanScan', {
+      entry: 'lambdas/datasets/plan-scan.ts',
+      description: 'Dataset scan: cuts an uploaded object into byte ranges',
+      environment: {
+        ...shared,
+        ...bucketName,
+        SCAN_RANGE_BYTES: String(props.scanRangeBytes ?? 64 * 1024 * 1024),
+        SCAN_MAX_RANGES: String(props.scanMaxRanges ?? 1_000),
+      },
+    });
+    readObjects(planFunction);
+    const rangeFunction = props.newFunction(this, 'ScanRange', {
+      entry: 'lambdas/datasets/scan-range.ts',
+      description: 'Dataset scan: validates one byte range and writes its partial statistics',
+      environment: { ...shared, ...bucketName },
+      timeout: Duration.minutes(15),
+      memorySize: 1769,
+    });
+    readObjects(rangeFunction);
+    rangeFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [scanObjects] }));
+    this.acknowledgePrefix(rangeFunction, scanObjects, SCAN_OBJECTS);
+    const mergeFunction = props.newFunction(this, 'MergeScan', {
+      entry: 'lambdas/datasets/merge-scan.ts',
+      description: "Dataset scan: merges the ranges' partials; READY with statistics or INVALID",
+      environment: { ...shared, ...bucketName },
+      timeout: Duration.minutes(4),
+      memorySize: 1769,
+    });
+    useTable(mergeFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:UpdateItem']);
+    mergeFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [scanObjects] }));
+    this.acknowledgePrefix(mergeFunction, scanObjects, SCAN_OBJECTS);
+    const failedFunction = props.newFunction(this, 'ScanFailed', {
+      entry: 'lambdas/datasets/scan-failed.ts',
+      description: 'Dataset scan: marks the dataset INVALID when a step failed for good',
+      environment: shared,
+    });
+    useTable(failedFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:UpdateItem']);
+    this.scan = new DatasetScan(this, 'Scan', {
+      planFunction,
+      rangeFunction,
+      mergeFunction,
+      failedFunction,
+      ...(props.scanConcurrency === undefined ? {} : { maxConcurrency: props.scanConcurrency }),
+    });
+
+    // Starts the scan of each uploaded object, once.
     this.validateDatasetFunction = props.newFunction(this, 'ValidateDataset', {
       entry: 'lambdas/datasets/validate-dataset.ts',
-      description: 'Checks each uploaded dataset once: READY or INVALID with the first bad line',
-      environment: shared,
-      timeout: Duration.minutes(5),
-      memorySize: 1769,
+      description: 'Checks the size of each uploaded dataset and starts its scan',
+      environment: { ...shared, SCAN_STATE_MACHINE_ARN: this.scan.stateMachine.stateMachineArn },
     });
     useTable(this.validateDatasetFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:UpdateItem']);
     readObjects(this.validateDatasetFunction);
+    this.scan.stateMachine.grantStartExecution(this.validateDatasetFunction);
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.validateDatasetFunction), {
       prefix: DATASETS_PREFIX,
       suffix: '.csv',
@@ -249,11 +308,14 @@ export class Datasets extends Construct {
       reason: 'This queue is itself the dead-letter queue of the validation failures queue; it keeps what could not be recorded for inspection.',
     });
 
-    // Jobs on datasets: create-job checks the dataset, training streams its object.
+    // Jobs on datasets: create-job checks the dataset, training reads its statistics (or, for a dataset scanned
+    // before statistics existed, streams its object).
     useTable(props.createJobFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
     useTable(props.trainFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
     props.trainFunction.addEnvironment('DATASETS_BUCKET_NAME', this.bucket.bucketName);
     readObjects(props.trainFunction);
+    props.trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [scanObjects] }));
+    this.acknowledgePrefix(props.trainFunction, scanObjects, SCAN_OBJECTS);
 
     const datasets = props.api.root.addResource('datasets');
     const authorized = { authorizer: props.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM };

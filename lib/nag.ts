@@ -45,8 +45,10 @@ function flatten(value: unknown): string {
       const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
       return parts.map(flatten).join(separator);
     }
+    // cdk-nag prints any other intrinsic (CDK's Distributed Map grant names its state machine with Fn::Select) as its JSON.
+    if ('Fn::Select' in value) return JSON.stringify(value);
   }
-  throw new Error(`cdk-nag finding: cannot name ${JSON.stringify(value)} (only literals, Ref, Fn::GetAtt and Fn::Join)`);
+  throw new Error(`cdk-nag finding: cannot name ${JSON.stringify(value)} (only literals, Ref, Fn::GetAtt, Fn::Join and Fn::Select)`);
 }
 
 /**

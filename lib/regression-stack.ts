@@ -5,11 +5,13 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TenantLimits } from '../src/domain/rate-limits.js';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
-import { Datasets, type DatasetsProps } from './datasets.js';
+import { Console } from './console.js';
+import { Datasets, type DatasetsProps, DEFAULT_MAX_DATASET_BYTES } from './datasets.js';
 import { JobHistory } from './job-history.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeEnterpriseControls, acknowledgeGuardFinding, acknowledgeWildcardResource } from './nag.js';
@@ -24,6 +26,10 @@ export interface RegressionStackProps extends StackProps {
   readonly retentionDays?: number;
   /** Subscribed to the topic every alarm notifies. @default the `alarmEmail` context value, else no subscription */
   readonly alarmEmail?: string;
+  /** Byte ranges of one dataset scanned at once (README, "The dataset scan"). @default 10 */
+  readonly scanConcurrency?: number;
+  /** Bytes per scanned range. @default 64 MiB */
+  readonly scanRangeBytes?: number;
   /**
    * The dataset size limit and how uploads are split (lib/datasets.ts). @default the context values
    * `datasetMaxBytes`, `datasetMultipartThresholdBytes` and `datasetPartBytes`, else 100 GB, 5 GiB and 100 MiB
@@ -81,7 +87,8 @@ export class RegressionStack extends Stack {
       description: 'Trains one job: one pass over its data, fit, store the model',
     });
     useTable(trainFunction, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:UpdateItem']);
+    // PutItem: the models of a regularisation path past the first (README, Large datasets) are written by training.
+    useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     releasesSlots(trainFunction);
     const markFailedFunction = new AppFunction(this, 'MarkFailedFunction', {
       entry: 'lambdas/train/mark-failed.ts',
@@ -170,13 +177,16 @@ export class RegressionStack extends Stack {
     });
 
     const realtime = new Realtime(this, 'Realtime', { newFunction, jobsTable, authorizerFunction, apiGatewayAccount: rest.cloudWatchAccount });
+    const datasetUploads = props.datasetUploads ?? datasetUploadsFromContext(this);
     const datasets = new Datasets(this, 'Datasets', {
       api: rest.api,
       authorizer: rest.authorizer,
       newFunction,
       createJobFunction: createJob,
       trainFunction,
-      ...(props.datasetUploads ?? datasetUploadsFromContext(this)),
+      ...(props.scanConcurrency === undefined ? {} : { scanConcurrency: props.scanConcurrency }),
+      ...(props.scanRangeBytes === undefined ? {} : { scanRangeBytes: props.scanRangeBytes }),
+      ...datasetUploads,
     });
 
     const jobResource = rest.api.root.resourceForPath('jobs/{jobId}');
@@ -275,6 +285,14 @@ export class RegressionStack extends Stack {
     output('DatasetsBucketName', datasets.bucket.bucketName);
     output('DatasetsTableName', datasets.table.tableName);
     output('JobEventsTableName', history.table.tableName);
+    // The browser console (README, "Console"): static files behind CloudFront, calling the two APIs above.
+    const site = new Console(this, 'Console', {
+      apiUrl: rest.api.url,
+      webSocketUrl: realtime.stage.url,
+      maxDatasetBytes: datasetUploads.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES,
+      accessLogsBucket: datasets.node.findChild('AccessLogs') as s3.Bucket,
+    });
+    output('ConsoleUrl', site.url, 'The console: open it and paste an API key');
     output('AlarmTopicArn', monitoring.topic.topicArn, 'Every alarm notifies this topic: subscribe to it, or deploy with -c alarmEmail=<address>');
 
     // Control Tower's proactive controls (lib/nag.ts): what a personal stack acknowledges, each with its reason.

@@ -3,6 +3,7 @@
  *
  *   PORT (4000)        REST API
  *   WS_PORT (4001)     WebSocket API
+ *   CONSOLE_PORT (4002) the console, at http://127.0.0.1:<port>/console/
  *   DATA_DIR           keeps DynamoDB's data there (in memory when unset)
  *   DEV_API_KEY        the key seeded for tenant `dev` (random when unset)
  *   LOCAL_STACK_FILE   where to write the running stack's endpoints (.local-stack.json)
@@ -23,6 +24,7 @@ import { DEV_TENANT, type LocalStack, PROJECT_ROOT, startLocalStack } from './st
 const Settings = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   WS_PORT: z.coerce.number().int().min(0).max(65_535).default(4001),
+  CONSOLE_PORT: z.coerce.number().int().min(0).max(65_535).default(4002),
   DATA_DIR: z.string().min(1).optional(),
   DEV_API_KEY: z.string().min(1).optional(),
   LOCAL_STACK_FILE: z.string().min(1).default(path.join(PROJECT_ROOT, '.local-stack.json')),
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
   stack = await startLocalStack({
     port: settings.PORT,
     wsPort: settings.WS_PORT,
+    consolePort: settings.CONSOLE_PORT,
     dataDir: settings.DATA_DIR,
     devApiKey: settings.DEV_API_KEY,
     schedulePeriodMs: settings.SCHEDULE_SECONDS * 1000,
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
     pid: process.pid,
     restUrl,
     wsUrl: wsUrl ?? null,
+    consoleUrl: stack.consoleUrl ?? null,
     dynamodbEndpoint,
     dynamodbPid,
     region,
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
       `Local stack ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${phases(stack.timings)})`,
       `  REST API     ${stack.restUrl}`,
       `  WebSocket    ${stack.wsUrl ?? '(the stack has no WebSocket API)'}`,
+      `  Console      ${stack.consoleUrl ?? '(not started)'}  (paste the API key below to sign in)`,
       `  DynamoDB     ${stack.dynamodbEndpoint}${settings.DATA_DIR ? ` (data in ${settings.DATA_DIR})` : ' (in memory)'}`,
       `  API key for tenant "${DEV_TENANT}":`,
       `  ${stack.apiKey}`,
@@ -121,7 +126,7 @@ main().catch((error: unknown) => {
   if (error instanceof JavaMissing) {
     console.error(error.message);
   } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    console.error(`${(error as Error).message}: is another \`npm start\` running? Set PORT / WS_PORT to use other ports.`);
+    console.error(`${(error as Error).message}: is another \`npm start\` running? Set PORT / WS_PORT / CONSOLE_PORT to use other ports.`);
   } else {
     console.error(error);
   }

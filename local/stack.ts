@@ -7,6 +7,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { findTenant, generateApiKey, looksLikeApiKey, storeApiKey } from '../lambdas/commons/api-keys.js';
+import { limitsFrom } from '../src/domain/limits.js';
 import { RestGateway } from './apigateway/rest.js';
 import { usageLimitsOf } from './apigateway/usage-plans.js';
 import { startWebSocketGateway, webSocketApiOf, withLocalCallbackUrl } from './apigateway/websocket.js';
@@ -23,6 +24,7 @@ import {
   synthesizeTemplate,
   tablesOf,
 } from './cloudformation/template.js';
+import { startConsoleServer } from './console.js';
 import { startControlPlane } from './control-plane.js';
 import { startDynamoDbFront } from './dynamodb/iam-front.js';
 import { createTables, LOCAL_CREDENTIALS, localDynamoDbClient, startDynamoDb } from './dynamodb/server.js';
@@ -66,6 +68,8 @@ export interface LocalStackOptions {
   s3MinPartBytes?: number | undefined;
   /** How often the template's scheduled rules (the sweeper) run offline. @default 30 s */
   schedulePeriodMs?: number;
+  /** The console's port (local/console.ts); 0 picks a free one; no console when absent. */
+  consolePort?: number | undefined;
   /** Called when a service the stack started dies (DynamoDB Local killed): the stack cannot serve any more. */
   onFatal?: (reason: string) => void;
 }
@@ -73,6 +77,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   restUrl: string;
   wsUrl: string | undefined;
+  /** The console's page (http://127.0.0.1:<port>/console/), when it was started. */
+  consoleUrl: string | undefined;
   /** The key seeded for tenant `dev`. */
   apiKey: string;
   dynamodbEndpoint: string;
@@ -238,6 +244,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const restUrl = await gateway.listen(options.port);
     cleanups.push(() => gateway.close());
+    // The console, told where this stack's APIs are and the upload limit the create-dataset function enforces.
+    const createDataset = functions.find((fn) => fn.entry === 'lambdas/datasets/create-dataset.ts');
+    const consoleServer =
+      options.consolePort === undefined
+        ? undefined
+        : await startConsoleServer({
+            port: options.consolePort,
+            config: { apiUrl: restUrl, webSocketUrl: webSocket?.url ?? null, maxDatasetBytes: limitsFrom(createDataset?.environment ?? {}).maxDatasetBytes },
+          });
+    if (consoleServer) cleanups.push(() => consoleServer.close());
     // EventBridge's scheduled rules (the sweeper), on a short period of their own.
     const scheduler = new LocalScheduler({
       rules: scheduleRulesOf(template),
@@ -276,6 +292,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       restUrl,
       wsUrl: webSocket?.url,
+      consoleUrl: consoleServer?.url,
       apiKey,
       dynamodbEndpoint: dynamo.endpoint,
       dynamodbPid: dynamo.pid,

@@ -5,11 +5,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ulid } from 'ulid';
-import { featuresOf } from '../../src/domain/datasets.js';
 import { Conflict, IdempotencyInProgress, LimitExceeded, NotFound, ServiceUnavailable } from '../../src/domain/errors.js';
 import { inlineDataKey, inlineFeatureNames, type JobRecord, type JobSource, type JobView, type ModelRecord, toJobView } from '../../src/domain/jobs.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { createJobBodySchema, type JobRequest, parseInput, toJobRequest } from '../../src/domain/schemas.js';
+import { selectColumns } from '../../src/domain/statistics.js';
 import * as z from '../../src/domain/zod.js';
 import { dynamodb, stepFunctions } from '../commons/clients.js';
 import { DatasetStore } from '../commons/datasets.js';
@@ -42,14 +42,14 @@ export function executionArnOf(stateMachineArn: string, jobId: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
 }
 
-/** A dataset job needs the caller's own READY dataset, with `target` one of its columns; answers the features. */
-async function datasetFeatures(tenantId: string, source: { datasetId: string; target: string }): Promise<string[]> {
+/** A dataset job needs the caller's own READY dataset, with `target` and `features` its columns; answers the features. */
+async function datasetFeatures(tenantId: string, source: { datasetId: string; target: string; features?: string[] }): Promise<string[]> {
   const dataset = await datasets.get(tenantId, source.datasetId);
   if (!dataset) throw new NotFound('dataset');
   if (dataset.status !== 'READY') {
     throw new Conflict('DATASET_NOT_READY', `the dataset is ${dataset.status}; only a READY dataset can be trained on`);
   }
-  return featuresOf(dataset.columns, source.target);
+  return selectColumns(dataset.columns, source.target, source.features).names;
 }
 
 /** Inline points go to their own S3 object (the job item only names it); a dataset is referenced as it is. */
@@ -166,6 +166,8 @@ async function createJob({ tenantId, request, idempotencyKey }: CreateInput): Pr
   const expiresAt = Math.floor(now.getTime() / 1000) + env.RETENTION_DAYS * 86_400;
   const jobId = ulid(now.getTime());
   const modelId = ulid(now.getTime());
+  // A regularisation path: one model per alpha. The first is written with the job, the others by training when it completes.
+  const path = request.alphas === undefined ? {} : { alphas: request.alphas, modelIds: [modelId, ...request.alphas.slice(1).map(() => ulid(now.getTime()))] };
   const job: JobRecord = {
     tenantId,
     jobId,
@@ -183,6 +185,7 @@ async function createJob({ tenantId, request, idempotencyKey }: CreateInput): Pr
     attempts: 0,
     executionArn: executionArnOf(env.STATE_MACHINE_ARN, jobId),
     source: await storeSource(tenantId, jobId, request.source),
+    ...path,
     expiresAt,
     version: 1,
   };

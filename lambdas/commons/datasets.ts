@@ -40,9 +40,15 @@ export class DatasetStore {
   }
 
   /** VALIDATING -> READY with what validation found. */
-  async markReady(tenantId: string, datasetId: string, etag: string, found: { rows: number; columns: string[] }): Promise<DatasetRecord | undefined> {
+  async markReady(
+    tenantId: string,
+    datasetId: string,
+    etag: string,
+    found: { rows: number; columns: string[]; statisticsKey?: string },
+  ): Promise<DatasetRecord | undefined> {
+    const statistics = found.statisticsKey === undefined ? {} : { ':statisticsKey': found.statisticsKey };
     return this.update(tenantId, datasetId, {
-      UpdateExpression: 'SET #status = :ready, #rows = :rows, #columns = :columns, #error = :null, validatedAt = :now',
+      UpdateExpression: `SET #status = :ready, #rows = :rows, #columns = :columns, #error = :null, validatedAt = :now${found.statisticsKey === undefined ? '' : ', statisticsKey = :statisticsKey'}`,
       ConditionExpression: '#status = :validating AND etag = :etag',
       ExpressionAttributeNames: { '#rows': 'rows', '#columns': 'columns', '#error': 'error' },
       ExpressionAttributeValues: {
@@ -53,6 +59,7 @@ export class DatasetStore {
         ':columns': found.columns,
         ':null': null,
         ':now': new Date().toISOString(),
+        ...statistics,
       },
     });
   }

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   paginateQuery,
   QueryCommand,
   TransactWriteCommand,
@@ -157,6 +158,20 @@ export class ModelStore {
   async get(tenantId: string, modelId: string): Promise<ModelRecord | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { tenantId, modelId } }));
     return Item as ModelRecord | undefined;
+  }
+
+  /** Writes models trained together (a job's regularisation path past its first model); an existing one is left as it is. */
+  async putTrained(models: readonly ModelRecord[]): Promise<void> {
+    await Promise.all(
+      models.map(async (model) => {
+        try {
+          await this.client.send(new PutCommand({ TableName: this.tableName, Item: model, ConditionExpression: 'attribute_not_exists(modelId)' }));
+        } catch (error) {
+          // Written by an earlier attempt of the same job: the same fit.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }),
+    );
   }
 
   async list(tenantId: string, options: ListOptions): Promise<Page<ModelRecord>> {

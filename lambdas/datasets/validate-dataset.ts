@@ -1,30 +1,32 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import { InvalidCsv } from '../../src/domain/csv.js';
-import { type DatasetStatus, datasetErrorOf, parseDatasetKey } from '../../src/domain/datasets.js';
+import { type DatasetStatus, parseDatasetKey } from '../../src/domain/datasets.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import * as z from '../../src/domain/zod.js';
-import { headObject, ObjectChanged, readCsvObject } from '../commons/csv-source.js';
+import { stepFunctions } from '../commons/clients.js';
+import { headObject } from '../commons/csv-source.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics } from '../commons/powertools.js';
 import { S3Notification } from '../commons/s3-notification.js';
 
-const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
+const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), SCAN_STATE_MACHINE_ARN: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
-export type ValidationOutcome = { key: string; status: DatasetStatus | 'SKIPPED' };
+export type ValidationOutcome = { key: string; status: DatasetStatus | 'SKIPPED' | 'SCANNING' };
 
 /**
- * Checks an uploaded object once: its size (HeadObject: an S3 emulator may not
- * enforce the upload policy), then one streaming pass for the header, the column
- * count, every value and the row count. The dataset becomes READY with its rows and
- * columns, or INVALID with the first problem's line and column. Unexpected errors
- * are thrown so the asynchronous invocation is retried; the retry resumes the same
- * object's validation. After Lambda's two retries the event goes to the function's
+ * Starts the check of an uploaded object, once: its size (HeadObject: an S3
+ * emulator may not enforce the upload policy), then the dataset scan (a Step
+ * Functions execution named after the dataset, so a repeated notification never
+ * starts a second one) that reads the object in parallel ranges and marks the
+ * dataset READY with its statistics, or INVALID with the first bad line (README,
+ * "The dataset scan"). Unexpected errors are thrown so the asynchronous invocation
+ * is retried; after Lambda's two retries the event goes to the function's
  * on-failure queue, where validation-failed.ts marks the dataset INVALID.
  */
 async function validateObject(bucket: string, key: string): Promise<ValidationOutcome> {
@@ -54,17 +56,19 @@ async function validateObject(bucket: string, key: string): Promise<ValidationOu
     return invalid({ code: 'DATASET_TOO_LARGE', message: `the file has ${head.sizeBytes} bytes; at most ${limits.maxDatasetBytes} are allowed` });
   }
   try {
-    const summary = await readCsvObject({ bucket, key, etag: head.etag }, { header: () => undefined, row: () => undefined }, limits.maxDatasetColumns);
-    await datasets.markReady(tenantId, datasetId, head.etag, { rows: summary.rows, columns: summary.columns });
-    metrics.addMetric('DatasetReady', MetricUnit.Count, 1);
-    metrics.addMetric('DatasetRows', MetricUnit.Count, summary.rows);
-    return { key, status: 'READY' };
+    await stepFunctions.send(
+      new StartExecutionCommand({
+        stateMachineArn: env.SCAN_STATE_MACHINE_ARN,
+        name: datasetId,
+        input: JSON.stringify({ tenantId, datasetId, key, etag: head.etag, sizeBytes: head.sizeBytes }),
+      }),
+    );
   } catch (error) {
-    if (error instanceof InvalidCsv) return invalid(datasetErrorOf(error));
-    if (error instanceof ObjectChanged)
-      return invalid({ code: 'DATASET_CHANGED', message: 'the file was replaced while it was being validated; create a new dataset and upload once' });
-    throw error;
+    // Started already, by an earlier delivery of this notification.
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
   }
+  metrics.addMetric('DatasetScanStarted', MetricUnit.Count, 1);
+  return { key, status: 'SCANNING' };
 }
 
 export async function validateDatasets(event: unknown): Promise<ValidationOutcome[]> {

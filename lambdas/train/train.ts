@@ -6,11 +6,13 @@ import middy from '@middy/core';
 import { TrainingFailed } from '../../src/domain/errors.js';
 import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
 import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
-import { fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
+import { type FittedModel, fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
+import { fitStatistics } from '../../src/domain/statistics.js';
 import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments } from '../commons/clients.js';
 import { accumulateDataset } from '../commons/csv-source.js';
+import { datasetStatistics } from '../commons/dataset-statistics.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
@@ -69,7 +71,10 @@ async function readInlinePoints(key: string): Promise<InlinePoint[]> {
 }
 
 /** Feeds the job's rows into the accumulator, reporting the fraction read. */
-async function accumulate(job: JobRecord, report: (fraction: number) => Promise<void>): Promise<{ accumulator: RegressionAccumulator; features: string[] }> {
+async function accumulate(
+  job: JobRecord & { source: { type: 'inline' } | { type: 'dataset'; datasetId: string; target: string } },
+  report: (fraction: number) => Promise<void>,
+): Promise<{ accumulator: RegressionAccumulator; features: string[] }> {
   if (job.source.type === 'dataset') {
     // Streamed from S3 in one pass: memory stays O(features^2) whatever the file size.
     return accumulateDataset({ tenantId: job.tenantId, fitIntercept: job.fitIntercept, source: job.source }, report);
@@ -82,6 +87,26 @@ async function accumulate(job: JobRecord, report: (fraction: number) => Promise<
     await report((index + 1) / data.length);
   }
   return { accumulator, features: inlineFeatureNames(width) };
+}
+
+/**
+ * Fits the job's model, or one per value of its `alphas`: from the dataset's
+ * statistics when it has them (no read of the CSV: README, "The dataset scan"),
+ * else from one pass over its rows.
+ */
+async function fitJob(job: JobRecord, report: (fraction: number) => Promise<void>): Promise<{ fitted: FittedModel[]; features: string[] }> {
+  const alphas = job.alphas ?? [job.alpha ?? 0];
+  const spec = (alpha: number) => ({ kind: job.kind, alpha, fitIntercept: job.fitIntercept });
+  if (job.source.type === 'dataset') {
+    const found = await datasetStatistics({ tenantId: job.tenantId, source: job.source });
+    if (found) {
+      await report(1);
+      return { fitted: alphas.map((alpha) => fitStatistics(found.statistics, found.selection, spec(alpha)).model), features: found.features };
+    }
+    if (job.source.features) throw new TrainingFailed('DATASET_NOT_READY', 'choosing features needs the dataset statistics of a scan; upload the file again');
+  }
+  const { accumulator, features } = await accumulate(job, report);
+  return { fitted: alphas.map((alpha) => fitModel(accumulator, spec(alpha))), features };
 }
 
 /**
@@ -119,10 +144,30 @@ async function trainJob(input: unknown): Promise<TrainResult> {
   };
 
   try {
-    const { accumulator, features } = await accumulate(running, report);
+    const { fitted: models, features } = await fitJob(running, report);
     if (!stillRunning) return { jobId, status: 'CANCELLED' };
-    const fitted = fitModel(accumulator, { kind: job.kind, alpha: job.alpha ?? 0, fitIntercept: job.fitIntercept });
+    const fitted = models[0]!;
     const finishedAt = new Date().toISOString();
+    // The models of a regularisation path past the first exist before the job says COMPLETED.
+    await lifecycle.models.putTrained(
+      (running.modelIds ?? []).slice(1).map((modelId, i) => {
+        const model = models[i + 1]!;
+        return {
+          tenantId,
+          modelId,
+          jobId,
+          status: 'TRAINED' as const,
+          kind: running.kind,
+          alpha: running.alphas?.[i + 1] ?? null,
+          fitIntercept: running.fitIntercept,
+          ...model,
+          features,
+          createdAt: running.createdAt,
+          fittedAt: finishedAt,
+          expiresAt: running.expiresAt,
+        };
+      }),
+    );
     const completed = await lifecycle.finish(
       running,
       'COMPLETED',

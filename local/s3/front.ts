@@ -60,6 +60,54 @@ export interface S3FrontOptions {
   /** The smallest part but the last of a multipart upload. @default 5 MiB, as on S3 */
   minPartBytes?: number;
   now?: () => Date;
+  /** Each bucket's CORS rules (its template's CorsConfiguration), by bucket name: browsers upload with the presigned POST. */
+  corsRules?: ReadonlyMap<string, readonly CorsRule[]>;
+}
+
+/** One rule of a bucket's CorsConfiguration, as CloudFormation writes it. */
+export interface CorsRule {
+  AllowedMethods: string[];
+  AllowedOrigins: string[];
+  AllowedHeaders?: string[] | undefined;
+  ExposedHeaders?: string[] | undefined;
+  MaxAge?: number | undefined;
+}
+
+/** S3's matching: an origin or header may contain one `*`; header names are case-insensitive. */
+function wildcardMatch(pattern: string, value: string): boolean {
+  const [head = '', ...rest] = pattern.toLowerCase().split('*');
+  const lower = value.toLowerCase();
+  if (rest.length === 0) return head === lower;
+  const tail = rest.join('*');
+  return lower.length >= head.length + tail.length && lower.startsWith(head) && lower.endsWith(tail);
+}
+
+/**
+ * The CORS headers S3 adds for a request from `origin` with `method` (and, for a
+ * preflight, the headers it asks for), from the first rule that matches; undefined
+ * when none does (S3 then adds none, and refuses a preflight with 403).
+ */
+export function corsHeadersFor(
+  rules: readonly CorsRule[] | undefined,
+  origin: string,
+  method: string,
+  requestHeaders: string[] = [],
+): Record<string, string> | undefined {
+  const rule = rules?.find(
+    (each) =>
+      each.AllowedOrigins.some((allowed) => wildcardMatch(allowed, origin)) &&
+      each.AllowedMethods.includes(method) &&
+      requestHeaders.every((header) => (each.AllowedHeaders ?? []).some((allowed) => wildcardMatch(allowed, header))),
+  );
+  if (!rule) return undefined;
+  return {
+    'Access-Control-Allow-Origin': rule.AllowedOrigins.includes('*') ? '*' : origin,
+    'Access-Control-Allow-Methods': rule.AllowedMethods.join(', '),
+    ...(requestHeaders.length > 0 ? { 'Access-Control-Allow-Headers': requestHeaders.join(', ') } : {}),
+    ...(rule.ExposedHeaders?.length ? { 'Access-Control-Expose-Headers': rule.ExposedHeaders.join(', ') } : {}),
+    ...(rule.MaxAge === undefined ? {} : { 'Access-Control-Max-Age': String(rule.MaxAge) }),
+    Vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
+  };
 }
 
 export interface S3Front {
@@ -321,6 +369,23 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
   const server = createServer((request, response) => {
     const url = request.url ?? '/';
     const { bucket, key } = targetOf(url);
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      const rules = options.corsRules?.get(bucket);
+      if (request.method === 'OPTIONS') {
+        const asked = request.headers['access-control-request-method'] ?? '';
+        const askedHeaders = (request.headers['access-control-request-headers'] ?? '')
+          .split(',')
+          .map((header) => header.trim())
+          .filter(Boolean);
+        const headers = corsHeadersFor(rules, origin, asked, askedHeaders);
+        request.resume();
+        if (!headers) return s3Error(response, 403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed.');
+        response.writeHead(200, headers).end();
+        return;
+      }
+      for (const [name, value] of Object.entries(corsHeadersFor(rules, origin, request.method ?? 'GET') ?? {})) response.setHeader(name, value);
+    }
     const isFormUpload = request.method === 'POST' && key === undefined && !url.includes('?');
     if (isFormUpload) return postUpload(request, response);
     const method = request.method ?? 'GET';

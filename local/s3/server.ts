@@ -10,7 +10,7 @@ import { type CfnTemplate, type LocalResolver, referencedLogicalId } from '../cl
 import { LOOPBACK } from '../http-server.js';
 import type { LocalIam } from '../iam/policy.js';
 import { deliverToOnFailureQueue } from '../lambda/async-destinations.js';
-import { startS3Front } from './front.js';
+import { type CorsRule, startS3Front } from './front.js';
 
 /**
  * S3 for the offline stack: s3rver on loopback with the template's buckets, and the
@@ -228,7 +228,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
+  const corsRules = new Map(
+    Object.entries(resolver.template.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::S3::Bucket')
+      .map(([logicalId, resource]) => [
+        resolver.resolveString({ Ref: logicalId }),
+        ((resource.Properties as { CorsConfiguration?: { CorsRules?: CorsRule[] } } | undefined)?.CorsConfiguration?.CorsRules ?? []) as CorsRule[],
+      ]),
+  );
   const front = await startS3Front({
+    corsRules,
     upstream,
     iam: options.iam,
     region: options.region,

@@ -67,6 +67,14 @@ export const Job = z
     error: JobError.nullable(),
     attempts: z.number().int().min(0).meta({ description: 'training attempts made (a transient failure is retried up to 3 times)' }),
     datasetId: z.nullable(DatasetIdParam).meta({ description: 'the dataset trained on; null for inline data' }),
+    alphas: z
+      .array(z.number().positive())
+      .nullable()
+      .meta({ description: 'the regularisation path asked for (`alphas` in the request), or null for a job of one alpha' }),
+    modelIds: z.array(ModelIdParam).min(1).meta({
+      description:
+        'every model of the job, in the order of `alphas` (`[modelId]` for one alpha; `modelId` is the first). The models past the first exist once the job is COMPLETED.',
+    }),
     version: z
       .number()
       .int()
@@ -91,6 +99,8 @@ export const Job = z
       error: null,
       attempts: 1,
       datasetId: null,
+      alphas: null,
+      modelIds: [EXAMPLE_MODEL_ID],
       version: 4,
     },
   });
@@ -250,7 +260,7 @@ export const JobEventPage = z
 export const CreateJobRequest = withMeta(createJobBodySchema(DEFAULT_LIMITS), {
   id: 'CreateJobRequest',
   description:
-    'Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0.',
+    'Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0. With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.',
   example: {
     kind: 'RIDGE',
     alpha: 0.5,

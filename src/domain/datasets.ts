@@ -39,6 +39,8 @@ export interface DatasetRecord {
   error: DatasetError | null;
   /** ETag of the object that was validated; training reads only that object. */
   etag?: string;
+  /** The S3 key of the statistics the scan computed from that object (src/domain/statistics.ts); absent on datasets validated before the scan existed. */
+  statisticsKey?: string;
   /** The size the client declared when it created the dataset (absent for datasets created without one). */
   declaredSizeBytes?: number;
   /** Set when the upload is an S3 multipart upload (a declared size above the single-POST threshold). */
@@ -235,7 +237,6 @@ export class TrainingSink implements NumericCsvSink {
   readonly features: string[];
   readonly accumulator: RegressionAccumulator;
   private readonly targetIndex: number;
-  private readonly x: Float64Array;
 
   constructor(
     private readonly expectedColumns: readonly string[],
@@ -245,7 +246,6 @@ export class TrainingSink implements NumericCsvSink {
     this.targetIndex = expectedColumns.indexOf(target);
     if (this.targetIndex < 0) throw new TrainingFailed('INVALID_DATA', `the dataset has no column ${JSON.stringify(target)}`);
     this.features = expectedColumns.filter((_, index) => index !== this.targetIndex);
-    this.x = new Float64Array(this.features.length);
     this.accumulator = new RegressionAccumulator(this.features.length, fitIntercept);
   }
 
@@ -255,12 +255,7 @@ export class TrainingSink implements NumericCsvSink {
   }
 
   row(values: Float64Array): void {
-    const x = this.x;
-    const target = this.targetIndex;
-    for (let index = 0, j = 0; index < values.length; index++) {
-      if (index !== target) x[j++] = values[index]!;
-    }
-    this.accumulator.add(x, values[target]!);
+    this.accumulator.addRecord(values, this.targetIndex);
   }
 }
 

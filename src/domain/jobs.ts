@@ -52,7 +52,7 @@ export interface InlinePoint {
  * not in the job item: 10,000 points of 100 features are far over DynamoDB's 400 KB
  * item limit, and every stream image of the job would carry them.
  */
-export type JobSource = { type: 'inline'; key: string; rows: number } | { type: 'dataset'; datasetId: string; target: string };
+export type JobSource = { type: 'inline'; key: string; rows: number } | { type: 'dataset'; datasetId: string; target: string; features?: string[] };
 
 /** The object that holds a job's inline points, under its tenant's prefix. */
 export function inlineDataKey(tenantId: string, jobId: string): string {
@@ -77,6 +77,9 @@ export interface JobRecord {
   attempts: number;
   executionArn: string;
   source: JobSource;
+  /** A regularisation path (`alphas`): one model per value; `modelIds` are those models, in the same order. */
+  alphas?: number[];
+  modelIds?: string[];
   expiresAt: number;
   /** 1 when created, plus one for every write of the job since: a newer state always has a higher version. */
   version: number;
@@ -115,6 +118,10 @@ export interface JobView {
   error: JobError | null;
   attempts: number;
   datasetId: string | null;
+  /** The values of a regularisation path, or null for a job of one alpha. */
+  alphas: number[] | null;
+  /** Every model of the job: `[modelId]`, or one per value of `alphas` in order. */
+  modelIds: string[];
   /** Grows with every change of the job: of two states of a job, the one with the higher version is the newer. */
   version: number;
 }
@@ -137,6 +144,8 @@ export function toJobView(job: JobRecord): JobView {
     error: job.error,
     attempts: job.attempts,
     datasetId: job.source.type === 'dataset' ? job.source.datasetId : null,
+    alphas: job.alphas ?? null,
+    modelIds: job.modelIds ?? [job.modelId],
     version: job.version,
   };
 }

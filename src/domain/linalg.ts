@@ -50,6 +50,184 @@ export function foldRow(triangle: Float64Array, m: number, row: Float64Array, fr
   }
 }
 
+/**
+ * Sums of squares below this (or not finite) leave a column to `foldRow`, whose
+ * rotations keep tiny values and report overflow as before: squares that underflow
+ * to subnormals would lose digits in a reflector, and overflowing ones give Infinity.
+ */
+const SMALLEST_SAFE_SQUARES = 1e-290;
+
+/**
+ * Folds a block of rows into the packed m×m triangle with Householder reflections,
+ * so that afterwards RᵀR gains the block's AᵀA: the same result as `foldRow` on each
+ * row, up to rounding, in about half its flops and with inner loops that run down
+ * whole columns of the block (the update of the triangle by a block, as LAPACK's
+ * tpqrt does it, unblocked).
+ *
+ * For column k, one reflector maps [R_kk; block column k] onto [‖·‖; 0]; applying it
+ * to every later column costs a dot product and an axpy down the block. Only row k
+ * of R takes part, as R is already triangular. Diagonal entries stay non-negative.
+ *
+ * `block` holds the rows column by column: column c of the block (c = 0…) starts at
+ * c·stride and holds `rows` values; `stride` is at least `rows` rounded up to a
+ * multiple of 4. With `leadingOnes`, the block's columns are the triangle's columns
+ * 1…m-1 and column 0 is all ones, implicit (the intercept column); otherwise they are
+ * columns 0…m-1. The block is scratch: it is left holding garbage.
+ */
+export function foldBlock(triangle: Float64Array, m: number, block: Float64Array, stride: number, rows: number, leadingOnes: boolean): void {
+  if (rows === 0) return;
+  const first = leadingOnes ? 1 : 0;
+  const columns = m - first;
+  const padded = (rows + 3) & ~3;
+  if (padded > stride) throw new Error(`a block of ${rows} rows needs a stride of at least ${padded}, got ${stride}`);
+  // The unrolled loops below run over `padded` rows: zero rows change nothing.
+  if (padded !== rows) for (let c = 0; c < columns; c++) block.fill(0, c * stride + rows, c * stride + padded);
+  if (leadingOnes) {
+    // The reflector of the ones column: v = [R₀₀ - η; 1 … 1]. Applied to a column it
+    // subtracts one constant from every value, so it centres the block.
+    const r = triangle[0]!;
+    const eta = Math.sqrt(r * r + rows);
+    const v0 = -rows / (r + eta); // R₀₀ - η without cancellation
+    const tau = 2 / (v0 * v0 + rows);
+    triangle[0] = eta;
+    for (let c = 0; c < columns; c++) {
+      const start = c * stride;
+      const end = start + padded;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let b = start; b < end; b += 4) {
+        s0 += block[b]!;
+        s1 += block[b + 1]!;
+        s2 += block[b + 2]!;
+        s3 += block[b + 3]!;
+      }
+      const f = tau * (v0 * triangle[c + 1]! + (s0 + s1 + (s2 + s3)));
+      triangle[c + 1] = triangle[c + 1]! - f * v0;
+      for (let b = start; b < start + rows; b++) block[b] = block[b]! - f;
+    }
+  }
+  // Reflectors two at a time: with both at hand, one pass down a later column computes
+  // both dot products and one more applies both, so each of its values is loaded twice
+  // for four multiply-adds instead of four times.
+  for (let k = 0; k < columns; ) {
+    const start = k * stride;
+    const end = start + padded;
+    const diagonal = packedIndex(m, first + k, first + k);
+    const squares = sumOfSquares(block, start, end);
+    if (squares === 0) {
+      k += 1;
+      continue;
+    }
+    if (!(squares >= SMALLEST_SAFE_SQUARES && squares < Infinity)) {
+      foldRowsFrom(triangle, m, block, stride, rows, first, k);
+      return;
+    }
+    const v0 = reflect(triangle, diagonal, squares);
+    const tau = 2 / (v0 * v0 + squares);
+    if (k + 1 === columns) break;
+    // Column k+1 first, alone: its reflector needs it updated.
+    reflectColumn(triangle, diagonal + 1, v0, tau, block, start, end, stride);
+    const next = start + stride;
+    const nextSquares = sumOfSquares(block, next, next + padded);
+    if (nextSquares === 0 || !(nextSquares >= SMALLEST_SAFE_SQUARES && nextSquares < Infinity)) {
+      // No second reflector (or a column for foldRow): finish reflector k on its own.
+      for (let c = k + 2, t = diagonal + 2; c < columns; c++, t++) reflectColumn(triangle, t, v0, tau, block, start, end, (c - k) * stride);
+      k += 1;
+      continue;
+    }
+    const nextDiagonal = diagonal + (m - first - k);
+    const u0 = reflect(triangle, nextDiagonal, nextSquares);
+    const upsilon = 2 / (u0 * u0 + nextSquares);
+    // vₖ₊₁ᵀvₖ: their parts in R lie in different rows, so only the block's parts meet.
+    let cross = 0;
+    for (let b = start; b < end; b++) cross += block[b]! * block[b + stride]!;
+    for (let c = k + 2, t = diagonal + 2, tNext = nextDiagonal + 1; c < columns; c++, t++, tNext++) {
+      const p = (c - k) * stride;
+      let x0 = 0;
+      let x1 = 0;
+      let y0 = 0;
+      let y1 = 0;
+      for (let b = start; b < end; b += 2) {
+        const value0 = block[b + p]!;
+        const value1 = block[b + 1 + p]!;
+        x0 += block[b]! * value0;
+        x1 += block[b + 1]! * value1;
+        y0 += block[b + stride]! * value0;
+        y1 += block[b + 1 + stride]! * value1;
+      }
+      // Hₖ first, then Hₖ₊₁ on what Hₖ left: vₖ₊₁ᵀ(c - f·vₖ) = vₖ₊₁ᵀc - f·cross.
+      const f = tau * (v0 * triangle[t]! + (x0 + x1));
+      triangle[t] = triangle[t]! - f * v0;
+      const g = upsilon * (u0 * triangle[tNext]! + (y0 + y1) - f * cross);
+      triangle[tNext] = triangle[tNext]! - g * u0;
+      for (let b = start; b < end; b += 2) {
+        block[b + p] = block[b + p]! - f * block[b]! - g * block[b + stride]!;
+        block[b + 1 + p] = block[b + 1 + p]! - f * block[b + 1]! - g * block[b + 1 + stride]!;
+      }
+    }
+    k += 2;
+  }
+}
+
+/** Σ block[b]² over [start, end), end - start a multiple of 4. */
+function sumOfSquares(block: Float64Array, start: number, end: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let b = start; b < end; b += 4) {
+    const a0 = block[b]!;
+    const a1 = block[b + 1]!;
+    const a2 = block[b + 2]!;
+    const a3 = block[b + 3]!;
+    s0 += a0 * a0;
+    s1 += a1 * a1;
+    s2 += a2 * a2;
+    s3 += a3 * a3;
+  }
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * The reflector that maps [R_kk; a] (‖a‖² = squares > 0) onto [η; 0] with η ≥ 0:
+ * stores η on the diagonal and answers v₀ = R_kk - η (the vector is [v₀; a]).
+ */
+function reflect(triangle: Float64Array, diagonal: number, squares: number): number {
+  const r = triangle[diagonal]!;
+  const eta = Math.sqrt(r * r + squares);
+  triangle[diagonal] = eta;
+  return -squares / (r + eta); // R_kk - η without cancellation (R_kk ≥ 0)
+}
+
+/** Applies I - τ[v₀; a][v₀; a]ᵀ (a at block[start, end)) to [R_kc (at t); the column at start + offset]. */
+function reflectColumn(triangle: Float64Array, t: number, v0: number, tau: number, block: Float64Array, start: number, end: number, offset: number): void {
+  let x0 = 0;
+  let x1 = 0;
+  let x2 = 0;
+  let x3 = 0;
+  for (let b = start; b < end; b += 4) {
+    x0 += block[b]! * block[b + offset]!;
+    x1 += block[b + 1]! * block[b + 1 + offset]!;
+    x2 += block[b + 2]! * block[b + 2 + offset]!;
+    x3 += block[b + 3]! * block[b + 3 + offset]!;
+  }
+  const f = tau * (v0 * triangle[t]! + (x0 + x1 + (x2 + x3)));
+  triangle[t] = triangle[t]! - f * v0;
+  for (let b = start; b < end; b++) block[b + offset] = block[b + offset]! - f * block[b]!;
+}
+
+/** The rest of a block, from its column k on, row by row with `foldRow` (columns before k are done). */
+function foldRowsFrom(triangle: Float64Array, m: number, block: Float64Array, stride: number, rows: number, first: number, k: number): void {
+  const row = new Float64Array(m);
+  for (let b = 0; b < rows; b++) {
+    row.fill(0);
+    for (let c = k; c < m - first; c++) row[first + c] = block[c * stride + b]!;
+    foldRow(triangle, m, row, first + k);
+  }
+}
+
 /** Solves R w = r by back substitution; R must have no zero on its diagonal. */
 export function solveTriangle(triangle: Float64Array, m: number): Float64Array {
   const d = m - 1;

@@ -1,12 +1,12 @@
 import { TrainingFailed } from './errors.js';
-import { foldRow, gramForm, minimumNormSolution, packedIndex, packedLength, residualSumOfSquares, solveTriangle } from './linalg.js';
+import { foldBlock, foldRow, gramForm, minimumNormSolution, packedIndex, packedLength, residualSumOfSquares, solveTriangle } from './linalg.js';
 
 /**
  * Linear, ridge and lasso regression with scikit-learn's objectives and defaults
  * (README, Numerics), trained in one pass over the rows with O(d²) memory.
  *
- * Training streams rows into a QR factorization of [1, x, y] (Givens rotations,
- * see linalg.ts). Its lower-right block is the factor [R | r] of the centred data:
+ * Training streams rows into a QR factorization of [1, x, y] (Householder
+ * reflections over blocks of rows, see linalg.ts). Its lower-right block is the factor [R | r] of the centred data:
  * RᵀR = XcᵀXc, Rᵀr = Xcᵀyc, and its corner is the least-squares residual. Every
  * solver starts from that block:
  * - LINEAR solves R w = r (minimum-norm via an SVD of R when it is rank-deficient),
@@ -57,17 +57,32 @@ export const LASSO_TOL = 1e-4;
 export const LASSO_MAX_ITER = 1000;
 
 /**
+ * Rows are buffered and folded this many at a time (linalg.ts, foldBlock): long
+ * enough for the reflections' loops down a block's columns to run at full speed,
+ * short enough for the block to stay in the CPU's first-level cache up to ~20
+ * features (the block is 8 bytes × this × the factored width).
+ */
+export const BLOCK_ROWS = 64;
+
+/**
  * The one-pass training state: the packed triangle of the QR factor of the rows
- * [1, x - shift, y - shift] (no leading 1 without an intercept) plus Welford sums
- * for the target's variance, which r2 needs whether or not there is an intercept.
+ * [1, x - shift, y - shift] (no leading 1 without an intercept) plus the mean and
+ * centred sum of squares of the target, which r2 needs whether or not there is an
+ * intercept. Rows are buffered into blocks of BLOCK_ROWS and folded a block at a
+ * time; `state()` folds a partial block into a copy, so the answer never depends on
+ * when it was asked for.
  */
 export class RegressionAccumulator {
   /** Width of the factored rows: [1?, x₀…x_{d-1}, y]. */
   private readonly width: number;
   private readonly interceptColumns: 0 | 1;
   private readonly triangle: Float64Array;
-  /** Scratch row, reused so that `add` allocates nothing. */
-  private readonly row: Float64Array;
+  /**
+   * The rows not yet folded, column by column: feature j at j·BLOCK_ROWS, the target
+   * at d·BLOCK_ROWS (the implicit ones column is not stored).
+   */
+  private readonly block: Float64Array;
+  private pending = 0;
   /**
    * With an intercept, every row is first shifted by the first row (x then y).
    * Centring makes the answer independent of a shift, and it keeps the ones column
@@ -77,7 +92,7 @@ export class RegressionAccumulator {
    */
   private readonly shift: Float64Array;
   private rows = 0;
-  /** Welford's running mean and centred sum of squares of y. */
+  /** Mean and centred sum of squares of y over the folded rows (merged a block at a time, Chan et al.). */
   private yMean = 0;
   private ySquares = 0;
 
@@ -91,7 +106,7 @@ export class RegressionAccumulator {
     this.interceptColumns = fitIntercept ? 1 : 0;
     this.width = this.interceptColumns + nFeatures + 1;
     this.triangle = new Float64Array(packedLength(this.width));
-    this.row = new Float64Array(this.width);
+    this.block = new Float64Array((nFeatures + 1) * BLOCK_ROWS);
     this.shift = new Float64Array(nFeatures + 1);
   }
 
@@ -100,31 +115,127 @@ export class RegressionAccumulator {
     return this.rows;
   }
 
-  /** Adds one row: O(d²) flops, no allocation. Throws INVALID_DATA and leaves the state unchanged on a bad row. */
+  /** Adds one row: O(d) work here, O(d²) flops when its block is folded. Throws INVALID_DATA and leaves the state unchanged on a bad row. */
   add(x: ArrayLike<number>, y: number): void {
     const d = this.nFeatures;
-    const line = this.rows + 1;
-    if (x.length !== d) throw new TrainingFailed('INVALID_DATA', `row ${line} has ${x.length} features, expected ${d}`);
+    if (x.length !== d) throw new TrainingFailed('INVALID_DATA', `row ${this.rows + 1} has ${x.length} features, expected ${d}`);
     for (let j = 0; j < d; j++) {
-      if (!Number.isFinite(x[j])) throw new TrainingFailed('INVALID_DATA', `row ${line} has a feature that is not a finite number`);
+      if (!Number.isFinite(x[j])) this.rejectFeature();
     }
-    if (!Number.isFinite(y)) throw new TrainingFailed('INVALID_DATA', `row ${line} has a target that is not a finite number`);
-
-    const { row, shift } = this;
+    if (!Number.isFinite(y)) this.rejectTarget();
     if (this.fitIntercept && this.rows === 0) {
-      for (let j = 0; j < d; j++) shift[j] = x[j]!;
-      shift[d] = y;
+      for (let j = 0; j < d; j++) this.shift[j] = x[j]!;
+      this.shift[d] = y;
     }
-    const offset = this.interceptColumns;
-    if (offset === 1) row[0] = 1;
-    for (let j = 0; j < d; j++) row[offset + j] = x[j]! - shift[j]!;
-    row[offset + d] = y - shift[d]!;
-    foldRow(this.triangle, this.width, row);
+    const { block, shift, pending } = this;
+    for (let j = 0, at = pending; j < d; j++, at += BLOCK_ROWS) block[at] = x[j]! - shift[j]!;
+    block[d * BLOCK_ROWS + pending] = y - shift[d]!;
+    this.commitRow();
+  }
 
+  /**
+   * Adds one record whose values hold the features in order with the target at
+   * `target` (a CSV row as the reader hands it): `add` without building x first.
+   */
+  addRecord(values: ArrayLike<number>, target: number): void {
+    const d = this.nFeatures;
+    if (values.length !== d + 1) throw new TrainingFailed('INVALID_DATA', `row ${this.rows + 1} has ${values.length - 1} features, expected ${d}`);
+    for (let index = 0; index <= d; index++) {
+      if (!Number.isFinite(values[index])) {
+        if (index === target) this.rejectTarget();
+        this.rejectFeature();
+      }
+    }
+    if (this.fitIntercept && this.rows === 0) {
+      for (let index = 0, j = 0; index <= d; index++) if (index !== target) this.shift[j++] = values[index]!;
+      this.shift[d] = values[target]!;
+    }
+    const { block, shift, pending } = this;
+    for (let index = 0, j = 0; index <= d; index++) {
+      if (index !== target) {
+        block[j * BLOCK_ROWS + pending] = values[index]! - shift[j]!;
+        j++;
+      }
+    }
+    block[d * BLOCK_ROWS + pending] = values[target]! - shift[d]!;
+    this.commitRow();
+  }
+
+  /**
+   * Adds `y.length` rows at once from memory: `x` holds them row after row (row i's
+   * features at i·d … i·d + d - 1). The same as calling `add` for each row, in order;
+   * a bad row throws INVALID_DATA after the rows before it were added.
+   */
+  addRows(x: Float64Array, y: Float64Array): void {
+    const d = this.nFeatures;
+    if (x.length !== y.length * d) throw new TrainingFailed('INVALID_DATA', `${x.length} feature values do not make ${y.length} rows of ${d}`);
+    let i = 0;
+    if (y.length > 0 && this.rows === 0) {
+      this.add(x.subarray(0, d), y[0]!); // the first row sets the shift
+      i = 1;
+    }
+    const { block, shift } = this;
+    while (i < y.length) {
+      // As many rows as the block has room for: checked, then copied a column at a time.
+      const count = Math.min(BLOCK_ROWS - this.pending, y.length - i);
+      if (!allFinite(x, i * d, (i + count) * d) || !allFinite(y, i, i + count)) {
+        // Row by row: the rows before the bad one go in, then `add` throws for it.
+        for (let row = i; row < i + count; row++) this.add(x.subarray(row * d, (row + 1) * d), y[row]!);
+      }
+      const pending = this.pending;
+      for (let j = 0; j < d; j++) {
+        const to = j * BLOCK_ROWS + pending;
+        const value = shift[j]!;
+        for (let row = 0, from = i * d + j; row < count; row++, from += d) block[to + row] = x[from]! - value;
+      }
+      const to = d * BLOCK_ROWS + pending;
+      const value = shift[d]!;
+      for (let row = 0; row < count; row++) block[to + row] = y[i + row]! - value;
+      this.rows += count - 1;
+      this.pending += count - 1;
+      this.commitRow();
+      i += count;
+    }
+  }
+
+  private rejectFeature(): never {
+    throw new TrainingFailed('INVALID_DATA', `row ${this.rows + 1} has a feature that is not a finite number`);
+  }
+
+  private rejectTarget(): never {
+    throw new TrainingFailed('INVALID_DATA', `row ${this.rows + 1} has a target that is not a finite number`);
+  }
+
+  private commitRow(): void {
     this.rows += 1;
-    const delta = y - this.yMean;
-    this.yMean += delta / this.rows;
-    this.ySquares += delta * (y - this.yMean);
+    this.pending += 1;
+    if (this.pending === BLOCK_ROWS) {
+      const { yMean, ySquares } = this.targetMoments(this.block, BLOCK_ROWS);
+      foldBlock(this.triangle, this.width, this.block, BLOCK_ROWS, BLOCK_ROWS, this.interceptColumns === 1);
+      this.yMean = yMean;
+      this.ySquares = ySquares;
+      this.pending = 0;
+    }
+  }
+
+  /**
+   * The target's mean and centred sum of squares once the `count` rows in `block`
+   * are merged with the folded ones: the block's own moments (two passes over a
+   * few dozen values), combined by the pairwise update of Chan, Golub and LeVeque.
+   */
+  private targetMoments(block: Float64Array, count: number): { yMean: number; ySquares: number } {
+    const start = this.nFeatures * BLOCK_ROWS;
+    let sum = 0;
+    for (let b = start; b < start + count; b++) sum += block[b]!;
+    const shiftedMean = sum / count;
+    let squares = 0;
+    for (let b = start; b < start + count; b++) squares += (block[b]! - shiftedMean) ** 2;
+    const before = this.rows - count;
+    const delta = this.shift[this.nFeatures]! + shiftedMean - this.yMean;
+    return {
+      yMean: this.yMean + (delta * count) / this.rows,
+      ySquares: this.ySquares + squares + (delta * delta * before * count) / this.rows,
+    };
   }
 
   /**
@@ -133,9 +244,18 @@ export class RegressionAccumulator {
    * small) in magnitude for double precision, which leaves non-finite values.
    */
   state(): TrainingState {
-    const { width, triangle, interceptColumns } = this;
+    const { width, interceptColumns } = this;
     const d = this.nFeatures;
-    if (!triangle.every(Number.isFinite) || !Number.isFinite(this.ySquares)) {
+    let triangle = this.triangle;
+    let target = { yMean: this.yMean, ySquares: this.ySquares };
+    if (this.pending > 0) {
+      // Fold the partial block into copies: the buffered rows stay where they are.
+      triangle = Float64Array.from(this.triangle);
+      const block = Float64Array.from(this.block);
+      target = this.targetMoments(block, this.pending);
+      foldBlock(triangle, width, block, BLOCK_ROWS, this.pending, interceptColumns === 1);
+    }
+    if (!triangle.every(Number.isFinite) || !Number.isFinite(target.ySquares)) {
       throw new TrainingFailed('NUMERIC_OVERFLOW', 'the data is too large or too small in magnitude for double precision');
     }
     const m = d + 1;
@@ -157,10 +277,15 @@ export class RegressionAccumulator {
       triangle: block,
       xMeans: means.subarray(0, d),
       yMean: means[d]!,
-      targetMean: this.yMean,
-      targetSquares: this.ySquares,
+      targetMean: target.yMean,
+      targetSquares: target.ySquares,
     };
   }
+}
+
+function allFinite(values: Float64Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
 }
 
 /** What the solvers need from an accumulator. */
@@ -189,10 +314,24 @@ export function fitModelWithReport(accumulator: RegressionAccumulator, spec: Fit
     throw new Error(`the spec asks fitIntercept=${spec.fitIntercept} but the rows were accumulated with ${accumulator.fitIntercept}`);
   }
   if (accumulator.count < 2) throw new TrainingFailed('INSUFFICIENT_DATA', `at least 2 rows are needed, got ${accumulator.count}`);
+  checkAlpha(spec);
+  return fitStateWithReport(accumulator.state(), spec);
+}
+
+function checkAlpha(spec: FitSpec): void {
   if (spec.kind !== 'LINEAR' && !(Number.isFinite(spec.alpha) && spec.alpha > 0)) {
     throw new TrainingFailed('INVALID_DATA', `alpha must be a finite number > 0, got ${spec.alpha}`);
   }
-  const state = accumulator.state();
+}
+
+/**
+ * Fits from a training state built elsewhere (src/domain/statistics.ts reduces a
+ * dataset's stored statistics to one): the same solvers and metrics as `fitModel`.
+ * The state must be centred when `spec.fitIntercept` is true, and not otherwise.
+ */
+export function fitStateWithReport(state: TrainingState, spec: FitSpec): { model: FittedModel; solver: SolverReport } {
+  if (state.n < 2) throw new TrainingFailed('INSUFFICIENT_DATA', `at least 2 rows are needed, got ${state.n}`);
+  checkAlpha(spec);
   const { w, solver } = solve(state, spec);
 
   let intercept = 0;

@@ -11,6 +11,8 @@ import * as z from './zod.js';
 
 export const MODEL_KINDS = ['LINEAR', 'RIDGE', 'LASSO'] as const satisfies readonly ModelKind[];
 export const DEFAULT_ALPHA = 1.0;
+/** Most values of `alphas` in one job: one model each, fitted from the dataset's statistics. */
+export const MAX_ALPHAS = 100;
 
 export const ResourceId = z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id returned by this API'));
 export const JobId = ResourceId;
@@ -44,6 +46,16 @@ export function createJobBodySchema(limits: Limits) {
       ),
       datasetId: z.optional(DatasetId),
       target: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+      features: z.optional(
+        z
+          .array(z.string().check(z.minLength(1), z.maxLength(256)))
+          .check(z.minLength(1, 'must name at least one column'), z.maxLength(limits.maxFeatures, `at most ${limits.maxFeatures} features`)),
+      ),
+      alphas: z.optional(
+        z
+          .array(z.number().check(z.positive('must be > 0')))
+          .check(z.minLength(1, 'must have at least one value'), z.maxLength(MAX_ALPHAS, `at most ${MAX_ALPHAS} values`)),
+      ),
       fitIntercept: z._default(z.boolean(), true),
       name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
     })
@@ -61,6 +73,15 @@ export function createJobBodySchema(limits: Limits) {
         if (body.data !== undefined && body.target !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['target'], message: 'target is only allowed with datasetId' });
         }
+        if (body.data !== undefined && body.features !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['features'], message: 'features is only allowed with datasetId' });
+        }
+        if (body.alphas !== undefined && body.alpha !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'give either alpha or alphas, not both' });
+        }
+        if (body.kind === 'LINEAR' && body.alphas !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'alphas is not allowed for LINEAR' });
+        }
         const widths = new Set(body.data?.map((point) => point.x.length));
         if (widths.size > 1) {
           ctx.addIssue({ code: 'custom', path: ['data'], message: 'every point must have the same number of features' });
@@ -74,18 +95,33 @@ export type CreateJobBody = z.infer<ReturnType<typeof createJobBodySchema>>;
 /** A validated job request with defaults applied and inline x normalised to arrays. */
 export interface JobRequest {
   kind: ModelKind;
+  /** The first of `alphas` when they are given. */
   alpha: number | null;
+  /** A regularisation path: one model per value, in this order. */
+  alphas?: number[];
   fitIntercept: boolean;
   name?: string;
-  source: { type: 'inline'; data: InlinePoint[] } | { type: 'dataset'; datasetId: string; target: string };
+  source: { type: 'inline'; data: InlinePoint[] } | { type: 'dataset'; datasetId: string; target: string; features?: string[] };
 }
 
 export function toJobRequest(body: CreateJobBody): JobRequest {
-  const alpha = body.kind === 'LINEAR' ? null : (body.alpha ?? DEFAULT_ALPHA);
+  const alpha = body.kind === 'LINEAR' ? null : (body.alphas?.[0] ?? body.alpha ?? DEFAULT_ALPHA);
   const source: JobRequest['source'] = body.data
     ? { type: 'inline', data: body.data.map((point) => ({ x: point.x, y: point.y })) }
-    : { type: 'dataset', datasetId: body.datasetId as string, target: body.target as string };
-  return { kind: body.kind, alpha, fitIntercept: body.fitIntercept, ...(body.name ? { name: body.name } : {}), source };
+    : {
+        type: 'dataset',
+        datasetId: body.datasetId as string,
+        target: body.target as string,
+        ...(body.features === undefined ? {} : { features: body.features }),
+      };
+  return {
+    kind: body.kind,
+    alpha,
+    ...(body.alphas === undefined ? {} : { alphas: body.alphas }),
+    fitIntercept: body.fitIntercept,
+    ...(body.name ? { name: body.name } : {}),
+    source,
+  };
 }
 
 export function predictBodySchema(limits: Limits) {

@@ -79,6 +79,46 @@ describe(`datasets on ${target.name}`, () => {
     expectClose(prediction.body.value, 302, 1e-6);
   });
 
+  it('trains any target and feature subset from the scanned statistics, and a regularisation path in one job', async () => {
+    const dataset = await uploadDataset(HOUSES);
+    await settled(dataset.datasetId);
+
+    // rooms = (10 + 3·size − price) / 2 exactly: another target, the features in another order.
+    const reverse = await createJob({ kind: 'LINEAR', datasetId: dataset.datasetId, target: 'rooms', features: ['price', 'size "m2"'] });
+    expect(await finishedJob(reverse.jobId)).toMatchObject({ status: 'COMPLETED', alphas: null, modelIds: [reverse.modelId] });
+    const model = (await api('GET', `/models/${reverse.modelId}`, { key: target.keyA })).body;
+    expect(model.features).toEqual(['price', 'size "m2"']);
+    expectClose(model.coefficients[0], -0.5, 1e-9);
+    expectClose(model.coefficients[1], 1.5, 1e-9);
+    expectClose(model.intercept, 5, 1e-9);
+
+    const path = await createJob({ kind: 'RIDGE', alphas: [0.01, 1, 100], datasetId: dataset.datasetId, target: 'price', features: ['size "m2"'] });
+    const done = await finishedJob(path.jobId);
+    expect(done).toMatchObject({ status: 'COMPLETED', alpha: 0.01, alphas: [0.01, 1, 100] });
+    expect(done.modelIds).toHaveLength(3);
+    expect(done.modelIds[0]).toBe(path.modelId);
+    const models = await Promise.all(done.modelIds.map(async (id: string) => (await api('GET', `/models/${id}`, { key: target.keyA })).body));
+    expect(models.map((each) => [each.status, each.alpha, each.features])).toEqual([
+      ['TRAINED', 0.01, ['size "m2"']],
+      ['TRAINED', 1, ['size "m2"']],
+      ['TRAINED', 100, ['size "m2"']],
+    ]);
+    // More penalty, a smaller slope.
+    expect(Math.abs(models[0].coefficients[0])).toBeGreaterThan(Math.abs(models[1].coefficients[0]));
+    expect(Math.abs(models[1].coefficients[0])).toBeGreaterThan(Math.abs(models[2].coefficients[0]));
+
+    const bad = (body: Record<string, unknown>) =>
+      api('POST', '/jobs', { key: target.keyA, body: { kind: 'RIDGE', datasetId: dataset.datasetId, target: 'price', ...body } });
+    expectError(await bad({ features: ['size "m2"', 'nope'] }), 400, 'VALIDATION_ERROR');
+    expectError(await bad({ features: ['rooms', 'rooms'] }), 400, 'VALIDATION_ERROR');
+    expectError(await bad({ features: ['price'] }), 400, 'VALIDATION_ERROR');
+    expectError(await bad({ features: [] }), 400, 'VALIDATION_ERROR');
+    expectError(await bad({ alphas: [] }), 400, 'VALIDATION_ERROR');
+    expectError(await bad({ alphas: Array.from({ length: 101 }, (_, i) => i + 1) }), 400, 'VALIDATION_ERROR');
+    expectError(await bad({ alphas: [1, -2] }), 400, 'VALIDATION_ERROR');
+    expectError(await bad({ alpha: 1, alphas: [1, 2] }), 400, 'VALIDATION_ERROR');
+  });
+
   it('marks a file with a bad value INVALID, naming the first bad line and column', async () => {
     const dataset = await uploadDataset('x0,x1,y\n1,2,3\n4,5,6\n\n7,n/a,9\n10,11\n');
     const invalid = await settled(dataset.datasetId);

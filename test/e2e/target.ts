@@ -49,6 +49,8 @@ export interface E2ETarget {
   label: string;
   restUrl: string;
   wsUrl: string | undefined;
+  /** The console's page (test/e2e/console.test.ts), where the target serves one. */
+  consoleUrl?: string | undefined;
   /** Tenant A's key; tenant B's key is for isolation checks. */
   keyA: string;
   keyB: string;
@@ -97,6 +99,7 @@ export interface LocalStackState {
   pid: number;
   restUrl: string;
   wsUrl: string | null;
+  consoleUrl?: string | null;
   dynamodbEndpoint: string;
   dynamodbPid: number;
   region: string;
@@ -127,7 +130,7 @@ export async function startLocalChild(env: Record<string, string> = {}): Promise
   const stateFile = path.join(directory, 'stack.json');
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, PORT: '0', WS_PORT: '0', LOCAL_STACK_FILE: stateFile, ...env },
+    env: { ...process.env, PORT: '0', WS_PORT: '0', CONSOLE_PORT: '0', LOCAL_STACK_FILE: stateFile, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -200,6 +203,7 @@ async function startLocalTarget(): Promise<RunningTarget> {
         label: 'local',
         restUrl: child.state.restUrl,
         wsUrl: child.state.wsUrl ?? undefined,
+        consoleUrl: child.state.consoleUrl ?? undefined,
         keyA,
         keyB,
         skips: LOCAL_SKIPS,

@@ -31,7 +31,7 @@ beforeAll(() => {
     tenants: stack.tableId('tenantId', 'sk'),
     jobEvents: stack.tableId('jobKey', 'seq'),
   };
-  stateMachineId = stack.only('AWS::StepFunctions::StateMachine')[0];
+  stateMachineId = stack.trainingStateMachine()[0];
 });
 
 describe('tables', () => {
@@ -275,11 +275,13 @@ describe('least privilege', () => {
       () => [
         `dynamodb:GetItem ${arn(tables.jobs)}`,
         `dynamodb:UpdateItem ${arn(tables.jobs)}`,
+        `dynamodb:PutItem ${arn(tables.models)}`,
         `dynamodb:UpdateItem ${arn(tables.models)}`,
         `dynamodb:UpdateItem ${arn(tables.tenants)}`,
         `dynamodb:GetItem ${arn(tables.datasets)}`,
         `s3:GetObject ${arn(datasetsBucket())}/datasets/*`,
         `s3:GetObject ${arn(datasetsBucket())}/jobs/*`,
+        `s3:GetObject ${arn(datasetsBucket())}/scans/*`,
         // Twice, each limited by s3:prefix to one of the two prefixes above (test/stack/deploy.test.ts).
         `s3:ListBucket ${arn(datasetsBucket())}`,
         `s3:ListBucket ${arn(datasetsBucket())}`,
@@ -311,7 +313,18 @@ describe('least privilege', () => {
   it('only create-job and the sweeper start executions and only cancel-job stops them', () => {
     const holders = (action: string) =>
       [...stack.appFunctions()].filter(([entry]) => stack.grantsOf(entry).some((line) => line.startsWith(`${action} `))).map(([entry]) => entry);
-    expect(holders('states:StartExecution').sort()).toEqual(['lambdas/api/create-job.ts', 'lambdas/train/sweep-jobs.ts']);
+    // validate-dataset starts the dataset scan, a state machine of its own (test/stack/datasets.test.ts).
+    expect(holders('states:StartExecution').sort()).toEqual([
+      'lambdas/api/create-job.ts',
+      'lambdas/datasets/validate-dataset.ts',
+      'lambdas/train/sweep-jobs.ts',
+    ]);
+    const trainingArn = `states:StartExecution <${stateMachineId}>`;
+    expect(
+      holders('states:StartExecution')
+        .filter((entry) => stack.grantsOf(entry).includes(trainingArn))
+        .sort(),
+    ).toEqual(['lambdas/api/create-job.ts', 'lambdas/train/sweep-jobs.ts']);
     expect(holders('states:StopExecution')).toEqual(['lambdas/api/cancel-job.ts']);
   });
 

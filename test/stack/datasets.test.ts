@@ -116,6 +116,7 @@ describe('functions and grants', () => {
   /** A function's grants on the datasets bucket and table (its logs and X-Ray grants are AppFunction's). */
   const datasetGrants = (entry: string) => stack.grantsOf(entry).filter((line) => line.includes(`<${tableId}.Arn>`) || line.includes(`<${bucketId}.Arn>`));
   const objects = () => `<${bucketId}.Arn>/datasets/*`;
+  const scans = () => `<${bucketId}.Arn>/scans/*`;
   const table = () => `<${tableId}.Arn>`;
 
   it.each([
@@ -128,6 +129,12 @@ describe('functions and grants', () => {
     // ListBucket (limited by s3:prefix to what the function reads) makes S3 answer a missing object 404, not 403.
     ['lambdas/datasets/validate-dataset.ts', () => [`dynamodb:UpdateItem ${table()}`, `s3:GetObject ${objects()}`, `s3:ListBucket <${bucketId}.Arn>`]],
     ['lambdas/datasets/validation-failed.ts', () => [`dynamodb:UpdateItem ${table()}`]],
+    // The scan: the plan reads the object's head, each child its range and writes its partial, the merge reads the
+    // partials, writes the statistics and the dataset's status; nothing else.
+    ['lambdas/datasets/plan-scan.ts', () => [`s3:GetObject ${objects()}`, `s3:ListBucket <${bucketId}.Arn>`]],
+    ['lambdas/datasets/scan-range.ts', () => [`s3:GetObject ${objects()}`, `s3:ListBucket <${bucketId}.Arn>`, `s3:PutObject ${scans()}`]],
+    ['lambdas/datasets/merge-scan.ts', () => [`dynamodb:UpdateItem ${table()}`, `s3:GetObject ${scans()}`, `s3:PutObject ${scans()}`]],
+    ['lambdas/datasets/scan-failed.ts', () => [`dynamodb:UpdateItem ${table()}`]],
     ['lambdas/api/create-job.ts', () => [`dynamodb:GetItem ${table()}`, `s3:PutObject <${bucketId}.Arn>/jobs/*`]],
     [
       'lambdas/train/train.ts',
@@ -135,6 +142,7 @@ describe('functions and grants', () => {
         `dynamodb:GetItem ${table()}`,
         `s3:GetObject ${objects()}`,
         `s3:GetObject <${bucketId}.Arn>/jobs/*`,
+        `s3:GetObject ${scans()}`,
         `s3:ListBucket <${bucketId}.Arn>`,
         `s3:ListBucket <${bucketId}.Arn>`,
       ],
@@ -153,6 +161,10 @@ describe('functions and grants', () => {
         'lambdas/datasets/complete-upload.ts',
         'lambdas/datasets/create-dataset.ts',
         'lambdas/datasets/get-dataset.ts',
+        'lambdas/datasets/merge-scan.ts',
+        'lambdas/datasets/plan-scan.ts',
+        'lambdas/datasets/scan-failed.ts',
+        'lambdas/datasets/scan-range.ts',
         'lambdas/datasets/upload-parts.ts',
         'lambdas/datasets/validate-dataset.ts',
         'lambdas/datasets/validation-failed.ts',
@@ -176,8 +188,62 @@ describe('functions and grants', () => {
     expect(stack.environmentOf('lambdas/train/train.ts')).toMatchObject(names);
   });
 
-  it('validation reads up to 1 GB in one pass: a full vCPU and five minutes', () => {
-    expect(stack.functionOf('lambdas/datasets/validate-dataset.ts').Properties).toMatchObject({ MemorySize: 1769, Timeout: 300 });
+  it('each scan child reads its range in one pass: a full vCPU and up to 15 minutes', () => {
+    expect(stack.functionOf('lambdas/datasets/scan-range.ts').Properties).toMatchObject({ MemorySize: 1769, Timeout: 900 });
+    expect(stack.environmentOf('lambdas/datasets/plan-scan.ts')).toMatchObject({ SCAN_RANGE_BYTES: String(64 * 1024 * 1024), SCAN_MAX_RANGES: '1000' });
+  });
+});
+
+describe('the dataset scan', () => {
+  const [scanId, scan] = stack.scanStateMachine();
+  const definition = stack.definitionOf(scanId) as unknown as { StartAt: string; States: Record<string, any> };
+
+  it('plans, maps the ranges in DISTRIBUTED mode at the stack prop concurrency, then merges; every step caught', () => {
+    expect(definition.StartAt).toBe('Plan');
+    expect(definition.States.Plan).toMatchObject({ Next: 'ScanRanges', ResultPath: '$.plan' });
+    const map = definition.States.ScanRanges;
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.plan.ranges',
+      MaxConcurrency: 10,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ResultSelector: { 'rangeCount.$': 'States.ArrayLength($)' },
+      Next: 'Merge',
+    });
+    // Every row counts: no tolerated failure.
+    expect(map.ToleratedFailurePercentage).toBeUndefined();
+    expect(map.ToleratedFailureCount).toBeUndefined();
+    expect(map.ItemProcessor.States.ScanRange.Retry).toEqual([{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }]);
+    for (const step of ['Plan', 'ScanRanges', 'Merge']) {
+      expect(definition.States[step].Catch, step).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'MarkFailed' }]);
+    }
+    expect(definition.States.MarkFailed.Next).toBe('ScanFailed');
+  });
+
+  it('its role may invoke its four functions, start, describe and stop its own executions, and nothing else', () => {
+    const role = (scan.Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const grants = stack
+      .grantsOfRole(role)
+      .filter((line) => !line.startsWith('logs:') && !line.startsWith('xray:'))
+      .sort();
+    const fn = (entry: string) => `<${stack.functionId(entry)}.Arn>`;
+    const functions = ['merge-scan', 'plan-scan', 'scan-failed', 'scan-range'].map((name) => fn(`lambdas/datasets/${name}.ts`));
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${scanId}"}]}]}`;
+    expect(grants).toEqual(
+      [
+        ...functions.flatMap((arn) => [`lambda:InvokeFunction ${arn}`, `lambda:InvokeFunction ${arn}:*`]),
+        `states:StartExecution <${scanId}>`,
+        `states:DescribeExecution ${executions}:*`,
+        `states:StopExecution ${executions}:*`,
+        `states:RedriveExecution ${executions}/*:*`,
+      ].sort(),
+    );
+  });
+
+  it('is started by validate-dataset alone, which is told its ARN', () => {
+    expect(stack.environmentOf('lambdas/datasets/validate-dataset.ts')).toMatchObject({ SCAN_STATE_MACHINE_ARN: { Ref: scanId } });
+    const starters = [...stack.appFunctions().keys()].filter((entry) => stack.grantsOf(entry).some((line) => line === `states:StartExecution <${scanId}>`));
+    expect(starters).toEqual(['lambdas/datasets/validate-dataset.ts']);
   });
 });
 

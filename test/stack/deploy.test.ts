@@ -106,7 +106,7 @@ describe('API Gateway 5xx answers', () => {
 
 describe('state machine logs', () => {
   it('go to a log group under /aws/vendedlogs/ (no entry in the account-wide resource policy), named after the stack', () => {
-    const [, machine] = stack.only('AWS::StepFunctions::StateMachine');
+    const [, machine] = stack.trainingStateMachine();
     const destination = (machine.Properties!.LoggingConfiguration as { Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] }).Destinations[0]!
       .CloudWatchLogsLogGroup.LogGroupArn;
     const logGroupId = flatten(destination).slice(1, -'.Arn>'.length);
@@ -193,13 +193,21 @@ describe('reading a missing object answers 404, not 403', () => {
 
   it('validation may list only under datasets/, training only under datasets/ and jobs/ (what each reads)', () => {
     expect(listPrefixes('lambdas/datasets/validate-dataset.ts')).toEqual(['datasets/*']);
+    expect(listPrefixes('lambdas/datasets/plan-scan.ts')).toEqual(['datasets/*']);
+    expect(listPrefixes('lambdas/datasets/scan-range.ts')).toEqual(['datasets/*']);
     expect(listPrefixes('lambdas/train/train.ts')).toEqual(['datasets/*', 'jobs/*']);
   });
 
   it('no other function may list the bucket', () => {
     const listers = [...stack.appFunctions().keys()].filter((entry) => stack.grantsOf(entry).some((line) => line.startsWith('s3:ListBucket '))).sort();
     // Health's readiness check heads the bucket (HeadBucket needs s3:ListBucket) and may read no object.
-    expect(listers).toEqual(['lambdas/api/health.ts', 'lambdas/datasets/validate-dataset.ts', 'lambdas/train/train.ts']);
+    expect(listers).toEqual([
+      'lambdas/api/health.ts',
+      'lambdas/datasets/plan-scan.ts',
+      'lambdas/datasets/scan-range.ts',
+      'lambdas/datasets/validate-dataset.ts',
+      'lambdas/train/train.ts',
+    ]);
     expect(stack.grantsOf('lambdas/api/health.ts').filter((line) => line.startsWith('s3:'))).toEqual([expect.stringMatching(/^s3:ListBucket /)]);
   });
 });
@@ -221,9 +229,10 @@ describe('names and leftovers', () => {
 
   it("CDK's own custom-resource functions log to groups kept a month and deleted with the stack", () => {
     const providers = stack.ofType('AWS::Lambda::Function').filter(([, fn]) => fn.Metadata?.['app:entry'] === undefined);
-    // The S3 bucket notifications handler and the auto-delete-objects provider (both buckets share it).
+    // The S3 bucket notifications handler, the auto-delete-objects provider (every bucket shares it) and the console's BucketDeployment.
     expect(providers.map(([id]) => id).sort()).toEqual([
       expect.stringMatching(/^BucketNotificationsHandler/),
+      expect.stringMatching(/^CustomCDKBucketDeployment/),
       expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderHandler/),
     ]);
     for (const [id, fn] of providers) {

@@ -37,7 +37,7 @@ describe('the offline IAM check on the synthesized roles', () => {
 
   it('finds the grants each handler uses, resolved to local ARNs', () => {
     const stateMachine = Object.entries(resolver.template.Resources).find(
-      ([, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine',
+      ([id, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith('Training'),
     )?.[0] as string;
     expect(may('CreateJobFunction', 'states:StartExecution', resolver.arn(stateMachine))).toBe(true);
     expect(may('CreateJobFunction', 'dynamodb:PutItem', arn('StorageJobs'))).toBe(true);
@@ -52,7 +52,7 @@ describe('the offline IAM check on the synthesized roles', () => {
 
   it('finds no grant a handler was not given', () => {
     const stateMachine = Object.entries(resolver.template.Resources).find(
-      ([, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine',
+      ([id, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith('Training'),
     )?.[0] as string;
     expect(may('GetJobFunction', 'dynamodb:PutItem', arn('StorageJobs'))).toBe(false);
     expect(may('GetJobFunction', 'dynamodb:GetItem', arn('StorageModels'))).toBe(false);

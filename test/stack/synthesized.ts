@@ -35,6 +35,8 @@ export function flatten(value: unknown): string {
     const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
     return parts.map(flatten).join(separator);
   }
+  // CDK's Distributed Map grant names its state machine with Fn::Select; cdk-nag prints it as JSON too.
+  if (Array.isArray(node['Fn::Select'])) return JSON.stringify(value);
   throw new Error(`cannot flatten ${JSON.stringify(value)}`);
 }
 
@@ -53,6 +55,22 @@ export class Synthesized {
   only(type: string): [string, CfnResource] {
     const found = this.ofType(type);
     if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+    return found[0]!;
+  }
+
+  /** The training workflow's state machine (the dataset scan has its own: `scanStateMachine`). */
+  trainingStateMachine(): [string, CfnResource] {
+    return this.stateMachineUnder('Training');
+  }
+
+  /** The dataset scan's state machine (lib/dataset-scan.ts). */
+  scanStateMachine(): [string, CfnResource] {
+    return this.stateMachineUnder('DatasetsScan');
+  }
+
+  private stateMachineUnder(prefix: string): [string, CfnResource] {
+    const found = this.ofType('AWS::StepFunctions::StateMachine').filter(([id]) => id.startsWith(prefix));
+    if (found.length !== 1) throw new Error(`expected one state machine under ${prefix}, found ${found.length}`);
     return found[0]!;
   }
 

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ExactLeastSquares } from '../../bench/double-double.js';
+import { illConditionedSource, RowByRowGivens, relativeErrors } from '../../bench/ill-conditioned-data.js';
 import { TrainingFailed } from '../../src/domain/errors.js';
 import { type FitSpec, type FittedModel, fitModel, fitModelWithReport, type ModelKind, predict, RegressionAccumulator } from '../../src/domain/regression.js';
 
@@ -257,6 +259,34 @@ describe('streaming', () => {
     expect(fitModel(accumulator, spec)).toEqual(fit(design.X, design.y, spec));
   });
 
+  it('addRows and addRecord give exactly what add gives, across several blocks', () => {
+    const design = designNamed('gaussian 400x8');
+    const spec: FitSpec = { kind: 'LINEAR', alpha: 0, fitIntercept: true };
+    const bulk = new RegressionAccumulator(8, true);
+    bulk.addRows(Float64Array.from(design.X.slice(0, 150).flat()), Float64Array.from(design.y.slice(0, 150)));
+    bulk.addRows(Float64Array.from(design.X.slice(150).flat()), Float64Array.from(design.y.slice(150)));
+    expect(fitModel(bulk, spec)).toEqual(fit(design.X, design.y, spec));
+    // A record with the target in the middle, as a CSV row whose target is column 3.
+    const records = new RegressionAccumulator(8, true);
+    design.X.forEach((row, index) => records.addRecord([...row.slice(0, 3), design.y[index]!, ...row.slice(3)], 3));
+    expect(fitModel(records, spec)).toEqual(fit(design.X, design.y, spec));
+  });
+
+  it('addRows adds the rows before a bad one, then fails on it as INVALID_DATA', () => {
+    const X = Float64Array.from({ length: 200 * 2 }, (_, index) => Math.sin(index));
+    const y = Float64Array.from({ length: 200 }, (_, index) => Math.cos(index));
+    X[2 * 130 + 1] = Number.NaN;
+    const accumulator = new RegressionAccumulator(2, true);
+    expect(() => accumulator.addRows(X, y)).toThrow(
+      expect.objectContaining({ code: 'INVALID_DATA', message: 'row 131 has a feature that is not a finite number' }),
+    );
+    expect(accumulator.count).toBe(130);
+    y[5] = Infinity;
+    const again = new RegressionAccumulator(2, true);
+    expect(() => again.addRows(X, y)).toThrow(expect.objectContaining({ code: 'INVALID_DATA', message: 'row 6 has a target that is not a finite number' }));
+    expect(again.count).toBe(5);
+  });
+
   it('accepts typed arrays as rows, the way the CSV reader hands them over', () => {
     const design = designNamed('gaussian 12x3');
     const accumulator = new RegressionAccumulator(3, true);
@@ -267,6 +297,34 @@ describe('streaming', () => {
     });
     const spec: FitSpec = { kind: 'LINEAR', alpha: 0, fitIntercept: true };
     expect(fitModel(accumulator, spec)).toEqual(fit(design.X, design.y, spec));
+  });
+});
+
+describe('an ill-conditioned design (cond ≈ 1e8), against an exact reference', () => {
+  // The small version of bench/ill-conditioned.ts (10^7 rows there): the block engine's
+  // LINEAR answer must be as close to the double-double answer as the previous
+  // row-by-row Givens engine's, and both near cond·ε.
+  it.each([0.01, 0])('noise %s', (noise) => {
+    const features = 10;
+    const rows = 5000;
+    const source = illConditionedSource({ features, condition: 1e8, noise, seed: 7 });
+    const x = new Float64Array(rows * features);
+    const y = new Float64Array(rows);
+    source.next(x, y, rows);
+    const blocks = new RegressionAccumulator(features, true);
+    blocks.addRows(x, y);
+    const givens = new RowByRowGivens(features);
+    const exact = new ExactLeastSquares(features, true);
+    for (let i = 0; i < rows; i++) {
+      givens.add(x.subarray(i * features, (i + 1) * features), y[i]!);
+      exact.add(x.subarray(i * features, (i + 1) * features), y[i]!);
+    }
+    const reference = exact.solve();
+    const now = relativeErrors(fitModel(blocks, { kind: 'LINEAR', alpha: 0, fitIntercept: true }), reference);
+    const before = relativeErrors(givens.solve(), reference);
+    expect(now.worst).toBeLessThanOrEqual(before.worst);
+    expect(now.intercept).toBeLessThanOrEqual(before.intercept);
+    expect(now.worst).toBeLessThan(1e-7);
   });
 });
 

@@ -22,6 +22,8 @@ const job = (changes: Partial<Job> = {}): Job => ({
   error: null,
   attempts: 0,
   datasetId: null,
+  alphas: null,
+  modelIds: ['01JH5Z3V8Q6K9W2X4Y7Z0A1B2D'],
   version: 1,
   ...changes,
 });

@@ -17,6 +17,8 @@ const job = {
   error: null,
   attempts: 0,
   datasetId: null,
+  alphas: null,
+  modelIds: ['01JH5Z3V8Q6K9W2X4Y7Z0A1B2D'],
   version: 1,
 };
 const location = new Headers({ Location: `/jobs/${job.jobId}` });

@@ -1,5 +1,5 @@
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobRecord } from '../../../src/domain/jobs.js';
@@ -125,5 +125,71 @@ describe('accumulateDataset', () => {
     expect(fractions).toHaveLength(Math.ceil(EXACT_CSV.length / 10));
     expect(fractions.every((fraction, index) => index === 0 || fraction > fractions[index - 1]!)).toBe(true);
     expect(fractions.at(-1)).toBe(1);
+  });
+});
+
+describe('train (dataset with scanned statistics)', () => {
+  const STATISTICS_KEY = `scans/acme/${DATASET_ID}/etag-1/statistics.json`;
+
+  /** The statistics the scan stores for EXACT_CSV (all three columns), computed as the scan computes them. */
+  async function storedStatistics(etag = 'etag-1') {
+    const { RangeScan } = await import('../../../src/domain/statistics.js');
+    const scan = new RangeScan({ index: 0, start: 0, end: EXACT_CSV.length }, { maxColumns: 10 });
+    scan.push(new TextEncoder().encode(EXACT_CSV), 0);
+    const partial = scan.finish();
+    return JSON.stringify({ datasetId: DATASET_ID, etag, columns: partial.columns, rows: partial.rows, statistics: partial.statistics });
+  }
+
+  beforeEach(() => {
+    ddb.on(GetCommand, { TableName: 'datasets-test' }).resolves({ Item: datasetRecord({ sizeBytes: EXACT_CSV.length, statisticsKey: STATISTICS_KEY }) });
+  });
+
+  it('fits from the statistics without reading the CSV: another target, a feature subset, one model per alpha', async () => {
+    s3.on(GetObjectCommand, { Key: STATISTICS_KEY }).resolves({ Body: body(await storedStatistics()) });
+    const extra = ['01JH5Z3V8Q6K9W2X4Y7Z0A1B2F', '01JH5Z3V8Q6K9W2X4Y7Z0A1B2G'];
+    const pathJob = job({
+      kind: 'RIDGE',
+      alpha: 0.1,
+      alphas: [0.1, 1, 10],
+      modelIds: ['01JH5Z3V8Q6K9W2X4Y7Z0A1B2E', ...extra],
+      source: { type: 'dataset', datasetId: DATASET_ID, target: 'x0', features: ['y', 'x1'] },
+    });
+    ddb.on(GetCommand, { TableName: 'jobs-test' }).resolves({ Item: pathJob });
+    ddb.on(UpdateCommand, { TableName: 'jobs-test' }).resolves({ Attributes: { ...pathJob, status: 'RUNNING', attempts: 1 } });
+    ddb.on(PutCommand).resolves({});
+
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'COMPLETED' });
+
+    // One read: the statistics object. The CSV is never read.
+    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).toEqual([STATISTICS_KEY]);
+    const { RegressionAccumulator, fitModel } = await import('../../../src/domain/regression.js');
+    const rows = EXACT_CSV.trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').map(Number));
+    const expected = [0.1, 1, 10].map((alpha) => {
+      const accumulator = new RegressionAccumulator(2, true);
+      for (const [x0, x1, y] of rows) accumulator.add([y!, x1!], x0!);
+      return fitModel(accumulator, { kind: 'RIDGE', alpha, fitIntercept: true });
+    });
+    const close = (actual: number[], wanted: number[]) =>
+      actual.forEach((value, j) => expect(Math.abs(value - wanted[j]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(wanted[j]!))));
+    const { model } = finish();
+    expect(model[':features']).toEqual(['y', 'x1']);
+    close(model[':coefficients'] as number[], expected[0]!.coefficients);
+    const puts = ddb.commandCalls(PutCommand).map((call) => call.args[0].input);
+    expect(puts.map((put) => [put.TableName, put.Item?.modelId, put.Item?.alpha, put.Item?.status, put.ConditionExpression])).toEqual([
+      ['models-test', extra[0], 1, 'TRAINED', 'attribute_not_exists(modelId)'],
+      ['models-test', extra[1], 10, 'TRAINED', 'attribute_not_exists(modelId)'],
+    ]);
+    close(puts[0]!.Item!.coefficients as number[], expected[1]!.coefficients);
+    close(puts[1]!.Item!.coefficients as number[], expected[2]!.coefficients);
+    expect(puts[1]!.Item!.features).toEqual(['y', 'x1']);
+  });
+
+  it('fails the job DATASET_NOT_READY when the statistics name another object version', async () => {
+    s3.on(GetObjectCommand, { Key: STATISTICS_KEY }).resolves({ Body: body(await storedStatistics('etag-0')) });
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
+    expect(finish().job[':error']).toMatchObject({ code: 'DATASET_NOT_READY' });
   });
 });

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -7,18 +8,23 @@ import { body, context, DATASET_ID, datasetRecord, KEY, s3Event, stubDatasetEnv 
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
+const sfn = mockClient(SFNClient);
+const SCAN_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:scan';
 let handler: typeof import('../../../lambdas/datasets/validate-dataset.js')['handler'];
 
 beforeAll(async () => {
   stubDatasetEnv();
   vi.stubEnv('LIMIT_MAX_DATASET_BYTES', '1000');
   vi.stubEnv('LIMIT_MAX_DATASET_COLUMNS', '4');
+  vi.stubEnv('SCAN_STATE_MACHINE_ARN', SCAN_ARN);
   ({ handler } = await import('../../../lambdas/datasets/validate-dataset.js'));
 });
 afterAll(() => vi.unstubAllEnvs());
 beforeEach(() => {
   ddb.reset();
   s3.reset();
+  sfn.reset();
+  sfn.on(StartExecutionCommand).resolves({ executionArn: `${SCAN_ARN}:x`, startDate: new Date() });
 });
 
 function uploaded(text: string, size = Buffer.byteLength(text)) {
@@ -31,46 +37,44 @@ function updates() {
 }
 
 describe('validate-dataset (S3 ObjectCreated)', () => {
-  it('marks a well-formed file READY with its rows and columns, reading the object it checked (If-Match)', async () => {
+  it('starts the scan of the object it checked: an execution named after the dataset, with the object version and size', async () => {
     uploaded('x0,x1,y\n1,2,3\n4,5,6\n7,8,9\n');
     ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
 
     const outcomes = await handler(s3Event(KEY), context);
 
-    expect(outcomes).toEqual([{ key: KEY, status: 'READY' }]);
+    expect(outcomes).toEqual([{ key: KEY, status: 'SCANNING' }]);
     expect(s3.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'datasets-bucket-test', Key: KEY });
-    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'datasets-bucket-test', Key: KEY, IfMatch: '"etag-1"' });
-    const [begin, ready] = updates();
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    const [begin, ...rest] = updates();
+    expect(rest).toEqual([]);
     expect(begin).toMatchObject({
       TableName: 'datasets-test',
       Key: { tenantId: 'acme', datasetId: DATASET_ID },
       ConditionExpression: 'attribute_exists(datasetId) AND (#status = :pending OR (#status = :validating AND etag = :etag))',
       ExpressionAttributeValues: { ':validating': 'VALIDATING', ':pending': 'PENDING_UPLOAD', ':etag': 'etag-1', ':size': 26 },
     });
-    expect(ready).toMatchObject({
-      ConditionExpression: 'attribute_exists(datasetId) AND (#status = :validating AND etag = :etag)',
-      ExpressionAttributeValues: { ':ready': 'READY', ':rows': 3, ':columns': ['x0', 'x1', 'y'], ':etag': 'etag-1', ':null': null },
-    });
+    expect(sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        stateMachineArn: SCAN_ARN,
+        name: DATASET_ID,
+        input: JSON.stringify({ tenantId: 'acme', datasetId: DATASET_ID, key: KEY, etag: 'etag-1', sizeBytes: 26 }),
+      },
+    ]);
   });
 
-  it('marks a file with a bad value INVALID with the first bad line and column', async () => {
-    uploaded('x0,x1,y\n1,2,3\n4,five,6\n7,8,oops\n');
+  it('takes a scan already started (a repeated notification) as started', async () => {
+    uploaded('x,y\n1,2\n');
     ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
-
-    expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'INVALID' }]);
-
-    const [, invalid] = updates();
-    expect(invalid?.ExpressionAttributeValues).toMatchObject({
-      ':invalid': 'INVALID',
-      ':error': { code: 'NOT_A_NUMBER', message: 'line 3, column 2 ("x1"): "five" is not a finite number', line: 3, column: 2 },
-    });
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'SCANNING' }]);
   });
 
-  it('marks a file with more columns than allowed INVALID', async () => {
-    uploaded('a,b,c,d,y\n1,2,3,4,5\n');
+  it('throws when the scan cannot be started, so the invocation is retried (then recorded by validation-failed)', async () => {
+    uploaded('x,y\n1,2\n');
     ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
-    await handler(s3Event(KEY), context);
-    expect(updates()[1]?.ExpressionAttributeValues?.[':error']).toMatchObject({ code: 'TOO_MANY_COLUMNS', line: 1, column: 5 });
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    await expect(handler(s3Event(KEY), context)).rejects.toThrow('throttled');
   });
 
   it('marks a file over the size limit INVALID without reading it (a local S3 may not enforce the upload policy)', async () => {
@@ -116,31 +120,7 @@ describe('validate-dataset (S3 ObjectCreated)', () => {
     s3.on(HeadObjectCommand).rejects(accessDenied());
     await expect(handler(s3Event(KEY), context)).rejects.toThrow('Access Denied');
     expect(ddb.calls()).toHaveLength(0);
-
-    s3.reset();
-    ddb.reset();
-    s3.on(HeadObjectCommand).resolves({ ContentLength: 8, ETag: '"etag-1"' });
-    s3.on(GetObjectCommand).rejects(accessDenied());
-    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
-    await expect(handler(s3Event(KEY), context)).rejects.toThrow('Access Denied');
-    // Not DATASET_CHANGED: only the begin-validation write happened.
-    expect(updates()).toHaveLength(1);
-  });
-
-  it('marks the dataset INVALID when the object is replaced during validation', async () => {
-    s3.on(HeadObjectCommand).resolves({ ContentLength: 8, ETag: '"etag-1"' });
-    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'etag', $metadata: {} }));
-    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
-    await handler(s3Event(KEY), context);
-    expect(updates()[1]?.ExpressionAttributeValues?.[':error']).toMatchObject({ code: 'DATASET_CHANGED' });
-  });
-
-  it('throws on an unexpected failure so the invocation is retried, leaving the dataset VALIDATING for the retry', async () => {
-    s3.on(HeadObjectCommand).resolves({ ContentLength: 8, ETag: '"etag-1"' });
-    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'slow down', $metadata: {} }));
-    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
-    await expect(handler(s3Event(KEY), context)).rejects.toThrow('slow down');
-    expect(updates()).toHaveLength(1);
+    expect(sfn.calls()).toHaveLength(0);
   });
 
   it('refuses an event that is not an S3 notification', async () => {

@@ -73,6 +73,8 @@ describe('toJobView', () => {
       error: { code: 'X', message: 'y' },
       attempts: 1,
       datasetId: null,
+      alphas: null,
+      modelIds: ['01JH5Z3V8Q6K9W2X4Y7Z0A1B2M'],
       version: 3,
     });
   });

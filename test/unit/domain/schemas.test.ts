@@ -320,6 +320,39 @@ describe('ids', () => {
   });
 });
 
+describe('POST /jobs: features and alphas (dataset jobs)', () => {
+  const dataset = { kind: 'RIDGE', datasetId: DATASET_ID, target: 'price' };
+
+  it('keeps features and a regularisation path; alpha is the first value', () => {
+    const request = toJobRequest(parseInput(CreateJobBody, { ...dataset, features: ['b', 'a'], alphas: [0.5, 2] }));
+    expect(request).toMatchObject({ alpha: 0.5, alphas: [0.5, 2], source: { type: 'dataset', datasetId: DATASET_ID, target: 'price', features: ['b', 'a'] } });
+  });
+
+  it('leaves a job of one alpha as it was: no alphas, no features', () => {
+    const request = toJobRequest(parseInput(CreateJobBody, dataset));
+    expect(request).toEqual({ kind: 'RIDGE', alpha: DEFAULT_ALPHA, fitIntercept: true, source: { type: 'dataset', datasetId: DATASET_ID, target: 'price' } });
+  });
+
+  it.each([
+    [{ features: [] }, 'features', 'at least one column'],
+    [{ features: [''] }, 'features.0', ''],
+    [{ alphas: [] }, 'alphas', 'at least one value'],
+    [{ alphas: Array.from({ length: 101 }, (_, i) => i + 1) }, 'alphas', 'at most 100'],
+    [{ alphas: [1, -1] }, 'alphas.1', '> 0'],
+    [{ alphas: [1, 0] }, 'alphas.1', '> 0'],
+    [{ alpha: 1, alphas: [1, 2] }, 'alphas', 'not both'],
+    [{ kind: 'LINEAR', alphas: [1, 2] }, 'alphas', 'not allowed for LINEAR'],
+  ])('refuses %j at %s', (extra, path, message) => {
+    const failure = rejectionOf(() => parseInput(CreateJobBody, { ...dataset, ...extra }));
+    expect(failure.details).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it('refuses features with inline data', () => {
+    const failure = rejectionOf(() => parseInput(CreateJobBody, { kind: 'LINEAR', data: POINTS, features: ['x0'] }));
+    expect(failure.details).toContainEqual({ path: 'features', message: 'features is only allowed with datasetId' });
+  });
+});
+
 describe('parsePredictBody: a well-formed batch by a plain loop, everything else by the schema', () => {
   const batch = {
     inputs: [

@@ -101,6 +101,8 @@ describe('POST /jobs: creating a job', () => {
       error: null,
       attempts: 0,
       datasetId: null,
+      alphas: null,
+      modelIds: [job.modelId],
       version: 1,
     });
     expect(result.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', Location: `/v1/jobs/${job.jobId}` });

@@ -40,6 +40,8 @@ describe('GET /jobs/{jobId}', () => {
       error: null,
       attempts: 1,
       datasetId: null,
+      alphas: null,
+      modelIds: ['01JH5Z3V8Q6K9W2X4Y7Z0A1B2M'],
       version: 3,
     });
     expect(ddb).toHaveReceivedCommandExactlyOnceWith(GetCommand, { TableName: JOBS_TABLE, Key: { tenantId: TENANT, jobId: JOB_ID }, ConsistentRead: true });

@@ -1,0 +1,40 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { type ByteRange, headerEnd, planRanges } from '../../src/domain/statistics.js';
+import * as z from '../../src/domain/zod.js';
+import { readEnv } from '../commons/env.js';
+import { logger } from '../commons/powertools.js';
+import { readAll, readBytes, ScanInput } from '../commons/scan.js';
+
+const env = readEnv({
+  DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)),
+  SCAN_RANGE_BYTES: z.coerce.number().check(z.int(), z.positive()),
+  SCAN_MAX_RANGES: z.coerce.number().check(z.int(), z.positive()),
+});
+
+/** Longest header looked for; a longer one is one range, whose reader reports LINE_TOO_LONG as a single pass would. */
+const HEADER_BYTES = 1024 * 1024 + 4;
+
+export interface ScanPlan {
+  dataStart: number;
+  ranges: ByteRange[];
+}
+
+/**
+ * Plans the scan of one uploaded object: reads its head for the header's end, then
+ * cuts the rest into ranges (src/domain/statistics.ts, planRanges). Only offsets go
+ * back into the state, so a plan of the largest file stays far under 256 KB.
+ */
+export async function planScan(event: unknown): Promise<ScanPlan> {
+  const input = ScanInput.parse(event);
+  let dataStart: number | undefined;
+  if (input.sizeBytes > 0) {
+    const head = await readAll(await readBytes({ bucket: env.DATASETS_BUCKET_NAME, ...input }, 0, Math.min(input.sizeBytes, HEADER_BYTES) - 1));
+    dataStart = headerEnd(head);
+  }
+  const ranges = planRanges({ sizeBytes: input.sizeBytes, dataStart, rangeBytes: env.SCAN_RANGE_BYTES, maxRanges: env.SCAN_MAX_RANGES });
+  logger.info('scan planned', { datasetId: input.datasetId, sizeBytes: input.sizeBytes, ranges: ranges.length });
+  return { dataStart: dataStart ?? 0, ranges };
+}
+
+export const handler = middy(planScan).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,95 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app.js';
+import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
+
+/**
+ * The console as `cdk synth` builds it (lib/console.ts, cdk-nag and the Control
+ * Tower checks included): a private bucket only CloudFront reads, through origin
+ * access control, over HTTPS; its files and config.json written at deploy time.
+ */
+let stack: Synthesized;
+let bucketId: string;
+let distributionId: string;
+
+beforeAll(() => {
+  const { app, stack: regressionStack } = createApp({ skipBundling: true });
+  app.synth(); // an unacknowledged finding throws here
+  stack = new Synthesized(Template.fromStack(regressionStack).toJSON() as CfnTemplate);
+  [distributionId] = stack.ofType('AWS::CloudFront::Distribution').map(([id]) => id) as [string];
+  bucketId = stack.ofType('AWS::S3::Bucket').find(([id]) => id.startsWith('ConsoleBucket'))?.[0] as string;
+});
+
+const distributionConfig = () => stack.resources[distributionId]!.Properties!.DistributionConfig as Record<string, any>;
+const bucketStatements = () =>
+  (
+    stack.ofType('AWS::S3::BucketPolicy').find(([, policy]) => (policy.Properties!.Bucket as { Ref: string }).Ref === bucketId)![1].Properties!
+      .PolicyDocument as { Statement: Record<string, any>[] }
+  ).Statement;
+
+describe('console', () => {
+  it('is one distribution, whose URL is the ConsoleUrl output', () => {
+    expect(stack.ofType('AWS::CloudFront::Distribution')).toHaveLength(1);
+    expect(flatten(stack.template.Outputs.ConsoleUrl!.Value)).toBe(`https://<${distributionId}.DomainName>/`);
+  });
+
+  it('keeps its files in a private, encrypted bucket whose reads are logged', () => {
+    expect(stack.resources[bucketId]!.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LoggingConfiguration: { LogFilePrefix: 'console-bucket/' },
+    });
+    expect(stack.resources[bucketId]!.Properties!.WebsiteConfiguration).toBeUndefined();
+  });
+
+  it('lets only this distribution read the bucket (origin access control, signed requests), and only over TLS', () => {
+    const origin = (distributionConfig().Origins as Record<string, any>[])[0] as Record<string, any>;
+    expect(flatten(origin.DomainName)).toBe(`<${bucketId}.RegionalDomainName>`);
+    expect(origin.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+    const oacId = (origin.OriginAccessControlId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string;
+    expect(stack.resources[oacId]!.Properties!.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+
+    const reads = bucketStatements().filter((statement) => statement.Principal?.Service === 'cloudfront.amazonaws.com');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject' });
+    expect(flatten(reads[0]!.Resource)).toBe(`<${bucketId}.Arn>/*`);
+    expect(flatten(reads[0]!.Condition.StringEquals['AWS:SourceArn'])).toBe(
+      `arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/<${distributionId}>`,
+    );
+    // Nothing else may read: the other Allows are the deploy-time functions' (BucketDeployment, auto-delete), by role.
+    const others = bucketStatements().filter((statement) => statement.Effect === 'Allow' && statement !== reads[0]);
+    expect(others.every((statement) => statement.Principal?.AWS !== undefined && statement.Principal.AWS !== '*')).toBe(true);
+    expect(bucketStatements()).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
+  it('serves index.html over HTTPS only (HTTP redirects), GET and HEAD, compressed, with security headers', () => {
+    expect(distributionConfig()).toMatchObject({
+      DefaultRootObject: 'index.html',
+      DefaultCacheBehavior: {
+        ViewerProtocolPolicy: 'redirect-to-https',
+        AllowedMethods: ['GET', 'HEAD'],
+        Compress: true,
+        ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03', // AWS managed SecurityHeadersPolicy
+      },
+    });
+  });
+
+  it('writes the page and a config.json naming both APIs at deploy time, then invalidates the cached copies', () => {
+    const deployment = stack.ofType('Custom::CDKBucketDeployment')[0]?.[1] as { Properties: Record<string, any> };
+    expect(deployment.Properties.DestinationBucketName).toEqual({ Ref: bucketId });
+    expect(deployment.Properties.DistributionId).toEqual({ Ref: distributionId });
+    expect(deployment.Properties.DistributionPaths).toEqual(['/*']);
+    expect(deployment.Properties.Prune).toBe(true);
+    expect(deployment.Properties.SourceObjectKeys).toHaveLength(2); // the built files, and config.json
+    const markers = Object.values(deployment.Properties.SourceMarkers[1] as Record<string, unknown>).map((value) => JSON.stringify(value));
+    expect(markers).toContainEqual(expect.stringContaining('"Ref":"HttpApi')); // the REST API in apiUrl
+    expect(markers).toContainEqual(expect.stringContaining('"Ref":"RealtimeWebSocketApi')); // the WebSocket API in webSocketUrl
+  });
+});

@@ -1,0 +1,262 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InvalidCsv, NumericCsvReader } from '../../../src/domain/csv.js';
+import { type FittedModel, fitModel, type ModelKind, RegressionAccumulator } from '../../../src/domain/regression.js';
+import {
+  type ColumnStatistics,
+  fitStatistics,
+  headerEnd,
+  lastByteNeeded,
+  mergePartials,
+  mergeStatistics,
+  planRanges,
+  RangeScan,
+  type ScanOutcome,
+  selectColumns,
+} from '../../../src/domain/statistics.js';
+
+interface Design {
+  name: string;
+  X: number[][];
+  y: number[];
+  fits: { kind: ModelKind; alpha: number | null; fitIntercept: boolean; coef: number[]; intercept: number }[];
+}
+const fixtureDirectory = new URL('../../fixtures/sklearn/', import.meta.url);
+const designs: Design[] = readdirSync(fixtureDirectory)
+  .filter((file) => file.endsWith('.json'))
+  .flatMap((file) => (JSON.parse(readFileSync(new URL(file, fixtureDirectory), 'utf8')) as { designs: Design[] }).designs);
+
+/** Statistics of rows (all columns), as one range of the scan computes them. */
+function statisticsOf(rows: readonly (readonly number[])[]): ColumnStatistics {
+  const k = rows[0]!.length;
+  const accumulator = new RegressionAccumulator(k - 1, true);
+  for (const row of rows) accumulator.add(row.slice(0, k - 1), row[k - 1]!);
+  const state = accumulator.state();
+  return { n: state.n, means: [...state.xMeans, state.yMean], triangle: Array.from(state.triangle) };
+}
+
+/** Rows split in `parts` contiguous pieces, reduced separately, then merged. */
+function mergedStatistics(rows: readonly (readonly number[])[], parts: number): ColumnStatistics {
+  const size = Math.ceil(rows.length / parts);
+  const pieces = Array.from({ length: parts }, (_, i) => rows.slice(i * size, (i + 1) * size)).filter((piece) => piece.length > 0);
+  return pieces.map(statisticsOf).reduce(mergeStatistics);
+}
+
+/** Largest difference relative to the largest magnitude of the single-pass answer. */
+function relativeDifference(a: FittedModel, b: FittedModel): number {
+  const scale = Math.max(...b.coefficients.map(Math.abs), Math.abs(b.intercept), Number.MIN_VALUE);
+  const diffs = a.coefficients.map((value, j) => Math.abs(value - b.coefficients[j]!));
+  return Math.max(...diffs, Math.abs(a.intercept - b.intercept)) / scale;
+}
+
+/**
+ * Both answers carry rounding of order cond(X)·ε (the single pass is no more exact than the merge), so designs
+ * built ill-conditioned on purpose ("cond(X) = 1e5") are held to 1e-14·cond(X); every other design to 1e-12.
+ * Lasso stops on a tolerance, so a rounding difference can move its last sweep: 1e-9 there.
+ */
+function toleranceOf(name: string, kind: ModelKind): number {
+  if (kind === 'LASSO') return 1e-9;
+  const cond = /cond\(X\) = (\d+)/.exec(name);
+  return cond ? Math.max(1e-12, 1e-14 * Number(cond[1])) : 1e-12;
+}
+
+describe('fits from merged statistics equal the single pass', () => {
+  // Designs whose data is too large for the squares of double precision, or rank-deficient (where the
+  // minimum-norm answer is itself a cutoff decision), are compared with scikit-learn instead, below.
+  const wellPosed = designs.filter((design) => design.X.length > design.X[0]!.length + 1);
+  const cases = wellPosed.flatMap((design) => design.fits.map((reference) => ({ design, reference })));
+
+  it.each(cases.map((entry) => [`${entry.design.name} ${entry.reference.kind} ${entry.reference.alpha} ${entry.reference.fitIntercept}`, entry] as const))(
+    '%s',
+    (_label, { design, reference }) => {
+      const rows = design.X.map((x, i) => [...x, design.y[i]!]);
+      const spec = { kind: reference.kind, alpha: reference.alpha ?? 0, fitIntercept: reference.fitIntercept };
+      const accumulator = new RegressionAccumulator(design.X[0]!.length, reference.fitIntercept);
+      design.X.forEach((x, i) => accumulator.add(x, design.y[i]!));
+      let single: FittedModel;
+      try {
+        single = fitModel(accumulator, spec);
+      } catch {
+        return; // a fit the engine refuses (overflow) is refused from statistics too: checked below
+      }
+      const d = design.X[0]!.length;
+      const selection = { features: Array.from({ length: d }, (_, j) => j), target: d };
+      for (const parts of [1, 3, 7]) {
+        const { model } = fitStatistics(mergedStatistics(rows, parts), selection, spec);
+        expect(relativeDifference(model, single)).toBeLessThanOrEqual(toleranceOf(design.name, reference.kind));
+        expect(model.metrics.n).toBe(single.metrics.n);
+        expect(Math.abs(model.metrics.r2 - single.metrics.r2)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(1 - single.metrics.r2)));
+      }
+    },
+  );
+});
+
+describe('subset and order of columns (QR of R·S)', () => {
+  const design = designs.find((candidate) => candidate.X.length >= 50 && candidate.X[0]!.length >= 4)!;
+  const rows = design.X.map((x, i) => [...x, design.y[i]!]);
+  const k = rows[0]!.length;
+
+  it.each([
+    [[2, 0], 1, true],
+    [[3], 0, false],
+    [[0, 1, 2], k - 1, true],
+    [[k - 1, 1], 2, true],
+  ] as const)('features %j, target %i, intercept %s: as one pass over those columns', (features, target, fitIntercept) => {
+    for (const kind of ['LINEAR', 'RIDGE', 'LASSO'] as const) {
+      const spec = { kind, alpha: 0.3, fitIntercept };
+      const accumulator = new RegressionAccumulator(features.length, fitIntercept);
+      for (const row of rows)
+        accumulator.add(
+          features.map((j) => row[j]!),
+          row[target]!,
+        );
+      const single = fitModel(accumulator, spec);
+      const { model } = fitStatistics(mergedStatistics(rows, 4), { features, target }, spec);
+      expect(relativeDifference(model, single)).toBeLessThanOrEqual(kind === 'LASSO' ? 1e-9 : 1e-12);
+      expect(Math.abs(model.metrics.rmse - single.metrics.rmse)).toBeLessThanOrEqual(1e-12 * single.metrics.rmse + 1e-14);
+    }
+  });
+
+  it('is exactly y = 1 + 2a - 3c when the data says so', () => {
+    const exact = Array.from({ length: 20 }, (_, i) => [i, (i * 7) % 5, (i * i) % 11, 1 + 2 * i - 3 * ((i * i) % 11)]);
+    const { model } = fitStatistics(mergedStatistics(exact, 3), { features: [0, 2], target: 3 }, { kind: 'LINEAR', alpha: 0, fitIntercept: true });
+    expect(model.intercept).toBeCloseTo(1, 10);
+    expect(model.coefficients[0]).toBeCloseTo(2, 10);
+    expect(model.coefficients[1]).toBeCloseTo(-3, 10);
+    expect(model.metrics.r2).toBeCloseTo(1, 12);
+  });
+});
+
+describe('selectColumns', () => {
+  const columns = ['a', 'b', 'c', 'y'];
+  it('defaults to every other column in header order', () => {
+    expect(selectColumns(columns, 'b')).toEqual({ names: ['a', 'c', 'y'], features: [0, 2, 3], target: 1 });
+  });
+  it('keeps the order asked for', () => {
+    expect(selectColumns(columns, 'y', ['c', 'a'])).toEqual({ names: ['c', 'a'], features: [2, 0], target: 3 });
+  });
+  it.each([
+    [['a', 'zz'], 'features.1', 'is not a column'],
+    [['a', 'a'], 'features.1', 'listed twice'],
+    [['y'], 'features.0', 'is the target'],
+    [[], 'features', 'at least one'],
+  ])('refuses %j (%s)', (features, path, message) => {
+    try {
+      selectColumns(columns, 'y', features);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'VALIDATION_ERROR', category: 'invalid' });
+      expect((error as { details: { path: string; message: string }[] }).details).toEqual([{ path, message: expect.stringContaining(message) }]);
+    }
+  });
+  it('refuses an unknown target', () => {
+    expect(() => selectColumns(columns, 'q')).toThrow('target is not a column');
+  });
+});
+
+describe('byte ranges', () => {
+  it('finds the end of a header, quoted newlines, BOM and blank lines included', () => {
+    const bytes = new TextEncoder().encode('\uFEFF\r\n\n"a\nb",c\r\n1,2\n');
+    expect(headerEnd(bytes)).toBe(bytes.indexOf(10, 12) + 1);
+    expect(headerEnd(new TextEncoder().encode('a,b'))).toBeUndefined();
+  });
+
+  it('plans one range for a small file, and ranges that cover every byte once', () => {
+    expect(planRanges({ sizeBytes: 100, dataStart: 10, rangeBytes: 1000, maxRanges: 10 })).toEqual([{ index: 0, start: 0, end: 100 }]);
+    const ranges = planRanges({ sizeBytes: 1000, dataStart: 50, rangeBytes: 100, maxRanges: 4 });
+    expect(ranges.map(({ start, end }) => [start, end])).toEqual([
+      [0, 288],
+      [288, 526],
+      [526, 764],
+      [764, 1000],
+    ]);
+    expect(planRanges({ sizeBytes: 0, dataStart: undefined, rangeBytes: 10, maxRanges: 4 })).toEqual([{ index: 0, start: 0, end: 0 }]);
+  });
+});
+
+/** One pass over the whole text with the CSV reader: what validation found before the scan. */
+function singlePass(text: string): ScanOutcome {
+  const rows: number[][] = [];
+  const reader = new NumericCsvReader({ header: () => undefined, row: (values) => rows.push([...values]) }, { maxColumns: 100 });
+  try {
+    // In the 64 KiB chunks a stream delivers: the reader's line-length limit applies to a line it must carry.
+    const bytes = new TextEncoder().encode(text);
+    for (let position = 0; position < bytes.length; position += 1 << 16) reader.push(bytes.subarray(position, position + (1 << 16)));
+    reader.end();
+  } catch (error) {
+    if (!(error instanceof InvalidCsv)) throw error;
+    const { code, message, line, column } = error;
+    return { status: 'INVALID', error: { code, message, ...(line === undefined ? {} : { line }), ...(column === undefined ? {} : { column }) } };
+  }
+  return { status: 'READY', rows: rows.length, columns: [], statistics: statisticsOf(rows) };
+}
+
+/** The scan: ranges of `rangeBytes`, each read from its start in chunks of `chunkBytes`, then merged. */
+function scan(text: string, rangeBytes: number, chunkBytes: number): ScanOutcome {
+  const bytes = new TextEncoder().encode(text);
+  const dataStart = headerEnd(bytes.subarray(0, 1 << 20));
+  const ranges = planRanges({ sizeBytes: bytes.length, dataStart, rangeBytes, maxRanges: 10_000 });
+  const partials = ranges.map((range) => {
+    const reader = new RangeScan(range, { maxColumns: 100, header: range.index > 0 ? bytes.subarray(0, dataStart) : undefined });
+    // As a child reads it: from its start to at most one line past its end.
+    const stop = lastByteNeeded(range, bytes.length) + 1;
+    for (let position = range.start; position < stop; position += chunkBytes) {
+      if (reader.push(bytes.subarray(position, Math.min(stop, position + chunkBytes)), position)) break;
+    }
+    return reader.finish();
+  });
+  return mergePartials(partials);
+}
+
+function expectSameOutcome(actual: ScanOutcome, expected: ScanOutcome): void {
+  expect(actual.status).toBe(expected.status);
+  if (expected.status === 'INVALID') {
+    expect(actual).toEqual(expected);
+    return;
+  }
+  if (actual.status !== 'READY') return;
+  expect(actual.rows).toBe(expected.rows);
+  const a = actual.statistics!;
+  const b = expected.statistics!;
+  expect(a.n).toBe(b.n);
+  a.means.forEach((mean, j) => expect(Math.abs(mean - b.means[j]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(b.means[j]!))));
+  // Factors are unique up to the signs of their rows: compare their Gram matrices' diagonals (column norms).
+  const k = a.means.length;
+  const norm = (t: number[], j: number) =>
+    Math.sqrt(Array.from({ length: j + 1 }, (_, i) => t[i * k - (i * (i - 1)) / 2 + (j - i)]! ** 2).reduce((x, y) => x + y));
+  for (let j = 0; j < k; j++) expect(Math.abs(norm(a.triangle, j) - norm(b.triangle, j))).toBeLessThanOrEqual(1e-12 * (1 + norm(b.triangle, j)));
+}
+
+describe('the scan reads every line once and reports what one pass reports', () => {
+  const lines = Array.from({ length: 40 }, (_, i) => `${i},${(i * 37) % 11}.5,${-i * 0.25}`);
+  const files: [string, string][] = [
+    ['LF', `a,b,y\n${lines.join('\n')}\n`],
+    ['CRLF, no final newline', `a,b,y\r\n${lines.join('\r\n')}`],
+    ['quoted header over two lines, BOM, blank lines', `\uFEFF\n"a\nx",b,"y"\r\n\n${lines.slice(0, 20).join('\n')}\n\n\n${lines.slice(20).join('\r\n')}\n`],
+    ['a bad value late', `a,b,y\n${lines.slice(0, 30).join('\n')}\n1,x,2\n${lines.slice(30).join('\n')}\n`],
+    ['columns change mid-way', `a,b,y\n${lines.slice(0, 17).join('\n')}\n1,2\n${lines.slice(17).join('\n')}\n1,2,3,4\n`],
+    ['two bad lines: the earliest wins', `a,b,y\n${lines.slice(0, 5).join('\n')}\n1,,2\n${lines.slice(5).join('\n')}\n9,9,zz\n`],
+    ['only a header', 'a,b,y\n'],
+    ['only a header, no newline', 'a,b,y'],
+    ['a header and blank lines', 'a,b,y\n\n\r\n'],
+    ['empty', ''],
+    ['an invalid header', 'a,a,y\n1,2,3\n'],
+    ['a bad last line without newline', `a,b,y\n${lines.join('\n')}\n1,2,`],
+  ];
+
+  it('a line too long for the reader, across range boundaries: the same LINE_TOO_LONG line', () => {
+    const long = `a,b,y\n${lines.slice(0, 10).join('\n')}\n${'1'.repeat(1_200_000)},2,3\n${lines.slice(10).join('\n')}\n`;
+    const expected = singlePass(long);
+    expect(expected).toMatchObject({ status: 'INVALID', error: { code: 'LINE_TOO_LONG', line: 12 } });
+    for (const rangeBytes of [100_000, 500_000, 5_000_000]) expectSameOutcome(scan(long, rangeBytes, 1 << 16), expected);
+  });
+
+  it.each(files)('%s', (_name, text) => {
+    const expected = singlePass(text);
+    for (const rangeBytes of [1, 2, 3, 7, 16, 50, 1000]) {
+      for (const chunkBytes of [1, 5, 64, 1 << 16]) {
+        expectSameOutcome(scan(text, rangeBytes, chunkBytes), expected);
+      }
+    }
+  });
+});
