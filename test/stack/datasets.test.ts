@@ -195,8 +195,13 @@ describe('functions and grants', () => {
 });
 
 describe('the dataset scan', () => {
-  const [scanId, scan] = stack.scanStateMachine();
-  const definition = stack.definitionOf(scanId) as unknown as { StartAt: string; States: Record<string, any> };
+  let scanId: string;
+  let scan: CfnResource;
+  let definition: { StartAt: string; States: Record<string, any> };
+  beforeAll(() => {
+    [scanId, scan] = stack.scanStateMachine();
+    definition = stack.definitionOf(scanId) as unknown as typeof definition;
+  });
 
   it('plans, maps the ranges in DISTRIBUTED mode at the stack prop concurrency, then merges; every step caught', () => {
     expect(definition.StartAt).toBe('Plan');
