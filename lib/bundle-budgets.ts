@@ -42,6 +42,10 @@ export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
   // DynamoDB + S3 (ListParts and presigned part URLs; CompleteMultipartUpload).
   'lambdas/datasets/upload-parts.ts': 470 * KB,
   'lambdas/datasets/complete-upload.ts': 460 * KB,
+  // The dataset scan (lib/dataset-scan.ts), measured 2026-11-30: S3 (ranged reads, partials), the merge DynamoDB too.
+  'lambdas/datasets/plan-scan.ts': 455 * KB,
+  'lambdas/datasets/scan-range.ts': 465 * KB,
+  'lambdas/datasets/merge-scan.ts': 465 * KB,
   // DynamoDB + S3 (presigned POST).
   'lambdas/datasets/create-dataset.ts': 550 * KB,
   // DynamoDB + S3 + Step Functions + Powertools idempotency.

@@ -32,11 +32,6 @@ const KEY_STORAGE = 'regression-jobs.apiKey';
 const STATUSES: JobStatus[] = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 const PAGE_SIZE = 20;
 
-// `alphas` and `features` are sent only once the contract has them: these lines stop compiling when it does, to be switched on.
-type InContract<K extends string> = K extends keyof CreateJobRequest ? true : false;
-const ALPHAS_IN_CONTRACT: InContract<'alphas'> = false;
-const FEATURES_IN_CONTRACT: InContract<'features'> = false;
-
 const main = document.getElementById('main') as HTMLElement;
 const nav = document.getElementById('nav') as HTMLElement;
 const liveStatus = document.getElementById('live') as HTMLElement;
@@ -309,7 +304,17 @@ async function jobPage(page: HTMLElement, jobId: string, client: RegressionJobsC
         ['Kind', `${job.kind}${job.alpha === null ? '' : ` (alpha ${job.alpha})`}`],
         ['Attempts', String(job.attempts)],
         ['Error', job.error ? h('span', { class: 'error' }, `${job.error.code}: ${job.error.message}`) : '—'],
-        ['Model', h('a', { href: `#/models/${job.modelId}`, class: 'id' }, job.modelId)],
+        [
+          job.modelIds.length > 1 ? 'Models' : 'Model',
+          h(
+            'span',
+            {},
+            job.modelIds.flatMap((modelId, i) => [
+              ...(i === 0 ? [] : [' ']),
+              h('a', { href: `#/models/${modelId}`, class: 'id' }, job.alphas === null ? modelId : `alpha ${job.alphas[i]}`),
+            ]),
+          ),
+        ],
         ['Dataset', job.datasetId ?? 'inline data'],
         ['Created', formatTime(job.createdAt)],
         ['Started', formatTime(job.startedAt)],
@@ -566,13 +571,13 @@ function trainForm(dataset: Dataset, client: RegressionJobsClient): HTMLFormElem
     ['LINEAR', 'RIDGE', 'LASSO'].map((each) => h('option', { value: each }, each)),
   );
   const alpha = h('input', { type: 'number', step: 'any', min: 0, id: 'alpha', inputmode: 'decimal' });
-  const alphas = h('input', { type: 'text', id: 'alphas', disabled: !ALPHAS_IN_CONTRACT, placeholder: '0.01, 0.1, 1' });
+  const alphas = h('input', { type: 'text', id: 'alphas', placeholder: '0.01, 0.1, 1' });
   const target = h(
     'select',
     { id: 'target' },
     dataset.columns.map((column, i) => h('option', { value: column, selected: i === dataset.columns.length - 1 }, column)),
   );
-  const features = h('select', { id: 'features', multiple: true, size: Math.min(6, dataset.columns.length), disabled: !FEATURES_IN_CONTRACT });
+  const features = h('select', { id: 'features', multiple: true, size: Math.min(6, dataset.columns.length) });
   const fillFeatures = () =>
     features.replaceChildren(
       ...dataset.columns.filter((column) => column !== target.value).map((column) => h('option', { value: column, selected: true }, column)),
@@ -580,25 +585,24 @@ function trainForm(dataset: Dataset, client: RegressionJobsClient): HTMLFormElem
   target.addEventListener('change', fillFeatures);
   fillFeatures();
   const message = h('div');
-  const later = 'not accepted by this API version yet';
   return h(
     'form',
     {
       onsubmit: async (event: Event) => {
         event.preventDefault();
         message.replaceChildren();
-        const request: CreateJobRequest & { alphas?: number[]; features?: string[] } = {
+        const request: CreateJobRequest = {
           kind: kind.value as CreateJobRequest['kind'],
           datasetId: dataset.datasetId,
           target: target.value,
         };
         if (alpha.value !== '') request.alpha = Number(alpha.value);
-        if (ALPHAS_IN_CONTRACT && alphas.value.trim() !== '')
+        if (alphas.value.trim() !== '')
           request.alphas = alphas.value
             .split(/[,\s]+/)
             .filter(Boolean)
             .map(Number);
-        if (FEATURES_IN_CONTRACT) request.features = [...features.selectedOptions].map((option) => option.value);
+        request.features = [...features.selectedOptions].map((option) => option.value);
         try {
           const job = await client.createJob(request);
           location.hash = `#/jobs/${job.jobId}`;
@@ -613,9 +617,9 @@ function trainForm(dataset: Dataset, client: RegressionJobsClient): HTMLFormElem
       { class: 'row' },
       field('Kind', kind),
       field('Alpha', alpha, 'RIDGE and LASSO; empty for the default'),
-      field('Alphas', alphas, ALPHAS_IN_CONTRACT ? 'several, to choose the best by cross-validation' : later),
+      field('Alphas', alphas, 'instead of alpha: up to 100 values, one model each'),
       field('Target', target),
-      field('Features', features, FEATURES_IN_CONTRACT ? 'every other column unless you choose' : later),
+      field('Features', features, 'every other column unless you choose'),
     ),
     h('p', {}, h('button', { type: 'submit' }, 'Train')),
     message,

@@ -1,28 +1,8 @@
 import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { DatasetId, TenantId } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
 import { ObjectChanged } from './csv-source.js';
 import { s3 } from './s3.js';
 
-/**
- * What the dataset scan's steps pass each other (README, "The dataset scan"): ids,
- * the object version and byte offsets only. Statistics travel through S3, never
- * through the state payload (256 KB).
- */
-export const ScanInput = z.object({
-  tenantId: TenantId,
-  datasetId: DatasetId,
-  key: z.string().check(z.minLength(1)),
-  etag: z.string().check(z.minLength(1)),
-  sizeBytes: z.number().check(z.int(), z.nonnegative()),
-});
-export type ScanInput = z.infer<typeof ScanInput>;
-
-export const ByteRangeInput = z.object({
-  index: z.number().check(z.int(), z.nonnegative()),
-  start: z.number().check(z.int(), z.nonnegative()),
-  end: z.number().check(z.int(), z.nonnegative()),
-});
+export { ByteRangeInput, ScanInput } from './scan-input.js';
 
 /** Bytes [start, end] (inclusive; to the end of the object without `end`) of exactly the version `etag`. */
 export async function readBytes(

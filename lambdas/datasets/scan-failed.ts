@@ -4,7 +4,7 @@ import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
-import { ScanInput } from '../commons/scan.js';
+import { ScanInput } from '../commons/scan-input.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
