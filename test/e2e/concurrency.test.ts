@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { api, eventually, expectError, finishedJob, points, type Reply, target } from './client.js';
+import { api, eventually, expectError, finishedJob, points, type Reply, rateLimited, target } from './client.js';
 
 /**
  * Concurrency and faults: the active-jobs limit under a burst, and honest answers
@@ -12,7 +12,14 @@ const small = (name: string) => ({ kind: 'LINEAR', name, data: points([0, 1, 2, 
 
 /** The caller's jobs in the given statuses (first page of 100: enough for these tests). */
 async function jobsIn(statuses: readonly string[], key = target.keyA): Promise<any[]> {
-  const pages = await Promise.all(statuses.map((status) => api('GET', `/jobs?status=${status}&limit=100`, { key })));
+  const pages = await Promise.all(
+    statuses.map((status) =>
+      eventually(`the ${status} page`, async () => {
+        const page = await api('GET', `/jobs?status=${status}&limit=100`, { key });
+        return rateLimited(page) ? undefined : page;
+      }),
+    ),
+  );
   return pages.flatMap((page) => {
     expect(page.status).toBe(200);
     return page.body.items;
