@@ -17,10 +17,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import { generateApiKey } from '../lambdas/commons/api-keys.js';
 import type { Span } from '../local/trace.js';
 import { startLocalChild } from '../test/e2e/target.js';
+import { openSocket } from './socket.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -62,19 +62,6 @@ interface Run {
   completed: number;
 }
 const runs: Run[] = [];
-/** A WebSocket, tried again a few times: on a busy machine the first $connect may meet an INIT past its 10 s. */
-async function openSocket(url: string): Promise<WebSocket> {
-  for (let attempt = 1; ; attempt++) {
-    const socket = new WebSocket(url);
-    try {
-      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-      return socket;
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      await sleep(2000);
-    }
-  }
-}
 const socket = await openSocket(`${wsUrl}?token=${key}`);
 try {
   const completed = new Map<string, (at: number) => void>();

@@ -25,10 +25,11 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { storeApiKey } from '../lambdas/commons/api-keys.js';
 import { localDynamoDbClient } from '../local/dynamodb/server.js';
 import { startLocalChild } from '../test/e2e/target.js';
+import { openSocket } from './socket.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -99,20 +100,6 @@ const jobsTable = Object.entries(tables).find(([logicalId]) => /JobsTable/.test(
 if (!jobsTable) throw new Error('no Jobs table in the stack');
 const base = restUrl.endsWith('/') ? restUrl : `${restUrl}/`;
 const documents = DynamoDBDocumentClient.from(localDynamoDbClient(dynamodbEndpoint, region));
-
-/** A WebSocket, tried again a few times: on a busy machine the first $connect may meet an INIT past its 10 s. */
-async function openSocket(url: string): Promise<WebSocket> {
-  for (let attempt = 1; ; attempt++) {
-    const socket = new WebSocket(url);
-    try {
-      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-      return socket;
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      await sleep(2000);
-    }
-  }
-}
 
 let resume: (() => void) | undefined;
 let outage: { from: number; to: number } | undefined;

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { close, LOOPBACK, listen } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
 import { traceRequests } from '../trace.js';
-import { LocalMultipartUploads, S3_MIN_PART_BYTES } from './multipart.js';
+import { LocalMultipartUploads, S3_MIN_PART_BYTES, type StoredObject } from './multipart.js';
 import { checkPresignedUrl, isPresigned } from './presigned.js';
 
 /**
@@ -49,14 +49,7 @@ export interface S3FrontOptions {
    * Stores a validated POST upload or a completed multipart upload (a PutObject to s3rver with the stack's
    * credentials), announced as `eventName` (`ObjectCreated:Post`, `ObjectCreated:CompleteMultipartUpload`).
    */
-  store(upload: {
-    bucket: string;
-    key: string;
-    file: string;
-    size: number;
-    contentType: string | undefined;
-    eventName: string;
-  }): Promise<{ etag: string | undefined }>;
+  store(upload: StoredObject): Promise<{ etag: string | undefined }>;
   /** The smallest part but the last of a multipart upload. @default 5 MiB, as on S3 */
   minPartBytes?: number;
   now?: () => Date;

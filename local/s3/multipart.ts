@@ -46,18 +46,21 @@ interface Upload {
   initiated: Date;
 }
 
+/** An object the offline S3 stores in s3rver and announces to the bucket's notification as `eventName`. */
+export interface StoredObject {
+  bucket: string;
+  key: string;
+  file: string;
+  size: number;
+  contentType: string | undefined;
+  eventName: string;
+}
+
 export interface MultipartOptions {
   spool: string;
   minPartBytes: number;
   /** Stores the assembled object (PutObject to s3rver) and announces it with `eventName`; answers its ETag. */
-  store(object: {
-    bucket: string;
-    key: string;
-    file: string;
-    size: number;
-    contentType: string | undefined;
-    eventName: string;
-  }): Promise<{ etag: string | undefined }>;
+  store(object: StoredObject): Promise<{ etag: string | undefined }>;
   error(response: ServerResponse, status: number, code: string, message: string): void;
 }
 
