@@ -5,8 +5,7 @@ import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';
-import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
-import { TenantStore } from '../commons/tenants.js';
+import { Lifecycle } from '../commons/store.js';
 
 const env = readEnv({
   JOBS_TABLE_NAME: z.string().check(z.minLength(1)),

@@ -11,8 +11,7 @@ import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments, documents, stepFunctions } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
 import { logger, metrics } from '../commons/powertools.js';
-import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
-import { TenantStore } from '../commons/tenants.js';
+import { Lifecycle } from '../commons/store.js';
 
 /**
  * The sweeper, run on a schedule (lib/regression-stack.ts): finds every QUEUED or

@@ -309,6 +309,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     parser.on('file', (_name, file, info) => {
       sawFile = true;
       const check = checkPostPolicy(fields, secretOf, now());
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: S3's POST `key` field names the uploaded file's name as the literal ${filename}.
       const key = fields.key?.replaceAll('${filename}', info.filename ?? '');
       if (!check.ok || key === undefined) {
         file.resume();

@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: template JSON read loosely; the assertions below check its shape.
+type Json = any;
+
 /**
  * The console as `cdk synth` builds it (lib/console.ts, cdk-nag and the Control
  * Tower checks included): a private bucket only CloudFront reads, through origin
@@ -20,11 +23,11 @@ beforeAll(() => {
   bucketId = stack.ofType('AWS::S3::Bucket').find(([id]) => id.startsWith('ConsoleBucket'))?.[0] as string;
 });
 
-const distributionConfig = () => stack.resources[distributionId]!.Properties!.DistributionConfig as Record<string, any>;
+const distributionConfig = () => stack.resources[distributionId]!.Properties!.DistributionConfig as Record<string, Json>;
 const bucketStatements = () =>
   (
     stack.ofType('AWS::S3::BucketPolicy').find(([, policy]) => (policy.Properties!.Bucket as { Ref: string }).Ref === bucketId)![1].Properties!
-      .PolicyDocument as { Statement: Record<string, any>[] }
+      .PolicyDocument as { Statement: Record<string, Json>[] }
   ).Statement;
 
 describe('console', () => {
@@ -44,7 +47,7 @@ describe('console', () => {
   });
 
   it('lets only this distribution read the bucket (origin access control, signed requests), and only over TLS', () => {
-    const origin = (distributionConfig().Origins as Record<string, any>[])[0] as Record<string, any>;
+    const origin = (distributionConfig().Origins as Record<string, Json>[])[0] as Record<string, Json>;
     expect(flatten(origin.DomainName)).toBe(`<${bucketId}.RegionalDomainName>`);
     expect(origin.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
     const oacId = (origin.OriginAccessControlId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string;
@@ -82,7 +85,7 @@ describe('console', () => {
   });
 
   it('writes the page and a config.json naming both APIs at deploy time, then invalidates the cached copies', () => {
-    const deployment = stack.ofType('Custom::CDKBucketDeployment')[0]?.[1] as { Properties: Record<string, any> };
+    const deployment = stack.ofType('Custom::CDKBucketDeployment')[0]?.[1] as { Properties: Record<string, Json> };
     expect(deployment.Properties.DestinationBucketName).toEqual({ Ref: bucketId });
     expect(deployment.Properties.DistributionId).toEqual({ Ref: distributionId });
     expect(deployment.Properties.DistributionPaths).toEqual(['/*']);

@@ -7,6 +7,9 @@ import { AppFunction, type AppFunctionProps } from '../../lib/app-function.js';
 import { Datasets } from '../../lib/datasets.js';
 import { type CfnResource, type CfnTemplate, flatten, Synthesized } from './synthesized.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: template JSON read loosely; the assertions below check its shape.
+type Json = any;
+
 /**
  * Uploaded datasets as `cdk synth` builds them (lib/app.ts, cdk-nag included):
  * the private bucket, its notification to the validation function, the table, the
@@ -197,7 +200,7 @@ describe('functions and grants', () => {
 describe('the dataset scan', () => {
   let scanId: string;
   let scan: CfnResource;
-  let definition: { StartAt: string; States: Record<string, any> };
+  let definition: { StartAt: string; States: Record<string, Json> };
   beforeAll(() => {
     [scanId, scan] = stack.scanStateMachine();
     definition = stack.definitionOf(scanId) as unknown as typeof definition;
