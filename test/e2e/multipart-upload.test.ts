@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createJob, eventually, expectError, finishedJob, target } from './client.js';
+import { rj } from './rj.js';
 
 /**
  * Uploads past the multipart threshold, end to end: the CLI on the typed client
@@ -14,20 +13,6 @@ import { api, createJob, eventually, expectError, finishedJob, target } from './
  * a target whose threshold is higher (AWS: 5 GiB) answers a presigned POST for this
  * file, and these checks are skipped there.
  */
-
-const RJ = path.resolve(import.meta.dirname, '../../client/bin/rj.mjs');
-
-async function rj(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string | undefined> = { ...process.env, RJ_API_URL: target.restUrl, RJ_API_KEY: target.keyA, RJ_WS_URL: target.wsUrl };
-  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
-  const child: ChildProcess = spawn(process.execPath, [RJ, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => (stdout += chunk));
-  child.stderr?.on('data', (chunk) => (stderr += chunk));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
 
 let dir: string;
 let file: string;
