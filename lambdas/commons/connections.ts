@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient, PutCommand, paginateQuery, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SubscriptionTarget } from '../../src/domain/realtime.js';
 import * as z from '../../src/domain/zod.js';
 import { documents } from './clients.js';
@@ -129,20 +129,16 @@ export class ConnectionStore {
   /** The connections subscribed to one job of the tenant, or (`null`) to all its jobs. */
   async subscribedTo(tenantId: string, target: SubscriptionTarget): Promise<string[]> {
     const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': subscriptionPk(tenantId, target) },
-          ProjectionExpression: 'sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) if (typeof item.sk === 'string') ids.push(item.sk);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': subscriptionPk(tenantId, target) },
+        ProjectionExpression: 'sk',
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) if (typeof item.sk === 'string') ids.push(item.sk);
     return ids;
   }
 
@@ -154,25 +150,23 @@ export class ConnectionStore {
   async remove(connectionId: string): Promise<void> {
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: connectionPk(connectionId), sk: META } }));
     const keys: Array<{ pk: string; sk: string }> = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': connectionPk(connectionId) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': connectionPk(connectionId) },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const subscription = ConnectionSubscription.safeParse(item);
         if (!subscription.success) continue;
         const { sk, tenantId, target } = subscription.data;
         keys.push({ pk: subscriptionPk(tenantId, target === ALL_JOBS ? null : target), sk: connectionId }, { pk: connectionPk(connectionId), sk });
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     await this.deleteAll(keys);
   }
 
