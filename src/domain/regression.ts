@@ -1,4 +1,5 @@
 import { TrainingFailed } from './errors.js';
+import { FoldKernel } from './fold-kernel.js';
 import { foldBlock, foldRow, gramForm, minimumNormSolution, packedIndex, packedLength, residualSumOfSquares, solveTriangle } from './linalg.js';
 
 /**
@@ -76,6 +77,7 @@ export class RegressionAccumulator {
   /** Width of the factored rows: [1?, x₀…x_{d-1}, y]. */
   private readonly width: number;
   private readonly interceptColumns: 0 | 1;
+  private readonly kernel: FoldKernel;
   private readonly triangle: Float64Array;
   /**
    * The rows not yet folded, column by column: feature j at j·BLOCK_ROWS, the target
@@ -105,8 +107,10 @@ export class RegressionAccumulator {
     }
     this.interceptColumns = fitIntercept ? 1 : 0;
     this.width = this.interceptColumns + nFeatures + 1;
-    this.triangle = new Float64Array(packedLength(this.width));
-    this.block = new Float64Array((nFeatures + 1) * BLOCK_ROWS);
+    // The triangle and block live in the WebAssembly memory of the kernel that folds them.
+    this.kernel = new FoldKernel((nFeatures + 1) * BLOCK_ROWS, packedLength(this.width));
+    this.triangle = this.kernel.triangle;
+    this.block = this.kernel.block;
     this.shift = new Float64Array(nFeatures + 1);
   }
 
@@ -211,7 +215,7 @@ export class RegressionAccumulator {
     this.pending += 1;
     if (this.pending === BLOCK_ROWS) {
       const { yMean, ySquares } = this.targetMoments(this.block, BLOCK_ROWS);
-      foldBlock(this.triangle, this.width, this.block, BLOCK_ROWS, BLOCK_ROWS, this.interceptColumns === 1);
+      foldBlock(this.triangle, this.width, this.block, BLOCK_ROWS, BLOCK_ROWS, this.interceptColumns === 1, this.kernel);
       this.yMean = yMean;
       this.ySquares = ySquares;
       this.pending = 0;
