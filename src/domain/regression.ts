@@ -180,24 +180,36 @@ export class RegressionAccumulator {
     }
     const { block, shift } = this;
     while (i < y.length) {
-      // As many rows as the block has room for: checked, then copied a column at a time.
+      // As many rows as the block has room for, copied a column at a time. A value that is
+      // not finite, or that its shift takes out of range, makes `check` NaN (v·0 is 0 for
+      // every finite v): then the rows go again through `add`, which takes the good rows
+      // before the first bad one and throws INVALID_DATA for that one, as it checks them.
       const count = Math.min(BLOCK_ROWS - this.pending, y.length - i);
-      if (!allFinite(x, i * d, (i + count) * d) || !allFinite(y, i, i + count)) {
-        // Row by row: the rows before the bad one go in, then `add` throws for it.
-        for (let row = i; row < i + count; row++) this.add(x.subarray(row * d, (row + 1) * d), y[row]!);
-      }
       const pending = this.pending;
+      let check = 0;
       for (let j = 0; j < d; j++) {
         const to = j * BLOCK_ROWS + pending;
         const value = shift[j]!;
-        for (let row = 0, from = i * d + j; row < count; row++, from += d) block[to + row] = x[from]! - value;
+        for (let row = 0, from = i * d + j; row < count; row++, from += d) {
+          const shifted = x[from]! - value;
+          block[to + row] = shifted;
+          check += shifted * 0;
+        }
       }
       const to = d * BLOCK_ROWS + pending;
       const value = shift[d]!;
-      for (let row = 0; row < count; row++) block[to + row] = y[i + row]! - value;
-      this.rows += count - 1;
-      this.pending += count - 1;
-      this.commitRow();
+      for (let row = 0; row < count; row++) {
+        const shifted = y[i + row]! - value;
+        block[to + row] = shifted;
+        check += shifted * 0;
+      }
+      if (check !== 0) {
+        for (let row = i; row < i + count; row++) this.add(x.subarray(row * d, (row + 1) * d), y[row]!);
+      } else {
+        this.rows += count - 1;
+        this.pending += count - 1;
+        this.commitRow();
+      }
       i += count;
     }
   }
@@ -285,11 +297,6 @@ export class RegressionAccumulator {
       targetSquares: target.ySquares,
     };
   }
-}
-
-function allFinite(values: Float64Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
 }
 
 /** What the solvers need from an accumulator. */
