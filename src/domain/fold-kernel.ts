@@ -44,8 +44,8 @@ export class FoldKernel implements FoldLoops {
     return this.exports.cross(start * 8, (start + stride) * 8, end - start);
   }
 
-  reflectColumn(_triangle: Float64Array, t: number, v0: number, tau: number, _block: Float64Array, start: number, end: number, offset: number): void {
-    this.exports.reflectColumn(this.triangleAt + t * 8, v0, tau, start * 8, (start + offset) * 8, end - start);
+  reflectColumn(_triangle: Float64Array, t: number, v0: number, tau: number, _block: Float64Array, start: number, end: number, offset: number): number {
+    return this.exports.reflectColumn(this.triangleAt + t * 8, v0, tau, start * 8, (start + offset) * 8, end - start);
   }
 
   centre(_triangle: Float64Array, _block: Float64Array, stride: number, columns: number, padded: number, rows: number, v0: number, tau: number): void {
@@ -66,9 +66,9 @@ export class FoldKernel implements FoldLoops {
     end: number,
     stride: number,
     count: number,
-  ): void {
+  ): number {
     const a = start * 8;
-    this.exports.reflectPair(
+    return this.exports.reflectPair(
       a,
       stride * 8,
       a + stride * 16,
@@ -88,7 +88,7 @@ export class FoldKernel implements FoldLoops {
 interface KernelExports {
   squares(a: number, n: number): number;
   cross(a: number, b: number, n: number): number;
-  reflectColumn(t: number, v0: number, tau: number, a: number, c: number, n: number): void;
+  reflectColumn(t: number, v0: number, tau: number, a: number, c: number, n: number): number;
   centre(a: number, stride: number, columns: number, n: number, rows: number, t: number, v0: number, tau: number): void;
   reflectPair(
     a: number,
@@ -103,7 +103,7 @@ interface KernelExports {
     u0: number,
     upsilon: number,
     cross: number,
-  ): void;
+  ): number;
 }
 
 const PAGE_BYTES = 65_536;

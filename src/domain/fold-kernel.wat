@@ -40,9 +40,11 @@
       (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s)))
       (f64.add (f64x2.extract_lane 0 (local.get $t)) (f64x2.extract_lane 1 (local.get $t)))))
 
-  ;; Applies I - τ[v₀; a][v₀; a]ᵀ to [R at t; the column c], n values (reflectColumn).
-  (func (export "reflectColumn") (param $t i32) (param $v0 f64) (param $tau f64) (param $a i32) (param $c i32) (param $n i32)
+  ;; Applies I - τ[v₀; a][v₀; a]ᵀ to [R at t; the column c], n values (reflectColumn),
+  ;; and answers the sum of squares of the column it leaves (as squares sums it).
+  (func (export "reflectColumn") (param $t i32) (param $v0 f64) (param $tau f64) (param $a i32) (param $c i32) (param $n i32) (result f64)
     (local $pa i32) (local $pc i32) (local $end i32) (local $s v128) (local $u v128) (local $f f64) (local $F v128)
+    (local $value v128) (local $q v128) (local $r v128)
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (local.set $pa (local.get $a))
     (local.set $pc (local.get $c))
@@ -60,26 +62,34 @@
     (f64.store (local.get $t) (f64.sub (f64.load (local.get $t)) (f64.mul (local.get $f) (local.get $v0))))
     (local.set $F (f64x2.splat (local.get $f)))
     (loop $next
-      (v128.store (local.get $c) (f64x2.sub (v128.load (local.get $c)) (f64x2.mul (local.get $F) (v128.load (local.get $a)))))
-      (v128.store offset=16 (local.get $c)
-        (f64x2.sub (v128.load offset=16 (local.get $c)) (f64x2.mul (local.get $F) (v128.load offset=16 (local.get $a)))))
+      (local.set $value (f64x2.sub (v128.load (local.get $c)) (f64x2.mul (local.get $F) (v128.load (local.get $a)))))
+      (v128.store (local.get $c) (local.get $value))
+      (local.set $q (f64x2.add (local.get $q) (f64x2.mul (local.get $value) (local.get $value))))
+      (local.set $value (f64x2.sub (v128.load offset=16 (local.get $c)) (f64x2.mul (local.get $F) (v128.load offset=16 (local.get $a)))))
+      (v128.store offset=16 (local.get $c) (local.get $value))
+      (local.set $r (f64x2.add (local.get $r) (f64x2.mul (local.get $value) (local.get $value))))
       (local.set $a (i32.add (local.get $a) (i32.const 32)))
       (local.set $c (i32.add (local.get $c) (i32.const 32)))
-      (br_if $next (i32.lt_u (local.get $a) (local.get $end)))))
+      (br_if $next (i32.lt_u (local.get $a) (local.get $end))))
+    (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $q)) (f64x2.extract_lane 1 (local.get $q)))
+      (f64.add (f64x2.extract_lane 0 (local.get $r)) (f64x2.extract_lane 1 (local.get $r)))))
 
   ;; Reflectors k (vector [v₀; a]) and k+1 ([u₀; b], b one column after a) applied to
   ;; `count` later columns, the first at c, each `stride` bytes after the previous;
   ;; their entries in R start at t (row k) and tNext (row k+1). cross = bᵀa after Hₖ.
   ;; Software-pipelined: one pass updates a column and takes the dot products of the
   ;; next, so a and b are loaded once for both; each column's sums keep their order.
+  ;; Answers the sum of squares of the first later column as left (as squares sums it).
   (func (export "reflectPair")
     (param $a i32) (param $stride i32) (param $c i32) (param $count i32) (param $n i32)
     (param $t i32) (param $tNext i32)
-    (param $v0 f64) (param $tau f64) (param $u0 f64) (param $upsilon f64) (param $cross f64)
-    (local $bytes i32) (local $pa i32) (local $pc i32) (local $end i32) (local $x v128) (local $y v128)
+    (param $v0 f64) (param $tau f64) (param $u0 f64) (param $upsilon f64) (param $cross f64) (result f64)
+    (local $first i32) (local $q v128) (local $r v128) (local $squares f64) (local $bytes i32) (local $pa i32) (local $pc i32) (local $end i32) (local $x v128) (local $y v128)
     (local $va v128) (local $vb v128) (local $value v128) (local $F v128) (local $G v128)
     (local $f f64) (local $g f64)
-    (if (i32.le_s (local.get $count) (i32.const 0)) (then (return)))
+    (if (i32.le_s (local.get $count) (i32.const 0)) (then (return (f64.const 0))))
+    (local.set $first (local.get $c))
     (local.set $bytes (i32.shl (local.get $n) (i32.const 3)))
     (local.set $end (i32.add (local.get $a) (local.get $bytes)))
     ;; The first column's dot products (b at pa + stride).
@@ -121,24 +131,32 @@
           ;; Column c updated while the sums of the next one (pc + stride) are taken.
           (local.set $x (v128.const f64x2 0 0))
           (local.set $y (v128.const f64x2 0 0))
+          (local.set $q (v128.const f64x2 0 0))
+          (local.set $r (v128.const f64x2 0 0))
           (loop $both
             (local.set $va (v128.load (local.get $pa)))
             (local.set $vb (v128.load (i32.add (local.get $pa) (local.get $stride))))
-            (v128.store (local.get $pc)
+            (local.set $value
               (f64x2.sub (f64x2.sub (v128.load (local.get $pc)) (f64x2.mul (local.get $F) (local.get $va))) (f64x2.mul (local.get $G) (local.get $vb))))
+            (v128.store (local.get $pc) (local.get $value))
+            (local.set $q (f64x2.add (local.get $q) (f64x2.mul (local.get $value) (local.get $value))))
             (local.set $value (v128.load (i32.add (local.get $pc) (local.get $stride))))
             (local.set $x (f64x2.add (local.get $x) (f64x2.mul (local.get $va) (local.get $value))))
             (local.set $y (f64x2.add (local.get $y) (f64x2.mul (local.get $vb) (local.get $value))))
             (local.set $va (v128.load offset=16 (local.get $pa)))
             (local.set $vb (v128.load offset=16 (i32.add (local.get $pa) (local.get $stride))))
-            (v128.store offset=16 (local.get $pc)
+            (local.set $value
               (f64x2.sub (f64x2.sub (v128.load offset=16 (local.get $pc)) (f64x2.mul (local.get $F) (local.get $va))) (f64x2.mul (local.get $G) (local.get $vb))))
+            (v128.store offset=16 (local.get $pc) (local.get $value))
+            (local.set $r (f64x2.add (local.get $r) (f64x2.mul (local.get $value) (local.get $value))))
             (local.set $value (v128.load offset=16 (i32.add (local.get $pc) (local.get $stride))))
             (local.set $x (f64x2.add (local.get $x) (f64x2.mul (local.get $va) (local.get $value))))
             (local.set $y (f64x2.add (local.get $y) (f64x2.mul (local.get $vb) (local.get $value))))
             (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
             (local.set $pc (i32.add (local.get $pc) (i32.const 32)))
             (br_if $both (i32.lt_u (local.get $pa) (local.get $end))))
+          (if (i32.eq (local.get $c) (local.get $first))
+            (then (local.set $squares (call $total (local.get $q) (local.get $r)))))
           (local.set $c (i32.add (local.get $c) (local.get $stride)))
           (local.set $t (i32.add (local.get $t) (i32.const 8)))
           (local.set $tNext (i32.add (local.get $tNext) (i32.const 8)))
@@ -147,15 +165,28 @@
     (loop $update
       (local.set $va (v128.load (local.get $pa)))
       (local.set $vb (v128.load (i32.add (local.get $pa) (local.get $stride))))
-      (v128.store (local.get $pc)
+      (local.set $value
         (f64x2.sub (f64x2.sub (v128.load (local.get $pc)) (f64x2.mul (local.get $F) (local.get $va))) (f64x2.mul (local.get $G) (local.get $vb))))
+      (v128.store (local.get $pc) (local.get $value))
+      (local.set $q (f64x2.add (local.get $q) (f64x2.mul (local.get $value) (local.get $value))))
       (local.set $va (v128.load offset=16 (local.get $pa)))
       (local.set $vb (v128.load offset=16 (i32.add (local.get $pa) (local.get $stride))))
-      (v128.store offset=16 (local.get $pc)
+      (local.set $value
         (f64x2.sub (f64x2.sub (v128.load offset=16 (local.get $pc)) (f64x2.mul (local.get $F) (local.get $va))) (f64x2.mul (local.get $G) (local.get $vb))))
+      (v128.store offset=16 (local.get $pc) (local.get $value))
+      (local.set $r (f64x2.add (local.get $r) (f64x2.mul (local.get $value) (local.get $value))))
       (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
       (local.set $pc (i32.add (local.get $pc) (i32.const 32)))
-      (br_if $update (i32.lt_u (local.get $pa) (local.get $end)))))
+      (br_if $update (i32.lt_u (local.get $pa) (local.get $end))))
+    (if (result f64) (i32.eq (local.get $c) (local.get $first))
+      (then (call $total (local.get $q) (local.get $r)))
+      (else (local.get $squares))))
+
+  ;; (q₀ + q₁) + (r₀ + r₁): a four-way sum's total, as sumOfSquares adds its four.
+  (func $total (param $q v128) (param $r v128) (result f64)
+    (f64.add
+      (f64.add (f64x2.extract_lane 0 (local.get $q)) (f64x2.extract_lane 1 (local.get $q)))
+      (f64.add (f64x2.extract_lane 0 (local.get $r)) (f64x2.extract_lane 1 (local.get $r)))))
 
   ;; The reflector of the implicit ones column ([v₀; 1 … 1]) applied to `columns`
   ;; columns from a, `stride` bytes apart, their entries in R from t: each column's sum

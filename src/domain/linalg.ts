@@ -105,11 +105,14 @@ export function foldBlock(
   // Reflectors two at a time: with both at hand, one pass down a later column computes
   // both dot products and one more applies both, so each of its values is loaded twice
   // for four multiply-adds instead of four times.
+  // Column k's sum of squares when the loop that last updated it has summed it already.
+  let known: number | undefined;
   for (let k = 0; k < columns; ) {
     const start = k * stride;
     const end = start + padded;
     const diagonal = packedIndex(m, first + k, first + k);
-    const squares = loops.squares(block, start, end);
+    const squares = known ?? loops.squares(block, start, end);
+    known = undefined;
     if (squares === 0) {
       k += 1;
       continue;
@@ -122,13 +125,12 @@ export function foldBlock(
     const tau = 2 / (v0 * v0 + squares);
     if (k + 1 === columns) break;
     // Column k+1 first, alone: its reflector needs it updated.
-    loops.reflectColumn(triangle, diagonal + 1, v0, tau, block, start, end, stride);
-    const next = start + stride;
-    const nextSquares = loops.squares(block, next, next + padded);
+    const nextSquares = loops.reflectColumn(triangle, diagonal + 1, v0, tau, block, start, end, stride);
     if (nextSquares === 0 || !(nextSquares >= SMALLEST_SAFE_SQUARES && nextSquares < Infinity)) {
       // No second reflector (or a column for foldRow): finish reflector k on its own.
       for (let c = k + 2, t = diagonal + 2; c < columns; c++, t++) loops.reflectColumn(triangle, t, v0, tau, block, start, end, (c - k) * stride);
       k += 1;
+      known = nextSquares;
       continue;
     }
     const nextDiagonal = diagonal + (m - first - k);
@@ -136,8 +138,9 @@ export function foldBlock(
     const upsilon = 2 / (u0 * u0 + nextSquares);
     // vₖ₊₁ᵀvₖ: their parts in R lie in different rows, so only the block's parts meet.
     const cross = loops.cross(block, start, end, stride);
-    loops.reflectPair(triangle, diagonal + 2, nextDiagonal + 1, v0, tau, u0, upsilon, cross, block, start, end, stride, columns - k - 2);
+    const following = loops.reflectPair(triangle, diagonal + 2, nextDiagonal + 1, v0, tau, u0, upsilon, cross, block, start, end, stride, columns - k - 2);
     k += 2;
+    if (k < columns) known = following;
   }
 }
 
@@ -154,14 +157,18 @@ export interface FoldLoops {
   squares(block: Float64Array, start: number, end: number): number;
   /** Σ block[b]·block[b + stride] over [start, end), end - start a multiple of 4. */
   cross(block: Float64Array, start: number, end: number, stride: number): number;
-  /** Applies I - τ[v₀; a][v₀; a]ᵀ (a at block[start, end)) to [R_kc (at t); the column at start + offset]. */
-  reflectColumn(triangle: Float64Array, t: number, v0: number, tau: number, block: Float64Array, start: number, end: number, offset: number): void;
+  /**
+   * Applies I - τ[v₀; a][v₀; a]ᵀ (a at block[start, end)) to [R_kc (at t); the column at start + offset];
+   * answers that column's sum of squares afterwards, as `squares` sums it.
+   */
+  reflectColumn(triangle: Float64Array, t: number, v0: number, tau: number, block: Float64Array, start: number, end: number, offset: number): number;
   /** The ones column's reflector [v₀; 1 … 1] applied to `columns` columns (R's entries from index 1): a sum over `padded` values, then `rows` values shifted. */
   centre(triangle: Float64Array, block: Float64Array, stride: number, columns: number, padded: number, rows: number, v0: number, tau: number): void;
   /**
    * Hₖ ([v₀; a], a at block[start, end)) then Hₖ₊₁ ([u₀; b], b one stride later) applied to
    * the `count` columns after b, their entries in R's rows k and k+1 from t and tNext;
-   * cross = bᵀa.
+   * cross = bᵀa. Answers the first of those columns' sum of squares afterwards, as `squares`
+   * sums it (0 when count is 0).
    */
   reflectPair(
     triangle: Float64Array,
@@ -177,7 +184,7 @@ export interface FoldLoops {
     end: number,
     stride: number,
     count: number,
-  ): void;
+  ): number;
 }
 
 /** The reference loops, in TypeScript over any arrays. */
@@ -230,6 +237,7 @@ export const SCALAR_LOOPS: FoldLoops = {
     const f = tau * (v0 * triangle[t]! + (x0 + x1 + (x2 + x3)));
     triangle[t] = triangle[t]! - f * v0;
     for (let b = start; b < end; b++) block[b + offset] = block[b + offset]! - f * block[b]!;
+    return SCALAR_LOOPS.squares(block, start + offset, end + offset);
   },
 
   centre(triangle, block, stride, columns, padded, rows, v0, tau) {
@@ -276,6 +284,7 @@ export const SCALAR_LOOPS: FoldLoops = {
         block[b + 1 + p] = block[b + 1 + p]! - f * block[b + 1]! - g * block[b + 1 + stride]!;
       }
     }
+    return count > 0 ? SCALAR_LOOPS.squares(block, start + 2 * stride, end + 2 * stride) : 0;
   },
 };
 
