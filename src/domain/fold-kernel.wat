@@ -26,19 +26,20 @@
       (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s)))
       (f64.add (f64x2.extract_lane 0 (local.get $t)) (f64x2.extract_lane 1 (local.get $t)))))
 
-  ;; Σ a[i]·b[i] over n values (cross).
+  ;; Σ a[i]·b[i] over n values, one running sum from the first (cross): scalar, as its
+  ;; order decides the last bits of every result after it.
   (func (export "cross") (param $a i32) (param $b i32) (param $n i32) (result f64)
-    (local $end i32) (local $s v128) (local $t v128)
+    (local $end i32) (local $s f64)
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (loop $next
-      (local.set $s (f64x2.add (local.get $s) (f64x2.mul (v128.load (local.get $a)) (v128.load (local.get $b)))))
-      (local.set $t (f64x2.add (local.get $t) (f64x2.mul (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b)))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (f64.load (local.get $a)) (f64.load (local.get $b)))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (f64.load offset=8 (local.get $a)) (f64.load offset=8 (local.get $b)))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (f64.load offset=16 (local.get $a)) (f64.load offset=16 (local.get $b)))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (f64.load offset=24 (local.get $a)) (f64.load offset=24 (local.get $b)))))
       (local.set $a (i32.add (local.get $a) (i32.const 32)))
       (local.set $b (i32.add (local.get $b) (i32.const 32)))
       (br_if $next (i32.lt_u (local.get $a) (local.get $end))))
-    (f64.add
-      (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s)))
-      (f64.add (f64x2.extract_lane 0 (local.get $t)) (f64x2.extract_lane 1 (local.get $t)))))
+    (local.get $s))
 
   ;; Applies I - τ[v₀; a][v₀; a]ᵀ to [R at t; the column c], n values (reflectColumn),
   ;; and answers the sum of squares of the column it leaves (as squares sums it).

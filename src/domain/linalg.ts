@@ -155,7 +155,7 @@ export interface FoldLoops {
   accepts(triangle: Float64Array, block: Float64Array): boolean;
   /** Σ block[b]² over [start, end), end - start a multiple of 4. */
   squares(block: Float64Array, start: number, end: number): number;
-  /** Σ block[b]·block[b + stride] over [start, end), end - start a multiple of 4. */
+  /** Σ block[b]·block[b + stride] over [start, end), one running sum in order. */
   cross(block: Float64Array, start: number, end: number, stride: number): number;
   /**
    * Applies I - τ[v₀; a][v₀; a]ᵀ (a at block[start, end)) to [R_kc (at t); the column at start + offset];
@@ -210,17 +210,9 @@ export const SCALAR_LOOPS: FoldLoops = {
   },
 
   cross(block, start, end, stride) {
-    let x0 = 0;
-    let x1 = 0;
-    let x2 = 0;
-    let x3 = 0;
-    for (let b = start; b < end; b += 4) {
-      x0 += block[b]! * block[b + stride]!;
-      x1 += block[b + 1]! * block[b + 1 + stride]!;
-      x2 += block[b + 2]! * block[b + 2 + stride]!;
-      x3 += block[b + 3]! * block[b + 3 + stride]!;
-    }
-    return x0 + x1 + (x2 + x3);
+    let cross = 0;
+    for (let b = start; b < end; b++) cross += block[b]! * block[b + stride]!;
+    return cross;
   },
 
   reflectColumn(triangle, t, v0, tau, block, start, end, offset) {
