@@ -18,6 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateApiKey } from '../lambdas/commons/api-keys.js';
+import { IDLE_POLL_MS } from '../local/lambda/stream-poller.js';
 import type { Span } from '../local/trace.js';
 import { startLocalChild } from '../test/e2e/target.js';
 import { openSocket } from './socket.js';
@@ -88,7 +89,10 @@ try {
       setTimeout(() => reject(new Error(`job ${jobId} did not complete within 30 s`)), 30_000).unref();
     });
     if (i >= WARM_UP) runs.push({ jobId, posted, answered, completed: done });
-    await sleep(300); // the job's trailing work (its history record) ends before the next one starts
+    // The job's trailing work (its history record) ends before the next one starts; the random
+    // part puts each job at its own phase of the stream's polls, as independent clients are,
+    // instead of a fixed pause that meets the polls at the same few phases every time.
+    await sleep(300 + Math.random() * IDLE_POLL_MS);
   }
 } finally {
   socket.close();

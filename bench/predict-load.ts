@@ -60,6 +60,11 @@ try {
       `non-2xx ${result.non2xx}, errors ${result.errors}`,
   );
   console.log(`  stage and tenant limits ${rate}/s; load average before ${before}, after ${load()}`);
+  if (result.non2xx > 0 || result.errors > 0) {
+    // A refused request is answered fast: the rate above would not be a rate of predictions.
+    console.error(`  not a measurement: ${result.non2xx} answers were not 2xx and ${result.errors} requests failed (are the limits raised?)`);
+    process.exitCode = 1;
+  }
 } finally {
   await running.stop();
 }

@@ -41,8 +41,6 @@ export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
   'lambdas/datasets/plan-scan.ts': 455 * KB,
   'lambdas/datasets/scan-range.ts': 465 * KB,
   'lambdas/datasets/merge-scan.ts': 465 * KB,
-  // The scan's Catch: marks the dataset (DynamoDB) and reads the scan's S3 objects; measured 424 KB.
-  'lambdas/datasets/scan-failed.ts': 445 * KB,
   // DynamoDB + S3 (presigned POST).
   'lambdas/datasets/create-dataset.ts': 550 * KB,
   // DynamoDB + S3 + Step Functions + Powertools idempotency.

@@ -35,7 +35,7 @@ export interface StreamSource {
   tableName: string;
 }
 
-const IDLE_POLL_MS = 250; // Lambda polls a stream's shards four times a second
+export const IDLE_POLL_MS = 250; // Lambda polls a stream's shards four times a second
 const DISCOVERY_INTERVAL_MS = 1_000;
 const ERROR_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 10_000;

@@ -173,12 +173,16 @@ export async function startLocalChild(env: Record<string, string> = {}): Promise
 
 /**
  * The offline stack of the run tries multipart uploads with small files: uploads declared above 1 MiB go in parts of
- * 256 KiB, and its S3 accepts parts that small (on AWS and by default: above 5 GiB, parts of at least 5 MiB).
+ * 256 KiB, and its S3 accepts parts that small (on AWS and by default: above 5 GiB, parts of at least 5 MiB). Context
+ * the caller set (a bench's raised rate limits, in CDK_CONTEXT_JSON) is kept, and wins.
  */
-export const LOCAL_UPLOAD_SETTINGS = {
-  CDK_CONTEXT_JSON: JSON.stringify({ datasetMultipartThresholdBytes: 1_048_576, datasetPartBytes: 262_144 }),
-  LOCAL_S3_MIN_PART_BYTES: '262144',
-};
+export function localUploadSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const given = env.CDK_CONTEXT_JSON ? (JSON.parse(env.CDK_CONTEXT_JSON) as Record<string, unknown>) : {};
+  return {
+    CDK_CONTEXT_JSON: JSON.stringify({ datasetMultipartThresholdBytes: 1_048_576, datasetPartBytes: 262_144, ...given }),
+    LOCAL_S3_MIN_PART_BYTES: '262144',
+  };
+}
 
 export const LOCAL_SKIPS: Skips = {
   bisect: "the offline stack's stream poller retries and honours partial batch failures but does not bisect a failing batch",
@@ -191,7 +195,7 @@ async function startLocalTarget(): Promise<RunningTarget> {
     import('../../local/dynamodb/server.js'),
   ]);
   const keyA = generateApiKey();
-  const child = await startLocalChild({ DEV_API_KEY: keyA, ...LOCAL_UPLOAD_SETTINGS });
+  const child = await startLocalChild({ DEV_API_KEY: keyA, ...localUploadSettings() });
   try {
     // A second tenant's key, stored the way `npm run api-key` stores one.
     const client = localDynamoDbClient(child.state.dynamodbEndpoint, child.state.region);

@@ -102,17 +102,28 @@ describe('NumericCsvReader: accepted files', () => {
     expect(result.rows.map((row) => row[0])).toEqual(texts.map(Number));
   });
 
-  it('parses 16-19 digit values (shortest round-trip exports) within 2 ulp of Number()', () => {
-    const texts = ['-1.2848381576290195', '0.08627907646214239', '6.40114211111689', '1234567890123456789', '0.12345678901234567e3'];
-    const result = read(`v,y\n${texts.map((text) => `${text},0`).join('\n')}\n`);
-    result.rows.forEach((row, index) => {
-      const exact = Number(texts[index]);
-      expect(Math.abs(row[0]! - exact)).toBeLessThanOrEqual(2 * Number.EPSILON * Math.abs(exact));
-    });
+  it('parses 16 and 17 digit values (shortest round-trip exports) within a relative 2 x 2^-52 of Number(), longer ones exactly', () => {
+    // Seeded random values of each length and decimal point position, as Python's repr and numpy write them.
+    let seed = 7;
+    const random = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647;
+    const values = (length: number) =>
+      Array.from({ length: 10_000 }, (_, i) => {
+        let digits = String(1 + Math.floor(random() * 9));
+        while (digits.length < length) digits += Math.floor(random() * 10);
+        const point = Math.floor(random() * length);
+        return `${i % 3 === 0 ? '-' : ''}${point === 0 ? digits : `${digits.slice(0, point)}.${digits.slice(point)}`}`;
+      });
+    const parse = (texts: string[]) => read(`v,y\n${texts.map((text) => `${text},0`).join('\n')}\n`).rows.map((row) => row[0]!);
+    const short = ['-1.2848381576290195', '0.08627907646214239', '6.40114211111689', '0.12345678901234567e3', ...values(16), ...values(17)];
+    const errors = parse(short).map((value, index) => Math.abs(value - Number(short[index])) / Math.abs(Number(short[index])));
+    expect(Math.max(...errors)).toBeGreaterThan(0);
+    expect(Math.max(...errors)).toBeLessThanOrEqual(2 * Number.EPSILON);
+    const long = [...values(18), ...values(19)];
+    expect(parse(long)).toEqual(long.map(Number));
   });
 
-  it('falls back to Number() for long mantissas and large exponents', () => {
-    const texts = ['1.000000000000000000000001', '1e300', '-2.5e-300', '123456789012345678901234567890'];
+  it('falls back to Number() for 18 digits and more and for large exponents', () => {
+    const texts = ['1.000000000000000000000001', '1e300', '-2.5e-300', '123456789012345678901234567890', '1234567890123456789', '-0.123456789012345678'];
     const result = read(`v,y\n${texts.map((text) => `${text},1`).join('\n')}\n`);
     expect(result.rows.map((row) => row[0])).toEqual(texts.map(Number));
   });
