@@ -72,10 +72,20 @@ const SMALLEST_SAFE_SQUARES = 1e-290;
  * c·stride and holds `rows` values; `stride` is at least `rows` rounded up to a
  * multiple of 4. With `leadingOnes`, the block's columns are the triangle's columns
  * 1…m-1 and column 0 is all ones, implicit (the intercept column); otherwise they are
- * columns 0…m-1. The block is scratch: it is left holding garbage.
+ * columns 0…m-1. The block is scratch: it is left holding garbage. `loops` runs the
+ * loops down the columns (by default in TypeScript; see `FoldLoops`).
  */
-export function foldBlock(triangle: Float64Array, m: number, block: Float64Array, stride: number, rows: number, leadingOnes: boolean): void {
+export function foldBlock(
+  triangle: Float64Array,
+  m: number,
+  block: Float64Array,
+  stride: number,
+  rows: number,
+  leadingOnes: boolean,
+  loops: FoldLoops = SCALAR_LOOPS,
+): void {
   if (rows === 0) return;
+  if (!loops.accepts(triangle, block)) throw new Error('these loops run on their own triangle and block only');
   const first = leadingOnes ? 1 : 0;
   const columns = m - first;
   const padded = (rows + 3) & ~3;
@@ -90,6 +100,139 @@ export function foldBlock(triangle: Float64Array, m: number, block: Float64Array
     const v0 = -rows / (r + eta); // R₀₀ - η without cancellation
     const tau = 2 / (v0 * v0 + rows);
     triangle[0] = eta;
+    loops.centre(triangle, block, stride, columns, padded, rows, v0, tau);
+  }
+  // Reflectors two at a time: with both at hand, one pass down a later column computes
+  // both dot products and one more applies both, so each of its values is loaded twice
+  // for four multiply-adds instead of four times.
+  // Column k's sum of squares when the loop that last updated it has summed it already.
+  let known: number | undefined;
+  for (let k = 0; k < columns; ) {
+    const start = k * stride;
+    const end = start + padded;
+    const diagonal = packedIndex(m, first + k, first + k);
+    const squares = known ?? loops.squares(block, start, end);
+    known = undefined;
+    if (squares === 0) {
+      k += 1;
+      continue;
+    }
+    if (!(squares >= SMALLEST_SAFE_SQUARES && squares < Infinity)) {
+      foldRowsFrom(triangle, m, block, stride, rows, first, k);
+      return;
+    }
+    const v0 = reflect(triangle, diagonal, squares);
+    const tau = 2 / (v0 * v0 + squares);
+    if (k + 1 === columns) break;
+    // Column k+1 first, alone: its reflector needs it updated.
+    const nextSquares = loops.reflectColumn(triangle, diagonal + 1, v0, tau, block, start, end, stride);
+    if (nextSquares === 0 || !(nextSquares >= SMALLEST_SAFE_SQUARES && nextSquares < Infinity)) {
+      // No second reflector (or a column for foldRow): finish reflector k on its own.
+      for (let c = k + 2, t = diagonal + 2; c < columns; c++, t++) loops.reflectColumn(triangle, t, v0, tau, block, start, end, (c - k) * stride);
+      k += 1;
+      known = nextSquares;
+      continue;
+    }
+    const nextDiagonal = diagonal + (m - first - k);
+    const u0 = reflect(triangle, nextDiagonal, nextSquares);
+    const upsilon = 2 / (u0 * u0 + nextSquares);
+    // vₖ₊₁ᵀvₖ: their parts in R lie in different rows, so only the block's parts meet.
+    const cross = loops.cross(block, start, end, stride);
+    const following = loops.reflectPair(triangle, diagonal + 2, nextDiagonal + 1, v0, tau, u0, upsilon, cross, block, start, end, stride, columns - k - 2);
+    k += 2;
+    if (k < columns) known = following;
+  }
+}
+
+/**
+ * The loops of `foldBlock` that run down the block's columns. `SCALAR_LOOPS` is the
+ * TypeScript reference; fold-kernel.ts runs the same operations in the same order
+ * over WebAssembly f64x2 lanes (so with the same results, bit for bit) when the
+ * triangle and block live in its memory. Indices are into `triangle` and `block`.
+ */
+export interface FoldLoops {
+  /** Whether these loops can run on these arrays. */
+  accepts(triangle: Float64Array, block: Float64Array): boolean;
+  /** Σ block[b]² over [start, end), end - start a multiple of 4. */
+  squares(block: Float64Array, start: number, end: number): number;
+  /** Σ block[b]·block[b + stride] over [start, end), one running sum in order. */
+  cross(block: Float64Array, start: number, end: number, stride: number): number;
+  /**
+   * Applies I - τ[v₀; a][v₀; a]ᵀ (a at block[start, end)) to [R_kc (at t); the column at start + offset];
+   * answers that column's sum of squares afterwards, as `squares` sums it.
+   */
+  reflectColumn(triangle: Float64Array, t: number, v0: number, tau: number, block: Float64Array, start: number, end: number, offset: number): number;
+  /** The ones column's reflector [v₀; 1 … 1] applied to `columns` columns (R's entries from index 1): a sum over `padded` values, then `rows` values shifted. */
+  centre(triangle: Float64Array, block: Float64Array, stride: number, columns: number, padded: number, rows: number, v0: number, tau: number): void;
+  /**
+   * Hₖ ([v₀; a], a at block[start, end)) then Hₖ₊₁ ([u₀; b], b one stride later) applied to
+   * the `count` columns after b, their entries in R's rows k and k+1 from t and tNext;
+   * cross = bᵀa. Answers the first of those columns' sum of squares afterwards, as `squares`
+   * sums it (0 when count is 0).
+   */
+  reflectPair(
+    triangle: Float64Array,
+    t: number,
+    tNext: number,
+    v0: number,
+    tau: number,
+    u0: number,
+    upsilon: number,
+    cross: number,
+    block: Float64Array,
+    start: number,
+    end: number,
+    stride: number,
+    count: number,
+  ): number;
+}
+
+/** The reference loops, in TypeScript over any arrays. */
+export const SCALAR_LOOPS: FoldLoops = {
+  accepts: () => true,
+
+  squares(block, start, end) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let b = start; b < end; b += 4) {
+      const a0 = block[b]!;
+      const a1 = block[b + 1]!;
+      const a2 = block[b + 2]!;
+      const a3 = block[b + 3]!;
+      s0 += a0 * a0;
+      s1 += a1 * a1;
+      s2 += a2 * a2;
+      s3 += a3 * a3;
+    }
+    return s0 + s1 + (s2 + s3);
+  },
+
+  cross(block, start, end, stride) {
+    let cross = 0;
+    for (let b = start; b < end; b++) cross += block[b]! * block[b + stride]!;
+    return cross;
+  },
+
+  reflectColumn(triangle, t, v0, tau, block, start, end, offset) {
+    let x0 = 0;
+    let x1 = 0;
+    let x2 = 0;
+    let x3 = 0;
+    for (let b = start; b < end; b += 4) {
+      x0 += block[b]! * block[b + offset]!;
+      x1 += block[b + 1]! * block[b + 1 + offset]!;
+      x2 += block[b + 2]! * block[b + 2 + offset]!;
+      x3 += block[b + 3]! * block[b + 3 + offset]!;
+    }
+    const f = tau * (v0 * triangle[t]! + (x0 + x1 + (x2 + x3)));
+    triangle[t] = triangle[t]! - f * v0;
+    for (let b = start; b < end; b++) block[b + offset] = block[b + offset]! - f * block[b]!;
+    return SCALAR_LOOPS.squares(block, start + offset, end + offset);
+  },
+
+  centre(triangle, block, stride, columns, padded, rows, v0, tau) {
     for (let c = 0; c < columns; c++) {
       const start = c * stride;
       const end = start + padded;
@@ -107,44 +250,10 @@ export function foldBlock(triangle: Float64Array, m: number, block: Float64Array
       triangle[c + 1] = triangle[c + 1]! - f * v0;
       for (let b = start; b < start + rows; b++) block[b] = block[b]! - f;
     }
-  }
-  // Reflectors two at a time: with both at hand, one pass down a later column computes
-  // both dot products and one more applies both, so each of its values is loaded twice
-  // for four multiply-adds instead of four times.
-  for (let k = 0; k < columns; ) {
-    const start = k * stride;
-    const end = start + padded;
-    const diagonal = packedIndex(m, first + k, first + k);
-    const squares = sumOfSquares(block, start, end);
-    if (squares === 0) {
-      k += 1;
-      continue;
-    }
-    if (!(squares >= SMALLEST_SAFE_SQUARES && squares < Infinity)) {
-      foldRowsFrom(triangle, m, block, stride, rows, first, k);
-      return;
-    }
-    const v0 = reflect(triangle, diagonal, squares);
-    const tau = 2 / (v0 * v0 + squares);
-    if (k + 1 === columns) break;
-    // Column k+1 first, alone: its reflector needs it updated.
-    reflectColumn(triangle, diagonal + 1, v0, tau, block, start, end, stride);
-    const next = start + stride;
-    const nextSquares = sumOfSquares(block, next, next + padded);
-    if (nextSquares === 0 || !(nextSquares >= SMALLEST_SAFE_SQUARES && nextSquares < Infinity)) {
-      // No second reflector (or a column for foldRow): finish reflector k on its own.
-      for (let c = k + 2, t = diagonal + 2; c < columns; c++, t++) reflectColumn(triangle, t, v0, tau, block, start, end, (c - k) * stride);
-      k += 1;
-      continue;
-    }
-    const nextDiagonal = diagonal + (m - first - k);
-    const u0 = reflect(triangle, nextDiagonal, nextSquares);
-    const upsilon = 2 / (u0 * u0 + nextSquares);
-    // vₖ₊₁ᵀvₖ: their parts in R lie in different rows, so only the block's parts meet.
-    let cross = 0;
-    for (let b = start; b < end; b++) cross += block[b]! * block[b + stride]!;
-    for (let c = k + 2, t = diagonal + 2, tNext = nextDiagonal + 1; c < columns; c++, t++, tNext++) {
-      const p = (c - k) * stride;
+  },
+
+  reflectPair(triangle, t, tNext, v0, tau, u0, upsilon, cross, block, start, end, stride, count) {
+    for (let c = 0, p = 2 * stride; c < count; c++, t++, tNext++, p += stride) {
       let x0 = 0;
       let x1 = 0;
       let y0 = 0;
@@ -167,28 +276,9 @@ export function foldBlock(triangle: Float64Array, m: number, block: Float64Array
         block[b + 1 + p] = block[b + 1 + p]! - f * block[b + 1]! - g * block[b + 1 + stride]!;
       }
     }
-    k += 2;
-  }
-}
-
-/** Σ block[b]² over [start, end), end - start a multiple of 4. */
-function sumOfSquares(block: Float64Array, start: number, end: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  for (let b = start; b < end; b += 4) {
-    const a0 = block[b]!;
-    const a1 = block[b + 1]!;
-    const a2 = block[b + 2]!;
-    const a3 = block[b + 3]!;
-    s0 += a0 * a0;
-    s1 += a1 * a1;
-    s2 += a2 * a2;
-    s3 += a3 * a3;
-  }
-  return s0 + s1 + (s2 + s3);
-}
+    return count > 0 ? SCALAR_LOOPS.squares(block, start + 2 * stride, end + 2 * stride) : 0;
+  },
+};
 
 /**
  * The reflector that maps [R_kk; a] (‖a‖² = squares > 0) onto [η; 0] with η ≥ 0:
@@ -199,23 +289,6 @@ function reflect(triangle: Float64Array, diagonal: number, squares: number): num
   const eta = Math.sqrt(r * r + squares);
   triangle[diagonal] = eta;
   return -squares / (r + eta); // R_kk - η without cancellation (R_kk ≥ 0)
-}
-
-/** Applies I - τ[v₀; a][v₀; a]ᵀ (a at block[start, end)) to [R_kc (at t); the column at start + offset]. */
-function reflectColumn(triangle: Float64Array, t: number, v0: number, tau: number, block: Float64Array, start: number, end: number, offset: number): void {
-  let x0 = 0;
-  let x1 = 0;
-  let x2 = 0;
-  let x3 = 0;
-  for (let b = start; b < end; b += 4) {
-    x0 += block[b]! * block[b + offset]!;
-    x1 += block[b + 1]! * block[b + 1 + offset]!;
-    x2 += block[b + 2]! * block[b + 2 + offset]!;
-    x3 += block[b + 3]! * block[b + 3 + offset]!;
-  }
-  const f = tau * (v0 * triangle[t]! + (x0 + x1 + (x2 + x3)));
-  triangle[t] = triangle[t]! - f * v0;
-  for (let b = start; b < end; b++) block[b + offset] = block[b + offset]! - f * block[b]!;
 }
 
 /** The rest of a block, from its column k on, row by row with `foldRow` (columns before k are done). */

@@ -1,4 +1,5 @@
 import { TrainingFailed } from './errors.js';
+import { FoldKernel } from './fold-kernel.js';
 import { foldBlock, foldRow, gramForm, minimumNormSolution, packedIndex, packedLength, residualSumOfSquares, solveTriangle } from './linalg.js';
 
 /**
@@ -76,6 +77,7 @@ export class RegressionAccumulator {
   /** Width of the factored rows: [1?, x₀…x_{d-1}, y]. */
   private readonly width: number;
   private readonly interceptColumns: 0 | 1;
+  private readonly kernel: FoldKernel;
   private readonly triangle: Float64Array;
   /**
    * The rows not yet folded, column by column: feature j at j·BLOCK_ROWS, the target
@@ -105,8 +107,10 @@ export class RegressionAccumulator {
     }
     this.interceptColumns = fitIntercept ? 1 : 0;
     this.width = this.interceptColumns + nFeatures + 1;
-    this.triangle = new Float64Array(packedLength(this.width));
-    this.block = new Float64Array((nFeatures + 1) * BLOCK_ROWS);
+    // The triangle and block live in the WebAssembly memory of the kernel that folds them.
+    this.kernel = new FoldKernel((nFeatures + 1) * BLOCK_ROWS, packedLength(this.width));
+    this.triangle = this.kernel.triangle;
+    this.block = this.kernel.block;
     this.shift = new Float64Array(nFeatures + 1);
   }
 
@@ -176,24 +180,36 @@ export class RegressionAccumulator {
     }
     const { block, shift } = this;
     while (i < y.length) {
-      // As many rows as the block has room for: checked, then copied a column at a time.
+      // As many rows as the block has room for, copied a column at a time. A value that is
+      // not finite, or that its shift takes out of range, makes `check` NaN (v·0 is 0 for
+      // every finite v): then the rows go again through `add`, which takes the good rows
+      // before the first bad one and throws INVALID_DATA for that one, as it checks them.
       const count = Math.min(BLOCK_ROWS - this.pending, y.length - i);
-      if (!allFinite(x, i * d, (i + count) * d) || !allFinite(y, i, i + count)) {
-        // Row by row: the rows before the bad one go in, then `add` throws for it.
-        for (let row = i; row < i + count; row++) this.add(x.subarray(row * d, (row + 1) * d), y[row]!);
-      }
       const pending = this.pending;
+      let check = 0;
       for (let j = 0; j < d; j++) {
         const to = j * BLOCK_ROWS + pending;
         const value = shift[j]!;
-        for (let row = 0, from = i * d + j; row < count; row++, from += d) block[to + row] = x[from]! - value;
+        for (let row = 0, from = i * d + j; row < count; row++, from += d) {
+          const shifted = x[from]! - value;
+          block[to + row] = shifted;
+          check += shifted * 0;
+        }
       }
       const to = d * BLOCK_ROWS + pending;
       const value = shift[d]!;
-      for (let row = 0; row < count; row++) block[to + row] = y[i + row]! - value;
-      this.rows += count - 1;
-      this.pending += count - 1;
-      this.commitRow();
+      for (let row = 0; row < count; row++) {
+        const shifted = y[i + row]! - value;
+        block[to + row] = shifted;
+        check += shifted * 0;
+      }
+      if (check !== 0) {
+        for (let row = i; row < i + count; row++) this.add(x.subarray(row * d, (row + 1) * d), y[row]!);
+      } else {
+        this.rows += count - 1;
+        this.pending += count - 1;
+        this.commitRow();
+      }
       i += count;
     }
   }
@@ -211,7 +227,7 @@ export class RegressionAccumulator {
     this.pending += 1;
     if (this.pending === BLOCK_ROWS) {
       const { yMean, ySquares } = this.targetMoments(this.block, BLOCK_ROWS);
-      foldBlock(this.triangle, this.width, this.block, BLOCK_ROWS, BLOCK_ROWS, this.interceptColumns === 1);
+      foldBlock(this.triangle, this.width, this.block, BLOCK_ROWS, BLOCK_ROWS, this.interceptColumns === 1, this.kernel);
       this.yMean = yMean;
       this.ySquares = ySquares;
       this.pending = 0;
@@ -281,11 +297,6 @@ export class RegressionAccumulator {
       targetSquares: target.ySquares,
     };
   }
-}
-
-function allFinite(values: Float64Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
 }
 
 /** What the solvers need from an accumulator. */

@@ -287,6 +287,20 @@ describe('streaming', () => {
     expect(again.count).toBe(5);
   });
 
+  it('addRows keeps finite rows whose shifted values overflow, as add does (NUMERIC_OVERFLOW when fitted)', () => {
+    // The first row sets the shift to 1e308: row 71's -1e308 shifts to -Infinity.
+    const X = Float64Array.from({ length: 100 }, (_, index) => (index === 0 ? 1e308 : index === 70 ? -1e308 : Math.sin(index)));
+    const y = Float64Array.from({ length: 100 }, (_, index) => Math.cos(index));
+    const bulk = new RegressionAccumulator(1, true);
+    bulk.addRows(X, y);
+    expect(bulk.count).toBe(100);
+    const single = new RegressionAccumulator(1, true);
+    X.forEach((value, index) => single.add([value], y[index]!));
+    for (const accumulator of [bulk, single]) {
+      expect(() => accumulator.state()).toThrow(expect.objectContaining({ code: 'NUMERIC_OVERFLOW' }));
+    }
+  });
+
   it('accepts typed arrays as rows, the way the CSV reader hands them over', () => {
     const design = designNamed('gaussian 12x3');
     const accumulator = new RegressionAccumulator(3, true);
