@@ -144,25 +144,40 @@ export class RegressionAccumulator {
   addRecord(values: ArrayLike<number>, target: number): void {
     const d = this.nFeatures;
     if (values.length !== d + 1) throw new TrainingFailed('INVALID_DATA', `row ${this.rows + 1} has ${values.length - 1} features, expected ${d}`);
-    for (let index = 0; index <= d; index++) {
+    if (this.fitIntercept && this.rows === 0) {
+      this.checkRecord(values, target);
+      for (let index = 0, j = 0; index <= d; index++) if (index !== target) this.shift[j++] = values[index]!;
+      this.shift[d] = values[target]!;
+    }
+    // The finiteness check rides on the copy (v·0 is 0 for every finite v, NaN otherwise), as in addRows:
+    // the row is not counted until commitRow, so a refused one leaves nothing behind.
+    const { block, shift, pending } = this;
+    let check = 0;
+    for (let index = 0; index < target; index++) {
+      const value = values[index]!;
+      check += value * 0;
+      block[index * BLOCK_ROWS + pending] = value - shift[index]!;
+    }
+    for (let index = target + 1; index <= d; index++) {
+      const value = values[index]!;
+      check += value * 0;
+      block[(index - 1) * BLOCK_ROWS + pending] = value - shift[index - 1]!;
+    }
+    const y = values[target]!;
+    check += y * 0;
+    block[d * BLOCK_ROWS + pending] = y - shift[d]!;
+    if (check !== 0) this.checkRecord(values, target);
+    this.commitRow();
+  }
+
+  /** Refuses a record at its first value that is not a finite number. */
+  private checkRecord(values: ArrayLike<number>, target: number): void {
+    for (let index = 0; index < values.length; index++) {
       if (!Number.isFinite(values[index])) {
         if (index === target) this.rejectTarget();
         this.rejectFeature();
       }
     }
-    if (this.fitIntercept && this.rows === 0) {
-      for (let index = 0, j = 0; index <= d; index++) if (index !== target) this.shift[j++] = values[index]!;
-      this.shift[d] = values[target]!;
-    }
-    const { block, shift, pending } = this;
-    for (let index = 0, j = 0; index <= d; index++) {
-      if (index !== target) {
-        block[j * BLOCK_ROWS + pending] = values[index]! - shift[j]!;
-        j++;
-      }
-    }
-    block[d * BLOCK_ROWS + pending] = values[target]! - shift[d]!;
-    this.commitRow();
   }
 
   /**

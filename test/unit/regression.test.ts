@@ -396,6 +396,35 @@ describe('degenerate data', () => {
     );
   });
 
+  it('addRecord refuses a non-finite value by the first one in the record, and leaves no trace of the row', () => {
+    const accumulator = new RegressionAccumulator(2, true);
+    // Records as CSV rows with the target in the middle: [x0, y, x1].
+    expect(failureOf(() => accumulator.addRecord([1, Number.NaN, 2], 1)).message).toBe('row 1 has a target that is not a finite number');
+    accumulator.addRecord([1, 3, 2], 1);
+    for (const [record, message] of [
+      [[Infinity, Number.NaN, 1], 'row 2 has a feature that is not a finite number'],
+      [[1, -Infinity, 2], 'row 2 has a target that is not a finite number'],
+      [[1, 2, Number.NaN], 'row 2 has a feature that is not a finite number'],
+    ] as const) {
+      expect(failureOf(() => accumulator.addRecord(record, 1))).toMatchObject({ code: 'INVALID_DATA', message });
+    }
+    accumulator.addRecord([2, 5, 1], 1);
+    accumulator.addRecord([0, 1, 4], 1);
+    expect(accumulator.count).toBe(3);
+    const spec: FitSpec = { kind: 'LINEAR', alpha: 0, fitIntercept: true };
+    expect(fitModel(accumulator, spec)).toEqual(
+      fit(
+        [
+          [1, 2],
+          [2, 1],
+          [0, 4],
+        ],
+        [3, 5, 1],
+        spec,
+      ),
+    );
+  });
+
   it('a bad first row does not become the shift', () => {
     const accumulator = new RegressionAccumulator(1, true);
     expect(failureOf(() => accumulator.add([5], Number.NaN)).code).toBe('INVALID_DATA');
