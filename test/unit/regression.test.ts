@@ -366,6 +366,18 @@ describe('degenerate data', () => {
     }
   });
 
+  /** What the two refusal tests below leave: exactly the three good rows, fitted as if nothing else was offered. */
+  function expectOnlyTheGoodRows(accumulator: RegressionAccumulator): void {
+    expect(accumulator.count).toBe(3);
+    const spec: FitSpec = { kind: 'LINEAR', alpha: 0, fitIntercept: true };
+    const X = [
+      [1, 2],
+      [2, 1],
+      [0, 4],
+    ];
+    expect(fitModel(accumulator, spec)).toEqual(fit(X, [3, 5, 1], spec));
+  }
+
   it('a non-finite value or a row of the wrong width is INVALID_DATA, and the row is not counted', () => {
     const accumulator = new RegressionAccumulator(2, true);
     accumulator.add([1, 2], 3);
@@ -381,19 +393,7 @@ describe('degenerate data', () => {
     }
     accumulator.add([2, 1], 5);
     accumulator.add([0, 4], 1);
-    expect(accumulator.count).toBe(3);
-    const spec: FitSpec = { kind: 'LINEAR', alpha: 0, fitIntercept: true };
-    expect(fitModel(accumulator, spec)).toEqual(
-      fit(
-        [
-          [1, 2],
-          [2, 1],
-          [0, 4],
-        ],
-        [3, 5, 1],
-        spec,
-      ),
-    );
+    expectOnlyTheGoodRows(accumulator);
   });
 
   it('addRecord refuses a non-finite value by the first one in the record, and leaves no trace of the row', () => {
@@ -410,19 +410,7 @@ describe('degenerate data', () => {
     }
     accumulator.addRecord([2, 5, 1], 1);
     accumulator.addRecord([0, 1, 4], 1);
-    expect(accumulator.count).toBe(3);
-    const spec: FitSpec = { kind: 'LINEAR', alpha: 0, fitIntercept: true };
-    expect(fitModel(accumulator, spec)).toEqual(
-      fit(
-        [
-          [1, 2],
-          [2, 1],
-          [0, 4],
-        ],
-        [3, 5, 1],
-        spec,
-      ),
-    );
+    expectOnlyTheGoodRows(accumulator);
   });
 
   it('a bad first row does not become the shift', () => {
