@@ -23,6 +23,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fitModel, type ModelKind, RegressionAccumulator } from '../src/domain/regression.js';
+import { random as uniform } from './dataset.js';
 
 const { values: options, positionals } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, 'no-sklearn': { type: 'boolean', default: false } },
@@ -33,16 +34,6 @@ const features = Number(positionals[1] ?? 10);
 const rounds = Number(options.rounds);
 const KINDS: readonly ModelKind[] = ['LINEAR', 'RIDGE', 'LASSO'];
 const ALPHA: Record<ModelKind, number> = { LINEAR: 0, RIDGE: 1, LASSO: 0.01 };
-
-/** mulberry32: a tiny seeded PRNG, uniform on [0, 1). */
-function uniform(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const load = () => loadavg()[0]!.toFixed(1);

@@ -1,18 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { random as uniform } from '../../bench/dataset.js';
 import { FOLD_KERNEL_MODULE, foldKernelModuleText } from '../../scripts/fold-kernel-build.js';
 import { FoldKernel } from '../../src/domain/fold-kernel.js';
 import { foldBlock, packedIndex, packedLength } from '../../src/domain/linalg.js';
-
-/** mulberry32: a small seeded generator, uniform on [0, 1). */
-function uniform(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRIDE = 64;
 
