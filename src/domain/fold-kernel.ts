@@ -1,5 +1,6 @@
 import { FOLD_KERNEL_BASE64 } from './fold-kernel-bytes.js';
 import type { FoldLoops } from './linalg.js';
+import { instantiate, memoryOf, PAGE_BYTES } from './wasm.js';
 
 /**
  * The loops of `foldBlock` (linalg.ts) in WebAssembly SIMD (fold-kernel.wat): the same
@@ -24,8 +25,8 @@ export class FoldKernel implements FoldLoops {
         `a block of ${blockLength} values and a triangle of ${triangleLength} need ${bytes} bytes, more than a WebAssembly memory holds (4 GiB)`,
       );
     }
-    const memory = new wasm.Memory({ initial: Math.max(1, pages), maximum: Math.max(1, pages) });
-    this.exports = new wasm.Instance(kernelModule(), { fold: { memory } }).exports as KernelExports;
+    const memory = memoryOf(Math.max(1, pages));
+    this.exports = instantiate<KernelExports>(FOLD_KERNEL_BASE64, { fold: { memory } });
     this.block = new Float64Array(memory.buffer, 0, blockLength);
     this.triangleAt = blockBytes;
     this.triangle = new Float64Array(memory.buffer, blockBytes, triangleLength);
@@ -106,21 +107,4 @@ interface KernelExports {
   ): number;
 }
 
-const PAGE_BYTES = 65_536;
 const MAX_PAGES = 65_536;
-
-/** The part of the WebAssembly JavaScript API used here (the project's TypeScript libraries declare none of it). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-
-let compiled: object | undefined;
-
-/** The kernel's module, compiled once per process on first use (a few KB: synchronous). */
-function kernelModule(): object {
-  compiled ??= new wasm.Module(Uint8Array.from(atob(FOLD_KERNEL_BASE64), (character) => character.charCodeAt(0)));
-  return compiled;
-}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { random as uniform } from '../../bench/dataset.js';
-import { FOLD_KERNEL_MODULE, foldKernelModuleText } from '../../scripts/fold-kernel-build.js';
+import { KERNELS, kernelModulePath, kernelModuleText } from '../../scripts/kernels-build.js';
 import { FoldKernel } from '../../src/domain/fold-kernel.js';
 import { foldBlock, packedIndex, packedLength } from '../../src/domain/linalg.js';
 
@@ -91,8 +91,8 @@ describe('the fold kernel (WebAssembly SIMD) against the TypeScript loops', () =
   });
 });
 
-describe('src/domain/fold-kernel-bytes.ts', () => {
-  it('is what fold-kernel.wat compiles to (npm run fold-kernel regenerates it)', async () => {
-    expect(readFileSync(FOLD_KERNEL_MODULE, 'utf8')).toBe(await foldKernelModuleText());
+describe("the kernels' generated modules (npm run kernels regenerates them)", () => {
+  it.each(KERNELS.map((kernel) => [kernel.wat, kernel] as const))('hold what %s compiles to', async (_, kernel) => {
+    expect(readFileSync(kernelModulePath(kernel), 'utf8')).toBe(await kernelModuleText(kernel));
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { random } from '../../../bench/dataset.js';
 import { type CsvSummary, InvalidCsv, NumericCsvReader } from '../../../src/domain/csv.js';
+import { CsvKernel } from '../../../src/domain/csv-kernel.js';
 
 interface Read {
   columns: readonly string[];
@@ -9,7 +11,7 @@ interface Read {
 }
 
 /** Reads `text` fed in chunks of `chunkSize` bytes (every size must give the same answer). */
-function read(text: string | Uint8Array, chunkSize = 1 << 16, maxColumns = 1000): Read {
+function read(text: string | Uint8Array, chunkSize = 1 << 16, maxColumns = 1000, kernel = true): Read {
   const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
   const out: Omit<Read, 'summary'> = { columns: [], rows: [], lines: [] };
   const reader = new NumericCsvReader(
@@ -20,15 +22,15 @@ function read(text: string | Uint8Array, chunkSize = 1 << 16, maxColumns = 1000)
         out.lines.push(line);
       },
     },
-    { maxColumns, maxLineBytes: 4096 },
+    { maxColumns, maxLineBytes: 4096, kernel },
   );
   for (let start = 0; start < bytes.length; start += chunkSize) reader.push(bytes.subarray(start, start + chunkSize));
   return { ...out, summary: reader.end() };
 }
 
-function failure(text: string | Uint8Array, chunkSize?: number, maxColumns?: number): InvalidCsv {
+function failure(text: string | Uint8Array, chunkSize?: number, maxColumns?: number, kernel?: boolean): InvalidCsv {
   try {
-    read(text, chunkSize, maxColumns);
+    read(text, chunkSize, maxColumns, kernel);
   } catch (error) {
     if (error instanceof InvalidCsv) return error;
     throw error;
@@ -204,5 +206,105 @@ describe('NumericCsvReader: refused files', () => {
 
   it('refuses a header that is not UTF-8', () => {
     expect(failure(new Uint8Array([0x61, 0xff, 0x2c, 0x79, 0x0a, 0x31, 0x2c, 0x32, 0x0a]))).toMatchObject({ code: 'INVALID_HEADER', line: 1 });
+  });
+});
+
+describe('NumericCsvReader: the WebAssembly kernel and the TypeScript loop', () => {
+  /** A value in one of the forms a file may hold: most plain (the kernel's), the rest the loop's. */
+  function value(next: () => number): string {
+    const digits = (count: number) => Array.from({ length: count }, () => Math.floor(next() * 10)).join('');
+    const sign = ['', '-', '+'][Math.floor(next() * 3)];
+    const whole = digits(Math.floor(next() * 3));
+    const decimals = next() < 0.8 ? digits(Math.floor(next() * 19)) : undefined;
+    // At least one digit: "5.", ".5" and "5" are numbers, "." is not.
+    const plain = `${sign}${whole === '' && !decimals ? '0' : whole}${decimals === undefined ? '' : `.${decimals}`}`;
+    switch (Math.floor(next() * 30)) {
+      case 0:
+        return String(next() * 10 ** Math.floor(next() * 40 - 20)); // exponents, shortest round trip
+      case 1:
+        return ` ${plain} `;
+      case 2:
+        return `"${plain}"`;
+      case 3:
+        return `${sign}${digits(1 + Math.floor(next() * 24))}.${digits(Math.floor(next() * 30))}`; // long: 18+ digits, 23+ decimals
+      case 4:
+        return `${sign}0.${'0'.repeat(Math.floor(next() * 30))}${digits(3)}`;
+      default:
+        return plain;
+    }
+  }
+
+  function file(seed: number, rows: number, width: number): string {
+    const next = random(seed);
+    const lines = ['a,b,c,d,y'.split(',').slice(0, width).join(',')];
+    for (let row = 0; row < rows; row++) {
+      if (next() < 0.03) lines.push(next() < 0.5 ? '' : '\r');
+      const end = next() < 0.1 ? '\r' : '';
+      lines.push(Array.from({ length: width }, () => value(next)).join(',') + end);
+    }
+    return `${lines.join('\n')}${next() < 0.5 ? '\n' : ''}`;
+  }
+
+  /** Each value as its bits, so that -0 and 0 differ and nothing is compared to a tolerance. */
+  const bits = (rows: number[][]) => rows.map((row) => [...new BigUint64Array(Float64Array.from(row).buffer)]);
+
+  it('reads every value to the same bits, on the same lines, whatever the form and the chunks', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const text = file(seed, 500, 2 + (seed % 4));
+      const chunkSize = CHUNK_SIZES[seed % CHUNK_SIZES.length]!;
+      const withKernel = read(text, chunkSize, 1000, true);
+      const withoutKernel = read(text, chunkSize, 1000, false);
+      expect(withKernel.summary).toEqual(withoutKernel.summary);
+      expect(withKernel.lines).toEqual(withoutKernel.lines);
+      expect(bits(withKernel.rows)).toEqual(bits(withoutKernel.rows));
+    }
+  });
+
+  it('refuses a bad line with the same error, wherever it is', () => {
+    const bad = ['1,,3', '1,2', '1,2,3,4', '1,2,x', '1,2,3e', '1,2,.', '1,-,3', '1,2,3 4', '1,2,"3'];
+    for (const [index, line] of bad.entries()) {
+      const text = `a,b,y\n${'1.5,-2.25,3\n'.repeat(50 + index * 7)}${line}\n4,5,6\n`;
+      for (const chunkSize of [5, 64, 1 << 16]) {
+        const expected = failure(text, chunkSize, 1000, false);
+        const actual = failure(text, chunkSize, 1000, true);
+        expect({ code: actual.code, message: actual.message, line: actual.line, column: actual.column }).toEqual({
+          code: expected.code,
+          message: expected.message,
+          line: expected.line,
+          column: expected.column,
+        });
+        expect(expected.line).toBe(52 + index * 7);
+      }
+    }
+  });
+
+  it('takes the plain lines itself and stops at the start of the first it leaves', () => {
+    const kernel = new CsvKernel(3);
+    const bytes = new TextEncoder().encode('1.5,-2,+3.25\r\n0.1,.5,7.\n4, 5,6\n8,9,10\n');
+    kernel.load(bytes, 0, bytes.length);
+    const first = kernel.read(0, 3);
+    expect(first).toEqual({ rows: 2, stopped: 24 });
+    expect([...kernel.values.subarray(0, 6)]).toEqual([1.5, -2, 3.25, 0.1, 0.5, 7]);
+    expect(kernel.read(first.stopped, 3)).toEqual({ rows: 0, stopped: 24 });
+    expect(kernel.read(31, 3)).toEqual({ rows: 1, stopped: bytes.length });
+    expect([...kernel.values.subarray(0, 3)]).toEqual([8, 9, 10]);
+  });
+
+  it('answers at most maxRows rows a call, and grows its memory for a long input', () => {
+    const kernel = new CsvKernel(2);
+    const rows = kernel.maxRows * 3 + 5;
+    const bytes = new TextEncoder().encode('12.5,-0.25\n'.repeat(rows));
+    kernel.load(bytes, 0, bytes.length);
+    let offset = 0;
+    let read = 0;
+    for (;;) {
+      const answer = kernel.read(offset, 2);
+      expect(answer.rows).toBeLessThanOrEqual(kernel.maxRows);
+      read += answer.rows;
+      offset = answer.stopped;
+      if (answer.rows < kernel.maxRows) break;
+    }
+    expect(read).toBe(rows);
+    expect(offset).toBe(bytes.length);
   });
 });
