@@ -17,12 +17,33 @@
   ;; Where the last call stopped: the start of the first line not read.
   (global $stopped (export "stopped") (mut i32) (i32.const 0))
 
+  ;; Reads the digits from $p on into $mantissa, two at a time (one multiply-add per
+  ;; pair, one for a last single digit); answers where they end and the mantissa.
+  (func $digitRun (param $p i32) (param $mantissa f64) (result i32 f64)
+    (local $c i32) (local $next i32)
+    (block $end
+      (loop $pair
+        (local.set $c (i32.sub (i32.load8_u (local.get $p)) (i32.const 48)))
+        (br_if $end (i32.gt_u (local.get $c) (i32.const 9)))
+        (local.set $next (i32.sub (i32.load8_u offset=1 (local.get $p)) (i32.const 48)))
+        (if (i32.gt_u (local.get $next) (i32.const 9))
+          (then
+            (local.set $mantissa (f64.add (f64.mul (local.get $mantissa) (f64.const 10)) (f64.convert_i32_s (local.get $c))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $end)))
+        (local.set $mantissa
+          (f64.add (f64.mul (local.get $mantissa) (f64.const 100)) (f64.convert_i32_s (i32.add (i32.mul (local.get $c) (i32.const 10)) (local.get $next)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 2)))
+        (br $pair)))
+    (local.get $p)
+    (local.get $mantissa))
+
   ;; Reads whole lines of `width` values from byte $p up to $end (just after a LF) into
   ;; $out, at most $max rows; answers the rows read and leaves `stopped` at the first
   ;; byte not read.
   (func (export "rows") (param $p i32) (param $end i32) (param $width i32) (param $out i32) (param $max i32) (result i32)
     (local $rows i32) (local $line i32) (local $column i32) (local $at i32)
-    (local $c i32) (local $next i32) (local $negative i32) (local $digits i32) (local $fraction i32)
+    (local $c i32) (local $negative i32) (local $digits i32) (local $fraction i32)
     (local $mantissa f64) (local $value f64)
     (block $stop
       (loop $row
@@ -36,23 +57,11 @@
           (local.set $c (i32.load8_u (local.get $p)))
           (local.set $negative (i32.eq (local.get $c) (i32.const 45)))
           (local.set $p (i32.add (local.get $p) (i32.or (local.get $negative) (i32.eq (local.get $c) (i32.const 43)))))
-          (local.set $mantissa (f64.const 0))
           (local.set $digits (local.get $p))
-          ;; digits, two at a time
-          (block $whole
-            (loop $pair
-              (local.set $c (i32.sub (i32.load8_u (local.get $p)) (i32.const 48)))
-              (br_if $whole (i32.gt_u (local.get $c) (i32.const 9)))
-              (local.set $next (i32.sub (i32.load8_u offset=1 (local.get $p)) (i32.const 48)))
-              (if (i32.gt_u (local.get $next) (i32.const 9))
-                (then
-                  (local.set $mantissa (f64.add (f64.mul (local.get $mantissa) (f64.const 10)) (f64.convert_i32_s (local.get $c))))
-                  (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                  (br $whole)))
-              (local.set $mantissa
-                (f64.add (f64.mul (local.get $mantissa) (f64.const 100)) (f64.convert_i32_s (i32.add (i32.mul (local.get $c) (i32.const 10)) (local.get $next)))))
-              (local.set $p (i32.add (local.get $p) (i32.const 2)))
-              (br $pair)))
+          ;; digits
+          (call $digitRun (local.get $p) (f64.const 0))
+          (local.set $mantissa)
+          (local.set $p)
           (local.set $digits (i32.sub (local.get $p) (local.get $digits)))
           ;; [. digits]
           (local.set $fraction (local.get $p))
@@ -60,20 +69,9 @@
             (then
               (local.set $p (i32.add (local.get $p) (i32.const 1)))
               (local.set $fraction (local.get $p))
-              (block $decimals
-                (loop $pair
-                  (local.set $c (i32.sub (i32.load8_u (local.get $p)) (i32.const 48)))
-                  (br_if $decimals (i32.gt_u (local.get $c) (i32.const 9)))
-                  (local.set $next (i32.sub (i32.load8_u offset=1 (local.get $p)) (i32.const 48)))
-                  (if (i32.gt_u (local.get $next) (i32.const 9))
-                    (then
-                      (local.set $mantissa (f64.add (f64.mul (local.get $mantissa) (f64.const 10)) (f64.convert_i32_s (local.get $c))))
-                      (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                      (br $decimals)))
-                  (local.set $mantissa
-                    (f64.add (f64.mul (local.get $mantissa) (f64.const 100)) (f64.convert_i32_s (i32.add (i32.mul (local.get $c) (i32.const 10)) (local.get $next)))))
-                  (local.set $p (i32.add (local.get $p) (i32.const 2)))
-                  (br $pair)))
+              (call $digitRun (local.get $p) (local.get $mantissa))
+              (local.set $mantissa)
+              (local.set $p)
               (local.set $digits (i32.add (local.get $digits) (i32.sub (local.get $p) (local.get $fraction))))))
           (local.set $fraction (i32.sub (local.get $p) (local.get $fraction)))
           ;; No digit, too many for an exact mantissa, or too many decimals: the TypeScript loop's.
