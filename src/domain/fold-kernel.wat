@@ -5,7 +5,7 @@
 ;;
 ;; Addresses are bytes into the imported memory, which holds the accumulator's block
 ;; and triangle (fold-kernel.ts). A column of the block is n values, n a multiple of 4.
-;; Regenerate fold-kernel-bytes.ts after editing: npm run fold-kernel.
+;; Regenerate fold-kernel-bytes.ts after editing: npm run kernels.
 (module
   (import "fold" "memory" (memory 1))
 
