@@ -310,44 +310,32 @@ export class NumericCsvReader {
         const sign = SIGN_FACTOR[c]!;
         p += SIGN_WIDTH[c]!;
         // Leading zeros add nothing, so the mantissa's size alone tells whether it is exact (< 2^53).
-        let mantissa = 0;
-        let digits = 0;
-        let exponent = 0;
         // Digits are taken two at a time: one multiply-add per pair halves the chain of
         // dependent floating-point operations that bounds this loop (and rounds half as
-        // often past 2^53). `next` is the second digit, or not a digit.
-        let next: number;
+        // often past 2^53); a digit alone before a non-digit takes one. The loop goes on
+        // past the first decimal point, where `fraction` marks the decimals' start, so
+        // whole part and decimals are one run, as the kernel reads them.
+        let mantissa = 0;
+        let fraction = -1;
+        const digitsStart = p;
         for (;;) {
           c = buf[p]! - ZERO;
-          if (!(c >= 0 && c <= 9)) break;
-          next = buf[p + 1]! - ZERO;
-          if (!(next >= 0 && next <= 9)) {
-            mantissa = mantissa * 10 + c;
-            digits++;
-            p++;
-            break;
+          if (!(c >= 0 && c <= 9)) {
+            if (c !== DOT - ZERO || fraction >= 0) break;
+            fraction = ++p;
+            continue;
           }
-          mantissa = mantissa * 100 + (c * 10 + next);
-          digits += 2;
-          p += 2;
-        }
-        if (buf[p] === DOT) {
-          const fraction = ++p;
-          for (;;) {
-            c = buf[p]! - ZERO;
-            if (!(c >= 0 && c <= 9)) break;
-            next = buf[p + 1]! - ZERO;
-            if (!(next >= 0 && next <= 9)) {
-              mantissa = mantissa * 10 + c;
-              p++;
-              break;
-            }
+          const next = buf[p + 1]! - ZERO;
+          if (next >= 0 && next <= 9) {
             mantissa = mantissa * 100 + (c * 10 + next);
             p += 2;
+          } else {
+            mantissa = mantissa * 10 + c;
+            p++;
           }
-          exponent = fraction - p;
-          digits -= exponent;
         }
+        let exponent = fraction < 0 ? 0 : fraction - p;
+        const digits = p - digitsStart - (fraction < 0 ? 0 : 1);
         let valid = digits > 0;
         c = buf[p]!;
         if (valid && (c === LOWER_E || c === UPPER_E)) {
