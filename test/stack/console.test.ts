@@ -1,10 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
-import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: template JSON read loosely; the assertions below check its shape.
-type Json = any;
+import { type CfnTemplate, flatten, type Json, Synthesized } from './synthesized.js';
 
 /**
  * The console as `cdk synth` builds it (lib/console.ts, cdk-nag and the Control

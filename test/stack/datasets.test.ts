@@ -5,10 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { AppFunction, type AppFunctionProps } from '../../lib/app-function.js';
 import { Datasets } from '../../lib/datasets.js';
-import { type CfnResource, type CfnTemplate, flatten, Synthesized } from './synthesized.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: template JSON read loosely; the assertions below check its shape.
-type Json = any;
+import { type CfnResource, type CfnTemplate, flatten, type Json, Synthesized } from './synthesized.js';
 
 /**
  * Uploaded datasets as `cdk synth` builds them (lib/app.ts, cdk-nag included):

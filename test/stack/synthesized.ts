@@ -11,6 +11,10 @@ export interface CfnResource {
   DeletionPolicy?: string;
 }
 
+/** A value of the template read loosely, for the tests whose assertions check its shape. */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON read loosely; the assertions that use it check its shape.
+export type Json = any;
+
 export interface CfnTemplate {
   Resources: Record<string, CfnResource>;
   Outputs: Record<string, { Value: unknown; Description?: string }>;
