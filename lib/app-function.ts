@@ -43,7 +43,11 @@ export const BUNDLING = {
   bundleAwsSDK: true,
   // Lambda gives a function its credentials in the environment: the SDK's full default chain (profiles, SSO, STS, IMDS)
   // would add about 100 KB to every bundle for nothing (lambdas/commons/lambda-credentials.ts).
-  esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambdas/commons/lambda-credentials.ts' },
+  // Event streams likewise: no function calls an operation that streams messages (lambdas/commons/no-event-streams.ts).
+  esbuildArgs: {
+    '--alias:@aws-sdk/credential-provider-node': './lambdas/commons/lambda-credentials.ts',
+    '--alias:@smithy/core/event-streams': './lambdas/commons/no-event-streams.ts',
+  },
   forceDockerBundling: false,
 } as const satisfies BundlingOptions;
 

@@ -17,37 +17,31 @@ export const DEFAULT_BUNDLE_BUDGET = 300 * KB;
 
 /**
  * Functions whose budget is not the default, each with its reason. A function that
- * calls a second AWS service carries that client too: S3's alone is about 170 KB
- * (its operation schemas and endpoint rules register themselves, so esbuild cannot
- * drop the operations a function never calls), Step Functions' or the WebSocket
- * management API's about 25 KB. These are the sizes measured (bench/RESULTS.md) with
- * about 5% to spare, so a dependency that creeps in still fails.
+ * calls S3 carries its client: about 150 KB (its operation schemas and endpoint rules
+ * register themselves, so esbuild cannot drop the operations a function never calls).
+ * These are the sizes measured (bench/RESULTS.md) with about 5% to spare, so a
+ * dependency that creeps in still fails.
  */
 export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
   // The OpenAPI document and a few lines: nothing else belongs in it.
   'lambdas/api/openapi.ts': 100 * KB,
-  // DynamoDB + Step Functions.
-  'lambdas/api/cancel-job.ts': 325 * KB,
-  'lambdas/train/sweep-jobs.ts': 325 * KB,
-  // DynamoDB + the WebSocket management API.
-  'lambdas/realtime/notify.ts': 330 * KB,
   // DynamoDB + S3.
-  'lambdas/train/train.ts': 490 * KB,
-  'lambdas/datasets/validate-dataset.ts': 470 * KB,
+  'lambdas/train/train.ts': 485 * KB,
+  'lambdas/datasets/validate-dataset.ts': 450 * KB,
   // DynamoDB + S3 (ListParts and presigned part URLs; CompleteMultipartUpload).
-  'lambdas/datasets/upload-parts.ts': 470 * KB,
-  'lambdas/datasets/complete-upload.ts': 460 * KB,
-  // The dataset scan (lib/dataset-scan.ts), measured 2026-11-30: S3 (ranged reads, partials), the merge DynamoDB too.
-  'lambdas/datasets/plan-scan.ts': 455 * KB,
-  'lambdas/datasets/scan-range.ts': 465 * KB,
-  'lambdas/datasets/merge-scan.ts': 465 * KB,
+  'lambdas/datasets/upload-parts.ts': 445 * KB,
+  'lambdas/datasets/complete-upload.ts': 435 * KB,
+  // The dataset scan (lib/dataset-scan.ts): S3 (ranged reads, partials), the merge DynamoDB too.
+  'lambdas/datasets/plan-scan.ts': 435 * KB,
+  'lambdas/datasets/scan-range.ts': 455 * KB,
+  'lambdas/datasets/merge-scan.ts': 445 * KB,
   // DynamoDB + S3 (presigned POST).
-  'lambdas/datasets/create-dataset.ts': 550 * KB,
+  'lambdas/datasets/create-dataset.ts': 530 * KB,
   // DynamoDB + S3 + Step Functions + Powertools idempotency.
-  'lambdas/api/create-job.ts': 560 * KB,
+  'lambdas/api/create-job.ts': 540 * KB,
   // Liveness loads nothing; the clients of the deep check (DynamoDB, S3, Step Functions) are imported on its first call,
   // so they are in the file but not in the INIT of a liveness probe.
-  'lambdas/api/health.ts': 650 * KB,
+  'lambdas/api/health.ts': 640 * KB,
 };
 
 /** The budget of the function whose handler is `entry` (project-relative, as in `app:entry`). */
