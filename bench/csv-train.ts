@@ -7,8 +7,11 @@
  *
  * For each file it measures, each in its own child process so peak RSS (maxRSS) is
  * that run's alone:
- *   - csv:    the training path: file stream (64 KiB chunks, as an S3 body arrives)
- *             -> NumericCsvReader -> RegressionAccumulator, then fitModel per kind;
+ *   - csv:    the training path: file stream (64 KiB chunks, Node's default for a file
+ *             stream) -> NumericCsvReader -> RegressionAccumulator, then fitModel per
+ *             kind; and the same in 256 KiB chunks, the size pandas' C reader reads a
+ *             file in, since each chunk of a file stream costs a round trip to libuv's
+ *             thread pool (about 40 us here) that the parse never sees;
  *   - memory: the engine alone: the same rows already in Float64Arrays -> addRows -> fit;
  *   - sklearn: pandas.read_csv, then LinearRegression / Ridge / Lasso fit (bench/sklearn_compare.py);
  * and prints rows/s, peak RSS, the time ratios (wall and CPU: on a shared machine CPU
@@ -29,7 +32,9 @@ const FEATURES = 10;
 const SEED = 42;
 const KINDS: readonly ModelKind[] = ['LINEAR', 'RIDGE', 'LASSO'];
 const ALPHA: Record<ModelKind, number> = { LINEAR: 0, RIDGE: 1.0, LASSO: 0.1 };
-const CHUNK = 64 * 1024;
+const KiB = 1024;
+/** The file stream's chunk sizes: Node's default for files, and the size pandas' C reader reads in. */
+const CHUNKS = [64 * KiB, 256 * KiB] as const;
 
 interface Fit {
   seconds: number;
@@ -76,7 +81,7 @@ const cpuSince = (start: NodeJS.CpuUsage) => {
 const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
 
 /** Child: the training path from the CSV file. */
-async function csvChild(path: string): Promise<NodeRun> {
+async function csvChild(path: string, chunk: number): Promise<NodeRun> {
   const started = performance.now();
   const cpu = process.cpuUsage();
   let sink: TrainingSink | undefined;
@@ -87,7 +92,7 @@ async function csvChild(path: string): Promise<NodeRun> {
     },
     { maxColumns: 1000 },
   );
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) reader.push(chunk as Buffer);
+  for await (const bytes of createReadStream(path, { highWaterMark: chunk })) reader.push(bytes as Buffer);
   const { rows } = reader.end();
   const passSeconds = (performance.now() - started) / 1000;
   return { rows, passSeconds, passCpuSeconds: cpuSince(cpu), fits: fitAll(sink!.accumulator), maxRssMB: maxRssMB() };
@@ -116,7 +121,7 @@ async function memoryChild(path: string): Promise<NodeRun> {
     },
     { maxColumns: 1000 },
   );
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) reader.push(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNKS[0] })) reader.push(chunk as Buffer);
   reader.end();
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -128,8 +133,8 @@ async function memoryChild(path: string): Promise<NodeRun> {
 
 const self = fileURLToPath(import.meta.url);
 
-function runChild(mode: 'csv' | 'memory' | 'baseline', path: string): NodeRun {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', mode, path], { encoding: 'utf8', maxBuffer: 1 << 24 });
+function runChild(mode: 'csv' | 'memory' | 'baseline', path: string, chunk = CHUNKS[0]): NodeRun {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', mode, path, String(chunk)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   return JSON.parse(out.trim().split('\n').at(-1)!) as NodeRun;
 }
 
@@ -172,15 +177,17 @@ async function main(): Promise<void> {
     console.log(
       `\n## ${rows.toLocaleString('en')} rows (load average ${loadavg()[0]!.toFixed(1)}) x ${FEATURES} features + y: ${(bytes / 1e6).toFixed(0)} MB  (${path})`,
     );
-    const csv = runChild('csv', path);
+    const [csv, csvLarge] = CHUNKS.map((chunk) => runChild('csv', path, chunk)) as [NodeRun, NodeRun];
     const memory = runChild('memory', path);
     const sk = runSklearn(path);
-    console.log(`(load average after the three runs: ${loadavg()[0]!.toFixed(1)})`);
-    if (csv.rows !== rows || memory.rows !== rows || sk.rows !== rows) throw new Error(`row counts differ: ${csv.rows} / ${memory.rows} / ${sk.rows}`);
+    console.log(`(load average after the four runs: ${loadavg()[0]!.toFixed(1)})`);
+    if ([csv, csvLarge, memory, sk].some((run) => run.rows !== rows))
+      throw new Error(`row counts differ: ${[csv, csvLarge, memory, sk].map((run) => run.rows).join(' / ')}`);
     const csvTotal = csv.passSeconds + csv.fits.LINEAR.seconds;
     const skTotal = sk.readSeconds + sk.fits.LINEAR.seconds;
+    console.log(`from CSV (${CHUNKS[0] / KiB} KiB chunks; then ${CHUNKS[1] / KiB} KiB, as pandas reads)`);
     console.log(
-      `from CSV   node: ${csv.passSeconds.toFixed(2)} s pass + ${(csv.fits.LINEAR.seconds * 1000).toFixed(1)} ms fit = ${rate(rows, csvTotal)}, peak RSS ${csv.maxRssMB.toFixed(0)} MB`,
+      `           node: ${csv.passSeconds.toFixed(2)} s pass + ${(csv.fits.LINEAR.seconds * 1000).toFixed(1)} ms fit = ${rate(rows, csvTotal)}, peak RSS ${csv.maxRssMB.toFixed(0)} MB`,
     );
     console.log(
       `           sklearn: ${sk.readSeconds.toFixed(2)} s read_csv + ${(sk.fits.LINEAR.seconds * 1000).toFixed(1)} ms fit = ${rate(rows, skTotal)}, peak RSS ${sk.maxRssMB.toFixed(0)} MB`,
@@ -191,8 +198,10 @@ async function main(): Promise<void> {
       const skTime = sk.readSeconds + sk.fits[kind].seconds;
       const nodeCpu = csv.passCpuSeconds + csv.fits[kind].cpuSeconds;
       const skCpu = sk.readCpuSeconds + sk.fits[kind].cpuSeconds;
+      const nodeTimeLarge = csvLarge.passSeconds + csvLarge.fits[kind].seconds;
       console.log(
         `  ${kind.padEnd(6)} csv->model  node ${nodeTime.toFixed(2)} s  sklearn ${skTime.toFixed(2)} s  ratio ${(skTime / nodeTime).toFixed(2)}x` +
+          `  [${CHUNKS[1] / KiB} KiB: node ${nodeTimeLarge.toFixed(2)} s, ratio ${(skTime / nodeTimeLarge).toFixed(2)}x]` +
           `  (cpu: node ${nodeCpu.toFixed(2)} s, sklearn ${skCpu.toFixed(2)} s, ratio ${(skCpu / nodeCpu).toFixed(2)}x)` +
           `   max rel. diff vs sklearn ${agreement(csv.fits[kind], sk.fits[kind]).toExponential(1)}`,
       );
@@ -215,7 +224,7 @@ if (typeof childArgs.child === 'string') {
   const path = positionals[0] ?? '';
   const run: NodeRun =
     childArgs.child === 'csv'
-      ? await csvChild(path)
+      ? await csvChild(path, Number(positionals[1]))
       : childArgs.child === 'memory'
         ? await memoryChild(path)
         : { rows: 0, passSeconds: 0, passCpuSeconds: 0, fits: {} as Record<ModelKind, Fit>, maxRssMB: maxRssMB() };
