@@ -89,6 +89,7 @@ async function csvChild(path: string, chunk: number): Promise<NodeRun> {
     {
       header: (columns) => (sink = new TrainingSink(columns, 'y', true)),
       row: (values) => sink!.row(values),
+      rowBlock: (columns, stride, count) => sink!.rowBlock(columns, stride, count),
     },
     { maxColumns: 1000 },
   );

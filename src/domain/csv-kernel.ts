@@ -14,7 +14,7 @@ import { instantiate, PAGE_BYTES, type WasmMemory } from './wasm.js';
 export class CsvKernel {
   private readonly exports: KernelExports;
   private bytes: Uint8Array;
-  /** The rows read by the last `read`, row after row. */
+  /** The rows read by the last `read`, column after column: value j of row r at j·maxRows + r. */
   values: Float64Array;
   /** Most rows one `read` answers: as many as fit in `values`. */
   readonly maxRows: number;

@@ -8,7 +8,8 @@
 ;; TypeScript loop, which reads it or names what is wrong with it.
 ;;
 ;; Memory (csv-kernel.ts): the 23 exact powers of ten 1e0..1e22 at byte 0, then the
-;; rows out (f64, row after row), then the bytes in. Every line read ends with a LF,
+;; rows out (f64, column after column: value j of row r at j·max + r), then the bytes
+;; in. Every line read ends with a LF,
 ;; the sentinel that stops each scan, so no read goes past the bytes given.
 ;; Regenerate csv-kernel-bytes.ts after editing: npm run kernels.
 (module
@@ -39,18 +40,19 @@
     (local.get $mantissa))
 
   ;; Reads whole lines of `width` values from byte $p up to $end (just after a LF) into
-  ;; $out, at most $max rows; answers the rows read and leaves `stopped` at the first
-  ;; byte not read.
+  ;; $out, column after column, at most $max rows; answers the rows read and leaves
+  ;; `stopped` at the first byte not read.
   (func (export "rows") (param $p i32) (param $end i32) (param $width i32) (param $out i32) (param $max i32) (result i32)
-    (local $rows i32) (local $line i32) (local $column i32) (local $at i32)
+    (local $rows i32) (local $line i32) (local $column i32) (local $at i32) (local $stride i32)
     (local $c i32) (local $negative i32) (local $digits i32) (local $fraction i32)
     (local $mantissa f64) (local $value f64)
+    (local.set $stride (i32.shl (local.get $max) (i32.const 3)))
     (block $stop
       (loop $row
         (local.set $line (local.get $p))
         (br_if $stop (i32.ge_u (local.get $p) (local.get $end)))
         (br_if $stop (i32.ge_u (local.get $rows) (local.get $max)))
-        (local.set $at (local.get $out))
+        (local.set $at (i32.add (local.get $out) (i32.shl (local.get $rows) (i32.const 3))))
         (local.set $column (i32.const 0))
         (loop $value
           ;; [sign]
@@ -80,7 +82,7 @@
           (br_if $stop (f64.ge (local.get $mantissa) (f64.const 1e17)))
           (local.set $value (f64.div (local.get $mantissa) (f64.load (i32.shl (local.get $fraction) (i32.const 3)))))
           (f64.store (local.get $at) (select (f64.neg (local.get $value)) (local.get $value) (local.get $negative)))
-          (local.set $at (i32.add (local.get $at) (i32.const 8)))
+          (local.set $at (i32.add (local.get $at) (local.get $stride)))
           (local.set $column (i32.add (local.get $column) (i32.const 1)))
           ;; , then the next value; LF or CRLF after the last
           (local.set $c (i32.load8_u (local.get $p)))
@@ -95,7 +97,6 @@
                   (local.set $c (i32.const 10))))
           (br_if $stop (i32.ne (local.get $c) (i32.const 10))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (local.set $out (local.get $at))
         (local.set $rows (i32.add (local.get $rows) (i32.const 1)))
         (br $row)))
     (global.set $stopped (local.get $line))

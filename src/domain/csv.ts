@@ -71,6 +71,13 @@ export interface NumericCsvSink {
    * for the next row: copy what must outlive the call.
    */
   row(values: Float64Array, line: number): void;
+  /**
+   * Optional: rows that follow one another, as the kernel hands them, at once and
+   * column by column: value j of row r (r < count) is `columns[j·stride + r]`, and row
+   * r is on line `line + r`. The array is reused too. A sink without it gets `row` for
+   * each of them; with it, the kernel's rows come here and every other row to `row`.
+   */
+  rowBlock?(columns: Float64Array, stride: number, count: number, line: number): void;
 }
 
 export interface CsvSummary {
@@ -261,17 +268,24 @@ export class NumericCsvReader {
     // The kernel reads the plain lines; a line it leaves goes through the loop below,
     // which reads it or throws the error that names what is wrong with it.
     kernel.load(buf, from, stop);
-    const values = this.values;
+    const { values, sink } = this;
     const width = values.length;
+    const stride = kernel.maxRows;
     let i = from;
     while (i < stop) {
       const { rows, stopped } = kernel.read(i - from, width);
       const out = kernel.values;
-      for (let row = 0, at = 0; row < rows; row++) {
-        for (let column = 0; column < width; column++) values[column] = out[at++]!;
-        this.rows++;
-        this.sink.row(values, this.line);
-        this.line++;
+      if (sink.rowBlock !== undefined && rows > 0) {
+        this.rows += rows;
+        sink.rowBlock(out, stride, rows, this.line);
+        this.line += rows;
+      } else {
+        for (let row = 0; row < rows; row++) {
+          for (let column = 0, at = row; column < width; column++, at += stride) values[column] = out[at]!;
+          this.rows++;
+          sink.row(values, this.line);
+          this.line++;
+        }
       }
       i = from + stopped;
       if (rows < kernel.maxRows && i < stop) i = this.readLines(buf, i, i + 1);

@@ -257,6 +257,10 @@ export class TrainingSink implements NumericCsvSink {
   row(values: Float64Array): void {
     this.accumulator.addRecord(values, this.targetIndex);
   }
+
+  rowBlock(columns: Float64Array, stride: number, count: number): void {
+    this.accumulator.addColumns(columns, stride, count, this.targetIndex);
+  }
 }
 
 /** A CSV problem met while training fails the job as INVALID_DATA, naming the line and column. */

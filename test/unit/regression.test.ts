@@ -272,6 +272,46 @@ describe('streaming', () => {
     expect(fitModel(records, spec)).toEqual(fit(design.X, design.y, spec));
   });
 
+  it('addColumns gives exactly what addRecord gives, in runs of any length, the target anywhere', () => {
+    const design = designNamed('gaussian 400x8');
+    const spec: FitSpec = { kind: 'RIDGE', alpha: 0.5, fitIntercept: true };
+    const recordsOf = (target: number) => design.X.map((row, index) => [...row.slice(0, target), design.y[index]!, ...row.slice(target)]);
+    for (const target of [0, 3, 8]) {
+      const records = recordsOf(target);
+      const one = new RegressionAccumulator(8, true);
+      for (const record of records) one.addRecord(record, target);
+      // Runs as the CSV kernel hands them: column after column, a stride longer than the run.
+      const runs = new RegressionAccumulator(8, true);
+      for (let start = 0, length = 1; start < records.length; start += length, length = (length * 7) % 97) {
+        const run = records.slice(start, start + length);
+        const stride = run.length + 5;
+        const columns = new Float64Array(9 * stride).fill(Number.NaN);
+        run.forEach((record, r) => record.forEach((value, index) => (columns[index * stride + r] = value)));
+        runs.addColumns(columns, stride, run.length, target);
+      }
+      expect(runs.count).toBe(400);
+      expect(runs.state()).toEqual(one.state());
+      expect(fitModel(runs, spec)).toEqual(fitModel(one, spec));
+    }
+  });
+
+  it('addColumns adds the records before a bad one, then fails on it as INVALID_DATA', () => {
+    const stride = 200;
+    const columns = Float64Array.from({ length: 3 * stride }, (_, index) => Math.sin(index));
+    columns[stride + 130] = Number.NaN; // record 131's second value: a feature (the target is the third)
+    const accumulator = new RegressionAccumulator(2, true);
+    expect(() => accumulator.addColumns(columns, stride, stride, 2)).toThrow(
+      expect.objectContaining({ code: 'INVALID_DATA', message: 'row 131 has a feature that is not a finite number' }),
+    );
+    expect(accumulator.count).toBe(130);
+    columns[2 * stride + 5] = Infinity;
+    const again = new RegressionAccumulator(2, true);
+    expect(() => again.addColumns(columns, stride, stride, 2)).toThrow(
+      expect.objectContaining({ code: 'INVALID_DATA', message: 'row 6 has a target that is not a finite number' }),
+    );
+    expect(again.count).toBe(5);
+  });
+
   it('addRows adds the rows before a bad one, then fails on it as INVALID_DATA', () => {
     const X = Float64Array.from({ length: 200 * 2 }, (_, index) => Math.sin(index));
     const y = Float64Array.from({ length: 200 }, (_, index) => Math.cos(index));

@@ -260,6 +260,41 @@ describe('NumericCsvReader: the WebAssembly kernel and the TypeScript loop', () 
     }
   });
 
+  it('hands a sink with rowBlock the same rows on the same lines as one without', () => {
+    for (let seed = 41; seed <= 60; seed++) {
+      const text = file(seed, 500, 2 + (seed % 4));
+      const chunkSize = CHUNK_SIZES[seed % CHUNK_SIZES.length]!;
+      const rows: number[][] = [];
+      const lines: number[] = [];
+      let blocks = 0;
+      const reader = new NumericCsvReader(
+        {
+          header: () => undefined,
+          row: (values, line) => {
+            rows.push([...values]);
+            lines.push(line);
+          },
+          rowBlock: (columns, stride, count, line) => {
+            blocks++;
+            for (let r = 0; r < count; r++) {
+              rows.push(Array.from({ length: 2 + (seed % 4) }, (_, j) => columns[j * stride + r]!));
+              lines.push(line + r);
+            }
+          },
+        },
+        { maxColumns: 1000, maxLineBytes: 4096 },
+      );
+      const bytes = new TextEncoder().encode(text);
+      for (let start = 0; start < bytes.length; start += chunkSize) reader.push(bytes.subarray(start, start + chunkSize));
+      const summary = reader.end();
+      const expected = read(text, chunkSize, 1000, false);
+      expect(blocks).toBeGreaterThan(0);
+      expect(summary).toEqual(expected.summary);
+      expect(lines).toEqual(expected.lines);
+      expect(bits(rows)).toEqual(bits(expected.rows));
+    }
+  });
+
   it('refuses a bad line with the same error, wherever it is', () => {
     const bad = ['1,,3', '1,2', '1,2,3,4', '1,2,x', '1,2,3e', '1,2,.', '1,-,3', '1,2,3 4', '1,2,"3'];
     for (const [index, line] of bad.entries()) {
@@ -282,12 +317,17 @@ describe('NumericCsvReader: the WebAssembly kernel and the TypeScript loop', () 
     const kernel = new CsvKernel(3);
     const bytes = new TextEncoder().encode('1.5,-2,+3.25\r\n0.1,.5,7.\n4, 5,6\n8,9,10\n');
     kernel.load(bytes, 0, bytes.length);
+    // The rows come out column after column: value j of row r at j·maxRows + r.
+    const rowsOut = (count: number) => Array.from({ length: count }, (_, r) => [0, 1, 2].map((j) => kernel.values[j * kernel.maxRows + r]));
     const first = kernel.read(0, 3);
     expect(first).toEqual({ rows: 2, stopped: 24 });
-    expect([...kernel.values.subarray(0, 6)]).toEqual([1.5, -2, 3.25, 0.1, 0.5, 7]);
+    expect(rowsOut(2)).toEqual([
+      [1.5, -2, 3.25],
+      [0.1, 0.5, 7],
+    ]);
     expect(kernel.read(first.stopped, 3)).toEqual({ rows: 0, stopped: 24 });
     expect(kernel.read(31, 3)).toEqual({ rows: 1, stopped: bytes.length });
-    expect([...kernel.values.subarray(0, 3)]).toEqual([8, 9, 10]);
+    expect(rowsOut(1)).toEqual([[8, 9, 10]]);
   });
 
   it('answers at most maxRows rows a call, and grows its memory for a long input', () => {
