@@ -9,8 +9,8 @@
 ;;
 ;; Memory (csv-kernel.ts): the 23 exact powers of ten 1e0..1e22 at byte 0, then the
 ;; rows out (f64, column after column: value j of row r at j·max + r), then the bytes
-;; in. Every line read ends with a LF,
-;; the sentinel that stops each scan, so no read goes past the bytes given.
+;; in. Every line read ends with a LF, the sentinel that stops each scan, so no read
+;; goes past the bytes given.
 ;; Regenerate csv-kernel-bytes.ts after editing: npm run kernels.
 (module
   (memory (export "memory") 1)

@@ -189,25 +189,25 @@ export class RegressionAccumulator {
     const { block, shift } = this;
     while (r < count) {
       // As in addRows: a value that is not finite makes `check` NaN, and then the records go through addRecord.
-      const rows = Math.min(BLOCK_ROWS - this.pending, count - r);
+      const run = Math.min(BLOCK_ROWS - this.pending, count - r);
       const pending = this.pending;
       let check = 0;
       for (let index = 0; index <= d; index++) {
         const column = index === target ? d : index < target ? index : index - 1;
         const to = column * BLOCK_ROWS + pending;
         const value = shift[column]!;
-        for (let row = 0, from = index * stride + r; row < rows; row++, from++) {
+        for (let row = 0, from = index * stride + r; row < run; row++, from++) {
           const shifted = columns[from]! - value;
           block[to + row] = shifted;
           check += shifted * 0;
         }
       }
       if (check !== 0) {
-        for (let row = r; row < r + rows; row++) this.addRecord(recordAt(row), target);
+        for (let row = r; row < r + run; row++) this.addRecord(recordAt(row), target);
       } else {
-        this.commitRows(rows);
+        this.commitRows(run);
       }
-      r += rows;
+      r += run;
     }
   }
 
