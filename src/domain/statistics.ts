@@ -218,8 +218,6 @@ class ColumnSink implements NumericCsvSink {
   accumulator: RegressionAccumulator | undefined;
   columns: readonly string[] = [];
   rows = 0;
-  private values: Float64Array | undefined;
-  private x: Float64Array = new Float64Array(0);
 
   header(columns: readonly string[]): void {
     this.columns = columns;
@@ -227,13 +225,13 @@ class ColumnSink implements NumericCsvSink {
   }
 
   row(values: Float64Array): void {
-    // The reader reuses one array for every row: one view of its features serves them all.
-    if (values !== this.values) {
-      this.values = values;
-      this.x = values.subarray(0, values.length - 1);
-    }
-    this.accumulator!.add(this.x, values[values.length - 1]!);
+    this.accumulator!.addRecord(values, values.length - 1);
     this.rows++;
+  }
+
+  rowBlock(columns: Float64Array, stride: number, count: number): void {
+    this.accumulator!.addColumns(columns, stride, count, this.columns.length - 1);
+    this.rows += count;
   }
 }
 
