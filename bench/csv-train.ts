@@ -34,7 +34,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { NumericCsvReader } from '../src/domain/csv.js';
 import { TrainingSink } from '../src/domain/datasets.js';
 import { type FitSpec, type FittedModel, fitModel, type ModelKind, RegressionAccumulator } from '../src/domain/regression.js';
-import { type ColumnStatistics, fitStatistics, mergeStatistics } from '../src/domain/statistics.js';
+import { type ColumnStatistics, fitStatistics, mergeStatistics, statisticsOfState } from '../src/domain/statistics.js';
 import { ensureDataset } from './dataset.js';
 
 const FEATURES = 10;
@@ -177,8 +177,7 @@ async function memoryChild(path: string): Promise<NodeRun> {
 function statisticsOf(x: Float64Array, y: Float64Array): ColumnStatistics {
   const accumulator = new RegressionAccumulator(FEATURES, true);
   accumulator.addRows(x, y);
-  const state = accumulator.state();
-  return { n: state.n, means: [...state.xMeans, state.yMean], triangle: Array.from(state.triangle) };
+  return statisticsOfState(accumulator.state());
 }
 
 /** A row range of the shared rows, for the worker to reduce. */
@@ -205,7 +204,7 @@ async function twoThreadChild(path: string): Promise<NodeRun> {
   const x = shared(rows.x);
   const y = shared(rows.y);
   // Started and loaded before the clock starts, as a warm function's worker would be; it has folded nothing yet.
-  const worker = new Worker(self, { argv: ['--fold-worker'], workerData: { x, y } });
+  const worker = new Worker(self, { workerData: { x, y } });
   const reply = () => new Promise<unknown>((resolve, reject) => worker.once('message', resolve).once('error', reject));
   await reply();
   const half = Math.floor(y.length / 2);

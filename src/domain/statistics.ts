@@ -36,6 +36,11 @@ export function emptyStatistics(k: number): ColumnStatistics {
   return { n: 0, means: new Array<number>(k).fill(0), triangle: new Array<number>(packedLength(k)).fill(0) };
 }
 
+/** The statistics of an accumulator fed every column, the last as its target (a range of the scan). */
+export function statisticsOfState(state: TrainingState): ColumnStatistics {
+  return { n: state.n, means: [...state.xMeans, state.yMean], triangle: Array.from(state.triangle) };
+}
+
 /** Combines the statistics of two disjoint sets of rows into those of their union. */
 export function mergeStatistics(a: ColumnStatistics, b: ColumnStatistics): ColumnStatistics {
   const k = a.means.length;
@@ -308,8 +313,7 @@ export class RangeScan {
     if (!accumulator || this.sink.rows === 0)
       return { index, columns, rows: 0, lines, error: null, statistics: k > 0 ? emptyStatistics(k) : null, overflow: false };
     try {
-      const state = accumulator.state();
-      const statistics = { n: state.n, means: [...state.xMeans, state.yMean], triangle: Array.from(state.triangle) };
+      const statistics = statisticsOfState(accumulator.state());
       return { index, columns, rows: this.sink.rows, lines, error: null, statistics, overflow: false };
     } catch (error) {
       if (error instanceof TrainingFailed && error.code === 'NUMERIC_OVERFLOW')

@@ -13,6 +13,7 @@ import {
   RangeScan,
   type ScanOutcome,
   selectColumns,
+  statisticsOfState,
 } from '../../../src/domain/statistics.js';
 
 interface Design {
@@ -31,8 +32,7 @@ function statisticsOf(rows: readonly (readonly number[])[]): ColumnStatistics {
   const k = rows[0]!.length;
   const accumulator = new RegressionAccumulator(k - 1, true);
   for (const row of rows) accumulator.add(row.slice(0, k - 1), row[k - 1]!);
-  const state = accumulator.state();
-  return { n: state.n, means: [...state.xMeans, state.yMean], triangle: Array.from(state.triangle) };
+  return statisticsOfState(accumulator.state());
 }
 
 /** Rows split in `parts` contiguous pieces, reduced separately, then merged. */
