@@ -222,7 +222,11 @@ export interface RangePartial {
 class ColumnSink implements NumericCsvSink {
   accumulator: RegressionAccumulator | undefined;
   columns: readonly string[] = [];
-  rows = 0;
+
+  /** Data rows read: the reader hands every one, and only numbers, so each reaches the accumulator. */
+  get rows(): number {
+    return this.accumulator?.count ?? 0;
+  }
 
   header(columns: readonly string[]): void {
     this.columns = columns;
@@ -231,12 +235,10 @@ class ColumnSink implements NumericCsvSink {
 
   row(values: Float64Array): void {
     this.accumulator!.addRecord(values, values.length - 1);
-    this.rows++;
   }
 
   rowBlock(columns: Float64Array, stride: number, count: number): void {
     this.accumulator!.addColumns(columns, stride, count, this.columns.length - 1);
-    this.rows += count;
   }
 }
 
