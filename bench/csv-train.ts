@@ -26,6 +26,7 @@
  * Files are generated once, seeded, under bench/data/ (gitignored).
  */
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -205,7 +206,8 @@ async function twoThreadChild(path: string): Promise<NodeRun> {
   const y = shared(rows.y);
   // Started and loaded before the clock starts, as a warm function's worker would be; it has folded nothing yet.
   const worker = new Worker(self, { workerData: { x, y } });
-  const reply = () => new Promise<unknown>((resolve, reject) => worker.once('message', resolve).once('error', reject));
+  // events.once rejects if the worker fails while it is awaited.
+  const reply = async () => (await once(worker, 'message'))[0] as unknown;
   await reply();
   const half = Math.floor(y.length / 2);
   const {
