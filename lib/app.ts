@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type Environment } from 'aws-cdk-lib';
 import { PROJECT_ROOT } from './app-function.js';
 import { addNagChecks } from './nag.js';
 import { RegressionStack } from './regression-stack.js';
@@ -20,6 +20,11 @@ export interface CreateAppOptions {
    * edition (lib/without-authorizer.ts). @default the `restAuthorizer` context value, else `lambda`
    */
   readonly restAuthorizer?: RestAuthorizerMode;
+  /**
+   * The account and region to synthesize for. @default what the CDK CLI sets (`CDK_DEFAULT_ACCOUNT`/`CDK_DEFAULT_REGION`:
+   * literal values, `unknown-account` without credentials), else an environment-agnostic template (tests, local/)
+   */
+  readonly env?: Environment;
 }
 
 /**
@@ -40,7 +45,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Re
   const stack = new RegressionStack(app, stackName, {
     description: 'Regression jobs: asynchronous model training and synchronous predictions (REST + WebSocket)',
     // The CLI's account and region when it has credentials; an environment-agnostic template otherwise (tests, local/).
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env: options.env ?? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     ...numberContext(app, 'scanConcurrency'),
     ...numberContext(app, 'scanRangeBytes'),
   });

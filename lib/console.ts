@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AssetHashType, DockerImage, Duration, type IResolveContext, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DefaultStackSynthesizer, DockerImage, Duration, type IResolveContext, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +7,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as deployment from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, type IConstruct } from 'constructs';
 import { buildConsoleSync, CONSOLE_ROOT } from '../console/build.js';
+import { consoleContentSecurityPolicy } from '../console/security-headers.js';
 import { acknowledgeGuardFinding, acknowledgeWildcardResource } from './nag.js';
+
+/** The context key that names the bootstrap stack's qualifier (`cdk bootstrap --qualifier`). */
+const BOOTSTRAP_QUALIFIER_CONTEXT = '@aws-cdk/core:bootstrapQualifier';
 
 export interface ConsoleProps {
   /** The REST API's base URL (the ApiUrl output): the page calls it cross-origin (the API answers CORS for any origin). */
@@ -16,6 +20,8 @@ export interface ConsoleProps {
   readonly webSocketUrl: string;
   /** The largest CSV upload the API accepts: the page refuses bigger files before sending a byte. */
   readonly maxDatasetBytes: number;
+  /** The datasets bucket: the page uploads CSVs straight to it (presigned POST and part URLs). */
+  readonly uploadBucket: s3.IBucket;
   /** Where the bucket's server access logs go (the stack's access log bucket). */
   readonly accessLogsBucket: s3.IBucket;
 }
@@ -57,7 +63,7 @@ export class Console extends Construct {
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        responseHeadersPolicy: this.securityHeaders(props),
         compress: true,
       },
       // North America and Europe's edges only: a personal console needs no more, and it is the cheapest class.
@@ -96,6 +102,30 @@ export class Console extends Construct {
 
     this.narrowDeploymentGrants(deploy);
     this.acknowledgeFindings(deploy);
+  }
+
+  /**
+   * CloudFront's managed SECURITY_HEADERS policy plus a Content-Security-Policy that keeps the page from being
+   * framed (`frame-ancestors 'none'`) and lets it talk only to this stack's APIs and upload bucket.
+   */
+  private securityHeaders(props: ConsoleProps): cloudfront.ResponseHeadersPolicy {
+    const connectTo = [
+      props.apiUrl,
+      props.webSocketUrl,
+      `https://${props.uploadBucket.bucketRegionalDomainName}`,
+      `https://${props.uploadBucket.bucketDomainName}`,
+    ];
+    return new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'regression-jobs console: CSP, no framing, HSTS, nosniff, no referrer',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: consoleContentSecurityPolicy(connectTo), override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        contentTypeOptions: { override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+        xssProtection: { protection: true, modeBlock: true, override: true },
+      },
+    });
   }
 
   /**
@@ -162,10 +192,15 @@ export class Console extends Construct {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'cloudfront:GetInvalidation and CreateInvalidation, which CDK grants on *; the function only invalidates this distribution.',
       },
-      {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
-        reason: "The bootstrap assets bucket's objects: the asset's key is known only once it is published.",
-      },
+    );
+    // Named from the stack's own account and region: literal under `cdk synth`/`cdk deploy` (the CLI always sets
+    // them), tokens in an environment-agnostic synth. A hand-written `<AWS::AccountId>` matched only the latter.
+    const stack = Stack.of(this);
+    const qualifier = (stack.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) as string | undefined) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    acknowledgeWildcardResource(
+      handler,
+      `arn:${stack.partition}:s3:::cdk-${qualifier}-assets-${stack.account}-${stack.region}/*`,
+      "The bootstrap assets bucket's objects: the asset's key is known only once it is published.",
     );
     acknowledgeWildcardResource(
       handler,

@@ -3,6 +3,7 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -150,7 +151,9 @@ export class Monitoring extends Construct {
     for (const [name, table] of Object.entries(props.tables)) {
       alarm(`${name}Throttled`, {
         metric: new cloudwatch.MathExpression({
-          expression: 'reads + writes',
+          // Each throttle metric exists only for periods with a throttle: without FILL, a period with reads but
+          // no writes throttled would sum to no value at all, and the alarm would miss it.
+          expression: 'FILL(reads, 0) + FILL(writes, 0)',
           usingMetrics: {
             reads: table.metric('ReadThrottleEvents', { period: fiveMinutes, statistic: 'Sum' }),
             writes: table.metric('WriteThrottleEvents', { period: fiveMinutes, statistic: 'Sum' }),
@@ -162,6 +165,8 @@ export class Monitoring extends Construct {
         alarmDescription: `DynamoDB throttled requests on the ${name} table (on-demand: a sudden spike past twice the previous peak, or a hot partition). CloudWatch Contributor Insights on the table shows the hot keys.`,
       });
     }
+
+    this.allowAlarmsToPublish();
 
     // The dashboard.
     const appMetric = (name: string, label: string, period = Duration.minutes(1)) =>
@@ -182,7 +187,14 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Training throughput (rows/s)',
         width: 12,
-        left: [new cloudwatch.MathExpression({ expression: 'rows / PERIOD(rows)', usingMetrics: { rows: appMetric('RowsTrained', 'rows') }, label: 'rows/s' })],
+        left: [
+          new cloudwatch.MathExpression({
+            expression: 'rows / PERIOD(rows)',
+            usingMetrics: { rows: appMetric('RowsTrained', 'rows') },
+            label: 'rows/s',
+            period: Duration.minutes(1),
+          }),
+        ],
       }),
     );
     this.dashboard.addWidgets(
@@ -210,5 +222,26 @@ export class Monitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }));
+  }
+
+  /**
+   * A topic policy replaces the topic's default one, and `enforceSSL` writes one holding only its Deny: without
+   * this statement CloudWatch may not publish, and every alarm's notification fails with nothing but a line in
+   * the alarm's history. Only this account's alarms of this stack may publish (the confused-deputy conditions).
+   */
+  private allowAlarmsToPublish(): void {
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlarmsOfThisStackPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnEquals: { 'aws:SourceArn': this.alarms.map((alarm) => alarm.alarmArn) },
+        },
+      }),
+    );
   }
 }

@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CORS_EXPOSED_HEADERS } from '../src/contract/cors.js';
 import { DEFAULT_TENANT_LIMITS, type TenantLimits, tenantLimitsProblem } from '../src/domain/rate-limits.js';
 
 export const REST_STAGE_NAME = 'v1';
@@ -97,8 +98,16 @@ const GATEWAY_ERRORS: readonly GatewayError[] = [
   { type: apigateway.ResponseType.INTEGRATION_TIMEOUT, code: 'INTEGRATION_TIMEOUT', message: quoted('the request took too long to answer; retry') },
   // 504 as well: API Gateway could not reach the handler at all.
   { type: apigateway.ResponseType.INTEGRATION_FAILURE, code: 'INTEGRATION_FAILURE', message: quoted('the request could not reach its handler; retry') },
-  // 500: the authorizer failed or answered something API Gateway cannot use.
-  { type: apigateway.ResponseType.AUTHORIZER_FAILURE, code: 'INTERNAL_ERROR', message: quoted('internal error') },
+  // The authorizer threw: it could not read the keys table (a timeout, a throttle, an outage). API Gateway's 500
+  // would tell a client its request is wrong; it is the documented 503, worth retrying (docs/openapi.json).
+  {
+    type: apigateway.ResponseType.AUTHORIZER_FAILURE,
+    statusCode: '503',
+    code: 'SERVICE_UNAVAILABLE',
+    message: quoted('the API key could not be checked just now; retry after Retry-After seconds'),
+    retryAfter: '2',
+  },
+  // 500: the authorizer answered something API Gateway cannot use (a bug, not an outage).
   { type: apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR, code: 'INTERNAL_ERROR', message: quoted('internal error') },
   { type: apigateway.ResponseType.API_CONFIGURATION_ERROR, code: 'INTERNAL_ERROR', message: quoted('internal error') },
   // What is left: a handler that crashed, ran out of time or memory, or answered no valid response (502).
@@ -211,7 +220,11 @@ export class RestApi extends Construct {
         type,
         ...(statusCode ? { statusCode } : {}),
         // Browsers only let a page read an error that carries the CORS header.
-        responseHeaders: { 'Access-Control-Allow-Origin': "'*'", ...(retryAfter ? { 'Retry-After': `'${retryAfter}'` } : {}) },
+        responseHeaders: {
+          'Access-Control-Allow-Origin': "'*'",
+          'Access-Control-Expose-Headers': `'${CORS_EXPOSED_HEADERS}'`,
+          ...(retryAfter ? { 'Retry-After': `'${retryAfter}'` } : {}),
+        },
         templates: { 'application/json': `{"error":{"code":"${code}","message":${message}}}` },
       });
     }

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { CORS_EXPOSED_HEADERS } from '../../src/contract/cors.js';
 import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
 import { TenantId } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
@@ -21,7 +22,7 @@ const STATUS: Readonly<Record<ErrorCategory, number>> = {
   unavailable: 503,
 };
 
-const CORS = { 'Access-Control-Allow-Origin': '*' };
+const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': CORS_EXPOSED_HEADERS };
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return { statusCode, headers: { 'Content-Type': 'application/json', ...CORS, ...headers }, body: JSON.stringify(body) };

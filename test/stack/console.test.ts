@@ -76,9 +76,31 @@ describe('console', () => {
         ViewerProtocolPolicy: 'redirect-to-https',
         AllowedMethods: ['GET', 'HEAD'],
         Compress: true,
-        ResponseHeadersPolicyId: '67f7725c-6f97-4210-82d7-5512b31e9d03', // AWS managed SecurityHeadersPolicy
       },
     });
+  });
+
+  it('answers with headers that forbid framing the page anywhere and let it call only this stack', () => {
+    const [policyId, policy] = stack.only('AWS::CloudFront::ResponseHeadersPolicy');
+    expect((distributionConfig().DefaultCacheBehavior as Record<string, Json>).ResponseHeadersPolicyId).toEqual({ Ref: policyId });
+    const headers = (policy.Properties!.ResponseHeadersPolicyConfig as { SecurityHeadersConfig: Record<string, Record<string, Json>> }).SecurityHeadersConfig;
+    expect(headers.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+    expect(headers.ContentTypeOptions).toEqual({ Override: true });
+    expect(headers.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 365 * 86_400, Override: true });
+    const csp = flatten(headers.ContentSecurityPolicy!.ContentSecurityPolicy).split('; ');
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("script-src 'self'");
+    // The REST API, the WebSocket API and the datasets bucket (the page uploads to it), and nothing else.
+    const connect = csp
+      .find((directive) => directive.startsWith('connect-src '))!
+      .split(' ')
+      .slice(1);
+    expect(connect).toHaveLength(5);
+    expect(connect[0]).toBe("'self'");
+    expect(connect[1]).toMatch(/^https:\/\/<\w+>\.execute-api\./);
+    expect(connect[2]).toMatch(/^wss:\/\/<\w+>\.execute-api\./);
+    expect(connect[3]).toMatch(/^https:\/\/<DatasetsBucket\w+\.RegionalDomainName>$/);
+    expect(connect[4]).toMatch(/^https:\/\/<DatasetsBucket\w+\.DomainName>$/);
   });
 
   it('writes the page and a config.json naming both APIs at deploy time, then invalidates the cached copies', () => {

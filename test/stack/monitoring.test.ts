@@ -153,7 +153,8 @@ describe('alarms', () => {
         Expression?: string;
         MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: [{ Value: { Ref: string } }] } };
       }[];
-      expect(metrics[0]!.Expression).toBe('reads + writes');
+      // Each throttle metric is sparse: a missing one must count as 0, not turn the sum into no data.
+      expect(metrics[0]!.Expression).toBe('FILL(reads, 0) + FILL(writes, 0)');
       expect(metrics.slice(1).map((metric) => [metric.MetricStat!.Metric.Namespace, metric.MetricStat!.Metric.MetricName])).toEqual([
         ['AWS/DynamoDB', 'ReadThrottleEvents'],
         ['AWS/DynamoDB', 'WriteThrottleEvents'],
@@ -175,6 +176,34 @@ describe('alarm topic and dashboard', () => {
     expect(stack.ofType('AWS::SNS::Subscription')).toEqual([]);
     const policy = JSON.stringify(stack.only('AWS::SNS::TopicPolicy')[1].Properties);
     expect(policy).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it("lets CloudWatch publish for this account's alarms of this stack, and nothing else: a topic policy replaces the default one", () => {
+    const [, topicPolicy] = stack.only('AWS::SNS::TopicPolicy');
+    expect(topicPolicy.Properties!.Topics).toEqual([{ Ref: topicId }]);
+    const statements = (topicPolicy.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    const allows = statements.filter((statement) => statement.Effect === 'Allow');
+    expect(allows).toEqual([
+      {
+        Sid: 'AlarmsOfThisStackPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnEquals: { 'aws:SourceArn': expect.any(Array) },
+        },
+      },
+    ]);
+    // Exactly the stack's alarms, each by its own ARN.
+    const sources = (allows[0]!.Condition as { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [string, string] }[] } }).ArnEquals['aws:SourceArn'];
+    const alarmIds = stack.ofType('AWS::CloudWatch::Alarm').map(([id]) => id);
+    expect(sources.map((source) => source['Fn::GetAtt']).sort()).toEqual(alarmIds.map((id) => [id, 'Arn']).sort());
+    // The TLS Deny is still there beside it.
+    expect(statements.filter((statement) => statement.Effect === 'Deny')).toEqual([
+      expect.objectContaining({ Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Action: 'sns:Publish' }),
+    ]);
   });
 
   it('subscribes the address given as a prop or as -c alarmEmail=…, and refuses one that is not an address', () => {

@@ -24,7 +24,11 @@ describe('GET /jobs/{jobId}', () => {
     const result = await getJob(JOB_ID);
 
     expect(result.statusCode).toBe(200);
-    expect(result.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' });
+    expect(result.headers).toEqual({
+      'Content-Type': 'application/json',
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers': 'Location, Retry-After',
+    });
     expect(bodyOf(result)).toStrictEqual({
       jobId: JOB_ID,
       modelId: '01JH5Z3V8Q6K9W2X4Y7Z0A1B2M',

@@ -40,7 +40,12 @@ describe('errorResponse: the one place domain errors become HTTP', () => {
     expect(response.statusCode).toBe(status);
     expect(bodyOf(response)).toEqual({ error: { code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } });
     const retryAfter = error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
-    expect(response.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', ...retryAfter });
+    expect(response.headers).toEqual({
+      'Content-Type': 'application/json',
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers': 'Location, Retry-After',
+      ...retryAfter,
+    });
   });
 
   it('tells a client when to retry a 503 and a 409 IDEMPOTENCY_IN_PROGRESS (Retry-After), and only those', () => {
