@@ -198,14 +198,17 @@ export class Datasets extends Construct {
     this.uploadPartsFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListMultipartUploadParts', 's3:PutObject'], resources: [objects] }));
     this.acknowledgePrefix(this.uploadPartsFunction, objects);
 
-    // CompleteMultipartUpload is authorised as s3:PutObject.
+    // CompleteMultipartUpload is authorised as s3:PutObject; it lists the parts (ListParts) to check their sizes and
+    // aborts an upload whose parts are larger than declared.
     this.completeUploadFunction = props.newFunction(this, 'CompleteUpload', {
       entry: 'lambdas/datasets/complete-upload.ts',
       description: 'POST /datasets/{datasetId}/complete: completes a multipart upload',
       environment: { ...shared, ...bucketName },
     });
     useTable(this.completeUploadFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    this.completeUploadFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    this.completeUploadFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], resources: [objects] }),
+    );
     this.acknowledgePrefix(this.completeUploadFunction, objects);
 
     this.getDatasetFunction = props.newFunction(this, 'GetDataset', {
@@ -271,6 +274,8 @@ export class Datasets extends Construct {
     });
     useTable(this.validateDatasetFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:UpdateItem']);
     readObjects(this.validateDatasetFunction);
+    // It deletes an object over its size limit (or its declared size), which no dataset may use.
+    this.validateDatasetFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [objects] }));
     this.scan.stateMachine.grantStartExecution(this.validateDatasetFunction);
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.validateDatasetFunction), {
       prefix: DATASETS_PREFIX,

@@ -1,6 +1,13 @@
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, S3Client, S3ServiceException, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { UPLOAD_URL_TTL_SECONDS, type UploadSettings } from '../../src/domain/datasets.js';
+import { type DatasetRecord, type MultipartUploadRecord, UPLOAD_URL_TTL_SECONDS, type UploadSettings } from '../../src/domain/datasets.js';
 import * as z from '../../src/domain/zod.js';
 import { CLIENT_DEFAULTS } from './clients.js';
 import { logger } from './powertools.js';
@@ -33,23 +40,102 @@ export const presigningS3 = new S3Client({
   requestChecksumCalculation: 'WHEN_REQUIRED',
 });
 
+/** A multipart upload in S3: where it is, and its id. */
+export interface UploadTarget {
+  bucket: string;
+  key: string;
+  uploadId: string;
+}
+
+/** How a declared size was cut into parts: every part but the last is `partSizeBytes` long, the last holds the rest. */
+export interface PartPlan {
+  sizeBytes: number;
+  partSizeBytes: number;
+  partCount: number;
+}
+
+/**
+ * The part plan of a dataset's upload. The size is the one declared at creation, which chose the parts; a record
+ * without one (none is written so) is bounded by its parts, every one full.
+ */
+export function partPlanOf(dataset: Pick<DatasetRecord, 'declaredSizeBytes'>, upload: MultipartUploadRecord): PartPlan {
+  return {
+    sizeBytes: dataset.declaredSizeBytes ?? upload.partCount * upload.partSizeBytes,
+    partSizeBytes: upload.partSizeBytes,
+    partCount: upload.partCount,
+  };
+}
+
+/** The exact length of part `partNumber` (1..partCount) of `plan`. */
+export function partLength(plan: PartPlan, partNumber: number): number {
+  return partNumber < plan.partCount ? plan.partSizeBytes : plan.sizeBytes - (plan.partCount - 1) * plan.partSizeBytes;
+}
+
 export interface PartUrl {
   partNumber: number;
   url: string;
 }
 
-/** A presigned UploadPart URL for each of `partNumbers`, valid UPLOAD_URL_TTL_SECONDS. */
-export async function presignParts(upload: { bucket: string; key: string; uploadId: string }, partNumbers: readonly number[]): Promise<PartUrl[]> {
+/**
+ * A presigned UploadPart URL for each of `partNumbers`, valid UPLOAD_URL_TTL_SECONDS, each signed for its part's exact
+ * length: `content-length` is among the URL's signed headers, so S3 refuses a body of any other length (403
+ * SignatureDoesNotMatch) and a declaration bounds what is stored (README, "Large datasets"). Naming the header in
+ * `signableHeaders` keeps it signed whatever the signer's default list of unsignable headers becomes.
+ */
+export async function presignParts(upload: UploadTarget, plan: PartPlan, partNumbers: readonly number[]): Promise<PartUrl[]> {
   return Promise.all(
     partNumbers.map(async (partNumber) => ({
       partNumber,
       url: await getSignedUrl(
         presigningS3,
-        new UploadPartCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumber: partNumber }),
-        { expiresIn: UPLOAD_URL_TTL_SECONDS },
+        new UploadPartCommand({
+          Bucket: upload.bucket,
+          Key: upload.key,
+          UploadId: upload.uploadId,
+          PartNumber: partNumber,
+          ContentLength: partLength(plan, partNumber),
+        }),
+        { expiresIn: UPLOAD_URL_TTL_SECONDS, signableHeaders: new Set(['content-length']) },
       ),
     })),
   );
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  sizeBytes: number;
+}
+
+/** Every part S3 holds for `upload` (ListParts), in S3's order; throws S3's NoSuchUpload for an aborted or expired one. */
+export async function listUploadedParts(s3: S3Client, upload: UploadTarget): Promise<UploadedPart[]> {
+  const uploaded: UploadedPart[] = [];
+  // Page by page while S3 says IsTruncated (the SDK's paginator follows NextPartNumberMarker alone, which S3 may
+  // send on the last page too, and would then ask for the same page again).
+  for (let marker: string | undefined; ; ) {
+    const page = await s3.send(new ListPartsCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId, PartNumberMarker: marker }));
+    for (const part of page.Parts ?? []) {
+      if (part.PartNumber !== undefined && part.ETag !== undefined) uploaded.push({ partNumber: part.PartNumber, etag: part.ETag, sizeBytes: part.Size ?? 0 });
+    }
+    if (!page.IsTruncated || page.NextPartNumberMarker === undefined || page.NextPartNumberMarker === marker) return uploaded;
+    marker = page.NextPartNumberMarker;
+  }
+}
+
+/**
+ * The parts of `plan` that S3 holds longer than their length, as the `details` of a refusal. A part URL signed for its
+ * length cannot store one; this catches what such a URL does not bound (one issued before lengths were signed, or an
+ * S3 emulator that ignores the signed header). With every part at most its length, the whole is at most the declared
+ * size.
+ */
+export function oversizedParts(plan: PartPlan, uploaded: readonly UploadedPart[]): { path: string; message: string }[] {
+  return uploaded
+    .filter((part) => part.partNumber <= plan.partCount && part.sizeBytes > partLength(plan, part.partNumber))
+    .sort((a, b) => a.partNumber - b.partNumber)
+    .map((part) => ({
+      path: `parts.${part.partNumber - 1}`,
+      message: `part ${part.partNumber} has ${part.sizeBytes} bytes; the declared size allows ${partLength(plan, part.partNumber)}`,
+    }));
 }
 
 export async function createMultipartUpload(s3: S3Client, bucket: string, key: string): Promise<string> {
@@ -62,7 +148,7 @@ export async function createMultipartUpload(s3: S3Client, bucket: string, key: s
  * Best effort: an upload nobody will complete. What is left (this call failing too) is removed by the bucket's
  * AbortIncompleteMultipartUpload lifecycle rule a day later.
  */
-export async function abortMultipartUpload(s3: S3Client, upload: { bucket: string; key: string; uploadId: string }): Promise<void> {
+export async function abortMultipartUpload(s3: S3Client, upload: UploadTarget): Promise<void> {
   try {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }));
   } catch (error) {

@@ -7,6 +7,7 @@ import {
   type DatasetRecord,
   DEFAULT_DATASET_RETENTION_DAYS,
   datasetKey,
+  type MultipartUploadRecord,
   planUpload,
   SINGLE_UPLOAD_MAX_BYTES,
   toDatasetView,
@@ -19,7 +20,7 @@ import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, tenantOf } from '../commons/http.js';
-import { abortMultipartUpload, createMultipartUpload, presignParts, uploadSettingsFrom } from '../commons/multipart.js';
+import { abortMultipartUpload, createMultipartUpload, partPlanOf, presignParts, uploadSettingsFrom } from '../commons/multipart.js';
 import { metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 
@@ -42,10 +43,11 @@ function bodyOf(event: APIGatewayProxyEvent): unknown {
  * (or without a declared `sizeBytes`), a presigned POST: a POST (rather than a PUT)
  * lets the policy pin the exact key under the caller's prefix and the size range,
  * so S3 itself refuses another key or a file over the limit. Above it, an S3
- * multipart upload with a presigned UploadPart URL per part, completed by
- * `POST /datasets/{datasetId}/complete`. Either way the size is checked again after
- * upload (HeadObject, in the validation), for S3 emulators that ignore the policy
- * and for parts, which no policy bounds.
+ * multipart upload with a presigned UploadPart URL per part, each signed for its
+ * part's exact length, completed by `POST /datasets/{datasetId}/complete`, which
+ * checks the parts' sizes again. Either way the size is checked again after upload
+ * (HeadObject, in the validation), for S3 emulators that ignore the policy or the
+ * signed length.
  */
 export const handler = httpHandler(async (event) => {
   const tenantId = tenantOf(event);
@@ -83,7 +85,8 @@ export const handler = httpHandler(async (event) => {
   if (plan.method === 'MULTIPART') {
     const bucket = env.DATASETS_BUCKET_NAME;
     const uploadId = await createMultipartUpload(s3, bucket, key);
-    const dataset = record({ multipart: { uploadId, partSizeBytes: plan.partSizeBytes, partCount: plan.partCount, completedAt: null } });
+    const multipart: MultipartUploadRecord = { uploadId, partSizeBytes: plan.partSizeBytes, partCount: plan.partCount, completedAt: null };
+    const dataset = record({ multipart });
     try {
       await datasets.create(dataset);
     } catch (error) {
@@ -93,6 +96,7 @@ export const handler = httpHandler(async (event) => {
     }
     const parts = await presignParts(
       { bucket, key, uploadId },
+      partPlanOf(dataset, multipart),
       Array.from({ length: plan.partCount }, (_, index) => index + 1),
     );
     metrics.addMetric('DatasetCreated', MetricUnit.Count, 1);

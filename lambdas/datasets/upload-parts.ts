@@ -1,4 +1,3 @@
-import { ListPartsCommand } from '@aws-sdk/client-s3';
 import { type DatasetRecord, openUpload, UPLOAD_URL_TTL_SECONDS } from '../../src/domain/datasets.js';
 import { Conflict } from '../../src/domain/errors.js';
 import { DatasetId } from '../../src/domain/schemas.js';
@@ -6,7 +5,7 @@ import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
-import { presignParts, s3ErrorCode } from '../commons/multipart.js';
+import { listUploadedParts, partPlanOf, presignParts, s3ErrorCode, type UploadedPart } from '../commons/multipart.js';
 import { s3 } from '../commons/s3.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
@@ -24,19 +23,9 @@ export const handler = httpHandler(async (event) => {
   const dataset = await datasets.get(tenantId, datasetId);
   const upload = openUpload(dataset);
   const target = { bucket: env.DATASETS_BUCKET_NAME, key: (dataset as DatasetRecord).key, uploadId: upload.uploadId };
-  const uploaded: { partNumber: number; etag: string; sizeBytes: number }[] = [];
+  let uploaded: UploadedPart[];
   try {
-    // Page by page while S3 says IsTruncated (the SDK's paginator follows NextPartNumberMarker alone, which S3 may
-    // send on the last page too, and would then ask for the same page again).
-    for (let marker: string | undefined; ; ) {
-      const page = await s3.send(new ListPartsCommand({ Bucket: target.bucket, Key: target.key, UploadId: target.uploadId, PartNumberMarker: marker }));
-      for (const part of page.Parts ?? []) {
-        if (part.PartNumber !== undefined && part.ETag !== undefined)
-          uploaded.push({ partNumber: part.PartNumber, etag: part.ETag, sizeBytes: part.Size ?? 0 });
-      }
-      if (!page.IsTruncated || page.NextPartNumberMarker === undefined || page.NextPartNumberMarker === marker) break;
-      marker = page.NextPartNumberMarker;
-    }
+    uploaded = await listUploadedParts(s3, target);
   } catch (error) {
     if (s3ErrorCode(error) === 'NoSuchUpload') throw new Conflict('UPLOAD_EXPIRED', 'the upload was aborted or has expired; create a new dataset');
     throw error;
@@ -48,7 +37,7 @@ export const handler = httpHandler(async (event) => {
     partSizeBytes: upload.partSizeBytes,
     partCount: upload.partCount,
     uploaded: uploaded.filter((part) => part.partNumber <= upload.partCount).sort((a, b) => a.partNumber - b.partNumber),
-    parts: await presignParts(target, missing),
+    parts: await presignParts(target, partPlanOf(dataset as DatasetRecord, upload), missing),
     uploadExpiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(),
   });
 });

@@ -64,6 +64,42 @@ describe(`multipart uploads on ${target.name}`, () => {
     expect(model.intercept).toBeCloseTo(1, 6);
   });
 
+  it('a part longer than its URL was signed for is refused by S3 (403 SignatureDoesNotMatch) and nothing of it is kept', async (context) => {
+    const dataset = await createMultipart();
+    if (!dataset) return context.skip('the target answers a presigned POST for this size');
+    const { datasetId, partSizeBytes, partCount, parts } = dataset as { datasetId: string; partSizeBytes: number; partCount: number; parts: { url: string }[] };
+    const put = async (url: string, body: Uint8Array) => {
+      const response = await fetch(url, { method: 'PUT', body });
+      return { status: response.status, text: await response.text() };
+    };
+
+    // 10% over the part size, as a 110 MiB PUT to a 100 MiB part URL.
+    const oversized = await put(parts[0]!.url, Buffer.alloc(Math.ceil(partSizeBytes * 1.1), 0x31));
+    expect(oversized.status, oversized.text).toBe(403);
+    expect(oversized.text).toContain('<Code>SignatureDoesNotMatch</Code>');
+    // The last part's URL is signed for the rest of the declared size: one byte more is refused as well.
+    const rest = bytes.length - (partCount - 1) * partSizeBytes;
+    const lastUrl = parts[partCount - 1]!.url;
+    const longLast = await put(lastUrl, Buffer.concat([bytes.subarray(bytes.length - rest), Buffer.from('\n')]));
+    expect(longLast.status, longLast.text).toBe(403);
+    expect(longLast.text).toContain('<Code>SignatureDoesNotMatch</Code>');
+
+    // Nothing kept: S3 holds no part, and the dataset has no object to validate.
+    const state = await api('GET', `/datasets/${datasetId}/parts`, { key: target.keyA });
+    expect(state.status).toBe(200);
+    expect(state.body.uploaded).toEqual([]);
+    expect((await api('GET', `/datasets/${datasetId}`, { key: target.keyA })).body).toMatchObject({ status: 'PENDING_UPLOAD', sizeBytes: null });
+
+    // The same URLs take their parts at their exact lengths.
+    expect((await put(parts[0]!.url, bytes.subarray(0, partSizeBytes))).status).toBe(200);
+    expect((await put(lastUrl, bytes.subarray(bytes.length - rest))).status).toBe(200);
+    const held = await api('GET', `/datasets/${datasetId}/parts`, { key: target.keyA });
+    expect(held.body.uploaded.map((part: { partNumber: number; sizeBytes: number }) => [part.partNumber, part.sizeBytes])).toEqual([
+      [1, partSizeBytes],
+      [partCount, rest],
+    ]);
+  });
+
   it('completion checks every ETag and the tenant, happens once, and an interrupted upload resumes from the parts S3 holds', async (context) => {
     const dataset = await createMultipart();
     if (!dataset) return context.skip('the target answers a presigned POST for this size');

@@ -123,11 +123,25 @@ describe('functions and grants', () => {
     // PutObject covers what it signs (POST, UploadPart) and CreateMultipartUpload; it aborts an upload it could not record.
     ['lambdas/datasets/create-dataset.ts', () => [`dynamodb:PutItem ${table()}`, `s3:AbortMultipartUpload ${objects()}`, `s3:PutObject ${objects()}`]],
     ['lambdas/datasets/upload-parts.ts', () => [`dynamodb:GetItem ${table()}`, `s3:ListMultipartUploadParts ${objects()}`, `s3:PutObject ${objects()}`]],
-    // CompleteMultipartUpload is authorised as s3:PutObject.
-    ['lambdas/datasets/complete-upload.ts', () => [`dynamodb:GetItem ${table()}`, `dynamodb:UpdateItem ${table()}`, `s3:PutObject ${objects()}`]],
+    // CompleteMultipartUpload is authorised as s3:PutObject; ListParts checks the parts' sizes, and an upload with a part
+    // larger than declared is aborted.
+    [
+      'lambdas/datasets/complete-upload.ts',
+      () => [
+        `dynamodb:GetItem ${table()}`,
+        `dynamodb:UpdateItem ${table()}`,
+        `s3:AbortMultipartUpload ${objects()}`,
+        `s3:ListMultipartUploadParts ${objects()}`,
+        `s3:PutObject ${objects()}`,
+      ],
+    ],
     ['lambdas/datasets/get-dataset.ts', () => [`dynamodb:GetItem ${table()}`]],
     // ListBucket (limited by s3:prefix to what the function reads) makes S3 answer a missing object 404, not 403.
-    ['lambdas/datasets/validate-dataset.ts', () => [`dynamodb:UpdateItem ${table()}`, `s3:GetObject ${objects()}`, `s3:ListBucket <${bucketId}.Arn>`]],
+    // DeleteObject: an object over its size limit is removed.
+    [
+      'lambdas/datasets/validate-dataset.ts',
+      () => [`dynamodb:UpdateItem ${table()}`, `s3:DeleteObject ${objects()}`, `s3:GetObject ${objects()}`, `s3:ListBucket <${bucketId}.Arn>`],
+    ],
     ['lambdas/datasets/validation-failed.ts', () => [`dynamodb:UpdateItem ${table()}`]],
     // The scan: the plan reads the object's head, each child its range and writes its partial, the merge reads the
     // partials, writes the statistics and the dataset's status; nothing else.
@@ -135,7 +149,7 @@ describe('functions and grants', () => {
     ['lambdas/datasets/scan-range.ts', () => [`s3:GetObject ${objects()}`, `s3:ListBucket <${bucketId}.Arn>`, `s3:PutObject ${scans()}`]],
     ['lambdas/datasets/merge-scan.ts', () => [`dynamodb:UpdateItem ${table()}`, `s3:GetObject ${scans()}`, `s3:PutObject ${scans()}`]],
     ['lambdas/datasets/scan-failed.ts', () => [`dynamodb:UpdateItem ${table()}`]],
-    ['lambdas/api/create-job.ts', () => [`dynamodb:GetItem ${table()}`, `s3:PutObject <${bucketId}.Arn>/jobs/*`]],
+    ['lambdas/api/create-job.ts', () => [`dynamodb:GetItem ${table()}`, `s3:DeleteObject <${bucketId}.Arn>/jobs/*`, `s3:PutObject <${bucketId}.Arn>/jobs/*`]],
     [
       'lambdas/train/train.ts',
       () => [

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { CompleteMultipartUploadCommand, ListPartsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListPartsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { apiEvent, context, DATASET_ID, datasetRecord, KEY, stubDatasetEnv } from './fixtures.js';
+import { apiEvent, context, DATASET_ID, datasetRecord, KEY, stubDatasetEnv, takes } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -38,6 +38,11 @@ const threeParts = [
   { partNumber: 2, etag: '"e2"' },
   { partNumber: 3, etag: '"e3"' },
 ];
+/** What ListParts answers once every part was sent at its length: 1,000, 1,000 and the last 500 of the 2,500 declared. */
+const heldParts = (sizes = [1000, 1000, 500]) => ({
+  Parts: sizes.map((Size, index) => ({ PartNumber: index + 1, ETag: `"e${index + 1}"`, Size })),
+  IsTruncated: false,
+});
 const s3Error = (name: string) => new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: 400 }, message: name });
 
 const post = (body: unknown, tenantId = 'acme') =>
@@ -59,6 +64,7 @@ const errorOf = (result: { statusCode: number; body: string }) => ({
 describe('POST /datasets/{datasetId}/complete', () => {
   it('completes the upload with every part and ETag, records it once, and answers the dataset', async () => {
     ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand).resolves(heldParts());
     s3.on(CompleteMultipartUploadCommand).resolves({ ETag: '"whole-3"' });
     ddb.on(UpdateCommand).resolves({ Attributes: uploading({ completedAt: '2026-01-01T12:01:00.000Z' }) });
 
@@ -66,6 +72,11 @@ describe('POST /datasets/{datasetId}/complete', () => {
 
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toMatchObject({ datasetId: DATASET_ID, status: 'PENDING_UPLOAD' });
+    // The sizes were checked first (ListParts), and nothing was aborted.
+    expect(s3.commandCalls(ListPartsCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'datasets-bucket-test', Key: KEY, UploadId: 'upload-1', PartNumberMarker: undefined },
+    ]);
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
     expect(s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input).toEqual({
       Bucket: 'datasets-bucket-test',
       Key: KEY,
@@ -90,6 +101,7 @@ describe('POST /datasets/{datasetId}/complete', () => {
     ['EntityTooSmall', 'PART_TOO_SMALL'],
   ])("turns S3's %s (a wrong ETag, a part not sent, a short part) into 400 %s and records nothing", async (s3Code, code) => {
     ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand).resolves(heldParts());
     s3.on(CompleteMultipartUploadCommand).rejects(s3Error(s3Code));
     const result = await post({ parts: threeParts });
     expect(errorOf(result)).toMatchObject({ status: 400, code });
@@ -147,6 +159,7 @@ describe('POST /datasets/{datasetId}/complete', () => {
 
   it('answers 409 UPLOAD_ALREADY_COMPLETE to the second of two concurrent completions (the conditional write)', async () => {
     ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand).resolves(heldParts());
     s3.on(CompleteMultipartUploadCommand).resolves({});
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
     expect(errorOf(await post({ parts: threeParts }))).toMatchObject({ status: 409, code: 'UPLOAD_ALREADY_COMPLETE' });
@@ -157,16 +170,99 @@ describe('POST /datasets/{datasetId}/complete', () => {
     expect(errorOf(await post({ parts: threeParts }))).toMatchObject({ status: 409, code: 'NOT_A_MULTIPART_UPLOAD' });
   });
 
-  it('answers 409 UPLOAD_EXPIRED when S3 no longer knows the upload (aborted by the lifecycle rule)', async () => {
+  it('answers 409 UPLOAD_EXPIRED when S3 no longer knows the upload (aborted by the lifecycle rule), listing its parts or completing it', async () => {
     ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand).resolves(heldParts());
     s3.on(CompleteMultipartUploadCommand).rejects(s3Error('NoSuchUpload'));
     expect(errorOf(await post({ parts: threeParts }))).toMatchObject({ status: 409, code: 'UPLOAD_EXPIRED' });
+    s3.on(ListPartsCommand).rejects(s3Error('NoSuchUpload'));
+    expect(errorOf(await post({ parts: threeParts }))).toMatchObject({ status: 409, code: 'UPLOAD_EXPIRED' });
+  });
+
+  it.each([
+    ['a part but the last over partSizeBytes', [1000, 1100, 500], [{ path: 'parts.1', message: 'part 2 has 1100 bytes; the declared size allows 1000' }]],
+    // The last part is bounded by the declared size (2,500 - 2 x 1,000), not by partSizeBytes.
+    [
+      'the last part over the rest of the declared size',
+      [1000, 1000, 501],
+      [{ path: 'parts.2', message: 'part 3 has 501 bytes; the declared size allows 500' }],
+    ],
+    [
+      'two parts over',
+      [1200, 1000, 1000],
+      [
+        { path: 'parts.0', message: 'part 1 has 1200 bytes; the declared size allows 1000' },
+        { path: 'parts.2', message: 'part 3 has 1000 bytes; the declared size allows 500' },
+      ],
+    ],
+  ])('refuses %s with 400 PART_TOO_LARGE, aborts the upload and completes nothing', async (_, sizes, details) => {
+    ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand).resolves(heldParts(sizes));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+
+    expect(errorOf(await post({ parts: threeParts }))).toEqual({
+      status: 400,
+      code: 'PART_TOO_LARGE',
+      message: 'a part is larger than the declared size allows; the upload was aborted: create a new dataset',
+      details,
+    });
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'datasets-bucket-test', Key: KEY, UploadId: 'upload-1' },
+    ]);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('checks the sizes on every page of ListParts', async () => {
+    ddb.on(GetCommand).resolves({ Item: uploading() });
+    const [first, second, third] = heldParts([1000, 1000, 2000]).Parts;
+    s3.on(ListPartsCommand)
+      .resolvesOnce({ Parts: [first!, second!], IsTruncated: true, NextPartNumberMarker: '2' })
+      .resolvesOnce({ Parts: [third!], IsTruncated: false });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+
+    expect(errorOf(await post({ parts: threeParts }))).toMatchObject({ status: 400, code: 'PART_TOO_LARGE' });
+    expect(s3.commandCalls(ListPartsCommand).map((call) => call.args[0].input.PartNumberMarker)).toEqual([undefined, '2']);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('still refuses an oversized part when the abort fails (the lifecycle rule aborts it a day later; a new completion is refused again)', async () => {
+    ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand).resolves(heldParts([1000, 1000, 900]));
+    s3.on(AbortMultipartUploadCommand).rejects(s3Error('InternalError'));
+
+    expect(errorOf(await post({ parts: threeParts }))).toMatchObject({ status: 400, code: 'PART_TOO_LARGE' });
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('leaves a shorter part to S3 (EntityTooSmall below its minimum): only a part over its length is refused here', async () => {
+    ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand).resolves(heldParts([1000, 900, 500]));
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({ Attributes: uploading({ completedAt: '2026-01-01T12:01:00.000Z' }) });
+
+    expect((await post({ parts: threeParts })).statusCode).toBe(200);
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
   });
 });
 
 describe('GET /datasets/{datasetId}/parts', () => {
   const get = (tenantId = 'acme') =>
     parts(apiEvent({ method: 'GET', path: `/datasets/${DATASET_ID}/parts`, pathParameters: { datasetId: DATASET_ID }, tenantId }), context);
+
+  it("signs each URL for its part's exact length: partSizeBytes, the last part the rest of the declared size", async () => {
+    ddb.on(GetCommand).resolves({ Item: uploading() });
+    s3.on(ListPartsCommand).resolves({ Parts: [] });
+
+    const answer = JSON.parse((await get()).body) as { parts: { partNumber: number; url: string }[] };
+
+    expect(answer.parts.map((part) => part.partNumber)).toEqual([1, 2, 3]);
+    for (const { partNumber, url } of answer.parts) {
+      const length = partNumber < 3 ? 1000 : 500;
+      expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
+      expect([takes(url, length - 1), takes(url, length), takes(url, length + 1)], `part ${partNumber}`).toEqual([false, true, false]);
+    }
+  });
 
   it('answers the parts S3 holds and fresh URLs for the others only, so a resumed upload sends no part twice', async () => {
     ddb.on(GetCommand).resolves({ Item: uploading() });

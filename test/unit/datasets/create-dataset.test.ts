@@ -2,7 +2,7 @@ import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, S3Client } f
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { apiEvent, context, stubDatasetEnv } from './fixtures.js';
+import { apiEvent, context, stubDatasetEnv, takes } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
@@ -119,7 +119,7 @@ describe('POST /datasets', () => {
     expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({ declaredSizeBytes: 2000 });
   });
 
-  it('answers a multipart upload above the threshold: one presigned UploadPart URL per part of the size it chose', async () => {
+  it('answers a multipart upload above the threshold: one presigned UploadPart URL per part, signed for its exact length', async () => {
     ddb.on(PutCommand).resolves({});
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
 
@@ -140,6 +140,10 @@ describe('POST /datasets', () => {
       expect(parsed.searchParams.get('X-Amz-Expires')).toBe('900');
       expect(parsed.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
       expect([...parsed.searchParams.keys()].filter((name) => name.toLowerCase().includes('checksum'))).toEqual([]);
+      // Signed for the part's exact length: 1,000 bytes, the last the 500 left of the 4,500 declared.
+      const length = partNumber < 5 ? 1000 : 500;
+      expect(parsed.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
+      expect([takes(url, length - 1), takes(url, length), takes(url, length + 1)], `part ${partNumber}`).toEqual([false, true, false]);
     }
     expect(s3.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toEqual({ Bucket: 'datasets-bucket-test', Key: key, ContentType: 'text/csv' });
     expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { vi } from 'vitest';
+import { checkPresignedUrl } from '../../../local/s3/presigned.js';
 import type { DatasetRecord } from '../../../src/domain/datasets.js';
 
 /** Environment the dataset handlers read at import; stubbed before each dynamic import. */
@@ -16,6 +17,13 @@ export function stubDatasetEnv(): void {
   // Small numbers, so that a multipart upload is a few parts: above 2,000 bytes, parts of 1,000.
   vi.stubEnv('DATASET_MULTIPART_THRESHOLD_BYTES', '2000');
   vi.stubEnv('DATASET_PART_BYTES', '1000');
+}
+
+/** Whether a presigned PUT of `length` bytes to `url` carries a valid signature, checked as the offline S3 checks it (with the secret above). */
+export function takes(url: string, length: number): boolean {
+  const parsed = new URL(url);
+  const request = { method: 'PUT', url: `${parsed.pathname}${parsed.search}`, headers: { host: parsed.host, 'content-length': String(length) } };
+  return checkPresignedUrl(request, () => 'secret', new Date()).ok;
 }
 
 export const context = {

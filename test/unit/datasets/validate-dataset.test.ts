@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -77,17 +77,59 @@ describe('validate-dataset (S3 ObjectCreated)', () => {
     await expect(handler(s3Event(KEY), context)).rejects.toThrow('throttled');
   });
 
-  it('marks a file over the size limit INVALID without reading it (a local S3 may not enforce the upload policy)', async () => {
+  it('marks a file over the size limit INVALID without reading it, then deletes it (a local S3 may not enforce the upload policy)', async () => {
     uploaded('x,y\n1,2\n', 1001);
     ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
 
     expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'INVALID' }]);
 
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(sfn.calls()).toHaveLength(0);
     expect(updates()[1]?.ExpressionAttributeValues?.[':error']).toEqual({
       code: 'DATASET_TOO_LARGE',
-      message: 'the file has 1001 bytes; at most 1000 are allowed',
+      message: 'the file has 1001 bytes; at most 1000 are allowed (it was deleted; upload it again to a new dataset)',
     });
+    expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input)).toEqual([{ Bucket: 'datasets-bucket-test', Key: KEY }]);
+    // INVALID before the deletion: a retry after a failed deletion finds the dataset settled (next test).
+    const [, markInvalid] = ddb.commandCalls(UpdateCommand);
+    expect(markInvalid!.calledBefore(s3.commandCalls(DeleteObjectCommand)[0]!)).toBe(true);
+  });
+
+  it('throws when the deletion fails, and the retry (the dataset INVALID by then) deletes the object over the limit', async () => {
+    uploaded('x,y\n1,2\n', 1001);
+    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord() });
+    s3.on(DeleteObjectCommand).rejectsOnce(new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'try again', $metadata: {} }));
+    await expect(handler(s3Event(KEY), context)).rejects.toThrow('try again');
+
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'condition', $metadata: {} }));
+    expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'SKIPPED' }]);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(2);
+  });
+
+  it('marks a multipart upload over its declared size INVALID and deletes it, even under the limit', async () => {
+    const multipart = { uploadId: 'upload-1', partSizeBytes: 300, partCount: 3, completedAt: '2026-01-01T12:01:00.000Z' };
+    uploaded('x,y\n1,2\n', 900);
+    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord({ status: 'VALIDATING', declaredSizeBytes: 800, multipart }) });
+
+    expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'INVALID' }]);
+
+    expect(updates()[1]?.ExpressionAttributeValues?.[':error']).toEqual({
+      code: 'DATASET_TOO_LARGE',
+      message: 'the file has 900 bytes, more than the 800 declared for its upload (it was deleted; upload it again to a new dataset)',
+    });
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(1);
+    expect(sfn.calls()).toHaveLength(0);
+
+    // At its declared size, it is scanned; a POST upload is bounded by the limit only.
+    s3.reset();
+    ddb.reset();
+    uploaded('x,y\n1,2\n', 800);
+    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord({ status: 'VALIDATING', declaredSizeBytes: 800, multipart }) });
+    expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'SCANNING' }]);
+    uploaded('x,y\n1,2\n', 900);
+    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord({ status: 'VALIDATING', declaredSizeBytes: 800 }) });
+    expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'SCANNING' }]);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
   });
 
   it('validates only the first upload: a later object (or a settled dataset) is skipped', async () => {
@@ -97,6 +139,8 @@ describe('validate-dataset (S3 ObjectCreated)', () => {
     expect(await handler(s3Event(KEY), context)).toEqual([{ key: KEY, status: 'SKIPPED' }]);
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
     expect(updates()).toHaveLength(1);
+    // Within the limit: kept (it may be a settled dataset's own object).
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
   });
 
   it('ignores keys this service never hands out, and removals', async () => {

@@ -180,6 +180,46 @@ describe('the offline S3: multipart uploads through presigned UploadPart URLs', 
   });
 });
 
+describe('the offline S3: a part URL signed for its length', () => {
+  const sizedPartUrl = (uploadId: string, partNumber: number, length: number) =>
+    getSignedUrl(s3, new UploadPartCommand({ Bucket: 'b', Key: KEY, UploadId: uploadId, PartNumber: partNumber, ContentLength: length }), {
+      expiresIn: 900,
+      signableHeaders: new Set(['content-length']),
+    });
+
+  it('refuses a body of another length with 403 SignatureDoesNotMatch, as S3 does, and keeps nothing of it', async () => {
+    const uploadId = await create();
+    const url = await sizedPartUrl(uploadId, 1, MIN_PART);
+    expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host');
+
+    for (const body of ['x'.repeat(MIN_PART + 1), 'x'.repeat(11 * MIN_PART), 'x'.repeat(MIN_PART - 1)]) {
+      const refused = await put(url, body);
+      expect(refused.status, `${body.length} bytes`).toBe(403);
+      expect(refused.body).toContain('<Code>SignatureDoesNotMatch</Code>');
+    }
+    // Without a Content-Length (a chunked body) the signed header is missing: refused too.
+    const chunked = await fetch(url, {
+      method: 'PUT',
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('x'.repeat(MIN_PART)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(403);
+    expect(await chunked.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    expect((await s3.send(new ListPartsCommand({ Bucket: 'b', Key: KEY, UploadId: uploadId }))).Parts ?? []).toEqual([]);
+
+    const taken = await put(url, 'x'.repeat(MIN_PART));
+    expect(taken.status).toBe(200);
+    const listed = await s3.send(new ListPartsCommand({ Bucket: 'b', Key: KEY, UploadId: uploadId }));
+    expect(listed.Parts?.map((part) => [part.PartNumber, part.Size])).toEqual([[1, MIN_PART]]);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'b', Key: KEY, UploadId: uploadId }));
+  });
+});
+
 describe('checkPresignedUrl', () => {
   it("accepts the SDK's own presigned URL and refuses one signed with another secret", async () => {
     const signer = new S3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: uploader });
