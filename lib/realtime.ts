@@ -3,6 +3,8 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -64,6 +66,8 @@ export class Realtime extends Construct {
   readonly notifyFunction: lambda.Function;
   /** $connect's handler, for the stack to grant it what it checks a key with when the authorizer is absent. */
   readonly connectFunction: lambda.Function;
+  /** Closes connections whose API key has expired, every minute. */
+  readonly sweepConnectionsFunction: lambda.Function;
   /** Where the notifier sends what it could not deliver (the stream positions of the failed batch). */
   readonly failedNotifications: sqs.Queue;
 
@@ -201,6 +205,30 @@ export class Realtime extends Construct {
       }),
     );
 
+    // API Gateway checks a key at $connect only: a connection opened with a key that has expired since is closed by
+    // this sweeper (its messages are already refused; lambdas/realtime/sweep-connections.ts). A minute is
+    // EventBridge's shortest period.
+    const sweepConnections = newFunction('SweepConnectionsFunction', {
+      entry: 'lambdas/realtime/sweep-connections.ts',
+      environment: { ...connections, CONNECTIONS_ENDPOINT: this.stage.callbackUrl },
+      timeout: Duration.seconds(60),
+      description: 'Closes WebSocket connections whose API key has expired',
+    });
+    this.connectionsTable.grant(sweepConnections, 'dynamodb:Scan', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem');
+    // Closing only (DELETE), and only on this API's stage.
+    const closeConnectionsArn = Stack.of(this).formatArn({
+      service: 'execute-api',
+      resource: this.webSocketApi.apiId,
+      resourceName: `${STAGE_NAME}/DELETE/@connections/*`,
+    });
+    sweepConnections.addToRolePolicy(new iam.PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [closeConnectionsArn] }));
+    new events.Rule(this, 'SweepConnectionsSchedule', {
+      description: 'Runs the expired-key connections sweeper',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(sweepConnections, { retryAttempts: 0 })],
+    });
+    this.sweepConnectionsFunction = sweepConnections;
+
     const url = new CfnOutput(this, 'WebSocketUrl', { value: this.stage.url, description: 'WebSocket API: connect with ?token=<api key>' });
     url.overrideLogicalId('WebSocketUrl');
     const table = new CfnOutput(this, 'ConnectionsTableName', { value: this.connectionsTable.tableName });
@@ -219,6 +247,11 @@ export class Realtime extends Construct {
       this.notifyFunction.role ?? this.notifyFunction,
       connectionsArn,
       "Connection ids exist only at run time: the grant is POST on this API stage's @connections/*, nothing wider.",
+    );
+    acknowledgeWildcardResource(
+      sweepConnections.role ?? sweepConnections,
+      closeConnectionsArn,
+      "Connection ids exist only at run time: the grant is DELETE on this API stage's @connections/*, nothing wider.",
     );
     Validations.of(this.notifyFunction.role ?? this.notifyFunction).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

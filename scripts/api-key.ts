@@ -7,14 +7,17 @@
  *   npm run api-key -- revoke <key-id|tenant>                     deletes the key (or all of a tenant's keys), flushes
  *                                                                 the stage's authorizer cache and closes the keys'
  *                                                                 open WebSocket connections
- *   npm run api-key -- delete <key>                               deletes one key given the key itself
+ *   npm run api-key -- delete <key>                               deletes one key given the key itself, and cuts its
+ *                                                                 access as revoke does
  *   npm run api-key -- limits <tenant> --rate <n> --burst <n> --quota <n>
  *                                                                 gives a tenant its own usage plan (requests per
  *                                                                 second, burst, requests per day; deployed stacks)
  *
- * Only the key's hash is stored; the key itself is shown once, here. Revocation
- * takes effect at once: API Gateway caches the authorizer's answer per key for
- * five minutes, and `FlushStageAuthorizersCache` empties that cache.
+ * Only the key's hash is stored; the key itself is shown once, here. Revoking or
+ * deleting takes effect at once: API Gateway caches the authorizer's answer per
+ * key for five minutes, and `FlushStageAuthorizersCache` empties that cache. A key
+ * past its --expires time needs no command: the handlers refuse it from its
+ * expiry on, and the connections sweeper closes its WebSockets.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -34,12 +37,13 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { type ApiKeyRecord, deleteApiKey, listApiKeys, revokeApiKeys, storeApiKey, usageIdentifierOf } from '../lambdas/commons/api-keys.js';
+import { type ApiKeyRecord, deleteApiKey, listApiKeys, revokeApiKeys, storeApiKey, tenantPlanName, usageIdentifierOf } from '../lambdas/commons/api-keys.js';
 import { tenantLimitsProblem } from '../src/domain/rate-limits.js';
 import { TenantId } from '../src/domain/schemas.js';
 
 const LOCAL_STATE_FILE = new URL('../.local-stack.json', import.meta.url);
-const USAGE = 'usage: npm run api-key -- create <tenant> [--expires <ISO date|N days>] | list | revoke <key-id|tenant> | delete <key>   [--stack <name>]';
+const USAGE =
+  'usage: npm run api-key -- create <tenant> [--expires <ISO date|N days>] | list | revoke <key-id|tenant> | delete <key> | limits <tenant> …   [--stack <name>]';
 
 interface Target {
   where: string;
@@ -196,7 +200,7 @@ async function setLimits(target: Target, tenantId: string, options: Record<strin
   }
   const { client, apiId, stageName } = target.restApi;
   const keyId = await ensureTenantApiKey(target, tenantId);
-  const planName = `${target.usagePlans.stackName}-tenant-${tenantId}`;
+  const planName = tenantPlanName(target.usagePlans.stackName, tenantId);
   const { items } = await client.send(new GetUsagePlansCommand({ limit: 500 }));
   let plan = items?.find((candidate) => candidate.name === planName);
   const throttle = { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit };
@@ -224,6 +228,21 @@ async function revoke(target: Target, selector: string): Promise<void> {
   const deleted = await revokeApiKeys(target.documents, target.tableName, selector);
   if (deleted.length === 0) throw new Error(`no API key with id or tenant "${selector}" on the ${target.where}`);
   for (const record of deleted) console.log(`Revoked ${record.keyId} of tenant "${record.tenantId}"`);
+  await cutAccess(target, deleted);
+}
+
+async function deleteKey(target: Target, key: string): Promise<void> {
+  const deleted = await deleteApiKey(target.documents, target.tableName, key);
+  if (deleted === undefined) throw new Error(`no such API key on the ${target.where}`);
+  console.log(`Deleted ${deleted.keyId} of tenant "${deleted.tenantId}" on the ${target.where}`);
+  await cutAccess(target, [deleted]);
+}
+
+/**
+ * What makes a key that is gone from the table stop working at once: the stage's
+ * cached authorizer answers are flushed, and the WebSockets the keys opened closed.
+ */
+async function cutAccess(target: Target, deleted: readonly ApiKeyRecord[]): Promise<void> {
   if (target.restApi) {
     const { apiId, stageName, client } = target.restApi;
     await client.send(new FlushStageAuthorizersCacheCommand({ restApiId: apiId, stageName }));
@@ -258,12 +277,8 @@ async function main(): Promise<void> {
       return revoke(target, argument as string);
     case 'limits':
       return setLimits(target, tenantId?.data as string, values);
-    case 'delete': {
-      const owner = await deleteApiKey(target.documents, target.tableName, argument as string);
-      if (owner === undefined) throw new Error(`no such API key on the ${target.where}`);
-      console.log(`Deleted an API key of tenant "${owner}" on the ${target.where}`);
-      return;
-    }
+    case 'delete':
+      return deleteKey(target, argument as string);
     default: {
       const tenant = tenantId?.data as string;
       await ensureTenantApiKey(target, tenant);

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import * as z from '../../src/domain/zod.js';
-import { findKey, usageIdentifierOf } from '../commons/api-keys.js';
+import { findKey, type KeyOwner, usageIdentifierOf } from '../commons/api-keys.js';
 import { bearerKey } from '../commons/authentication.js';
 import { documents } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
@@ -12,7 +12,10 @@ import { logger } from '../commons/powertools.js';
  * One authorizer for both APIs: the REST API sends a TOKEN event with
  * `Authorization: Bearer <key>`, the WebSocket API's $connect a REQUEST event with
  * `?token=<key>` (browsers cannot set headers on a WebSocket). Throwing
- * "Unauthorized" is how API Gateway is told to answer 401. A handler reached
+ * "Unauthorized" is how API Gateway is told to answer 401; any other failure is
+ * API Gateway's AUTHORIZER_FAILURE response, which the stack answers as 503
+ * `SERVICE_UNAVAILABLE` with Retry-After (lib/rest-api.ts), so a keys table that
+ * cannot be read is never mistaken for an unknown key. A handler reached
  * without this authorizer parses and looks keys up with the same code
  * (lambdas/commons/authentication.ts). API Gateway caches this function's answers,
  * so it reads the table directly, without the handlers' in-memory cache.
@@ -35,14 +38,31 @@ export function stageWildcard(methodArn: string): string {
   return `${prefix}/${stage}/*`;
 }
 
+/** The keys table could not be read: not the caller's fault, and never an answer about the key. */
+export class KeyLookupFailed extends Error {
+  constructor(cause: unknown) {
+    super('the API keys table could not be read', { cause });
+    this.name = 'KeyLookupFailed';
+  }
+}
+
+async function ownerOf(token: string): Promise<KeyOwner | undefined> {
+  try {
+    return await findKey(documents, env.API_KEYS_TABLE_NAME, token);
+  } catch (error) {
+    logger.warn('the API keys table could not be read', error as Error);
+    throw new KeyLookupFailed(error);
+  }
+}
+
 export const handler = middy(async (event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const token = tokenOf(event);
-  const owner = token === undefined ? undefined : await findKey(documents, env.API_KEYS_TABLE_NAME, token);
+  const owner = token === undefined ? undefined : await ownerOf(token);
   if (owner === undefined) {
     logger.info('denied', { reason: token === undefined ? 'no token' : 'unknown key' });
     throw new Error('Unauthorized');
   }
-  const { tenantId, keyId } = owner;
+  const { tenantId, keyId, expiresAt } = owner;
   return {
     principalId: tenantId,
     policyDocument: {
@@ -50,7 +70,9 @@ export const handler = middy(async (event: AuthorizerEvent): Promise<APIGatewayA
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
     },
     // keyId: which key opened a WebSocket connection, so revoking the key can close it (scripts/api-key.ts).
-    context: { tenantId, keyId },
+    // expiresAt: API Gateway reuses this answer for minutes (and a WebSocket's for its whole life), so the
+    // handlers check the key's expiry themselves on every request and message (lambdas/commons/authentication.ts).
+    context: { tenantId, keyId, ...(expiresAt === undefined ? {} : { expiresAt }) },
     usageIdentifierKey: usageIdentifierOf(env.USAGE_IDENTIFIER_PREFIX, tenantId),
   };
 }).use(injectLambdaContext(logger, { resetKeys: true }));

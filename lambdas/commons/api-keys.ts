@@ -47,6 +47,8 @@ export interface ApiKeyRecord {
 export interface KeyOwner {
   tenantId: string;
   keyId: string;
+  /** ISO time the key stops working, when it has one: it travels with every answer cached for the key. */
+  expiresAt?: string;
 }
 
 export interface StoreApiKeyOptions {
@@ -75,7 +77,8 @@ export async function storeApiKey(
   return key;
 }
 
-function isExpired(record: Pick<ApiKeyRecord, 'expiresAt'>, now: Date): boolean {
+/** True once a key's `expiresAt` (ISO time; absent: never) has come. */
+export function isExpired(record: { expiresAt?: string | undefined }, now: Date = new Date()): boolean {
   return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();
 }
 
@@ -85,18 +88,26 @@ export async function findKey(client: DynamoDBDocumentClient, tableName: string,
   const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: { keyHash: hashApiKey(key) } }));
   const record = Item as ApiKeyRecord | undefined;
   if (record === undefined || isExpired(record, now)) return undefined;
-  return { tenantId: record.tenantId, keyId: record.keyId ?? keyIdOf(record.keyHash) };
+  return {
+    tenantId: record.tenantId,
+    keyId: record.keyId ?? keyIdOf(record.keyHash),
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+  };
 }
 
 export async function findTenant(client: DynamoDBDocumentClient, tableName: string, key: string): Promise<string | undefined> {
   return (await findKey(client, tableName, key))?.tenantId;
 }
 
-/** Revokes a key; answers the tenant it belonged to, or undefined when there was no such key. */
-export async function deleteApiKey(client: DynamoDBDocumentClient, tableName: string, key: string): Promise<string | undefined> {
+/**
+ * Deletes a key given the key itself; answers its record (with its key id, so the
+ * caller can close what the key opened), or undefined when there was no such key.
+ */
+export async function deleteApiKey(client: DynamoDBDocumentClient, tableName: string, key: string): Promise<ApiKeyRecord | undefined> {
   if (!looksLikeApiKey(key)) return undefined;
   const { Attributes } = await client.send(new DeleteCommand({ TableName: tableName, Key: { keyHash: hashApiKey(key) }, ReturnValues: 'ALL_OLD' }));
-  return (Attributes as ApiKeyRecord | undefined)?.tenantId;
+  const record = Attributes as ApiKeyRecord | undefined;
+  return record && { ...record, keyId: record.keyId ?? keyIdOf(record.keyHash) };
 }
 
 /** Every key's record (never the key), for `npm run api-key -- list`: an operator's scan of a small table. */
@@ -127,13 +138,29 @@ export async function revokeApiKeys(client: DynamoDBDocumentClient, tableName: s
   return deleted;
 }
 
+/** API Gateway refuses an API key value shorter than this. */
+const USAGE_IDENTIFIER_MIN_LENGTH = 20;
+
 /**
  * The tenant's usage identifier: the value of its API Gateway API key, which puts
  * every request of the tenant in the tenant's usage plan (rate, burst, daily quota;
  * lib/rest-api.ts). One per tenant, whichever of its keys the request carries;
- * `npm run api-key` creates it with the tenant's first key. At least 20 characters,
- * as API Gateway requires of a key's value.
+ * `npm run api-key` creates it with the tenant's first key.
+ *
+ * Two tenants must never share one, or they would share a plan's rate and quota.
+ * The tenant id goes in after its length (`<prefix><length>-<tenant>`), so the
+ * `_` padding up to API Gateway's 20 characters can always be told apart from the
+ * id (`a` and `a_` once padded to the same value).
  */
 export function usageIdentifierOf(prefix: string, tenantId: string): string {
-  return `${prefix}${tenantId}`.padEnd(20, '_');
+  return `${prefix}${tenantId.length}-${tenantId}`.padEnd(USAGE_IDENTIFIER_MIN_LENGTH, '_');
+}
+
+/**
+ * The name of a usage plan `npm run api-key -- limits` gives one tenant. Its
+ * prefix is not the default plan's (`<stack>-tenant-default`, lib/rest-api.ts), so
+ * no tenant id, `default` included, names a plan that is not its own.
+ */
+export function tenantPlanName(stackName: string, tenantId: string): string {
+  return `${stackName}-tenant-plan-${tenantId}`;
 }

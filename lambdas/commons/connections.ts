@@ -1,5 +1,13 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient, PutCommand, paginateQuery, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  paginateQuery,
+  paginateScan,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { SubscriptionTarget } from '../../src/domain/realtime.js';
 import * as z from '../../src/domain/zod.js';
 import { documents } from './clients.js';
@@ -37,6 +45,8 @@ export interface Connection {
   tenantId: string;
   /** The API key that opened it (from the authorizer), so revoking the key can close it. */
   keyId?: string;
+  /** Epoch seconds: when that key expires, so the sweeper can close the connection then. */
+  keyExpiresAt?: number;
   /** Epoch seconds: API Gateway's two-hour limit, counted from the connection's start. */
   expiresAt: number;
 }
@@ -63,6 +73,7 @@ export class ConnectionStore {
           sk: META,
           tenantId: connection.tenantId,
           ...(connection.keyId === undefined ? {} : { keyId: connection.keyId }),
+          ...(connection.keyExpiresAt === undefined ? {} : { keyExpiresAt: connection.keyExpiresAt }),
           expiresAt: connection.expiresAt,
         },
       }),
@@ -140,6 +151,26 @@ export class ConnectionStore {
     );
     for await (const page of pages) for (const item of page.Items ?? []) if (typeof item.sk === 'string') ids.push(item.sk);
     return ids;
+  }
+
+  /**
+   * The connections opened with a key that has expired by `nowSeconds` (epoch
+   * seconds), for the sweeper to close. A scan of the META items: the table holds
+   * open connections only (their items go at $disconnect), a few per client.
+   */
+  async *openedWithExpiredKeys(nowSeconds: number): AsyncGenerator<string> {
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        FilterExpression: 'sk = :meta AND keyExpiresAt <= :now',
+        ExpressionAttributeValues: { ':meta': META, ':now': nowSeconds },
+        ProjectionExpression: 'pk',
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) if (typeof item.pk === 'string') yield item.pk.replace(/^CONN#/, '');
+    }
   }
 
   /**

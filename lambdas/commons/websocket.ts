@@ -6,6 +6,7 @@ import { DomainError, Unauthorized } from '../../src/domain/errors.js';
 import { connectionExpiresAt, parseFrame, type ServerMessage } from '../../src/domain/realtime.js';
 import { TenantId } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
+import { authorizerKeyExpired } from './authentication.js';
 import type { Connection } from './connections.js';
 import { errorResponse } from './http.js';
 import { logger, metrics } from './powertools.js';
@@ -21,7 +22,7 @@ const WebSocketEvent = z.object({
   requestContext: z.object({
     connectionId: z.string().check(z.minLength(1), z.maxLength(128)),
     connectedAt: z.number().check(z.int(), z.positive()),
-    authorizer: z.nullish(z.object({ tenantId: TenantId, keyId: z.optional(z.string()) })),
+    authorizer: z.nullish(z.object({ tenantId: TenantId, keyId: z.optional(z.string()), expiresAt: z.optional(z.iso.datetime()) })),
   }),
   // $connect only: `?token=<api key>`, read by the authorizer or, without one, by $connect itself.
   queryStringParameters: z.nullish(z.record(z.string(), z.string())),
@@ -48,10 +49,12 @@ export function connectionOf(event: WebSocketEvent): Connection {
   const tenantId = event.requestContext.authorizer?.tenantId;
   // Only reachable if $connect were deployed without the authorizer: fail closed.
   if (tenantId === undefined) throw new Unauthorized();
+  const { keyId, expiresAt: keyExpiresAt } = event.requestContext.authorizer ?? {};
   return {
     connectionId: event.requestContext.connectionId,
     tenantId,
-    ...(event.requestContext.authorizer?.keyId === undefined ? {} : { keyId: event.requestContext.authorizer.keyId }),
+    ...(keyId === undefined ? {} : { keyId }),
+    ...(keyExpiresAt === undefined ? {} : { keyExpiresAt: Math.ceil(Date.parse(keyExpiresAt) / 1000) }),
     expiresAt: connectionExpiresAt(event.requestContext.connectedAt),
   };
 }
@@ -89,12 +92,16 @@ export function lifecycleHandler(route: (event: WebSocketEvent) => Promise<void>
  * Message routes answer the client with one frame (the routes are two-way, so API
  * Gateway sends the returned body on the socket). A DomainError becomes
  * `{"type":"error","code","message"}`; anything else is logged with its stack and
- * answered as a bare INTERNAL_ERROR, never serialised.
+ * answered as a bare INTERNAL_ERROR, never serialised. A connection whose key has
+ * expired since $connect (API Gateway keeps the authorizer's answer for the
+ * connection's life) is answered UNAUTHORIZED, whatever it asks; the sweeper
+ * closes it (lambdas/realtime/sweep-connections.ts).
  */
 export function messageHandler(route: (event: WebSocketEvent) => Promise<ServerMessage>) {
   return withPowertools(async (event): Promise<WebSocketResult> => {
     let message: ServerMessage;
     try {
+      if (authorizerKeyExpired(event.requestContext.authorizer)) throw new Unauthorized();
       message = await route(event);
     } catch (error) {
       if (error instanceof DomainError) {

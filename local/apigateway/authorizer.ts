@@ -29,6 +29,18 @@ export function asksForUnauthorized(error: unknown): boolean {
   return error instanceof FunctionError && error.errorMessage === 'Unauthorized';
 }
 
+/**
+ * The gateway response API Gateway answers when calling the authorizer did not
+ * give an answer it can use: UNAUTHORIZED when it asked for a 401, AUTHORIZER_FAILURE
+ * when the function failed in any other way (threw, timed out: its keys table
+ * could not be read, lambdas/auth/authorizer.ts), AUTHORIZER_CONFIGURATION_ERROR
+ * when it could not be called at all.
+ */
+export function authorizerFailureOf(error: unknown): 'UNAUTHORIZED' | 'AUTHORIZER_FAILURE' | 'AUTHORIZER_CONFIGURATION_ERROR' {
+  if (asksForUnauthorized(error)) return 'UNAUTHORIZED';
+  return error instanceof FunctionError ? 'AUTHORIZER_FAILURE' : 'AUTHORIZER_CONFIGURATION_ERROR';
+}
+
 /** IAM evaluation of the returned policy for one request (local/iam/policy.ts): an explicit Deny wins, otherwise an Allow must match. */
 export function policyAllows(result: AuthorizerResult, methodArn: string): boolean {
   const statements = [result.policyDocument.Statement].flat().map((statement) => ({

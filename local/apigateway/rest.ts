@@ -6,7 +6,7 @@ import type { AuthorizerDefinition, GatewayResponseDefinition, LocalAccount, Res
 import { close, listen, readBody } from '../http-server.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
 import { traced, traceRequests } from '../trace.js';
-import { AuthorizerResult, apiGatewayTime, asksForUnauthorized, policyAllows } from './authorizer.js';
+import { AuthorizerResult, apiGatewayTime, authorizerFailureOf, policyAllows } from './authorizer.js';
 import type { UsageLimits } from './usage-plans.js';
 
 /**
@@ -47,6 +47,8 @@ const RESPONSE_TYPES = {
   THROTTLED: { status: 429, message: 'Too Many Requests' },
   QUOTA_EXCEEDED: { status: 429, message: 'Limit Exceeded' },
   AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: 'Internal server error' },
+  // The authorizer function failed (the stack answers it 503 SERVICE_UNAVAILABLE; lib/rest-api.ts).
+  AUTHORIZER_FAILURE: { status: 500, message: 'Internal server error' },
   // A Lambda proxy integration that throws or answers a malformed result.
   DEFAULT_5XX: { status: 502, message: 'Internal server error' },
   // The integration did not answer within API Gateway's 29 s.
@@ -258,7 +260,8 @@ export class RestGateway {
    * Runs the route's TOKEN authorizer as API Gateway does: no token (or one that
    * fails the validation expression) is 401 without calling it; its answer is
    * cached per token for the authorizer's TTL and evaluated against each request's
-   * method ARN; a thrown "Unauthorized" is 401, any other failure a 500.
+   * method ARN; a thrown "Unauthorized" is 401, any other failure of the function
+   * the stack's AUTHORIZER_FAILURE response, and nothing failed is cached.
    */
   private async authorize(
     logicalId: string,
@@ -291,8 +294,9 @@ export class RestGateway {
     try {
       output = await this.options.functions.invoke(authorizer.functionLogicalId, { type: 'TOKEN', authorizationToken: token, methodArn });
     } catch (error) {
-      if (asksForUnauthorized(error)) throw new GatewayFailure('UNAUTHORIZED');
-      throw new GatewayFailure('AUTHORIZER_CONFIGURATION_ERROR');
+      const failure = authorizerFailureOf(error);
+      if (failure !== 'UNAUTHORIZED') this.log(`[gateway] authorizer failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new GatewayFailure(failure);
     }
     const result = AuthorizerResult.safeParse(output);
     if (!result.success) {

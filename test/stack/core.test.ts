@@ -250,7 +250,9 @@ describe('least privilege', () => {
         `dynamodb:PutItem ${arn(tables.tenants)}`,
         `dynamodb:DeleteItem ${arn(tables.tenants)}`,
         `dynamodb:GetItem ${arn(tables.datasets)}`,
+        // The job's inline points: written, and deleted again when the create fails (lambdas/api/create-job.ts).
         `s3:PutObject ${arn(datasetsBucket())}/jobs/*`,
+        `s3:DeleteObject ${arn(datasetsBucket())}/jobs/*`,
         `states:StartExecution <${stateMachineId}>`,
       ],
     ],
@@ -358,7 +360,7 @@ describe('training workflow', () => {
     });
   });
 
-  it('a schedule runs the stranded-jobs sweeper every 5 minutes, which waits 5 minutes before touching a QUEUED job', () => {
+  it('two schedules: the stranded-jobs sweeper every 5 minutes (it waits 5 minutes before touching a QUEUED job), the expired-key connections sweeper every minute', () => {
     const schedules = stack.ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties?.ScheduleExpression !== undefined);
     expect(schedules.map(([, rule]) => rule.Properties)).toEqual([
       expect.objectContaining({
@@ -368,6 +370,17 @@ describe('training workflow', () => {
           expect.objectContaining({
             Arn: { 'Fn::GetAtt': [stack.functionId('lambdas/train/sweep-jobs.ts'), 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
+          }),
+        ],
+      }),
+      expect.objectContaining({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        // The next run a minute later is the retry.
+        Targets: [
+          expect.objectContaining({
+            Arn: { 'Fn::GetAtt': [stack.functionId('lambdas/realtime/sweep-connections.ts'), 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 0 },
           }),
         ],
       }),
@@ -547,7 +560,8 @@ describe('REST API', () => {
     // The 5xx types keep API Gateway's status (500, 502, 504): none is rewritten.
     ['INTEGRATION_TIMEOUT', undefined, 'INTEGRATION_TIMEOUT'],
     ['INTEGRATION_FAILURE', undefined, 'INTEGRATION_FAILURE'],
-    ['AUTHORIZER_FAILURE', undefined, 'INTERNAL_ERROR'],
+    // The authorizer could not read the keys table: the documented 503, never a 500 (docs/openapi.json).
+    ['AUTHORIZER_FAILURE', '503', 'SERVICE_UNAVAILABLE'],
     ['AUTHORIZER_CONFIGURATION_ERROR', undefined, 'INTERNAL_ERROR'],
     ['API_CONFIGURATION_ERROR', undefined, 'INTERNAL_ERROR'],
     ['DEFAULT_5XX', undefined, 'BAD_GATEWAY'],
@@ -556,9 +570,13 @@ describe('REST API', () => {
     (type, status, code) => {
       const response = gatewayResponse(type)!;
       expect(response.Properties!.StatusCode).toBe(status);
-      // 429s also say when to retry (test/stack/rate-limits.test.ts).
-      const retryAfter = status === '429' ? { 'gatewayresponse.header.Retry-After': expect.any(String) } : {};
-      expect(response.Properties!.ResponseParameters).toEqual({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'", ...retryAfter });
+      // 429s and 503s also say when to retry (test/stack/rate-limits.test.ts), and a page may read when.
+      const retryAfter = status === '429' || status === '503' ? { 'gatewayresponse.header.Retry-After': expect.stringMatching(/^'\d+'$/) } : {};
+      expect(response.Properties!.ResponseParameters).toEqual({
+        'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+        'gatewayresponse.header.Access-Control-Expose-Headers': "'Location, Retry-After'",
+        ...retryAfter,
+      });
       const body = JSON.parse((response.Properties!.ResponseTemplates as Record<string, string>)['application/json']!);
       expect(body).toEqual({ error: { code, message: expect.any(String) } });
     },

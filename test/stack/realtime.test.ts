@@ -198,7 +198,7 @@ describe('least privilege', () => {
       .flatMap((statement) => [statement.Action].flat())
       .sort();
 
-  it('lets the notifier post (only POST) to connections of this API stage and nowhere else', () => {
+  it('lets the notifier post (only POST) and the connections sweeper close (only DELETE) connections of this API stage and nowhere else', () => {
     const manage = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
       (policy.Properties.PolicyDocument.Statement as Statement[]).filter((statement) =>
         [statement.Action].flat().some((action) => action.startsWith('execute-api:')),
@@ -225,8 +225,29 @@ describe('least privilege', () => {
           ],
         },
       },
+      {
+        Action: 'execute-api:ManageConnections',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':execute-api:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':',
+              apiRef(),
+              '/v1/DELETE/@connections/*',
+            ],
+          ],
+        },
+      },
     ]);
     expect(statementsOf('lambdas/realtime/notify.ts')).toContainEqual(manage[0]);
+    expect(statementsOf('lambdas/realtime/sweep-connections.ts')).toContainEqual(manage[1]);
   });
 
   it.each([
@@ -235,6 +256,7 @@ describe('least privilege', () => {
     ['subscribe', ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']],
     ['unsubscribe', ['dynamodb:DeleteItem']],
     ['default', []],
+    ['sweep-connections', ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan', 'execute-api:ManageConnections']],
   ])('grants %s exactly what its handler calls', (handler, actions) => {
     expect(actionsOf(`lambdas/realtime/${handler}.ts`)).toEqual(actions);
   });
@@ -317,15 +339,17 @@ describe('in the application stack', () => {
     app.hasOutput('WebSocketUrl', Match.anyValue());
   });
 
-  it('gives execute-api:ManageConnections to the notifier only', () => {
+  it('gives execute-api:ManageConnections to the notifier and the connections sweeper only', () => {
     const holders = Object.values(app.findResources('AWS::IAM::Policy')).filter((policy) =>
       JSON.stringify(policy.Properties.PolicyDocument).includes('execute-api:ManageConnections'),
     );
-    expect(holders).toHaveLength(1);
-    const role = (holders[0]!.Properties.Roles as Array<{ Ref: string }>)[0]?.Ref;
-    app.hasResource('AWS::Lambda::Function', {
-      Metadata: { 'app:entry': 'lambdas/realtime/notify.ts' },
-      Properties: { Role: { 'Fn::GetAtt': [role, 'Arn'] } },
-    });
+    expect(holders).toHaveLength(2);
+    for (const [holder, entry] of [
+      [holders[0]!, 'lambdas/realtime/notify.ts'],
+      [holders[1]!, 'lambdas/realtime/sweep-connections.ts'],
+    ] as const) {
+      const role = (holder.Properties.Roles as Array<{ Ref: string }>)[0]?.Ref;
+      app.hasResource('AWS::Lambda::Function', { Metadata: { 'app:entry': entry }, Properties: { Role: { 'Fn::GetAtt': [role, 'Arn'] } } });
+    }
   });
 });

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { generateApiKey } from '../../../lambdas/commons/api-keys.js';
+import { generateApiKey, storeApiKey } from '../../../lambdas/commons/api-keys.js';
 import { JobStore, Lifecycle, ModelStore } from '../../../lambdas/commons/store.js';
 import { ACTIVE_JOBS, TenantStore } from '../../../lambdas/commons/tenants.js';
 import { localDynamoDbClient } from '../../../local/dynamodb/server.js';
@@ -104,6 +104,63 @@ describe.skipIf(target.name !== 'local')('operating the offline stack', () => {
     const [code] = await closed;
     expect(code).toBe(1000);
     expect((await apiKey('list')).stdout).not.toContain('e2e-revoked');
+  });
+
+  it('deletes a key given the key itself: 401 UNAUTHORIZED on its very next request, its WebSocket closed', async () => {
+    const created = await apiKey('create', 'e2e-deleted');
+    expect(created.code, created.stderr).toBe(0);
+    const key = created.stdout.trim().split('\n').at(-1) as string;
+    // Accepted, and its authorizer answer now cached for five minutes.
+    expect((await call('GET', '/jobs', key)).status).toBe(200);
+    const socket = new WebSocket(`${child.state.wsUrl}?token=${key}`);
+    await once(socket, 'open');
+    const closed = once(socket, 'close');
+
+    const deleted = await apiKey('delete', key);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toMatch(/Deleted key_[0-9a-f]{16} of tenant "e2e-deleted"/);
+    expect(deleted.stdout).toContain('Closed 1 open WebSocket connection');
+
+    expect(await call('GET', '/jobs', key)).toEqual({ status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'missing or unknown API key' } } });
+    const [code] = await closed;
+    expect(code).toBe(1000);
+  });
+
+  it('refuses an expired key on its next request although its answer is cached, answers its WebSocket UNAUTHORIZED, and the sweep closes it', async () => {
+    const documents = DynamoDBDocumentClient.from(localDynamoDbClient(child.state.dynamodbEndpoint, child.state.region));
+    const expiresAt = new Date(Date.now() + 3_000);
+    const key = await storeApiKey(documents, child.state.apiKeysTable, 'e2e-expiring', { expiresAt });
+    expect((await call('GET', '/jobs', key)).status).toBe(200);
+    const socket = new WebSocket(`${child.state.wsUrl}?token=${key}`);
+    await once(socket, 'open');
+    const closed = once(socket, 'close');
+    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 1_100));
+
+    expect(await call('GET', '/jobs', key)).toEqual({ status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'missing or unknown API key' } } });
+    const answer = once(socket, 'message');
+    socket.send(JSON.stringify({ action: 'subscribe' }));
+    expect(JSON.parse(String((await answer)[0]))).toEqual({ type: 'error', code: 'UNAUTHORIZED', message: 'missing or unknown API key' });
+
+    const swept = await script('sweep');
+    expect(swept.code, swept.stderr).toBe(0);
+    const [code] = await Promise.race([closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the socket stayed open')), 5_000))]);
+    expect(code).toBe(1000);
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE with Retry-After, not 500, when the authorizer cannot read the keys table for a key it has not cached', async () => {
+    const key = (await apiKey('create', 'e2e-outage')).stdout.trim().split('\n').at(-1) as string;
+    process.kill(child.state.dynamodbPid, 'SIGSTOP');
+    let during: Response;
+    try {
+      during = await fetch(`${child.state.restUrl}/jobs`, { headers: { Authorization: `Bearer ${key}` } });
+    } finally {
+      process.kill(child.state.dynamodbPid, 'SIGCONT');
+    }
+    expect(during.status).toBe(503);
+    expect(Number(during.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await during.json()).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
+    // Nothing failed was cached: the same key is served once the table answers again.
+    expect((await call('GET', '/jobs', key)).status).toBe(200);
   });
 
   it('refuses bad arguments with one clear line', async () => {

@@ -80,6 +80,35 @@ describe('a REST handler without the authorizer', () => {
     expect(keyLookups()).toHaveLength(0);
   });
 
+  it("answers 401 UNAUTHORIZED once the key in the authorizer's (cached) context has expired, and serves it until then", async () => {
+    const withExpiry = (expiresAt: string) =>
+      getJob(
+        {
+          ...apiEvent({ method: 'GET', path: `/jobs/${JOB_ID}`, resource: '/jobs/{jobId}', pathParameters: { jobId: JOB_ID }, headers: {}, tenantId: TENANT }),
+          requestContext: {
+            ...apiEvent({ method: 'GET', path: `/jobs/${JOB_ID}`, tenantId: TENANT }).requestContext,
+            authorizer: { tenantId: TENANT, principalId: TENANT, keyId: 'key_0123456789abcdef', expiresAt },
+          },
+        },
+        context,
+      );
+    const expired = await withExpiry(new Date(Date.now() - 1_000).toISOString());
+    expect({ status: expired.statusCode, body: bodyOf(expired) }).toEqual({ status: 401, body: UNAUTHORIZED });
+    expect(jobReads()).toHaveLength(0);
+    expect((await withExpiry(new Date(Date.now() + 60_000).toISOString())).statusCode).toBe(200);
+  });
+
+  it('forgets a cached key at its expiry: the next request past it looks the key up again, and the table says expired', async () => {
+    const expiresAt = new Date(Date.now() + 150).toISOString();
+    const record = { keyHash: hashApiKey(KEY), tenantId: TENANT, expiresAt };
+    ddb.on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: hashApiKey(KEY) } }).resolves({ Item: record });
+    expect((await request({ Authorization: `Bearer ${KEY}` })).statusCode).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const result = await request({ Authorization: `Bearer ${KEY}` });
+    expect({ status: result.statusCode, body: bodyOf(result) }).toEqual({ status: 401, body: UNAUTHORIZED });
+    expect(keyLookups()).toHaveLength(2);
+  });
+
   it('answers 500 INTERNAL_ERROR, not 401, when the key table cannot be read', async () => {
     ddb.on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: hashApiKey(KEY) } }).rejects(new Error('throttled'));
     const result = await request({ Authorization: `Bearer ${KEY}` });
@@ -106,11 +135,12 @@ describe('bearerKey: the authorizer’s parsing', () => {
 });
 
 describe('TenantCache', () => {
-  const lookupOf = (answers: Record<string, string>) => {
+  const lookupOf = (answers: Record<string, string>, expiresAt?: string) => {
     const asked: string[] = [];
     const lookup = async (key: string) => {
       asked.push(key);
-      return answers[key];
+      const tenantId = answers[key];
+      return tenantId === undefined ? undefined : { tenantId, ...(expiresAt === undefined ? {} : { expiresAt }) };
     };
     return { asked, lookup };
   };
@@ -125,6 +155,19 @@ describe('TenantCache', () => {
     expect(asked).toEqual(['a']);
     now += 1;
     expect(await cache.tenantOf('a', lookup)).toBe('acme');
+    expect(asked).toEqual(['a', 'a']);
+  });
+
+  it("never keeps a key past the key's own expiry, however long the TTL", async () => {
+    let now = Date.parse('2026-01-01T00:00:00.000Z');
+    const cache = new TenantCache({ ttlMs: 60_000, now: () => now });
+    const { asked, lookup } = lookupOf({ a: 'acme' }, '2026-01-01T00:00:10.000Z');
+    await cache.tenantOf('a', lookup);
+    now += 9_999;
+    await cache.tenantOf('a', lookup);
+    expect(asked).toEqual(['a']);
+    now += 1;
+    await cache.tenantOf('a', lookup);
     expect(asked).toEqual(['a', 'a']);
   });
 
@@ -155,9 +198,9 @@ describe('TenantCache', () => {
 });
 
 describe('deleteApiKey (npm run api-key -- delete)', () => {
-  it('deletes the key by its hash and answers the tenant it belonged to', async () => {
+  it('deletes the key by its hash and answers its record, with the key id that names what it opened', async () => {
     ddb.on(DeleteCommand).resolves({ Attributes: { keyHash: hashApiKey(KEY), tenantId: TENANT } });
-    expect(await deleteApiKey(documents, API_KEYS_TABLE, KEY)).toBe(TENANT);
+    expect(await deleteApiKey(documents, API_KEYS_TABLE, KEY)).toMatchObject({ tenantId: TENANT, keyId: `key_${hashApiKey(KEY).slice(0, 16)}` });
     expect(ddb.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
       { TableName: API_KEYS_TABLE, Key: { keyHash: hashApiKey(KEY) }, ReturnValues: 'ALL_OLD' },
     ]);

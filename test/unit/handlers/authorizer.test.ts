@@ -27,7 +27,7 @@ const ALLOW_ACME = {
   policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${API_ARN}/v1/*` }] },
   context: { tenantId: 'acme', keyId: `key_${KEY_HASH.slice(0, 16)}` },
   // The tenant's API Gateway key: its usage plan's rate, burst and quota apply.
-  usageIdentifierKey: 'RegressionJobs-tenant-acme',
+  usageIdentifierKey: 'RegressionJobs-tenant-4-acme',
 };
 
 describe('authorizer: REST TOKEN events', () => {
@@ -36,7 +36,18 @@ describe('authorizer: REST TOKEN events', () => {
     ddb.on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: KEY_HASH } }).resolves({ Item: { ...record, expiresAt: '2020-01-01T00:00:00.000Z' } });
     await expect(handler(tokenAuthorizerEvent(`Bearer ${KEY}`), context)).rejects.toThrow('Unauthorized');
     ddb.on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: KEY_HASH } }).resolves({ Item: { ...record, expiresAt: '2999-01-01T00:00:00.000Z' } });
-    expect(await handler(tokenAuthorizerEvent(`Bearer ${KEY}`), context)).toMatchObject({ context: { tenantId: 'acme', keyId: 'key_0123456789abcdef' } });
+    // The expiry travels with the answer API Gateway caches, so the handlers can refuse the key once it passes.
+    expect(await handler(tokenAuthorizerEvent(`Bearer ${KEY}`), context)).toMatchObject({
+      context: { tenantId: 'acme', keyId: 'key_0123456789abcdef', expiresAt: '2999-01-01T00:00:00.000Z' },
+    });
+  });
+
+  it('fails (AUTHORIZER_FAILURE, answered 503), never denies, when the keys table cannot be read', async () => {
+    const outage = new Error('connect ETIMEDOUT');
+    ddb.on(GetCommand, { TableName: API_KEYS_TABLE, Key: { keyHash: KEY_HASH } }).rejects(outage);
+    const failure = handler(tokenAuthorizerEvent(`Bearer ${KEY}`), context);
+    await expect(failure).rejects.toThrow('the API keys table could not be read');
+    await expect(failure).rejects.toMatchObject({ name: 'KeyLookupFailed', cause: outage });
   });
 
   it('allows a known key for every route of the stage and passes the tenant in the context', async () => {

@@ -26,6 +26,7 @@ const functions = {
       if (authorizationToken === 'Bearer good') return policy('Allow', `${stage}/*`);
       if (authorizationToken === 'Bearer deny') return policy('Deny', `${stage}/*`);
       if (authorizationToken === 'Bearer get-only') return policy('Allow', `${stage}/GET/*`);
+      if (authorizationToken === 'Bearer table-down') throw new FunctionError('KeyLookupFailed', 'the API keys table could not be read', []);
       throw new FunctionError('Error', 'Unauthorized', []);
     }
     const request = event as APIGatewayProxyEvent;
@@ -51,13 +52,20 @@ const functions = {
 let gateway: RestGateway;
 let url: string;
 
+/** The stack's answer to an authorizer that fails (lib/rest-api.ts), as gatewayResponsesOf reads it from the template. */
+const AUTHORIZER_FAILURE = {
+  statusCode: 503,
+  headers: { 'Access-Control-Allow-Origin': '*', 'Retry-After': '2' },
+  template: '{"error":{"code":"SERVICE_UNAVAILABLE","message":"the API key could not be checked; retry after Retry-After seconds"}}',
+};
+
 beforeAll(async () => {
   const authorizers = new Map([['Authorizer', authorizerOf(resolver, 'Authorizer')]]);
   // A short integration timeout (API Gateway's is 29 s), so a slow function meets it here.
   gateway = new RestGateway({
     api,
     authorizers,
-    gatewayResponses: gatewayResponsesOf(template),
+    gatewayResponses: new Map([...gatewayResponsesOf(template), ['AUTHORIZER_FAILURE', AUTHORIZER_FAILURE]]),
     functions,
     account,
     log: () => undefined,
@@ -180,6 +188,17 @@ describe('local REST gateway: the TOKEN authorizer', () => {
     const denied = await request('/jobs', { token: 'deny' });
     expect(denied.status).toBe(403);
     expect(denied.json()).toEqual({ error: { code: 'ACCESS_DENIED', message: 'User is not authorized to access this resource with an explicit deny' } });
+    expect(calls.filter((call) => call.fn === 'JobsFn')).toHaveLength(0);
+  });
+
+  it("answers the stack's AUTHORIZER_FAILURE response when the authorizer fails, not a 500, and caches no failure", async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await request('/jobs', { token: 'table-down' });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('2');
+      expect(response.json()).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
+    }
+    expect(authorizerCalls()).toBe(2);
     expect(calls.filter((call) => call.fn === 'JobsFn')).toHaveLength(0);
   });
 

@@ -29,6 +29,23 @@ describe('$connect', () => {
     });
   });
 
+  it("keeps the key's id and expiry (epoch seconds) with the connection, for revoking and for the sweeper", async () => {
+    ddb.on(PutCommand).resolves({});
+    const event = wsEvent({ routeKey: '$connect', connectionId: 'conn-A=', tenantId: 'acme' });
+    const authorizer = { tenantId: 'acme', principalId: 'acme', keyId: 'key_0123456789abcdef', expiresAt: '2026-01-01T13:00:00.500Z' };
+
+    await handler({ ...event, requestContext: { ...event.requestContext, authorizer } }, context);
+
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toEqual({
+      pk: 'CONN#conn-A=',
+      sk: 'META',
+      tenantId: 'acme',
+      keyId: 'key_0123456789abcdef',
+      keyExpiresAt: Date.UTC(2026, 0, 1, 13, 0, 1) / 1000,
+      expiresAt: EXPIRES_AT,
+    });
+  });
+
   it('refuses a connection without an authorizer context and writes nothing', async () => {
     const result = await handler(wsEvent({ routeKey: '$connect', tenantId: null }), context);
 

@@ -30,6 +30,22 @@ const subscriptionWrite = (tenantId: string, target: string) => ({
 });
 
 describe('subscribe', () => {
+  it('answers UNAUTHORIZED and writes nothing once the key that opened the connection has expired', async () => {
+    const event = wsEvent({ routeKey: 'subscribe', body: JSON.stringify({ action: 'subscribe' }) });
+    const withKey = (expiresAt: string) => ({
+      ...event,
+      requestContext: { ...event.requestContext, authorizer: { tenantId: 'acme', principalId: 'acme', keyId: 'key_0123456789abcdef', expiresAt } },
+    });
+    ddb.on(TransactWriteCommand).resolves({});
+
+    const expired = await handler(withKey(new Date(Date.now() - 1_000).toISOString()), context);
+    expect(JSON.parse(expired.body ?? '')).toEqual({ type: 'error', code: 'UNAUTHORIZED', message: 'missing or unknown API key' });
+    expect(ddb.calls()).toHaveLength(0);
+
+    const valid = await handler(withKey(new Date(Date.now() + 60_000).toISOString()), context);
+    expect(JSON.parse(valid.body ?? '')).toEqual({ type: 'subscribed', jobId: null });
+  });
+
   it('subscribes to an own job and answers its current state, read after the subscription is stored', async () => {
     const job = jobRecord({ status: 'COMPLETED', progress: 1, finishedAt: '2026-01-01T12:00:05.000Z' });
     ddb.on(TransactWriteCommand).resolves({});
