@@ -248,7 +248,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0. With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.
+         * @description Exactly one of `data` (inline points, at most 10,000, every value a finite number) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0, and it (like each value of `alphas`) is from 1e-100 to 1e+100. With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.
          * @example {
          *       "kind": "RIDGE",
          *       "alpha": 0.5,
@@ -304,7 +304,7 @@ export interface components {
          */
         ModelId: string;
         /**
-         * @description Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000).
+         * @description Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000), every value a finite number. An input whose prediction overflows double precision is refused (400 VALIDATION_ERROR naming it).
          * @example {
          *       "x": [
          *         1.5,
@@ -340,10 +340,10 @@ export interface components {
                 stepfunctions: "ok";
             };
         };
-        NotFoundError: {
+        BadRequestError: {
             error: {
                 /** @enum {string} */
-                code: "NOT_FOUND";
+                code: "BAD_REQUEST";
                 message: string;
                 /** @description VALIDATION_ERROR: every failing field */
                 details?: components["schemas"]["FieldIssue"][];
@@ -354,10 +354,28 @@ export interface components {
             path: string;
             message: string;
         };
+        NotFoundError: {
+            error: {
+                /** @enum {string} */
+                code: "NOT_FOUND";
+                message: string;
+                /** @description VALIDATION_ERROR: every failing field */
+                details?: components["schemas"]["FieldIssue"][];
+            };
+        };
         RateLimitedError: {
             error: {
                 /** @enum {string} */
                 code: "RATE_LIMITED";
+                message: string;
+                /** @description VALIDATION_ERROR: every failing field */
+                details?: components["schemas"]["FieldIssue"][];
+            };
+        };
+        HeadersTooLargeError: {
+            error: {
+                /** @enum {string} */
+                code: "REQUEST_HEADER_FIELDS_TOO_LARGE";
                 message: string;
                 /** @description VALIDATION_ERROR: every failing field */
                 details?: components["schemas"]["FieldIssue"][];
@@ -480,7 +498,7 @@ export interface components {
         InvalidBodyError: {
             error: {
                 /** @enum {string} */
-                code: "INVALID_JSON" | "VALIDATION_ERROR";
+                code: "INVALID_JSON" | "VALIDATION_ERROR" | "BAD_REQUEST";
                 message: string;
                 /** @description VALIDATION_ERROR: every failing field */
                 details?: components["schemas"]["FieldIssue"][];
@@ -512,7 +530,7 @@ export interface components {
         InvalidQueryError: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_ERROR";
+                code: "VALIDATION_ERROR" | "BAD_REQUEST";
                 message: string;
                 /** @description VALIDATION_ERROR: every failing field */
                 details?: components["schemas"]["FieldIssue"][];
@@ -722,7 +740,7 @@ export interface components {
             partNumber: number;
             /**
              * Format: uri
-             * @description PUT the part here, its bytes as the body; keep the `ETag` header of the answer
+             * @description PUT the part here, its bytes as the body; keep the `ETag` header of the answer. The URL is signed for the part's exact length (partSizeBytes; the last part, the rest of the declared size): S3 refuses another length with 403 SignatureDoesNotMatch
              */
             url: string;
         };
@@ -769,6 +787,15 @@ export interface components {
         };
     };
     responses: {
+        /** @description the request is not valid HTTP (BAD_REQUEST) */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["BadRequestError"];
+            };
+        };
         /** @description no such resource of yours (another tenant's is never revealed), or no such route (NOT_FOUND) */
         NotFound: {
             headers: {
@@ -787,6 +814,15 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["RateLimitedError"];
+            };
+        };
+        /** @description the request line and headers are too large (REQUEST_HEADER_FIELDS_TOO_LARGE) */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["HeadersTooLargeError"];
             };
         };
         /** @description a handler or the authorizer failed unexpectedly (INTERNAL_ERROR) */
@@ -836,7 +872,7 @@ export interface components {
                 "application/json": components["schemas"]["ServiceUnavailableError"];
             };
         };
-        /** @description the request is invalid; `details` lists every failing field (INVALID_JSON, VALIDATION_ERROR) */
+        /** @description the request is invalid; `details` lists every failing field (INVALID_JSON, VALIDATION_ERROR, BAD_REQUEST) */
         InvalidBody: {
             headers: {
                 [name: string]: unknown;
@@ -863,7 +899,7 @@ export interface components {
                 "application/json": components["schemas"]["PayloadTooLargeError"];
             };
         };
-        /** @description the query is invalid; `details` lists every failing field (VALIDATION_ERROR) */
+        /** @description the query is invalid; `details` lists every failing field (VALIDATION_ERROR, BAD_REQUEST) */
         InvalidQuery: {
             headers: {
                 [name: string]: unknown;
@@ -901,8 +937,10 @@ export interface operations {
                     "application/json": components["schemas"]["Health"] | components["schemas"]["Readiness"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             /** @description deep=true: a dependency did not answer within a second; `details` names each one that failed (SERVICE_UNAVAILABLE) */
@@ -948,8 +986,10 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -983,6 +1023,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1056,6 +1097,7 @@ export interface operations {
                     };
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             /** @description the training workflow could not be started (the job is FAILED; submit again), or a dependency could not serve the request (retry after Retry-After) (WORKFLOW_START_FAILED, SERVICE_UNAVAILABLE) */
@@ -1101,9 +1143,11 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1139,6 +1183,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1167,6 +1212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             /** @description the job already ended (JOB_NOT_CANCELLABLE) */
@@ -1187,6 +1233,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1219,6 +1266,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1247,9 +1295,11 @@ export interface operations {
                     "application/json": components["schemas"]["Model"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1304,6 +1354,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1338,7 +1389,7 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetUpload"];
                 };
             };
-            /** @description the request is invalid, or `sizeBytes` is above the limit (`maxBytes`) (INVALID_JSON, VALIDATION_ERROR, DATASET_TOO_LARGE) */
+            /** @description the request is invalid, or `sizeBytes` is above the limit (`maxBytes`) (INVALID_JSON, VALIDATION_ERROR, DATASET_TOO_LARGE, BAD_REQUEST) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1347,7 +1398,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_JSON" | "VALIDATION_ERROR" | "DATASET_TOO_LARGE";
+                            code: "INVALID_JSON" | "VALIDATION_ERROR" | "DATASET_TOO_LARGE" | "BAD_REQUEST";
                             message: string;
                             /** @description VALIDATION_ERROR: every failing field */
                             details?: components["schemas"]["FieldIssue"][];
@@ -1359,6 +1410,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1387,6 +1439,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadParts"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             /** @description the dataset is not uploaded in parts, its upload is complete, or the upload was aborted or expired (create a new dataset) (NOT_A_MULTIPART_UPLOAD, UPLOAD_ALREADY_COMPLETE, UPLOAD_EXPIRED) */
@@ -1407,6 +1460,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1444,7 +1498,7 @@ export interface operations {
                     "application/json": components["schemas"]["Dataset"];
                 };
             };
-            /** @description the body is invalid; or a part is missing, out of order, not uploaded or with another ETag (INVALID_PART, INVALID_PART_ORDER), or a part but the last is shorter than partSizeBytes (PART_TOO_SMALL) (INVALID_JSON, VALIDATION_ERROR, INVALID_PART, INVALID_PART_ORDER, PART_TOO_SMALL) */
+            /** @description the body is invalid; or a part is missing, out of order, not uploaded or with another ETag (INVALID_PART, INVALID_PART_ORDER), or a part but the last is shorter than partSizeBytes (PART_TOO_SMALL); or a part S3 holds is longer than the declared size allows (PART_TOO_LARGE: the upload is aborted, create a new dataset) (INVALID_JSON, VALIDATION_ERROR, INVALID_PART, INVALID_PART_ORDER, PART_TOO_SMALL, PART_TOO_LARGE, BAD_REQUEST) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1453,7 +1507,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "INVALID_JSON" | "VALIDATION_ERROR" | "INVALID_PART" | "INVALID_PART_ORDER" | "PART_TOO_SMALL";
+                            code: "INVALID_JSON" | "VALIDATION_ERROR" | "INVALID_PART" | "INVALID_PART_ORDER" | "PART_TOO_SMALL" | "PART_TOO_LARGE" | "BAD_REQUEST";
                             message: string;
                             /** @description VALIDATION_ERROR: every failing field */
                             details?: components["schemas"]["FieldIssue"][];
@@ -1482,6 +1536,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1510,9 +1565,11 @@ export interface operations {
                     "application/json": components["schemas"]["Dataset"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];

@@ -222,7 +222,8 @@ export class RegressionStack extends Stack {
     const inlineObjects = datasets.bucket.arnForObjects('jobs/*');
     datasets.bucket.addLifecycleRule({ prefix: 'jobs/', expiration: Duration.days(retentionDays) });
     createJob.addEnvironment('DATASETS_BUCKET_NAME', datasets.bucket.bucketName);
-    createJob.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [inlineObjects] }));
+    // DeleteObject: a create that fails after writing the points removes them (lambdas/api/create-job.ts).
+    createJob.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [inlineObjects] }));
     const inlineReason = "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.";
     acknowledgeWildcardResource(createJob.role, inlineObjects, inlineReason);
     datasets.grantReadPrefix(trainFunction, 'jobs/', inlineReason);
@@ -290,6 +291,7 @@ export class RegressionStack extends Stack {
       apiUrl: rest.api.url,
       webSocketUrl: realtime.stage.url,
       maxDatasetBytes: datasetUploads.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES,
+      uploadBucket: datasets.bucket,
       accessLogsBucket: datasets.node.findChild('AccessLogs') as s3.Bucket,
     });
     output('ConsoleUrl', site.url, 'The console: open it and paste an API key');

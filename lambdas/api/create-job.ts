@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ulid } from 'ulid';
 import { Conflict, IdempotencyInProgress, LimitExceeded, NotFound, ServiceUnavailable } from '../../src/domain/errors.js';
@@ -58,6 +58,24 @@ async function storeSource(tenantId: string, jobId: string, source: JobRequest['
   const key = inlineDataKey(tenantId, jobId);
   await s3.send(new PutObjectCommand({ Bucket: env.DATASETS_BUCKET_NAME, Key: key, Body: JSON.stringify(source.data), ContentType: 'application/json' }));
   return { type: 'inline', key, rows: source.data.length };
+}
+
+/**
+ * Deletes the inline points of a job that was not created, so that a refused or
+ * failed create leaves no object behind. After an error the transaction's outcome
+ * may be unknown (a timeout whose write landed): the job is read back first, and
+ * its points are kept when it exists or the read fails too. What is kept of a job
+ * never created expires with the bucket's `jobs/` lifecycle rule (lib/regression-stack.ts).
+ * Never throws: the create's own answer (429, 503, …) is what the caller needs.
+ */
+async function discardSource(job: Pick<JobRecord, 'tenantId' | 'jobId' | 'source'>, options: { mayExist: boolean }): Promise<void> {
+  if (job.source.type !== 'inline') return;
+  try {
+    if (options.mayExist && (await jobs.get(job.tenantId, job.jobId))) return;
+    await s3.send(new DeleteObjectCommand({ Bucket: env.DATASETS_BUCKET_NAME, Key: job.source.key }));
+  } catch (error) {
+    logger.warn('could not delete the inline points of a job not created', { jobId: job.jobId, error: error as Error });
+  }
 }
 
 interface CreateInput {
@@ -205,12 +223,20 @@ async function createJob({ tenantId, request, idempotencyKey }: CreateInput): Pr
     fittedAt: null,
     expiresAt,
   };
-  const outcome = await admit({
-    job,
-    model,
-    maxActiveJobs: limits.maxActiveJobs,
-    request: idempotencyKey === undefined ? undefined : { idempotencyKey, requestHash: hash },
-  });
+  let outcome: CreateOutcome;
+  try {
+    outcome = await admit({
+      job,
+      model,
+      maxActiveJobs: limits.maxActiveJobs,
+      request: idempotencyKey === undefined ? undefined : { idempotencyKey, requestHash: hash },
+    });
+  } catch (error) {
+    await discardSource(job, { mayExist: true });
+    throw error;
+  }
+  // Refused by the transaction's conditions: this job was not written.
+  if (outcome !== 'CREATED') await discardSource(job, { mayExist: false });
   if (outcome === 'LIMIT_REACHED') throw tooManyActiveJobs();
   if (outcome === 'KEY_TAKEN') return replay(tenantId, idempotencyKey as string, hash);
 

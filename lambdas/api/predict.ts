@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Conflict, NotFound } from '../../src/domain/errors.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { predict } from '../../src/domain/regression.js';
-import { ModelId, parsePredictBody, predictBodySchema, predictionInputs } from '../../src/domain/schemas.js';
+import { checkPredictions, ModelId, parsePredictBody, predictBodySchema, predictionInputs } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { httpHandler, json, jsonBody, pathId, tenantOf } from '../commons/http.js';
@@ -42,6 +42,7 @@ export const handler = httpHandler(async (event) => {
   const model = await trainedModel(tenantId, modelId);
   const { inputs, single } = predictionInputs(parsePredictBody(PredictBody, limits, jsonBody(event, limits.maxBodyBytes)), model.coefficients.length);
   const predictions = predict(model, inputs);
+  checkPredictions(predictions, single);
   metrics.addMetric('Predictions', MetricUnit.Count, predictions.length);
   return json(200, {
     modelId,

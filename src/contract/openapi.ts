@@ -73,9 +73,19 @@ const GatewayTimeout = error('the handler did not answer within 29 s, or could n
   id: 'GatewayTimeout',
 });
 const NotFound = error("no such resource of yours (another tenant's is never revealed), or no such route", ['NOT_FOUND'], { id: 'NotFound' });
-const InvalidBody = error('the request is invalid; `details` lists every failing field', ['INVALID_JSON', 'VALIDATION_ERROR'], { id: 'InvalidBody' });
+/**
+ * What the HTTP server refuses before any route reads the request (local/http-server.ts): a request that is not
+ * valid HTTP is 400 BAD_REQUEST on every route, so each route's own 400 lists that code too; a request line and
+ * headers over the server's limit are 431.
+ */
+const BAD_REQUEST = 'BAD_REQUEST';
+const BadRequest = error('the request is not valid HTTP', [BAD_REQUEST], { id: 'BadRequest' });
+const HeadersTooLarge = error('the request line and headers are too large', ['REQUEST_HEADER_FIELDS_TOO_LARGE'], { id: 'HeadersTooLarge' });
+const InvalidBody = error('the request is invalid; `details` lists every failing field', ['INVALID_JSON', 'VALIDATION_ERROR', BAD_REQUEST], {
+  id: 'InvalidBody',
+});
 const OtherError = { id: 'OtherError', description: 'any other status API Gateway answers by itself, in the same shape', ...json(ErrorBody) };
-const InvalidQuery = error('the query is invalid; `details` lists every failing field', ['VALIDATION_ERROR'], { id: 'InvalidQuery' });
+const InvalidQuery = error('the query is invalid; `details` lists every failing field', ['VALIDATION_ERROR', BAD_REQUEST], { id: 'InvalidQuery' });
 
 /**
  * Responses any route may give, most of them from API Gateway itself (the
@@ -83,10 +93,12 @@ const InvalidQuery = error('the query is invalid; `details` lists every failing 
  */
 function commonErrors({ auth, body }: { auth: boolean; body: boolean }): ZodOpenApiResponsesObject {
   return {
+    '400': BadRequest,
     ...(auth ? { '401': Unauthorized } : {}),
     '404': NotFound,
     ...(body ? { '413': PayloadTooLarge } : {}),
     '429': RateLimited,
+    '431': HeadersTooLarge,
     '500': InternalError,
     '502': BadGateway,
     '503': ServiceUnavailable,
@@ -313,7 +325,12 @@ export function buildOpenApiDocument(version: string) {
                 ...json(DatasetUpload),
                 headers: Location('the dataset: /datasets/{datasetId}'),
               },
-              '400': error('the request is invalid, or `sizeBytes` is above the limit (`maxBytes`)', ['INVALID_JSON', 'VALIDATION_ERROR', 'DATASET_TOO_LARGE']),
+              '400': error('the request is invalid, or `sizeBytes` is above the limit (`maxBytes`)', [
+                'INVALID_JSON',
+                'VALIDATION_ERROR',
+                'DATASET_TOO_LARGE',
+                BAD_REQUEST,
+              ]),
             },
           }),
         },
@@ -348,8 +365,8 @@ export function buildOpenApiDocument(version: string) {
             responses: {
               '200': { description: 'the dataset, its upload complete (PENDING_UPLOAD or VALIDATING)', ...json(Dataset) },
               '400': error(
-                'the body is invalid; or a part is missing, out of order, not uploaded or with another ETag (INVALID_PART, INVALID_PART_ORDER), or a part but the last is shorter than partSizeBytes (PART_TOO_SMALL)',
-                ['INVALID_JSON', 'VALIDATION_ERROR', 'INVALID_PART', 'INVALID_PART_ORDER', 'PART_TOO_SMALL'],
+                'the body is invalid; or a part is missing, out of order, not uploaded or with another ETag (INVALID_PART, INVALID_PART_ORDER), or a part but the last is shorter than partSizeBytes (PART_TOO_SMALL); or a part S3 holds is longer than the declared size allows (PART_TOO_LARGE: the upload is aborted, create a new dataset)',
+                ['INVALID_JSON', 'VALIDATION_ERROR', 'INVALID_PART', 'INVALID_PART_ORDER', 'PART_TOO_SMALL', 'PART_TOO_LARGE', BAD_REQUEST],
               ),
               '409': error(
                 'the dataset is not uploaded in parts, its upload is complete already, or the upload was aborted or expired (create a new dataset)',

@@ -3,7 +3,7 @@ import { CreateDatasetBody, DATASET_STATUSES, type DatasetView } from '../domain
 import { JOB_STATUSES, type JobView, MODEL_STATUSES, type ModelView } from '../domain/jobs.js';
 import { DEFAULT_LIMITS } from '../domain/limits.js';
 import type { ServerMessage } from '../domain/realtime.js';
-import { createJobBodySchema, DatasetId, JobId, ListJobsQuery, ListQuery, MODEL_KINDS, ModelId, predictBodySchema } from '../domain/schemas.js';
+import { ALPHA_RANGE, createJobBodySchema, DatasetId, JobId, ListJobsQuery, ListQuery, MODEL_KINDS, ModelId, predictBodySchema } from '../domain/schemas.js';
 
 /**
  * The shapes clients see, as zod schemas: the request schemas are the ones the
@@ -170,7 +170,10 @@ const MaxBytes = z.number().int().positive().meta({ description: 'the largest da
 export const PartUrl = z
   .object({
     partNumber: z.number().int().min(1).max(10_000),
-    url: z.url().meta({ description: 'PUT the part here, its bytes as the body; keep the `ETag` header of the answer' }),
+    url: z.url().meta({
+      description:
+        "PUT the part here, its bytes as the body; keep the `ETag` header of the answer. The URL is signed for the part's exact length (partSizeBytes; the last part, the rest of the declared size): S3 refuses another length with 403 SignatureDoesNotMatch",
+    }),
   })
   .meta({ id: 'PartUrl', description: 'a presigned UploadPart URL' });
 
@@ -260,7 +263,9 @@ export const JobEventPage = z
 export const CreateJobRequest = withMeta(createJobBodySchema(DEFAULT_LIMITS), {
   id: 'CreateJobRequest',
   description:
-    'Exactly one of `data` (inline points, at most 10,000) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0. With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.',
+    'Exactly one of `data` (inline points, at most 10,000, every value a finite number) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0, ' +
+    `and it (like each value of \`alphas\`) is from ${ALPHA_RANGE.min} to ${ALPHA_RANGE.max}. ` +
+    'With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.',
   example: {
     kind: 'RIDGE',
     alpha: 0.5,
@@ -273,7 +278,8 @@ export const CreateJobRequest = withMeta(createJobBodySchema(DEFAULT_LIMITS), {
 });
 export const PredictRequest = withMeta(predictBodySchema(DEFAULT_LIMITS), {
   id: 'PredictRequest',
-  description: 'Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000).',
+  description:
+    'Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000), every value a finite number. An input whose prediction overflows double precision is refused (400 VALIDATION_ERROR naming it).',
   example: { x: [1.5, 0.5] },
 });
 export const CreateDatasetRequest = withMeta(CreateDatasetBody, {

@@ -1,6 +1,7 @@
 import { TrainingFailed } from './errors.js';
 import { FoldKernel } from './fold-kernel.js';
 import { foldBlock, foldRow, gramForm, minimumNormSolution, packedIndex, packedLength, residualSumOfSquares, solveTriangle } from './linalg.js';
+import { isStorableNumber, STORED_NUMBER } from './stored-numbers.js';
 
 /**
  * Linear, ridge and lasso regression with scikit-learn's objectives and defaults
@@ -412,8 +413,17 @@ export function fitStateWithReport(state: TrainingState, spec: FitSpec): { model
     for (let j = 0; j < w.length; j++) intercept -= state.xMeans[j]! * w[j]!;
   }
   const metrics = metricsOf(state, w);
-  if (![...w, intercept, metrics.r2, metrics.rmse].every(Number.isFinite)) {
+  const values = [...w, intercept, metrics.r2, metrics.rmse];
+  if (!values.every(Number.isFinite)) {
     throw new TrainingFailed('NUMERIC_OVERFLOW', 'the fit overflows double precision');
+  }
+  // A finite fit can still be one the models table cannot hold (data near 1e130 or 1e-140): the job fails with its
+  // reason here rather than at the write, where it would end as an unexplained TRAINING_ERROR (src/domain/stored-numbers.ts).
+  if (!values.every(isStorableNumber)) {
+    throw new TrainingFailed(
+      'NUMERIC_OVERFLOW',
+      `the fitted model has a value outside the range a model can store (magnitude ${STORED_NUMBER.minMagnitude} to below ${STORED_NUMBER.maxMagnitudeExclusive}, or 0): rescale the data`,
+    );
   }
   // `+ 0` turns the -0 that soft-thresholding can leave into 0.
   const coefficients = Array.from(w, (value) => value + 0);

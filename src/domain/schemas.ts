@@ -14,6 +14,18 @@ export const DEFAULT_ALPHA = 1.0;
 /** Most values of `alphas` in one job: one model each, fitted from the dataset's statistics. */
 export const MAX_ALPHAS = 100;
 
+/**
+ * The values `alpha` (and each of `alphas`) may take (README, "Numeric limits").
+ * Alpha is stored with the job and its models, so it must be a number the tables
+ * hold (src/domain/stored-numbers.ts: 1e-130 to below 1e126, or 0); outside that
+ * the write fails, after the job's points were stored. The range asked is 1e-100
+ * to 1e100: alpha weighs the penalty against the data's own scale (XᵀX for RIDGE,
+ * Xᵀy / n for LASSO), and 200 orders of magnitude cover any scaling of real data,
+ * while a round bound 26 orders inside each edge is one a client can state and keep to.
+ */
+export const ALPHA_RANGE = { min: 1e-100, max: 1e100 } as const;
+const ALPHA_MESSAGE = `must be from ${ALPHA_RANGE.min} to ${ALPHA_RANGE.max}`;
+
 export const ResourceId = z.string().check(z.regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id returned by this API'));
 export const JobId = ResourceId;
 export const ModelId = ResourceId;
@@ -23,6 +35,8 @@ export const DatasetId = ResourceId;
 export const TenantId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -'));
 
 const finite = z.number(); // zod 4 numbers are finite: NaN and ±Infinity are rejected
+/** `alpha` and each value of `alphas`, in ALPHA_RANGE (so > 0, and never 0 or subnormal). */
+const alphaValue = z.number().check(z.gte(ALPHA_RANGE.min, ALPHA_MESSAGE), z.lte(ALPHA_RANGE.max, ALPHA_MESSAGE));
 
 export function createJobBodySchema(limits: Limits) {
   const features = z
@@ -40,7 +54,7 @@ export function createJobBodySchema(limits: Limits) {
   return z
     .strictObject({
       kind: z.enum(MODEL_KINDS),
-      alpha: z.optional(z.number().check(z.positive('must be > 0'))),
+      alpha: z.optional(alphaValue),
       data: z.optional(
         z.array(point).check(z.minLength(1, 'must have at least one point'), z.maxLength(limits.maxInlinePoints, `at most ${limits.maxInlinePoints} points`)),
       ),
@@ -51,11 +65,7 @@ export function createJobBodySchema(limits: Limits) {
           .array(z.string().check(z.minLength(1), z.maxLength(256)))
           .check(z.minLength(1, 'must name at least one column'), z.maxLength(limits.maxFeatures, `at most ${limits.maxFeatures} features`)),
       ),
-      alphas: z.optional(
-        z
-          .array(z.number().check(z.positive('must be > 0')))
-          .check(z.minLength(1, 'must have at least one value'), z.maxLength(MAX_ALPHAS, `at most ${MAX_ALPHAS} values`)),
-      ),
+      alphas: z.optional(z.array(alphaValue).check(z.minLength(1, 'must have at least one value'), z.maxLength(MAX_ALPHAS, `at most ${MAX_ALPHAS} values`))),
       fitIntercept: z._default(z.boolean(), true),
       name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
     })
@@ -186,6 +196,19 @@ export function predictionInputs(body: PredictBody, width: number): { inputs: nu
     throw new ValidationFailed(`each input must have ${width} values`, [{ path, message: `expected ${width} values, got ${inputs[wrong]?.length}` }]);
   }
   return { inputs, single };
+}
+
+/**
+ * Refuses predictions the answer cannot carry: inputs finite but so large for the
+ * model that a prediction overflows double precision (or is Infinity - Infinity)
+ * have no JSON number, and would be answered as null. A 400 names the first such input.
+ */
+export function checkPredictions(predictions: readonly number[], single: boolean): void {
+  const wrong = predictions.findIndex((value) => !Number.isFinite(value));
+  if (wrong < 0) return;
+  throw new ValidationFailed('a prediction overflows double precision', [
+    { path: single ? 'x' : `inputs.${wrong}`, message: 'the prediction for this input is not a finite number: its values are too large for this model' },
+  ]);
 }
 
 const LIMIT_RANGE = 'must be an integer from 1 to 100';

@@ -472,6 +472,27 @@ describe('degenerate data', () => {
     }
   });
 
+  it.each([
+    ['a target near 1e130 (coefficient and intercept past 1e126)', [2e130, 3e130, 4e130]],
+    ['a target near 1e-140 (coefficient and intercept below 1e-130)', [2e-140, 3e-140, 4.5e-140]],
+    ['a constant target of 1e126 (the intercept)', [1e126, 1e126, 1e126]],
+    ['a target of ±1e-140', [1e-140, 0, -1e-140]],
+  ])('a finite fit the models table cannot store is NUMERIC_OVERFLOW, naming the range: %s', (_name, y) => {
+    for (const kind of KINDS) {
+      const failure = failureOf(() => fit([[0], [1], [2]], y, { kind, alpha: 1e-100, fitIntercept: true }));
+      expect(failure).toMatchObject({
+        code: 'NUMERIC_OVERFLOW',
+        message: 'the fitted model has a value outside the range a model can store (magnitude 1e-130 to below 1e+126, or 0): rescale the data',
+      });
+    }
+  });
+
+  it('a fit at the edges of the stored range is kept', () => {
+    const model = fit([[0], [1], [2]], [2e120, 3e120, 4e120], { kind: 'LINEAR', alpha: 0, fitIntercept: true });
+    expect(model.coefficients[0]).toBeCloseTo(1e120, -106);
+    expect(model.intercept).toBeCloseTo(2e120, -106);
+  });
+
   it('a value whose square underflows is just a tiny value, not an error', () => {
     const model = fit(
       [
@@ -549,23 +570,25 @@ describe('degenerate data', () => {
         ],
         [1, 2, 2, 5],
       ],
+      // Tiny and huge, but with every fitted value in the range a model can store: at 1e-140 or 1e140 the fit is
+      // NUMERIC_OVERFLOW (the test of the stored range, above).
       [
         'tiny values',
         [
-          [1e-140, 0],
-          [2e-140, 1e-140],
-          [0, 3e-140],
+          [1e-40, 0],
+          [2e-40, 1e-40],
+          [0, 3e-40],
         ],
-        [1e-140, 0, -1e-140],
+        [1e-40, 0, -1e-40],
       ],
       [
         'huge values',
         [
-          [1e140, 0],
-          [2e140, 1e140],
-          [0, 3e140],
+          [1e120, 0],
+          [2e120, 1e120],
+          [0, 3e120],
         ],
-        [1e140, 0, -1e140],
+        [1e120, 0, -1e120],
       ],
     ];
     for (const [name, X, y] of designs) {

@@ -55,7 +55,8 @@ describe('docs/openapi.json, docs/asyncapi.json and client/schema.d.ts', async (
       const body = schema.$ref ? openapi.components.schemas[schema.$ref.split('/').pop()] : schema;
       return body.properties.error.properties.code.enum;
     };
-    expect(codes(responses['400'])).toEqual(['INVALID_JSON', 'VALIDATION_ERROR']);
+    expect(codes(responses['400'])).toEqual(['INVALID_JSON', 'VALIDATION_ERROR', 'BAD_REQUEST']);
+    expect(codes(responses['431'])).toEqual(['REQUEST_HEADER_FIELDS_TOO_LARGE']);
     expect(codes(responses['409'])).toEqual(['IDEMPOTENCY_CONFLICT', 'IDEMPOTENCY_IN_PROGRESS', 'DATASET_NOT_READY']);
     expect(codes(responses['429'])).toEqual(['TOO_MANY_ACTIVE_JOBS', 'RATE_LIMITED']);
     expect(codes(responses['503'])).toEqual(['WORKFLOW_START_FAILED', 'SERVICE_UNAVAILABLE']);
@@ -63,6 +64,27 @@ describe('docs/openapi.json, docs/asyncapi.json and client/schema.d.ts', async (
     expect(responses['409'].headers['Retry-After']).toBeDefined();
     expect(responses['202'].headers.Location.required).toBe(true);
     expect(openapi.paths['/jobs'].post.parameters).toEqual([expect.objectContaining({ in: 'header', name: 'Idempotency-Key' })]);
+  });
+
+  it('documents what the HTTP server refuses before routing on every route: 400 BAD_REQUEST (among the codes of every 400) and 431', () => {
+    for (const [route, item] of Object.entries(openapi.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const resolve = (response: any) => (response.$ref ? openapi.components.responses[response.$ref.split('/').pop()] : response);
+        const codesOf = (status: string) => {
+          const schema = resolve(operation.responses[status]).content['application/json'].schema;
+          const body = schema.$ref ? openapi.components.schemas[schema.$ref.split('/').pop()] : schema;
+          return body.properties.error.properties.code.enum;
+        };
+        expect(codesOf('400'), `${method} ${route}`).toContain('BAD_REQUEST');
+        expect(codesOf('431'), `${method} ${route}`).toEqual(['REQUEST_HEADER_FIELDS_TOO_LARGE']);
+      }
+    }
+  });
+
+  it('bounds alpha and each of alphas in POST /jobs to 1e-100..1e100', () => {
+    const { alpha, alphas } = openapi.components.schemas.CreateJobRequest.properties;
+    expect(alpha).toMatchObject({ type: 'number', minimum: 1e-100, maximum: 1e100 });
+    expect(alphas.items).toMatchObject({ type: 'number', minimum: 1e-100, maximum: 1e100 });
   });
 
   it('gives the WebSocket `job` message the same Job schema as GET /jobs/{jobId}', () => {

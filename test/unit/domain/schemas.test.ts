@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationFailed } from '../../../src/domain/errors.js';
 import { DEFAULT_LIMITS } from '../../../src/domain/limits.js';
 import {
+  checkPredictions,
   createJobBodySchema,
   DEFAULT_ALPHA,
   JobId,
@@ -49,8 +50,8 @@ describe('POST /jobs body: every bad input is a VALIDATION_ERROR naming the fail
     ['a lower-case kind', { kind: 'linear', data: POINTS }, [{ path: 'kind', message: /LINEAR.*RIDGE.*LASSO/ }]],
     ['no kind', { data: POINTS }, [{ path: 'kind', message: /LINEAR.*RIDGE.*LASSO/ }]],
     ['alpha for LINEAR', { kind: 'LINEAR', alpha: 0.5, data: POINTS }, [{ path: 'alpha', message: 'alpha is not allowed for LINEAR' }]],
-    ['alpha = 0', { kind: 'RIDGE', alpha: 0, data: POINTS }, [{ path: 'alpha', message: 'must be > 0' }]],
-    ['alpha < 0', { kind: 'LASSO', alpha: -0.1, data: POINTS }, [{ path: 'alpha', message: 'must be > 0' }]],
+    ['alpha = 0', { kind: 'RIDGE', alpha: 0, data: POINTS }, [{ path: 'alpha', message: 'must be from 1e-100 to 1e+100' }]],
+    ['alpha < 0', { kind: 'LASSO', alpha: -0.1, data: POINTS }, [{ path: 'alpha', message: 'must be from 1e-100 to 1e+100' }]],
     ['alpha = Infinity', { kind: 'RIDGE', alpha: Infinity, data: POINTS }, [{ path: 'alpha', message: /expected number/ }]],
     ['alpha as a string', { kind: 'RIDGE', alpha: '0.5', data: POINTS }, [{ path: 'alpha', message: /expected number, received string/ }]],
     ['alpha null', { kind: 'RIDGE', alpha: null, data: POINTS }, [{ path: 'alpha', message: /expected number, received null/ }]],
@@ -144,6 +145,45 @@ describe('POST /jobs body: every bad input is a VALIDATION_ERROR naming the fail
   it('says "the request is invalid" with the field list in details', () => {
     const failure = rejectionOf(() => parseInput(CreateJobBody, { kind: 'LINEAR' }));
     expect(failure.message).toBe('the request is invalid');
+  });
+});
+
+describe('POST /jobs body: alpha within the range a table stores, with room (ALPHA_RANGE)', () => {
+  const RANGE = 'must be from 1e-100 to 1e+100';
+
+  it.each([
+    ['the largest double', 1.7976931348623157e308],
+    ['1e308', 1e308],
+    ['-1e308', -1e308],
+    ['just past the largest stored number', 1e126],
+    ['ten times the bound', 1e101],
+    ['below the smallest stored number', 1e-131],
+    ['1e-200', 1e-200],
+    ['a subnormal', 1e-320],
+    ['the smallest subnormal', 5e-324],
+    ['-0', -0],
+    ['just below the bound', 9.99e-101],
+  ])('refuses alpha = %s (%s) naming the field', (_, alpha) => {
+    expect(detailsOf(CreateJobBody, { kind: 'RIDGE', alpha, data: POINTS })).toEqual([{ path: 'alpha', message: RANGE }]);
+    expect(detailsOf(CreateJobBody, { kind: 'LASSO', datasetId: DATASET_ID, target: 'y', alphas: [1, alpha] })).toEqual([{ path: 'alphas.1', message: RANGE }]);
+  });
+
+  it.each([
+    ['the lower bound', 1e-100],
+    ['the upper bound', 1e100],
+    ['an integer beyond 2^53', 2 ** 53 + 2],
+    ['an ordinary value', 0.5],
+  ])('accepts alpha = %s (%s)', (_, alpha) => {
+    expect(toJobRequest(parseInput(CreateJobBody, { kind: 'RIDGE', alpha, data: POINTS })).alpha).toBe(alpha);
+    expect(toJobRequest(parseInput(CreateJobBody, { kind: 'RIDGE', datasetId: DATASET_ID, target: 'y', alphas: [alpha] })).alphas).toEqual([alpha]);
+  });
+
+  it('keeps the inline points as they are: they are stored in S3, not a table, and only need to be finite', () => {
+    const data = [
+      { x: [1.7976931348623157e308, 5e-324], y: -1e308 },
+      { x: [-0, 1e-200], y: 1e126 },
+    ];
+    expect(toJobRequest(parseInput(CreateJobBody, { kind: 'LINEAR', data })).source).toEqual({ type: 'inline', data });
   });
 });
 
@@ -270,6 +310,22 @@ describe('predictionInputs: inputs checked against the model width', () => {
   });
 });
 
+describe('checkPredictions: only answers JSON can carry', () => {
+  it('lets finite predictions through, however large', () => {
+    expect(() => checkPredictions([1.7976931348623157e308, -5e-324, 0], false)).not.toThrow();
+  });
+
+  it.each([
+    ['an overflow in x', [Infinity], true, 'x'],
+    ['Infinity - Infinity in x', [Number.NaN], true, 'x'],
+    ['the first overflow of a batch', [1, -Infinity, Infinity], false, 'inputs.1'],
+  ])('refuses %s as a VALIDATION_ERROR naming the input', (_, predictions, single, path) => {
+    const failure = rejectionOf(() => checkPredictions(predictions, single));
+    expect(failure.message).toBe('a prediction overflows double precision');
+    expect(failure.details).toEqual([{ path, message: 'the prediction for this input is not a finite number: its values are too large for this model' }]);
+  });
+});
+
 describe('list query strings', () => {
   it.each(['0', '101', 'abc', '1.5', '', '-1', '1e2', ' 5'])('refuses limit=%j with VALIDATION_ERROR on limit', (limit) => {
     expect(detailsOf(ListQuery, { limit })).toEqual([{ path: 'limit', message: 'must be an integer from 1 to 100' }]);
@@ -338,8 +394,10 @@ describe('POST /jobs: features and alphas (dataset jobs)', () => {
     [{ features: [''] }, 'features.0', ''],
     [{ alphas: [] }, 'alphas', 'at least one value'],
     [{ alphas: Array.from({ length: 101 }, (_, i) => i + 1) }, 'alphas', 'at most 100'],
-    [{ alphas: [1, -1] }, 'alphas.1', '> 0'],
-    [{ alphas: [1, 0] }, 'alphas.1', '> 0'],
+    [{ alphas: [1, -1] }, 'alphas.1', 'must be from 1e-100 to 1e+100'],
+    [{ alphas: [1, 0] }, 'alphas.1', 'must be from 1e-100 to 1e+100'],
+    [{ alphas: [1, 1e126] }, 'alphas.1', 'must be from 1e-100 to 1e+100'],
+    [{ alphas: [1e-130, 1] }, 'alphas.0', 'must be from 1e-100 to 1e+100'],
     [{ alpha: 1, alphas: [1, 2] }, 'alphas', 'not both'],
     [{ kind: 'LINEAR', alphas: [1, 2] }, 'alphas', 'not allowed for LINEAR'],
   ])('refuses %j at %s', (extra, path, message) => {

@@ -1,5 +1,5 @@
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -105,7 +105,12 @@ describe('POST /jobs: creating a job', () => {
       modelIds: [job.modelId],
       version: 1,
     });
-    expect(result.headers).toEqual({ 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', Location: `/v1/jobs/${job.jobId}` });
+    expect(result.headers).toEqual({
+      'Content-Type': 'application/json',
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers': 'Location, Retry-After',
+      Location: `/v1/jobs/${job.jobId}`,
+    });
 
     const expiresAt = NOW_SECONDS + 30 * 86_400;
     expect(transactions()).toEqual([
@@ -401,6 +406,117 @@ describe('POST /jobs: dependencies that fail', () => {
     expect(result.statusCode).toBe(503);
     expect(bodyOf(result)).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
     expect(documents).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+});
+
+describe('POST /jobs: a create that fails leaves no object behind', () => {
+  /** The key the job's inline points were written to (the one PutObject). */
+  const storedKey = () => s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key;
+  const deletedKeys = () => s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input.Key);
+  /** DynamoDB's refusal of a number outside its range, as the SDK deserialises it. */
+  const numberOverflow = () =>
+    Object.assign(new Error('Number overflow. Attempting to store a number with magnitude larger than supported range'), {
+      name: 'ValidationException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  /** The counter read had a free slot, but it filled up before the transaction (as in 'still answers 429' above). */
+  const refuseTheSlot = () => {
+    documents.on(TransactWriteCommand).rejects(transactionCanceled('None', 'None', 'ConditionalCheckFailed'));
+    documents
+      .on(GetCommand, { TableName: TENANTS_TABLE })
+      .resolvesOnce({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 19, revision: 56, changedAt: NOW_MS - 1_000 } })
+      .resolves({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 57, changedAt: NOW_MS } });
+  };
+
+  beforeEach(() => {
+    s3.on(DeleteObjectCommand).resolves({});
+  });
+
+  it('answers alpha 1e308 with 400 VALIDATION_ERROR naming alpha, before storing anything (no object, no job)', async () => {
+    const result = await submit({ body: { ...BODY, alpha: 1e308 } });
+
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toEqual({
+      error: { code: 'VALIDATION_ERROR', message: 'the request is invalid', details: [{ path: 'alpha', message: 'must be from 1e-100 to 1e+100' }] },
+    });
+    expect(s3).not.toHaveReceivedAnyCommand();
+    expect(documents).not.toHaveReceivedAnyCommand();
+    expect(sfn).not.toHaveReceivedAnyCommand();
+  });
+
+  it('deletes the inline points when the transaction refuses the slot (429), and writes nothing else', async () => {
+    refuseTheSlot();
+
+    const result = await submit();
+
+    expect(result.statusCode).toBe(429);
+    expect(storedKey()).toMatch(new RegExp(`^jobs/${TENANT}/[0-9A-HJKMNP-TV-Z]{26}\\.json$`));
+    expect(s3).toHaveReceivedCommandExactlyOnceWith(DeleteObjectCommand, { Bucket: 'datasets-bucket', Key: storedKey() });
+    // Refused by its conditions, the job was certainly not written: no read-back.
+    expect(documents).not.toHaveReceivedCommandWith(GetCommand, { TableName: JOBS_TABLE });
+    expect(sfn).not.toHaveReceivedAnyCommand();
+  });
+
+  it('deletes them when the transaction fails outright (a number DynamoDB refuses) once a read shows no job', async () => {
+    documents.on(TransactWriteCommand).rejects(numberOverflow());
+    documents.on(GetCommand, { TableName: JOBS_TABLE }).resolves({});
+
+    const result = await submit();
+
+    expect(result.statusCode).toBe(500);
+    expect(bodyOf(result)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'internal error' } });
+    const jobId = /([0-9A-HJKMNP-TV-Z]{26})\.json$/.exec(storedKey() ?? '')?.[1];
+    expect(documents).toHaveReceivedCommandWith(GetCommand, { TableName: JOBS_TABLE, Key: { tenantId: TENANT, jobId }, ConsistentRead: true });
+    expect(deletedKeys()).toEqual([storedKey()]);
+    expect(sfn).not.toHaveReceivedAnyCommand();
+  });
+
+  it('keeps them when the outcome was unknown and the job was written after all (a timeout whose write landed)', async () => {
+    documents.on(TransactWriteCommand).rejects(Object.assign(new Error('Connection timed out after 3000 ms'), { name: 'TimeoutError' }));
+    documents.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: jobRecord() });
+
+    const result = await submit();
+
+    expect(result.statusCode).toBe(503);
+    expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
+  });
+
+  it('keeps them when the read-back fails too (the lifecycle rule removes them later), still answering 503', async () => {
+    documents.on(TransactWriteCommand).rejects(Object.assign(new Error('Connection timed out after 3000 ms'), { name: 'TimeoutError' }));
+    documents.on(GetCommand, { TableName: JOBS_TABLE }).rejects(throttling());
+
+    expect((await submit()).statusCode).toBe(503);
+    expect(s3).not.toHaveReceivedCommand(DeleteObjectCommand);
+  });
+
+  it('still answers 429 when the delete fails', async () => {
+    refuseTheSlot();
+    s3.on(DeleteObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+
+    const result = await submit();
+
+    expect(result.statusCode).toBe(429);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'TOO_MANY_ACTIVE_JOBS' } });
+    expect(s3).toHaveReceivedCommandTimes(DeleteObjectCommand, 1);
+  });
+
+  it('deletes the points of a job whose key was taken meanwhile, and answers the job the key made', async () => {
+    await submit({ idempotencyKey: 'order-42' });
+    const bound = transactions()[0]?.TransactItems?.[3]?.Put?.Item as { jobId: string; requestHash: string };
+    idempotency.items.clear();
+    s3.resetHistory();
+    documents.on(TransactWriteCommand).rejects(transactionCanceled('None', 'None', 'None', 'ConditionalCheckFailed'));
+    documents.on(GetCommand, { TableName: TENANTS_TABLE }).resolves({ Item: { tenantId: TENANT, sk: 'REQUEST#order-42', ...bound } });
+    documents.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: jobRecord({ jobId: bound.jobId, status: 'RUNNING', version: 4 }) });
+
+    const retried = await submit({ idempotencyKey: 'order-42' });
+
+    expect(retried.statusCode).toBe(202);
+    expect(bodyOf<JobView>(retried).jobId).toBe(bound.jobId);
+    expect(storedKey()).not.toBe(`jobs/${TENANT}/${bound.jobId}.json`);
+    expect(deletedKeys()).toEqual([storedKey()]);
   });
 });
 

@@ -77,6 +77,37 @@ describe('POST /models/{modelId}/predict', () => {
     expect(bodyOf(result)).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ path }] } });
   });
 
+  it.each<[string, unknown, string]>([
+    ['x whose prediction overflows', { x: [1e308, 0] }, 'x'],
+    ['x whose prediction is Infinity - Infinity', { x: [1.7976931348623157e308, 1.7976931348623157e308] }, 'x'],
+    [
+      'the first batch input whose prediction overflows',
+      {
+        inputs: [
+          [1, 2],
+          [-1e308, 1],
+          [1e308, 0],
+        ],
+      },
+      'inputs.1',
+    ],
+  ])('answers 400 VALIDATION_ERROR for %s, never a null prediction', async (_, body, path) => {
+    // y = 1 + 2·x0 + 3·x1: 2·1e308 is past the largest double.
+    const result = await predict(body);
+    expect(result.statusCode).toBe(400);
+    expect(bodyOf(result)).toEqual({
+      error: {
+        code: 'VALIDATION_ERROR',
+        message: 'a prediction overflows double precision',
+        details: [{ path, message: 'the prediction for this input is not a finite number: its values are too large for this model' }],
+      },
+    });
+  });
+
+  it('answers a finite prediction however large', async () => {
+    expect(bodyOf(await predict({ x: [5e307, 0] }))).toMatchObject({ predictions: [1e308], value: 1e308 });
+  });
+
   it('answers 400 INVALID_JSON for a broken body', async () => {
     const result = await predict('{"x": [1,');
     expect(result.statusCode).toBe(400);
