@@ -11,10 +11,10 @@
 export function consoleContentSecurityPolicy(connectTo: readonly string[]): string {
   return [
     "default-src 'self'",
-    `connect-src 'self' ${connectTo.join(' ')}`,
-    "img-src 'self' data:",
-    "style-src 'self'",
     "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src ${["'self'", ...connectTo].join(' ')}`,
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",

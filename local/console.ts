@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildConsoleSync } from '../console/build.js';
+import { CONSOLE_FRAME_OPTIONS, consoleContentSecurityPolicy } from '../console/security-headers.js';
 import { close, LOOPBACK, listen } from './http-server.js';
 
 /**
@@ -26,7 +27,12 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
 };
 
-export async function startConsoleServer(options: { port: number; config: ConsoleConfig }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startConsoleServer(options: {
+  port: number;
+  config: ConsoleConfig;
+  /** Where the page uploads datasets (the S3 endpoint), besides the API URLs in `config`. */
+  uploadUrl?: string | undefined;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const directory = await mkdtemp(path.join(tmpdir(), 'regression-jobs-console-'));
   try {
     buildConsoleSync(directory);
@@ -35,17 +41,21 @@ export async function startConsoleServer(options: { port: number; config: Consol
     throw error;
   }
   const config = `${JSON.stringify(options.config)}\n`;
+  const connectTo = [options.config.apiUrl, options.config.webSocketUrl, options.uploadUrl].filter((url): url is string => typeof url === 'string');
+  const origins = [...new Set(connectTo.map((url) => new URL(url).origin))];
+  // On every answer: no other site may frame any of the console's pages (the same headers CloudFront sends).
+  const framing = { 'X-Frame-Options': CONSOLE_FRAME_OPTIONS, 'Content-Security-Policy': consoleContentSecurityPolicy(origins) };
   const server = createServer(async (request, response) => {
     const { pathname } = new URL(request.url ?? '/', 'http://console');
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      response.writeHead(405, { ...framing, Allow: 'GET, HEAD' }).end();
       return;
     }
     if (pathname === '/' || pathname === '/console') {
-      response.writeHead(302, { Location: '/console/' }).end();
+      response.writeHead(302, { ...framing, Location: '/console/' }).end();
       return;
     }
-    const headers = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' };
+    const headers = { ...framing, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' };
     if (pathname === '/console/config.json') {
       response.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end(request.method === 'HEAD' ? undefined : config);
       return;

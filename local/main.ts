@@ -6,7 +6,7 @@
  *   CONSOLE_PORT (4002) the console, at http://127.0.0.1:<port>/console/
  *   DATA_DIR           keeps DynamoDB's data there (in memory when unset)
  *   DEV_API_KEY        the key seeded for tenant `dev` (random when unset)
- *   LOCAL_STACK_FILE   where to write the running stack's endpoints (.local-stack.json)
+ *   LOCAL_STACK_FILE   where to write the running stack's endpoints (.local-stack.json, mode 0600: it holds the dev key)
  *   SCHEDULE_SECONDS   how often scheduled rules (the stranded-jobs sweeper) run (30); `npm run sweep` runs it now
  *   LOCAL_S3_MIN_PART_BYTES  the offline S3's smallest multipart part but the last (5 MiB, as on S3); lower it, with
  *                      the context value datasetPartBytes, to try multipart uploads with small files
@@ -15,7 +15,7 @@
  * The endpoints file lets `npm run api-key -- create <tenant>` reach this stack;
  * it is removed on exit. Ctrl-C or SIGTERM stops everything that was started.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { JavaMissing } from './dynamodb/server.js';
@@ -70,10 +70,9 @@ async function main(): Promise<void> {
     restApi,
     controlEndpoint,
     connectionsTable: connectionsTable ?? null,
+    stackCredentials: stack.stackCredentials,
   };
-  // Written whole, then renamed: a reader never sees half a file.
-  writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(`${stateFile}.tmp`, stateFile);
+  writeStateFile(stateFile, state);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -111,6 +110,19 @@ function phases(timings: Record<string, number>): string {
     .filter(([name]) => name !== 'ready')
     .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`)
     .join(', ');
+}
+
+/**
+ * Written whole, then renamed, so a reader never sees half a file; readable by
+ * this user only (0600), since it holds the dev tenant's API key. The mode is set
+ * on the new file before it replaces the old one, whatever the old one's was.
+ */
+function writeStateFile(file: string, state: unknown): void {
+  const temporary = `${file}.tmp`;
+  rmSync(temporary, { force: true }); // a leftover keeps its own mode: start from a new file
+  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(temporary, 0o600); // the umask can only remove bits; this makes the mode exact
+  renameSync(temporary, file);
 }
 
 /** Only our own file: another stack started later may have written its own there. */

@@ -94,6 +94,8 @@ export interface LocalStack {
   controlEndpoint: string;
   /** The connections table, when the stack has a WebSocket API (revoking a key closes its connections). */
   connectionsTable: string | undefined;
+  /** The stack's own key pair, new every start: operators' scripts sign their calls to its endpoints with it. */
+  stackCredentials: { accessKeyId: string; secretAccessKey: string };
   /** How long each phase of the start took, in ms. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -169,6 +171,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await Promise.all([timed('bundles', bundled), timed('tables', createTables(dynamodb, tables))]);
     if (stopWatching) cleanups.push(stopWatching);
 
+    // The stack's own key pair (the gateways, `npm run api-key`): a secret of this start's, handed out only in the
+    // 0600 state file, so knowing the source is not enough to call the S3, Step Functions or @connections endpoints.
+    const stackCredentials = { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: randomBytes(32).toString('hex') };
     // Each function's identity, checked by every service it calls.
     const iam = new LocalIam(
       functionPrincipalsOf(
@@ -177,6 +182,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         randomBytes(32).toString('hex'),
       ),
       accountId,
+      console.error,
+      stackCredentials,
     );
     const dynamoFront = await startDynamoDbFront({ upstream: dynamo.endpoint, iam, region, accountId });
     cleanups.push(() => dynamoFront.close());
@@ -207,7 +214,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ? await startLocalS3({
           resolver,
           invoke,
-          credentials: LOCAL_CREDENTIALS,
+          credentials: stackCredentials,
           iam,
           dataDir: options.dataDir,
           region,
@@ -252,6 +259,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         : await startConsoleServer({
             port: options.consolePort,
             config: { apiUrl: restUrl, webSocketUrl: webSocket?.url ?? null, maxDatasetBytes: limitsFrom(createDataset?.environment ?? {}).maxDatasetBytes },
+            uploadUrl: s3?.endpoint,
           });
     if (consoleServer) cleanups.push(() => consoleServer.close());
     // EventBridge's scheduled rules (the sweeper), on a short period of their own.
@@ -302,6 +310,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       restApi: { apiId: api.apiId, stageName: api.stageName },
       controlEndpoint: controlPlane.endpoint,
       connectionsTable: outputOf(resolver, 'ConnectionsTableName'),
+      stackCredentials,
       timings,
       stop,
     };

@@ -65,9 +65,9 @@ const LocalState = z.object({
   controlEndpoint: z.string().optional(),
   wsUrl: z.string().nullish(),
   connectionsTable: z.string().nullish(),
+  // The running stack's own key pair (new every start): its endpoints refuse calls signed with any other.
+  stackCredentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }),
 });
-
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 async function localTarget(file: URL | string): Promise<Target> {
   let state: z.infer<typeof LocalState>;
@@ -76,17 +76,17 @@ async function localTarget(file: URL | string): Promise<Target> {
   } catch {
     throw new Error('no local stack is running (start it with `npm start`), or pass --stack <name> for a deployed one');
   }
-  const { region } = state;
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: state.dynamodbEndpoint, region, credentials: LOCAL_CREDENTIALS }));
+  const { region, stackCredentials } = state;
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: state.dynamodbEndpoint, region, credentials: stackCredentials }));
   const restApi =
     state.restApi && state.controlEndpoint
-      ? { ...state.restApi, client: new APIGatewayClient({ endpoint: state.controlEndpoint, region, credentials: LOCAL_CREDENTIALS }) }
+      ? { ...state.restApi, client: new APIGatewayClient({ endpoint: state.controlEndpoint, region, credentials: stackCredentials }) }
       : undefined;
   const webSocket =
     state.wsUrl && state.connectionsTable
       ? {
           connectionsTable: state.connectionsTable,
-          management: new ApiGatewayManagementApiClient({ endpoint: state.wsUrl.replace(/^ws/, 'http'), region, credentials: LOCAL_CREDENTIALS }),
+          management: new ApiGatewayManagementApiClient({ endpoint: state.wsUrl.replace(/^ws/, 'http'), region, credentials: stackCredentials }),
         }
       : undefined;
   return { where: `local stack (${state.dynamodbEndpoint})`, tableName: state.apiKeysTable, documents, restApi, webSocket, usagePlans: undefined };

@@ -41,15 +41,33 @@ async function check(name: CheckName, call: (signal: AbortSignal) => Promise<unk
 }
 
 /**
+ * How long one readiness answer (200 or 503) is reused. `/health?deep=true` needs
+ * no key, so without this every request would cost three AWS calls: with it, a
+ * flood of them makes at most one set per window and per execution environment.
+ */
+export const READINESS_CACHE_MS = 5_000;
+
+/** The readiness answer being computed or last computed, and when its calls started; at module scope, so warm invocations share it. */
+let readiness: { startedAt: number; answer: Promise<APIGatewayProxyResult> } | undefined;
+
+/**
  * `GET /health` is liveness: no auth, no dependencies, so it answers even when a
  * table is unreachable. `GET /health?deep=true` is readiness: it asks DynamoDB (the
  * jobs table), S3 (the datasets bucket) and Step Functions (the state machine),
  * each within a second and all at once, and answers 503 `SERVICE_UNAVAILABLE`
  * naming the ones that failed. Each check is a metadata call (DescribeTable,
- * HeadBucket, DescribeStateMachine): no data is read.
+ * HeadBucket, DescribeStateMachine): no data is read. Its answer, success or
+ * failure, is reused for READINESS_CACHE_MS, and requests that arrive while the
+ * checks run wait for the same checks.
  */
 export const handler = async (event?: Pick<APIGatewayProxyEvent, 'queryStringParameters'>): Promise<APIGatewayProxyResult> => {
   if (event?.queryStringParameters?.deep !== 'true') return json(200, { status: 'ok', version: env.APP_VERSION });
+  const now = Date.now();
+  if (!readiness || now - readiness.startedAt >= READINESS_CACHE_MS) readiness = { startedAt: now, answer: checkReadiness() };
+  return readiness.answer;
+};
+
+async function checkReadiness(): Promise<APIGatewayProxyResult> {
   const deps = ReadinessEnv.parse(process.env);
   // Loaded on the first readiness check only: liveness starts (and answers) without the SDK clients.
   const [{ DescribeTableCommand }, { HeadBucketCommand }, { DescribeStateMachineCommand }, { dynamodb, stepFunctions }, { s3 }] = await Promise.all([
@@ -70,4 +88,4 @@ export const handler = async (event?: Pick<APIGatewayProxyEvent, 'queryStringPar
   // `details` in the shape of every error's (docs/openapi.json): one entry per dependency that failed.
   const details = results.filter((result) => !result.ok).map(({ name, error }) => ({ path: name, message: `failed: ${error}` }));
   return json(503, { error: { code: 'SERVICE_UNAVAILABLE', message: `not ready: ${failed.join(', ')} did not answer`, details } });
-};
+}

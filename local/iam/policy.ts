@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { type LocalResolver, referencedLogicalId } from '../cloudformation/template.js';
+import { type Authentication, checkSignedRequest } from './sigv4.js';
 
 /**
  * IAM for the offline stack: each function signs its AWS calls with credentials of
@@ -14,11 +15,16 @@ import { type LocalResolver, referencedLogicalId } from '../cloudformation/templ
  * (wildcards `*` and `?`, actions case-insensitive), an explicit Deny winning.
  * What is not: `Condition` blocks (a statement with one applies as if its
  * condition held), `NotAction`/`NotResource` (refused at start-up), resource
- * policies, permission boundaries and SCPs, and request signatures (the access
- * key id names the caller; the signature itself is not verified). Callers that
- * are not functions (the gateways, the stream poller, the test harness) use the
- * stack's own credentials and are not checked, as the AWS services themselves
- * would not be.
+ * policies, permission boundaries and SCPs. Callers that are not functions (the
+ * gateways, the stream poller, the test harness) use the stack's own credentials
+ * and are not checked against a role, as the AWS services themselves would not be.
+ *
+ * Who is calling is checked first (`authenticate`): the S3, DynamoDB, Step
+ * Functions and `@connections` endpoints refuse a request that is not
+ * SigV4-signed, or signed with a key the stack did not issue, or whose signature
+ * does not match, so nothing reaches them as the stack by leaving the signature
+ * off. The stack's own secret is new every start and handed out only in the
+ * state file (`.local-stack.json`, mode 0600), which `npm run api-key` reads.
  */
 
 export interface PolicyStatement {
@@ -159,8 +165,24 @@ export class LocalIam {
     readonly principals: readonly FunctionPrincipal[],
     private readonly accountId: string,
     private readonly log: (line: string) => void = console.error,
+    /** The stack's own key pair (gateways, harness): a known key, never checked against a role. */
+    private readonly stackCredentials?: { accessKeyId: string; secretAccessKey: string },
   ) {
     this.byAccessKey = new Map(principals.map((principal) => [principal.accessKeyId, principal]));
+  }
+
+  /** The secret of a key the stack issued (a function's or the stack's own); undefined for any other key. */
+  secretOf(accessKeyId: string): string | undefined {
+    if (this.stackCredentials && accessKeyId === this.stackCredentials.accessKeyId) return this.stackCredentials.secretAccessKey;
+    return this.byAccessKey.get(accessKeyId)?.secretAccessKey;
+  }
+
+  /** Whether a request is SigV4-signed in its Authorization header by a key the stack issued (local/iam/sigv4.ts). */
+  authenticate(
+    request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body?: Buffer | undefined },
+    now = new Date(),
+  ): Authentication {
+    return checkSignedRequest(request, (accessKeyId) => this.secretOf(accessKeyId), now);
   }
 
   /** The function an access key belongs to; undefined for the stack's own callers. */

@@ -9,6 +9,7 @@ import busboy from 'busboy';
 import { z } from 'zod';
 import { close, LOOPBACK, listen } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+import { type AuthenticationFailure, checkSignedRequest } from '../iam/sigv4.js';
 import { traceRequests } from '../trace.js';
 import { LocalMultipartUploads, S3_MIN_PART_BYTES, type StoredObject } from './multipart.js';
 import { checkPresignedUrl, isPresigned } from './presigned.js';
@@ -31,6 +32,11 @@ import { checkPresignedUrl, isPresigned } from './presigned.js';
  * - A presigned URL (SigV4 in the query string) is checked as S3 checks it: its
  *   signature, its expiry and a known key (presigned.ts); the call then runs with
  *   the signer's rights.
+ * - Every other request must be SigV4-signed in its header by a key the stack
+ *   issued (local/iam/sigv4.ts): an unsigned one is 403 `AccessDenied`, an unknown
+ *   key `InvalidAccessKeyId`, a wrong signature `SignatureDoesNotMatch`, as S3
+ *   answers them. Only a browser's POST upload (its policy is signed) and CORS
+ *   preflights need no header.
  * - Multipart uploads are kept here (multipart.ts), with S3's checks of part
  *   numbers, ETags and part sizes, and stored in s3rver once completed.
  *
@@ -118,6 +124,13 @@ function s3Error(response: ServerResponse, status: number, code: string, message
       : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId}</RequestId><HostId>local</HostId></Error>`,
   );
 }
+
+/** S3's code (and message, where it has a fixed one) for each reason a request is not authenticated. */
+const S3_AUTHENTICATION_ERRORS: Record<AuthenticationFailure, [code: string, message?: string]> = {
+  missing: ['AccessDenied', 'Access Denied'],
+  unknownKey: ['InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'],
+  badSignature: ['SignatureDoesNotMatch'],
+};
 
 /** Element text: quotes need no escaping there. */
 function escapeXml(text: string): string {
@@ -388,6 +401,14 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
       if (!check.ok) {
         request.resume();
         return s3Error(response, check.status, check.code, check.message, method === 'HEAD');
+      }
+    } else {
+      // Signed in the header, with the same routine as a presigned URL; an unsigned request is nobody's, not the stack's.
+      const authentication = checkSignedRequest({ method, url, headers: request.headers }, secretOf, now());
+      if (!authentication.ok) {
+        request.resume();
+        const [code, message] = S3_AUTHENTICATION_ERRORS[authentication.reason];
+        return s3Error(response, 403, code, message ?? authentication.message, method === 'HEAD');
       }
     }
     const accessKeyId = accessKeyOfRequest(request.headers, url);

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { queryOf, signaturesMatch, signatureV4 } from '../iam/sigv4.js';
 
 /**
  * S3's checks of a presigned URL (SigV4 in the query string), which s3rver does not
@@ -6,7 +6,11 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * at most 7 days) and the signature itself, recomputed from the request as it
  * arrives (method, path as sent, every query parameter but the signature, the signed
  * headers, `UNSIGNED-PAYLOAD`). A URL with one character changed, used after it
- * expired, or signed by an unknown key is refused as S3 refuses it.
+ * expired, or signed by an unknown key is refused as S3 refuses it. A signed header
+ * is taken from the request as it arrives, so a part URL signed with its length
+ * (`content-length` among its signed headers: lambdas/commons/multipart.ts) refuses
+ * a body of any other length, or one sent without a length, with 403
+ * SignatureDoesNotMatch, as S3 does.
  */
 
 export type PresignedCheck = { ok: true; accessKeyId: string } | { ok: false; status: number; code: string; message: string };
@@ -15,24 +19,6 @@ export type PresignedCheck = { ok: true; accessKeyId: string } | { ok: false; st
 export function isPresigned(url: string): boolean {
   return /[?&]X-Amz-Signature=/.test(url);
 }
-
-/** RFC 3986 encoding, as SigV4 canonicalises names and values. */
-function encode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function queryOf(url: string): [string, string][] {
-  const query = url.split('?')[1] ?? '';
-  return query
-    .split('&')
-    .filter((pair) => pair !== '')
-    .map((pair) => {
-      const [name = '', value = ''] = pair.split(/=(.*)/s);
-      return [decodeURIComponent(name), decodeURIComponent(value)];
-    });
-}
-
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
 
 export function checkPresignedUrl(
   request: { method: string; url: string; headers: Record<string, string | string[] | undefined> },
@@ -62,30 +48,21 @@ export function checkPresignedUrl(
   const signedMs = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
   if (now.getTime() > signedMs + expires * 1000) return { ok: false, status: 403, code: 'AccessDenied', message: 'Request has expired' };
 
-  const canonicalQuery = query
-    .filter(([name]) => name !== 'X-Amz-Signature')
-    .map(([name, value]) => [encode(name), encode(value)] as const)
-    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-  const headerValue = (name: string) => {
-    const value = request.headers[name];
-    return (Array.isArray(value) ? value.join(',') : (value ?? '')).trim().replace(/\s+/g, ' ');
-  };
-  const canonicalRequest = [
-    request.method,
-    request.url.split('?')[0] ?? '/',
-    canonicalQuery,
-    ...signedHeaders.map((name) => `${name}:${headerValue(name)}`),
-    '',
-    signedHeaders.join(';'),
-    get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD',
-  ].join('\n');
-  const scope = `${date}/${region}/s3/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), 's3'), 'aws4_request');
-  const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
-  if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+  // The same routine checks header-signed requests (local/iam/sigv4.ts).
+  const expected = signatureV4({
+    method: request.method,
+    canonicalUri: request.url.split('?')[0] ?? '/',
+    query: query.filter(([name]) => name !== 'X-Amz-Signature'),
+    headers: request.headers,
+    signedHeaders,
+    payloadHash: get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD',
+    amzDate,
+    date,
+    region,
+    service: 's3',
+    secretAccessKey: secret,
+  });
+  if (!signaturesMatch(expected, signature)) {
     return {
       ok: false,
       status: 403,

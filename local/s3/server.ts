@@ -23,8 +23,8 @@ import { type CorsRule, startS3Front } from './front.js';
  * s3rver serves path-style URLs only: handlers get the endpoint through
  * AWS_ENDPOINT_URL_S3 and then force path style themselves (lambdas/commons/s3.ts).
  * That endpoint is the S3 front (front.ts), which checks what s3rver does not
- * (each function's role, a presigned POST's policy) before s3rver stores or
- * answers anything.
+ * (every request's signature, each function's role, a presigned POST's policy)
+ * before s3rver stores or answers anything.
  */
 
 /** What s3rver (untyped JavaScript) offers that is used here. */

@@ -6,6 +6,7 @@ import type { StateMachineDefinitionSource } from '../cloudformation/template.js
 import type { LocalEventBus } from '../events/bus.js';
 import { close, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
+import type { AuthenticationFailure } from '../iam/sigv4.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
 import { traceRequests } from '../trace.js';
 
@@ -44,10 +45,18 @@ class ServiceError extends Error {
   constructor(
     readonly type: string,
     message: string,
+    readonly status = 400,
   ) {
     super(message);
   }
 }
+
+/** The error type AWS's JSON services answer for each reason a request is not authenticated (all 403 offline). */
+const AUTHENTICATION_ERRORS: Record<AuthenticationFailure, string> = {
+  missing: 'MissingAuthenticationTokenException',
+  unknownKey: 'UnrecognizedClientException',
+  badSignature: 'InvalidSignatureException',
+};
 
 type Functions = Pick<LocalLambdas, 'invoke' | 'find'>;
 
@@ -60,8 +69,8 @@ export class LocalStepFunctions {
     sources: readonly StateMachineDefinitionSource[],
     readonly functions: Functions,
     private readonly log: (line: string) => void = console.log,
-    /** Checks each call against the caller's role; unchecked when absent. */
-    private readonly iam?: Pick<LocalIam, 'authorize'>,
+    /** Checks each call's signature and then the caller's role; unchecked when absent. */
+    private readonly iam?: Pick<LocalIam, 'authorize' | 'authenticate'>,
     /** Where "Step Functions Execution Status Change" events go, as on AWS's default event bus. */
     private readonly events?: Pick<LocalEventBus, 'put'>,
   ) {
@@ -91,16 +100,24 @@ export class LocalStepFunctions {
     let answer: unknown;
     try {
       const { body } = await readBody(request, 1024 * 1024);
+      this.authenticate(request, body);
       const input = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as unknown);
       this.authorize(request, operation, input);
       answer = this.dispatch(operation, input);
     } catch (error) {
-      status = error instanceof ServiceError ? 400 : 500;
+      status = error instanceof ServiceError ? error.status : 500;
       const type = error instanceof ServiceError ? error.type : 'InternalFailure';
       answer = { __type: `com.amazonaws.states#${type}`, message: error instanceof Error ? error.message : String(error) };
     }
     response.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID() });
     response.end(JSON.stringify(answer));
+  }
+
+  /** Who is calling: a request not signed by a key the stack issued is refused before anything else (local/iam/sigv4.ts). */
+  private authenticate(request: IncomingMessage, body: Buffer): void {
+    if (!this.iam) return;
+    const authentication = this.iam.authenticate({ method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body });
+    if (!authentication.ok) throw new ServiceError(AUTHENTICATION_ERRORS[authentication.reason], authentication.message, 403);
   }
 
   /** IAM's check: `states:<Operation>` on the state machine or execution the call names. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,8 @@ describe.skipIf(target.name !== 'local')('local stack: the npm start process', (
       apiKeysTable: expect.any(String),
     });
     expect(Object.values(child.state.tables)).toContain(child.state.apiKeysTable);
+    // It holds the dev tenant's key: readable by this user only.
+    expect((await stat(child.stateFile)).mode & 0o777).toBe(0o600);
     expect(await serves(`${child.state.restUrl}/health`)).toBe(true);
 
     const exited = once(child.process, 'exit');

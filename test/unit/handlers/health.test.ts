@@ -3,8 +3,8 @@ import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../../lambdas/api/health.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler, READINESS_CACHE_MS } from '../../../lambdas/api/health.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -15,7 +15,7 @@ describe('GET /health', () => {
     const result = await handler();
     expect(result).toEqual({
       statusCode: 200,
-      headers: { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' },
+      headers: { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Location, Retry-After' },
       body: JSON.stringify({ status: 'ok', version: '1.2.3-test' }),
     });
   });
@@ -33,11 +33,52 @@ describe('GET /health?deep=true (readiness)', () => {
   const sfn = mockClient(SFNClient);
   const deep = { queryStringParameters: { deep: 'true' } };
 
+  // Only Date is faked (timeouts stay real): each test starts a minute after the last, past any cached answer.
+  let clock = Date.UTC(2030, 0, 1);
   beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    clock += 60_000;
+    vi.setSystemTime(clock);
     for (const client of [dynamodb, s3, sfn]) client.reset();
     dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'jobs-table' } });
     s3.on(HeadBucketCommand).resolves({});
     sfn.on(DescribeStateMachineCommand).resolves({});
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const calls = () => [dynamodb, s3, sfn].map((client) => client.calls().length);
+
+  it(`makes one set of calls per ${READINESS_CACHE_MS / 1000} s however many requests come, the next set after the window`, async () => {
+    const first = await Promise.all([handler(deep), handler(deep), handler(deep)]);
+    expect(first.map((result) => result.statusCode)).toEqual([200, 200, 200]);
+    vi.setSystemTime(clock + READINESS_CACHE_MS - 1);
+    expect((await handler(deep)).statusCode).toBe(200);
+    expect(calls()).toEqual([1, 1, 1]);
+
+    vi.setSystemTime(clock + READINESS_CACHE_MS);
+    expect((await handler(deep)).statusCode).toBe(200);
+    expect((await handler(deep)).statusCode).toBe(200);
+    expect(calls()).toEqual([2, 2, 2]);
+  });
+
+  it('keeps a failure for the window too, then checks again', async () => {
+    s3.on(HeadBucketCommand).rejectsOnce(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    expect((await handler(deep)).statusCode).toBe(503);
+    vi.setSystemTime(clock + 1_000);
+    expect((await handler(deep)).statusCode).toBe(503);
+    expect(calls()).toEqual([1, 1, 1]);
+
+    vi.setSystemTime(clock + READINESS_CACHE_MS + 1_000);
+    expect((await handler(deep)).statusCode).toBe(200);
+    expect(calls()).toEqual([2, 2, 2]);
+  });
+
+  it('leaves liveness uncached and free of calls', async () => {
+    await handler(deep);
+    expect(JSON.parse((await handler()).body)).toEqual({ status: 'ok', version: '1.2.3-test' });
+    expect(calls()).toEqual([1, 1, 1]);
   });
 
   it('answers 200 "ready" after one metadata call to each dependency', async () => {

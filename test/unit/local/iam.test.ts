@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbRequirements } from '../../../local/dynamodb/iam-front.js';
 import { accessKeyOfRequest, evaluate, type FunctionPrincipal, LocalIam, type PolicyStatement } from '../../../local/iam/policy.js';
@@ -226,22 +227,51 @@ describe('the S3 front: policy, size and the 403 for a missing key', () => {
     expect(stored).toHaveLength(1);
   });
 
+  const as = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+    new S3Client({ region: 'us-east-1', endpoint: front.endpoint, forcePathStyle: true, credentials });
+
   it('answers a missing key 403 to a reader that may not ListBucket, and 404 to one that may', async () => {
-    const get = (principal: FunctionPrincipal) =>
-      fetch(`${front.endpoint}/b/datasets/t1/gone.csv`, {
-        headers: { authorization: `AWS4-HMAC-SHA256 Credential=${principal.accessKeyId}/20261130/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x` },
-      });
-    const forbidden = await get(reader(false));
-    expect(forbidden.status).toBe(403);
-    expect(await forbidden.text()).toContain('<Code>AccessDenied</Code>');
-    expect((await get(reader(true))).status).toBe(404);
+    const get = (principal: FunctionPrincipal) => as(principal).send(new GetObjectCommand({ Bucket: 'b', Key: 'datasets/t1/gone.csv' }));
+    await expect(get(reader(false))).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    await expect(get(reader(true))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
     // A write the role does not allow never reaches S3.
-    const denied = await fetch(`${front.endpoint}/b/datasets/t1/new.csv`, {
-      method: 'PUT',
-      body: 'x',
-      headers: { authorization: `AWS4-HMAC-SHA256 Credential=ASIAREADER/20261130/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x` },
+    await expect(as(reader(false)).send(new PutObjectCommand({ Bucket: 'b', Key: 'datasets/t1/new.csv', Body: 'x' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: expect.stringContaining('is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/datasets/t1/new.csv'),
     });
-    expect(denied.status).toBe(403);
-    expect(await denied.text()).toContain('is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/datasets/t1/new.csv');
+  });
+
+  it('refuses an unsigned request with 403 AccessDenied: nobody is the stack by leaving the signature off', async () => {
+    for (const [method, path] of [
+      ['GET', '/b?list-type=2'],
+      ['GET', '/b/datasets/t1/d1.csv'],
+      ['PUT', '/b/datasets/t2/d1.csv'],
+      ['DELETE', '/b/datasets/t1/d1.csv'],
+    ] as const) {
+      const response = await fetch(`${front.endpoint}${path}`, { method, ...(method === 'PUT' ? { body: 'overwritten' } : {}) });
+      expect(response.status, `${method} ${path}`).toBe(403);
+      expect(await response.text()).toContain('<Error><Code>AccessDenied</Code><Message>Access Denied</Message>');
+    }
+    expect(stored.map(({ key }) => key)).not.toContain('datasets/t2/d1.csv');
+  });
+
+  it('refuses a key the stack did not issue (InvalidAccessKeyId) and a wrong secret (SignatureDoesNotMatch), with 403', async () => {
+    const list = (credentials: { accessKeyId: string; secretAccessKey: string }) => as(credentials).send(new ListObjectsV2Command({ Bucket: 'b' }));
+    await expect(list({ accessKeyId: 'AKIASTRANGER', secretAccessKey: 'stack-secret' })).rejects.toMatchObject({
+      name: 'InvalidAccessKeyId',
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(list({ accessKeyId: 'STACK', secretAccessKey: 'guessed' })).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+      $metadata: { httpStatusCode: 403 },
+    });
+    // The stack's own key is known: its request reaches the bucket (here the stand-in answers 404 to everything).
+    await expect(list({ accessKeyId: 'STACK', secretAccessKey: 'stack-secret' })).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+  });
+
+  it('still accepts a presigned URL, whose signature is in the query', async () => {
+    const url = await getSignedUrl(as(reader(true)), new GetObjectCommand({ Bucket: 'b', Key: 'datasets/t1/gone.csv' }), { expiresIn: 60 });
+    expect((await fetch(url)).status).toBe(404);
+    expect((await fetch(url.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`))).status).toBe(403);
   });
 });

@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { functionsOf, LocalResolver, stateMachinesOf } from '../../../local/cloudformation/template.js';
+import { LocalIam } from '../../../local/iam/policy.js';
+import { checkSignedRequest } from '../../../local/iam/sigv4.js';
 import { FunctionError } from '../../../local/lambda/functions.js';
 import { LocalStepFunctions } from '../../../local/stepfunctions/server.js';
 import { account, template } from './fixtures.js';
@@ -112,6 +114,7 @@ describe('local Step Functions: executions of the template definition', () => {
 
   it('checks each call against the caller’s role: AccessDeniedException for what it does not allow', async () => {
     const denied = new LocalStepFunctions(stateMachinesOf(resolver), functions, () => undefined, {
+      authenticate: (request) => checkSignedRequest(request, () => 's'),
       authorize: (accessKeyId, action, resource) =>
         accessKeyId === 'ASIASTARTER' && action === 'states:StartExecution' && resource === stateMachineArn
           ? { allowed: true }
@@ -132,6 +135,33 @@ describe('local Step Functions: executions of the template definition', () => {
       starter.destroy();
     } finally {
       await denied.close();
+    }
+  });
+
+  it('refuses a call that is unsigned, signed by a key the stack did not issue, or wrongly signed, with 403', async () => {
+    const iam = new LocalIam([], account.accountId, () => undefined, { accessKeyId: 'STACK', secretAccessKey: 'stack-secret' });
+    const guarded = new LocalStepFunctions(stateMachinesOf(resolver), functions, () => undefined, iam);
+    const url = await guarded.listen();
+    const as = (accessKeyId: string, secretAccessKey: string) =>
+      new SFNClient({ endpoint: url, region: account.region, credentials: { accessKeyId, secretAccessKey } });
+    const clients = [as('STACK', 'stack-secret'), as('AKIASTRANGER', 'stack-secret'), as('STACK', 'guessed')];
+    const [stack, stranger, forger] = clients as [SFNClient, SFNClient, SFNClient];
+    try {
+      const unsigned = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'AWSStepFunctions.StartExecution' },
+        body: JSON.stringify({ stateMachineArn, name: 'job-unsigned', input: '{}' }),
+      });
+      expect(unsigned.status).toBe(403);
+      expect(await unsigned.json()).toMatchObject({ __type: expect.stringMatching(/#MissingAuthenticationTokenException$/) });
+      const start = (name: string) => new StartExecutionCommand({ stateMachineArn, name, input: '{}' });
+      await expect(stranger.send(start('job-stranger'))).rejects.toMatchObject({ name: 'UnrecognizedClientException', $metadata: { httpStatusCode: 403 } });
+      await expect(forger.send(start('job-forged'))).rejects.toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
+      expect(calls).toEqual([]); // nothing started
+      await expect(stack.send(start('job-signed'))).resolves.toMatchObject({ executionArn: expect.any(String) });
+    } finally {
+      for (const client of clients) client.destroy();
+      await guarded.close();
     }
   });
 

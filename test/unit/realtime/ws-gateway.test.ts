@@ -15,6 +15,7 @@ import {
   withLocalCallbackUrl,
 } from '../../../local/apigateway/websocket.js';
 import { type CfnTemplate, LocalResolver } from '../../../local/cloudformation/template.js';
+import { LocalIam } from '../../../local/iam/policy.js';
 import { FunctionError } from '../../../local/lambda/functions.js';
 
 /** The shape CDK synthesizes for a WebSocket API with a REQUEST authorizer on $connect. */
@@ -158,7 +159,9 @@ const connectionIdOf = () => calls.find((call) => call.fn === 'ConnectFn')?.even
 beforeEach(async () => {
   calls = [];
   api = webSocketApiOf(new LocalResolver(template, account)) as WebSocketApiDefinition;
-  gateway = await startWebSocketGateway({ api, account, invoke, port: 0, log: () => undefined });
+  // The stack's own key pair and no functions: every management call must be signed with it.
+  const iam = new LocalIam([], account.accountId, () => undefined, { accessKeyId: 'local', secretAccessKey: 'local' });
+  gateway = await startWebSocketGateway({ api, account, invoke, iam, port: 0, log: () => undefined });
   management = new ApiGatewayManagementApiClient({
     endpoint: gateway.callbackUrl,
     region: 'eu-west-1',
@@ -302,11 +305,46 @@ describe('local WebSocket gateway: @connections through the SDK', () => {
     const bare = new ApiGatewayManagementApiClient({
       endpoint: gateway.callbackUrl.replace(/\/v1$/, ''),
       region: 'eu-west-1',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const received = nextMessage(socket);
     await bare.send(new PostToConnectionCommand({ ConnectionId: connectionIdOf(), Data: '{"ok":true}' }));
     expect(await received).toEqual({ ok: true });
     bare.destroy();
+  });
+  it('refuses an unsigned call with 403 MissingAuthenticationTokenException, and touches no connection', async () => {
+    const socket = await connect();
+    const url = `${gateway.callbackUrl}/@connections/${encodeURIComponent(connectionIdOf())}`;
+    let received = false;
+    socket.on('message', () => (received = true));
+    const response = await fetch(url, { method: 'POST', body: 'not signed' });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+    expect((await fetch(url, { method: 'DELETE' })).status).toBe(403);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).toBe(false);
+    expect(gateway.connectionCount).toBe(1);
+  });
+
+  it('refuses a key the stack did not issue (UnrecognizedClientException) and a wrong secret (InvalidSignatureException)', async () => {
+    await connect();
+    const as = (accessKeyId: string, secretAccessKey: string) =>
+      new ApiGatewayManagementApiClient({ endpoint: gateway.callbackUrl, region: 'eu-west-1', credentials: { accessKeyId, secretAccessKey } });
+    const stranger = as('AKIASTRANGER', 'local');
+    const forger = as('local', 'guessed');
+    try {
+      await expect(stranger.send(new PostToConnectionCommand({ ConnectionId: connectionIdOf(), Data: 'x' }))).rejects.toMatchObject({
+        name: 'UnrecognizedClientException',
+        $metadata: { httpStatusCode: 403 },
+      });
+      await expect(forger.send(new DeleteConnectionCommand({ ConnectionId: connectionIdOf() }))).rejects.toMatchObject({
+        name: 'InvalidSignatureException',
+        $metadata: { httpStatusCode: 403 },
+      });
+      expect(gateway.connectionCount).toBe(1);
+    } finally {
+      stranger.destroy();
+      forger.destroy();
+    }
   });
 });
