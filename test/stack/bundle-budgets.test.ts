@@ -2,11 +2,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app.js';
 import { PROJECT_ROOT } from '../../lib/app-function.js';
 import { type BuiltBundle, bundleBudget, bundlesOverBudget, DEFAULT_BUNDLE_BUDGET } from '../../lib/bundle-budgets.js';
 import { buildBundles, bundlePath } from '../../local/lambda/bundles.js';
-import type { CfnTemplate } from './synthesized.js';
+import { defaultTemplate } from './synthesized.js';
 
 /**
  * Every function of the template (each carries `app:entry`), bundled with the
@@ -18,10 +17,7 @@ let outdir: string;
 let bundles: BuiltBundle[];
 
 beforeAll(async () => {
-  const { app, stack } = createApp({ skipBundling: true });
-  const assembly = app.synth();
-  const template = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
-  await rm(app.outdir, { recursive: true, force: true });
+  const template = defaultTemplate();
   const functions = Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function' && typeof resource.Metadata?.['app:entry'] === 'string')
     .map(([logicalId, resource]) => ({ logicalId, entry: resource.Metadata?.['app:entry'] as string }));

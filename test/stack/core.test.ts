@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { createApp, DEFAULT_STACK_NAME } from '../../lib/app.js';
 import { AppFunction, PROJECT_ROOT } from '../../lib/app-function.js';
 import { RestApi } from '../../lib/rest-api.js';
 import { TRANSIENT_ERRORS } from '../../lib/training-workflow.js';
-import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
+import { defaultTemplate, flatten, Synthesized } from './synthesized.js';
 
 /**
  * The core service as `cdk synth` builds it (lib/app.ts), synthesized once with
@@ -19,9 +18,8 @@ let tables: { jobs: string; models: string; apiKeys: string; idempotency: string
 let stateMachineId: string;
 
 beforeAll(() => {
-  const { app, stack: regressionStack } = createApp({ skipBundling: true });
-  app.synth(); // runs cdk-nag: an unacknowledged finding throws here
-  stack = new Synthesized(Template.fromStack(regressionStack).toJSON() as CfnTemplate);
+  // Synthesized once for the run, cdk-nag and cfn-guard included (test/stack/global-setup.ts).
+  stack = new Synthesized(defaultTemplate());
   tables = {
     jobs: stack.tableId('tenantId', 'jobId'),
     models: stack.tableId('tenantId', 'modelId'),

@@ -6,7 +6,7 @@ import { RestGateway } from '../../local/apigateway/rest.js';
 import { gatewayResponsesOf, LocalResolver, type RestApiDefinition, restApiOf, stateMachinesOf } from '../../local/cloudformation/template.js';
 import { onFailureQueueOf } from '../../local/lambda/async-destinations.js';
 import { FunctionError } from '../../local/lambda/functions.js';
-import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
+import { type CfnTemplate, defaultTemplate, flatten, Synthesized } from './synthesized.js';
 
 /**
  * What a first deployment to a fresh account or region needs from the template,
@@ -18,9 +18,8 @@ import { type CfnTemplate, flatten, Synthesized } from './synthesized.js';
 let stack: Synthesized;
 
 beforeAll(() => {
-  const { app, stack: regressionStack } = createApp({ skipBundling: true });
-  app.synth(); // cdk-nag: an unacknowledged finding throws here
-  stack = new Synthesized(Template.fromStack(regressionStack).toJSON() as CfnTemplate);
+  // Synthesized once for the run, cdk-nag and cfn-guard included (test/stack/global-setup.ts).
+  stack = new Synthesized(defaultTemplate());
 });
 
 describe('synthesized as the CDK CLI does', () => {

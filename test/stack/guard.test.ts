@@ -1,17 +1,14 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app.js';
 import { addNagChecks } from '../../lib/nag.js';
-import { type CfnTemplate, Synthesized } from './synthesized.js';
+import { defaultTemplate, Synthesized } from './synthesized.js';
 
 /** Control Tower's proactive controls (cfn-guard) run on every synth beside cdk-nag (lib/nag.ts). */
 describe('cfn-guard: Control Tower proactive controls', () => {
   it('passes on the stack, with no Lambda permission for test invocations and a versioned datasets bucket', () => {
-    const { app, stack: regressionStack } = createApp({ skipBundling: true });
-    expect(() => app.synth()).not.toThrow();
-    const stack = new Synthesized(Template.fromStack(regressionStack).toJSON() as CfnTemplate);
+    // The run's synth of the stack (test/stack/global-setup.ts) failed the run if a check did not pass.
+    const stack = new Synthesized(defaultTemplate());
     const permissions = stack.ofType('AWS::Lambda::Permission').map(([id, permission]) => [id, JSON.stringify(permission.Properties!.SourceArn)]);
     // A test invocation permission accepts any stage (…/test-invoke-stage/…); allowTestInvoke: false removes them all.
     expect(permissions.filter(([id, arn]) => id!.includes('Test') || arn!.includes('test-invoke-stage'))).toEqual([]);

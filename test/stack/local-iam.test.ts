@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { functionsOf, LocalResolver, synthesizeTemplate, tablesOf } from '../../local/cloudformation/template.js';
+import { functionsOf, LocalResolver, tablesOf } from '../../local/cloudformation/template.js';
 import { evaluate, type FunctionPrincipal, functionPrincipalsOf } from '../../local/iam/policy.js';
 import { LOCAL_ACCOUNT } from '../../local/stack.js';
+import { defaultTemplate } from './synthesized.js';
 
 /**
  * The offline stack's IAM check reads the real template's roles: these are the
@@ -24,7 +25,7 @@ describe('the offline IAM check on the synthesized roles', () => {
   const may = (fn: string, action: string, resource: string) => evaluate(principal(fn).statements, action, resource);
 
   beforeAll(async () => {
-    resolver = new LocalResolver(await synthesizeTemplate(), LOCAL_ACCOUNT);
+    resolver = new LocalResolver(defaultTemplate() as unknown as ConstructorParameters<typeof LocalResolver>[0], LOCAL_ACCOUNT);
     const ids = functionsOf(resolver).map((fn) => fn.logicalId);
     principals = new Map(functionPrincipalsOf(resolver, ids, 'seed').map((candidate) => [candidate.functionLogicalId, candidate]));
   });

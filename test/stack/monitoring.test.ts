@@ -1,9 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app.js';
 import { RegressionStack } from '../../lib/regression-stack.js';
-import { type CfnResource, type CfnTemplate, Synthesized } from './synthesized.js';
+import { type CfnResource, defaultTemplate, Synthesized } from './synthesized.js';
 
 /** The alarms, their topic and the dashboard (lib/monitoring.ts), as `cdk synth` builds them. */
 let stack: Synthesized;
@@ -11,9 +10,8 @@ let topicId: string;
 let alarms: Map<string, CfnResource['Properties'] & Record<string, unknown>>;
 
 beforeAll(() => {
-  const { app, stack: regressionStack } = createApp({ skipBundling: true });
-  app.synth(); // cdk-nag: an unacknowledged finding throws here
-  stack = new Synthesized(Template.fromStack(regressionStack).toJSON() as CfnTemplate);
+  // Synthesized once for the run, cdk-nag and cfn-guard included (test/stack/global-setup.ts).
+  stack = new Synthesized(defaultTemplate());
   topicId = stack.only('AWS::SNS::Topic')[0];
   alarms = new Map(
     stack.ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => [String(alarm.Properties!.AlarmName).replace(/^RegressionJobs-/, ''), alarm.Properties as never]),

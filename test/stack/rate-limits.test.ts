@@ -4,14 +4,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { RestApi } from '../../lib/rest-api.js';
-import { type CfnTemplate, Synthesized } from './synthesized.js';
+import { type CfnTemplate, defaultTemplate, Synthesized } from './synthesized.js';
 
 /** Per-tenant usage plans (lib/rest-api.ts): the authorizer names the tenant's plan key, API Gateway enforces it. */
 let stack: Synthesized;
 
 beforeAll(() => {
-  const { stack: regressionStack } = createApp({ skipBundling: true });
-  stack = new Synthesized(Template.fromStack(regressionStack).toJSON() as CfnTemplate);
+  // Synthesized once for the run, cdk-nag and cfn-guard included (test/stack/global-setup.ts).
+  stack = new Synthesized(defaultTemplate());
 });
 
 describe('per-tenant rate limits', () => {

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { inject } from 'vitest';
+
 /**
  * Reading a synthesized template the way the stack tests ask about it: functions by
  * their handler entry, their grants as flat `action resource` lines, the state
@@ -42,6 +45,14 @@ export function flatten(value: unknown): string {
   // CDK's Distributed Map grant names its state machine with Fn::Select; cdk-nag prints it as JSON too.
   if (Array.isArray(node['Fn::Select'])) return JSON.stringify(value);
   throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+/**
+ * The default app's template, synthesized (and reviewed by cdk-nag and cfn-guard) once for the run by
+ * test/stack/global-setup.ts; a fresh copy for each caller, which may change it.
+ */
+export function defaultTemplate(): CfnTemplate {
+  return JSON.parse(readFileSync(inject('stackTemplateFile'), 'utf8')) as CfnTemplate;
 }
 
 export class Synthesized {
