@@ -25,6 +25,11 @@ export interface CreateAppOptions {
    * literal values, `unknown-account` without credentials), else an environment-agnostic template (tests, local/)
    */
   readonly env?: Environment;
+  /**
+   * Run AWS Control Tower's proactive controls (cfn-guard, lib/nag.ts) beside cdk-nag. They take about 13 s a
+   * synth; `cdk synth`/`cdk deploy`, CI and the stack tests always run them. @default true
+   */
+  readonly controlTowerChecks?: boolean;
 }
 
 /**
@@ -40,7 +45,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Re
     ...(options.outdir ? { outdir: options.outdir } : {}),
     context: { ...cdkJson.context, ...(options.skipBundling ? { 'aws:cdk:bundling-stacks': [] } : {}) },
   });
-  addNagChecks(app);
+  addNagChecks(app, { controlTower: options.controlTowerChecks ?? true });
   const stackName = options.stackName ?? (app.node.tryGetContext('stackName') as string | undefined) ?? DEFAULT_STACK_NAME;
   const stack = new RegressionStack(app, stackName, {
     description: 'Regression jobs: asynchronous model training and synchronous predictions (REST + WebSocket)',

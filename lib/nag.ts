@@ -6,15 +6,18 @@ import type { IConstruct } from 'constructs';
 /**
  * cdk-nag, the security review every synth goes through. cdk-nag 3 is a CDK
  * validation plugin (not an aspect): a finding nobody acknowledged fails the synth,
- * in `cdk synth`, in the stack tests and in the offline stack alike.
+ * in `cdk synth`, in the stack tests and in the offline stack alike. Control
+ * Tower's controls (below) run beside it unless `controlTower` is false, which
+ * only the offline stack asks (local/cloudformation/template.ts).
  *
  * Acknowledgements are made where the finding arises (the construct that creates
  * the grant), one finding at a time, each with its reason; the helpers below name
  * a wildcard-resource finding exactly as cdk-nag prints it, so an acknowledgement
  * never covers more than the one ARN it was written for.
  */
-export function addNagChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator());
+export function addNagChecks(app: App, options: { controlTower?: boolean } = {}): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.controlTower ?? true) Validations.of(app).addPlugins(new CfnGuardValidator());
 }
 
 /**
