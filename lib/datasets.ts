@@ -93,6 +93,10 @@ export class Datasets extends Construct {
   readonly completeUploadFunction: lambda.Function;
   /** Where Lambda sends a validation that failed for good (after its retries), as an on-failure destination record. */
   readonly validationFailures: sqs.Queue;
+  /** What `validationFailedFunction` could not record ends here (the stack alarms on it). */
+  readonly validationDeadLetters: sqs.Queue;
+  /** The datasets bucket's server access logs (the stack's other buckets log here too). */
+  readonly accessLogs: s3.Bucket;
   /** Reads `validationFailures` and marks each such dataset INVALID. */
   readonly validationFailedFunction: lambda.Function;
   /** The dataset scan: plan, a Distributed Map over byte ranges, merge. */
@@ -131,6 +135,7 @@ export class Datasets extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
+    this.accessLogs = accessLogs;
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This is the access log bucket of the datasets bucket; logging it into itself would loop.',
@@ -290,6 +295,7 @@ export class Datasets extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    this.validationDeadLetters = unhandledFailures;
     this.validationFailures = new sqs.Queue(this, 'ValidationFailures', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -5,8 +5,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TenantLimits } from '../src/domain/rate-limits.js';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
@@ -242,7 +240,6 @@ export class RegressionStack extends Stack {
           fn,
         ]),
     );
-    const validationDeadLetters = datasets.node.findChild('ValidationFailuresDlq') as sqs.Queue;
     const monitoring = new Monitoring(this, 'Monitoring', {
       functions,
       streamConsumers: { Notify: realtime.notifyFunction, HistoryRecorder: history.recordFunction },
@@ -253,7 +250,7 @@ export class RegressionStack extends Stack {
           what: "The history recorder gave up on jobs-stream records: some jobs' event histories have gaps.",
         },
         DatasetValidationDeadLetters: {
-          queue: validationDeadLetters,
+          queue: datasets.validationDeadLetters,
           what: 'A dataset validation failure could not even be recorded: that dataset may stay VALIDATING.',
         },
       },
@@ -292,7 +289,7 @@ export class RegressionStack extends Stack {
       webSocketUrl: realtime.stage.url,
       maxDatasetBytes: datasetUploads.maxDatasetBytes ?? DEFAULT_MAX_DATASET_BYTES,
       uploadBucket: datasets.bucket,
-      accessLogsBucket: datasets.node.findChild('AccessLogs') as s3.Bucket,
+      accessLogsBucket: datasets.accessLogs,
     });
     output('ConsoleUrl', site.url, 'The console: open it and paste an API key');
     output('AlarmTopicArn', monitoring.topic.topicArn, 'Every alarm notifies this topic: subscribe to it, or deploy with -c alarmEmail=<address>');
@@ -309,26 +306,25 @@ export class RegressionStack extends Stack {
       'api_gw_v2_authorization_type_configured_check',
       'A WebSocket API can only authorize $connect; every other route runs on a connection the API-key authorizer accepted at $connect.',
     );
-    for (const queue of [realtime.failedNotifications, history.failedRecords, validationDeadLetters]) {
+    for (const queue of [realtime.failedNotifications, history.failedRecords, datasets.validationDeadLetters]) {
       acknowledgeGuardFinding(
         queue,
         'sqs_dlq_check',
         'This queue is itself a dead-letter or on-failure destination: a queue behind it would only move the same messages again.',
       );
     }
-    const accessLogs = datasets.node.findChild('AccessLogs');
     acknowledgeGuardFinding(
-      accessLogs,
+      datasets.accessLogs,
       's3_bucket_logging_enabled_check',
       'This is the access log bucket of the datasets bucket; logging it into itself would loop.',
     );
     acknowledgeGuardFinding(
-      accessLogs,
+      datasets.accessLogs,
       's3_bucket_versioning_enabled_check',
       'Access logs are written once by S3 and expire after 90 days; versions would keep nothing worth recovering.',
     );
     acknowledgeGuardFinding(
-      accessLogs,
+      datasets.accessLogs,
       's3_event_notifications_enabled_check',
       'Nothing reacts to an access log being written: the logs are read only when investigating.',
     );
