@@ -248,7 +248,7 @@ async function createJob({ tenantId, request, idempotencyKey }: CreateInput): Pr
     await lifecycle.finish(job, 'FAILED', { error: failure, finishedAt: new Date().toISOString() }, { status: 'FAILED' });
     // The key is free again for the resubmission.
     if (idempotencyKey !== undefined) await tenants.releaseRequest(tenantId, idempotencyKey);
-    throw new ServiceUnavailable('WORKFLOW_START_FAILED', `${failure.message} (job ${jobId})`);
+    throw new ServiceUnavailable('WORKFLOW_START_FAILED', `${failure.message} (job ${jobId})`, undefined, { cause: error });
   }
   metrics.addMetric('JobCreated', MetricUnit.Count, 1);
   return toJobView(job);

@@ -80,7 +80,9 @@ export function httpHandler(route: HttpRoute) {
     .onError(async (request) => {
       const { error } = request;
       if (error instanceof DomainError) {
-        logger.info('request rejected', { code: error.code });
+        // A refusal with a cause (a dependency that failed) is worth its stack in the logs; a client's mistake is not.
+        if (error.cause === undefined) logger.info('request rejected', { code: error.code });
+        else logger.warn('request failed', error);
         request.response = errorResponse(error);
         return;
       }
@@ -90,6 +92,7 @@ export function httpHandler(route: HttpRoute) {
           'SERVICE_UNAVAILABLE',
           'the service could not complete the request in time; retry it (with the same Idempotency-Key) after Retry-After seconds',
           DEPENDENCY_RETRY_AFTER_SECONDS,
+          { cause: error },
         );
         request.response = errorResponse(unavailable);
         return;

@@ -21,8 +21,10 @@ export class DomainError extends Error {
     message: string,
     readonly category: ErrorCategory,
     readonly details?: unknown,
+    /** `cause`: what made it happen (a dependency's error), for the logs; never serialised to a client. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -79,8 +81,8 @@ export class PayloadTooLarge extends DomainError {
 
 /** A dependency failed in a way that may pass: the client retries after `retryAfterSeconds`. */
 export class ServiceUnavailable extends DomainError {
-  constructor(code: string, message: string, retryAfterSeconds = 1) {
-    super(code, message, 'unavailable');
+  constructor(code: string, message: string, retryAfterSeconds = 1, options?: ErrorOptions) {
+    super(code, message, 'unavailable', undefined, options);
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { hashApiKey, looksLikeApiKey, storeApiKey } from '../../../lambdas/commons/api-keys.js';
 import { documents } from '../../../lambdas/commons/clients.js';
 import { errorResponse, httpHandler, isDependencyUnavailable, json, jsonBody, tenantOf } from '../../../lambdas/commons/http.js';
+import { logger } from '../../../lambdas/commons/powertools.js';
 import {
   Conflict,
   type DomainError,
@@ -80,6 +81,23 @@ describe('httpHandler', () => {
     expect(result.statusCode).toBe(503);
     expect(result.headers?.['Retry-After']).toBe('2');
     expect(bodyOf(result)).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
+  });
+
+  it('logs a refusal that has a cause (a dependency that failed) with that cause, and never sends the cause to the client', async () => {
+    const cause = Object.assign(new Error('ExecutionLimitExceeded: account limit'), { name: 'ExecutionLimitExceeded' });
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    try {
+      const route = httpHandler(async () => {
+        throw new ServiceUnavailable('WORKFLOW_START_FAILED', 'the training workflow could not be started', undefined, { cause });
+      });
+      const result = await route(apiEvent(), context);
+      expect(result.statusCode).toBe(503);
+      expect(bodyOf(result)).toEqual({ error: { code: 'WORKFLOW_START_FAILED', message: 'the training workflow could not be started' } });
+      expect(result.body).not.toContain('account limit');
+      expect(warn).toHaveBeenCalledWith('request failed', expect.objectContaining({ code: 'WORKFLOW_START_FAILED', cause }));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('answers 503 with Retry-After a second before the function would time out, while the route still waits', async () => {
