@@ -9,14 +9,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DATASETS_PREFIX, SCANS_PREFIX } from '../src/domain/object-keys.js';
 import { useTable } from './app-function.js';
 import { DatasetScan } from './dataset-scan.js';
 import { acknowledgeWildcardResource } from './nag.js';
-
-/** The S3 prefix every dataset object lives under: `datasets/<tenantId>/<datasetId>.csv`. */
-export const DATASETS_PREFIX = 'datasets/';
-/** Where the dataset scan keeps its partials and each dataset's statistics: `scans/<tenantId>/<datasetId>/<etag>/…`. */
-export const SCANS_PREFIX = 'scans/';
 
 /** Why a grant on every dataset object is the narrowest there is (cdk-nag). */
 const DATASET_OBJECTS = 'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.';

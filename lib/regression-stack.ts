@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { INLINE_DATA_PREFIX } from '../src/domain/object-keys.js';
 import type { TenantLimits } from '../src/domain/rate-limits.js';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
 import { Console } from './console.js';
@@ -24,7 +25,7 @@ export interface RegressionStackProps extends StackProps {
   readonly retentionDays?: number;
   /** Subscribed to the topic every alarm notifies. @default the `alarmEmail` context value, else no subscription */
   readonly alarmEmail?: string;
-  /** Byte ranges of one dataset scanned at once (README, "The dataset scan"). @default 10 */
+  /** Byte ranges of one dataset scanned at once (docs/design.md, "The dataset scan"). @default 10 */
   readonly scanConcurrency?: number;
   /** Bytes per scanned range. @default 64 MiB */
   readonly scanRangeBytes?: number;
@@ -85,7 +86,7 @@ export class RegressionStack extends Stack {
       description: 'Trains one job: one pass over its data, fit, store the model',
     });
     useTable(trainFunction, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    // PutItem: the models of a regularisation path past the first (README, Large datasets) are written by training.
+    // PutItem: the models of a regularisation path past the first (docs/design.md, Large datasets) are written by training.
     useTable(trainFunction, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     releasesSlots(trainFunction);
     const markFailedFunction = new AppFunction(this, 'MarkFailedFunction', {
@@ -168,7 +169,7 @@ export class RegressionStack extends Stack {
     const rest = new RestApi(this, 'Http', {
       functions: { health, openApiDocument, createJob, listJobs, getJob, cancelJob, listModels, getModel, predict },
       authorizerFunction,
-      // README, Rate limits: the stage's throttling and every tenant's default plan, set at deploy time
+      // docs/operations.md, Rate limits: the stage's throttling and every tenant's default plan, set at deploy time
       // (`-c apiThrottle='{"rateLimit":…,"burstLimit":…}'`, `-c tenantLimits='{…,"dailyQuota":…}'`); RestApi checks them.
       throttle: jsonContext<RestApiThrottle>(this, 'apiThrottle'),
       tenantLimits: jsonContext<TenantLimits>(this, 'tenantLimits'),
@@ -217,14 +218,14 @@ export class RegressionStack extends Stack {
     health.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [stateMachine.stateMachineArn] }));
 
     // Each job's inline points: one object in the datasets' private bucket, kept as long as the job.
-    const inlineObjects = datasets.bucket.arnForObjects('jobs/*');
-    datasets.bucket.addLifecycleRule({ prefix: 'jobs/', expiration: Duration.days(retentionDays) });
+    const inlineObjects = datasets.bucket.arnForObjects(`${INLINE_DATA_PREFIX}*`);
+    datasets.bucket.addLifecycleRule({ prefix: INLINE_DATA_PREFIX, expiration: Duration.days(retentionDays) });
     createJob.addEnvironment('DATASETS_BUCKET_NAME', datasets.bucket.bucketName);
     // DeleteObject: a create that fails after writing the points removes them (lambdas/api/create-job.ts).
     createJob.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [inlineObjects] }));
     const inlineReason = "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.";
     acknowledgeWildcardResource(createJob.role, inlineObjects, inlineReason);
-    datasets.grantReadPrefix(trainFunction, 'jobs/', inlineReason);
+    datasets.grantReadPrefix(trainFunction, INLINE_DATA_PREFIX, inlineReason);
 
     // Alarms on every failure an operator must act on, one topic for them all, and the operations dashboard.
     const functions = Object.fromEntries(
@@ -283,7 +284,7 @@ export class RegressionStack extends Stack {
     output('DatasetsBucketName', datasets.bucket.bucketName);
     output('DatasetsTableName', datasets.table.tableName);
     output('JobEventsTableName', history.table.tableName);
-    // The browser console (README, "Console"): static files behind CloudFront, calling the two APIs above.
+    // The browser console (docs/operations.md, "Console"): static files behind CloudFront, calling the two APIs above.
     const site = new Console(this, 'Console', {
       apiUrl: rest.api.url,
       webSocketUrl: realtime.stage.url,

@@ -6,7 +6,6 @@ import {
   CreateDatasetBody,
   type DatasetRecord,
   DEFAULT_DATASET_RETENTION_DAYS,
-  datasetKey,
   type MultipartUploadRecord,
   planUpload,
   SINGLE_UPLOAD_MAX_BYTES,
@@ -15,6 +14,7 @@ import {
 } from '../../src/domain/datasets.js';
 import { ValidationFailed } from '../../src/domain/errors.js';
 import { limitsFrom } from '../../src/domain/limits.js';
+import { datasetKey } from '../../src/domain/object-keys.js';
 import { parseInput } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';

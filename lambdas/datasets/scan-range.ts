@@ -1,7 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { limitsFrom } from '../../src/domain/limits.js';
-import { lastByteNeeded, partialKey, RangeScan } from '../../src/domain/statistics.js';
+import { partialKey } from '../../src/domain/object-keys.js';
+import { lastByteNeeded, RangeScan } from '../../src/domain/statistics.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { logger } from '../commons/powertools.js';

@@ -4,8 +4,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import { type DatasetError, type DatasetRecord, type DatasetStatus, parseDatasetKey } from '../../src/domain/datasets.js';
+import type { DatasetError, DatasetRecord, DatasetStatus } from '../../src/domain/datasets.js';
 import { limitsFrom } from '../../src/domain/limits.js';
+import { parseDatasetKey } from '../../src/domain/object-keys.js';
 import * as z from '../../src/domain/zod.js';
 import { stepFunctions } from '../commons/clients.js';
 import { headObject } from '../commons/csv-source.js';
@@ -53,7 +54,7 @@ async function deleteObject(bucket: string, key: string): Promise<void> {
  * emulator may not enforce the upload policy or a part URL's signed length; an
  * object too large is deleted), then the dataset scan (a Step Functions execution
  * named after the dataset, so a repeated notification never starts a second one) that reads the object in parallel ranges and marks the
- * dataset READY with its statistics, or INVALID with the first bad line (README,
+ * dataset READY with its statistics, or INVALID with the first bad line (docs/design.md,
  * "The dataset scan"). Unexpected errors are thrown so the asynchronous invocation
  * is retried; after Lambda's two retries the event goes to the function's
  * on-failure queue, where validation-failed.ts marks the dataset INVALID.

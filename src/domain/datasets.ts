@@ -1,7 +1,6 @@
 import { InvalidCsv, type NumericCsvSink } from './csv.js';
 import { Conflict, NotFound, TrainingFailed, ValidationFailed } from './errors.js';
 import { RegressionAccumulator } from './regression.js';
-import { DatasetId, TenantId } from './schemas.js';
 import * as z from './zod.js';
 
 /**
@@ -95,37 +94,9 @@ export const DEFAULT_DATASET_RETENTION_DAYS = 7;
  * function's temporary credentials, and a signature is worth nothing once they
  * expire, which may come well before an hour: 15 minutes stays inside them. An
  * upload that misses it is refused by S3; the client creates a new upload to retry
- * (README, Datasets).
+ * (docs/design.md, Large datasets).
  */
 export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
-
-const KEY_PREFIX = 'datasets/';
-
-/** `datasets/<tenantId>/<datasetId>.csv`: the tenant prefix is what the upload policy pins. */
-export function datasetKey(tenantId: string, datasetId: string): string {
-  return `${KEY_PREFIX}${tenantId}/${datasetId}.csv`;
-}
-
-const DatasetKey = z.pipe(
-  z.pipe(
-    z.string(),
-    z.transform((key: string, ctx) => {
-      const match = /^datasets\/([^/]+)\/([^/]+)\.csv$/.exec(key);
-      if (!match) {
-        ctx.issues.push({ code: 'custom', message: 'not a dataset key', input: key });
-        return z.NEVER;
-      }
-      return { tenantId: match[1], datasetId: match[2] };
-    }),
-  ),
-  z.object({ tenantId: TenantId, datasetId: DatasetId }),
-);
-
-/** The tenant and dataset a key belongs to, or undefined for a key this service did not hand out. */
-export function parseDatasetKey(key: string): { tenantId: string; datasetId: string } | undefined {
-  const parsed = DatasetKey.safeParse(key);
-  return parsed.success ? parsed.data : undefined;
-}
 
 /** The dataset expires when it is due, even before DynamoDB's TTL sweep (which may lag by days) removes it. */
 export function isExpired(dataset: Pick<DatasetRecord, 'expiresAt'>, now: Date = new Date()): boolean {
@@ -134,7 +105,7 @@ export function isExpired(dataset: Pick<DatasetRecord, 'expiresAt'>, now: Date =
 
 /**
  * `POST /datasets` body: optional. `sizeBytes`, the size of the file to upload, chooses the upload: above the
- * single-POST threshold the answer is a multipart upload (README, Datasets). Without it, a presigned POST.
+ * single-POST threshold the answer is a multipart upload (docs/design.md, Large datasets). Without it, a presigned POST.
  */
 export const CreateDatasetBody = z.strictObject({
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),

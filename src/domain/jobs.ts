@@ -54,11 +54,6 @@ export interface InlinePoint {
  */
 export type JobSource = { type: 'inline'; key: string; rows: number } | { type: 'dataset'; datasetId: string; target: string; features?: string[] };
 
-/** The object that holds a job's inline points, under its tenant's prefix. */
-export function inlineDataKey(tenantId: string, jobId: string): string {
-  return `jobs/${tenantId}/${jobId}.json`;
-}
-
 /** A job as stored. */
 export interface JobRecord {
   tenantId: string;

@@ -5,7 +5,7 @@ import { foldRow, packedIndex, packedLength } from './linalg.js';
 import { type FitSpec, type FittedModel, fitStateWithReport, RegressionAccumulator, type SolverReport, type TrainingState } from './regression.js';
 
 /**
- * A dataset's statistics, computed once by a parallel scan (README, "The dataset
+ * A dataset's statistics, computed once by a parallel scan (docs/design.md, "The dataset
  * scan") and enough to fit any model on any of its columns without reading the
  * file again.
  *
@@ -202,7 +202,7 @@ export function planRanges(options: { sizeBytes: number; dataStart: number | und
   }
 }
 
-/** What one range of the file reduced to (stored as JSON by the scan; see README). */
+/** What one range of the file reduced to (stored as JSON by the scan; see docs/design.md, "The dataset scan"). */
 export interface RangePartial {
   index: number;
   /** The header's names (every range reads the header). */
@@ -408,22 +408,7 @@ export function mergePartials(partials: readonly RangePartial[]): ScanOutcome {
   return { status: 'READY', rows, columns: ordered[0]!.columns, statistics };
 }
 
-// ---------------------------------------------------------------------------
-// Where the scan keeps its work: under the tenant and the object version scanned
-
-const SCANS_PREFIX = 'scans/';
-
-/** One range's partial statistics. */
-export function partialKey(tenantId: string, datasetId: string, etag: string, index: number): string {
-  return `${SCANS_PREFIX}${tenantId}/${datasetId}/${etag}/partials/${index}.json`;
-}
-
-/** The dataset's statistics, named by the ETag of the object they were computed from. */
-export function statisticsKey(tenantId: string, datasetId: string, etag: string): string {
-  return `${SCANS_PREFIX}${tenantId}/${datasetId}/${etag}/statistics.json`;
-}
-
-/** The statistics object as stored. */
+/** The statistics object as stored (src/domain/object-keys.ts names where: statisticsKey). */
 export interface StoredStatistics {
   datasetId: string;
   etag: string;
