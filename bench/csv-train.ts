@@ -16,7 +16,7 @@
  *   - memory on two threads: the same, the rows in two halves folded at once, one by a
  *             worker thread started beforehand, and their statistics merged
  *             (mergeStatistics) before each fit: how the dataset scan reduces a file's
- *             ranges apart and merges them (README, "The dataset scan"), and the
+ *             ranges apart and merges them (docs/design.md, "The dataset scan"), and the
  *             like-for-like comparison with scikit-learn, whose BLAS uses both cores;
  *   - sklearn: pandas.read_csv, then LinearRegression / Ridge / Lasso fit (bench/sklearn_compare.py);
  * from CSV each side runs once, as a user's script would; in memory each side runs

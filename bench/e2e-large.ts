@@ -122,9 +122,9 @@ async function main(): Promise<void> {
     const difference = Math.max(...pairs.map(([a, b]) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12)));
     const tolerance = kind === 'LASSO' ? 1e-4 : 1e-6;
     worst = Math.max(worst, difference / tolerance);
-    console.log(`${kind.padEnd(6)} max relative difference vs scikit-learn: ${difference.toExponential(2)} (README: ${tolerance})`);
+    console.log(`${kind.padEnd(6)} max relative difference vs scikit-learn: ${difference.toExponential(2)} (docs/design.md: ${tolerance})`);
   }
-  if (worst > 1) throw new Error('coefficients disagree with scikit-learn beyond the README tolerance (Numerics)');
+  if (worst > 1) throw new Error('coefficients disagree with scikit-learn beyond the tolerance of docs/design.md (Numerics)');
   console.log('OK: trained end to end on the local stack, coefficients agree with scikit-learn');
 }
 

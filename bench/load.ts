@@ -5,7 +5,7 @@
  *
  * - answers of POST /jobs by status and code (a 429, a 503 or a 409
  *   IDEMPOTENCY_IN_PROGRESS is retried with exponential backoff and jitter, never
- *   before its Retry-After, always with the same Idempotency-Key, as the README
+ *   before its Retry-After, always with the same Idempotency-Key, as docs/api.md
  *   tells clients to);
  * - accepted jobs COMPLETED / FAILED / stuck (not ended when the run drains);
  * - duplicates (two jobs for one submission);
@@ -81,7 +81,7 @@ const loadAverage = () =>
     .join(', ');
 const loadAtStart = loadAverage();
 /*
- * The stack's rate limits (README, Rate limits) are raised as an operator raises them for a deployment that expects
+ * The stack's rate limits (docs/operations.md, Rate limits) are raised as an operator raises them for a deployment that expects
  * this load, with the deploy-time context values: the stage's default 50 requests/s would throttle 50 tenants'
  * submissions, retries and list pages together. Throttling stays on, at rates this bench does not reach.
  */

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/predict-load.ts [seconds=15] [connections=10] [rate=5000]
  *
- * The offline gateway enforces the stack's rate limits (README, Rate limits): the
+ * The offline gateway enforces the stack's rate limits (docs/operations.md, Rate limits): the
  * stage's 50 requests/s and every tenant's 25/s would cap this at 25/s. They are
  * raised as an operator raises them for a deployment, with the deploy-time context
  * values (`apiThrottle`, `tenantLimits`, here through CDK_CONTEXT_JSON) set to `rate`

@@ -1,5 +1,5 @@
 /**
- * The dataset scan (README, "The dataset scan"), measured on the offline stack:
+ * The dataset scan (docs/design.md, "The dataset scan"), measured on the offline stack:
  *
  *   npx tsx bench/scan.ts [--rows 10000000] [--ranges 8] [--concurrency 1,2,4] [--jobs 100]
  *
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
       const pairs: [number, number][] = [[a.intercept, b.intercept], ...a.coefficients.map((value, j): [number, number] => [value, b.coefficients[j]!])];
       const difference = Math.max(...pairs.map(([x, y]) => Math.abs(x - y) / Math.max(Math.abs(y), 1e-12)));
       console.log(
-        `${kind.padEnd(6)} from statistics vs scikit-learn: max relative difference ${difference.toExponential(2)} (README: ${kind === 'LASSO' ? '1e-4' : '1e-6'})`,
+        `${kind.padEnd(6)} from statistics vs scikit-learn: max relative difference ${difference.toExponential(2)} (docs/design.md: ${kind === 'LASSO' ? '1e-4' : '1e-6'})`,
       );
     }
   } finally {

@@ -1,7 +1,7 @@
 """scikit-learn's side of the benchmarks (run by bench/csv-train.ts).
 
 Reads one CSV with pandas, fits LinearRegression, Ridge and Lasso on it with the
-same objectives and defaults as the README (Numerics), and prints one JSON object: the
+same objectives and defaults as docs/design.md (Numerics), and prints one JSON object: the
 read and fit times, the coefficients, and the process's peak RSS. Each fit's time is its
 first, as a script run once would see it; with --repeat N each model is fitted N times on
 the same matrix, and its median fit (by wall time) is reported beside it as `warm`.
