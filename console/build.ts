@@ -13,7 +13,7 @@ import { buildSync } from 'esbuild';
 
 export const CONSOLE_ROOT = path.dirname(fileURLToPath(import.meta.url));
 
-/** The whole console, gzipped, must stay under this (README, "Console"; checked by test/unit/console/build.test.ts). */
+/** The whole console, gzipped, must stay under this (docs/operations.md, "Console"; checked by test/unit/console/build.test.ts). */
 export const CONSOLE_BUDGET_GZIP_BYTES = 150 * 1024;
 
 export function buildConsoleSync(outdir: string): void {

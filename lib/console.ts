@@ -27,7 +27,7 @@ export interface ConsoleProps {
 }
 
 /**
- * The console (console/, README "Console") on AWS: its static files in a private
+ * The console (console/, docs/operations.md "Console") on AWS: its static files in a private
  * bucket that only CloudFront may read (origin access control, no public access,
  * no website endpoint), served over HTTPS. `config.json` beside the page names
  * the stack's APIs; both are written at deploy time by CDK's BucketDeployment,

@@ -30,7 +30,7 @@ export interface DatasetScanProps {
 const RETRY = { interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 };
 
 /**
- * The dataset scan (README, "The dataset scan"): Plan, then a Map in DISTRIBUTED
+ * The dataset scan (docs/design.md, "The dataset scan"): Plan, then a Map in DISTRIBUTED
  * mode whose children each read one byte range of the uploaded object, then Merge.
  * Children only pass `{index, rows}` back; statistics go through S3. No tolerated
  * failure: every row counts, so a child that fails for good fails the Map, and the

@@ -19,7 +19,7 @@ export interface JobHistoryProps {
 }
 
 /**
- * Each job's history (README: job event history): a stream consumer records one
+ * Each job's history (docs/design.md: a job's history): a stream consumer records one
  * event per status change and retry in the job events table
  * (lambdas/history/record-job-events.ts says why from the stream), and
  * `GET /jobs/{jobId}/events` pages through them oldest first.

@@ -40,7 +40,7 @@ export interface MonitoringProps {
 }
 
 /**
- * Alarms and a dashboard (README: operations). Every alarm notifies one SNS topic;
+ * Alarms and a dashboard (docs/operations.md, Alarms). Every alarm notifies one SNS topic;
  * each says in its description what it means and where to look first. Missing data
  * is not breaching: an idle personal stack sends no data points and must stay quiet.
  */

@@ -1,6 +1,6 @@
 /**
  * `npm run console:screenshots`: PNGs of the console's main pages, for a reviewer
- * to look at (README, "Console"). Drives headless Chromium (Debian's, as the
+ * to look at (docs/operations.md, "Console"). Drives headless Chromium (Debian's, as the
  * end-to-end tests do) against a running `npm start`, found through its
  * `.local-stack.json` (LOCAL_STACK_FILE): signs in with the dev key, uploads a
  * small CSV, trains on it, and shoots each page at desktop and phone width.

@@ -4,7 +4,7 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
 /**
  * Every change of any of the tenant's jobs, over the WebSocket API's all-jobs
- * subscription (README, "WebSocket API"). A dropped connection is opened again
+ * subscription (docs/api.md, "WebSocket: live job status"). A dropped connection is opened again
  * with exponential backoff (0.5 s doubling to 15 s, with jitter) and said so
  * through `onState`; after a reconnect `onResync` runs, since changes made while
  * disconnected are not replayed to an all-jobs subscription.

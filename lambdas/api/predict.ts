@@ -12,7 +12,7 @@ import { ModelStore } from '../commons/store.js';
 
 const env = readEnv({
   MODELS_TABLE_NAME: z.string().check(z.minLength(1)),
-  // README, Operations (Predictions from memory): what the TRAINED models held in memory may weigh together (64 MiB by default).
+  // docs/operations.md, Predictions from memory: what the TRAINED models held in memory may weigh together (64 MiB by default).
   MODEL_CACHE_BYTES: z._default(z.coerce.number().check(z.int(), z.gte(0)), 64 * 1024 * 1024),
 });
 const limits = limitsFrom(process.env);

@@ -17,7 +17,7 @@ import { logger } from './powertools.js';
  * `requestContext.authorizer`. Only API Gateway can write that context, so a
  * request that carries it was authenticated there and is never checked twice. A
  * request without it comes from a stage deployed without the authorizer
- * (LocalStack's free edition has no Lambda authorizers; see the README's test
+ * (LocalStack's free edition has no Lambda authorizers; see docs/testing.md, test
  * targets): the handler then checks the bearer key with the same lookup and gives
  * the same answer, 401 `UNAUTHORIZED`, so the API behaves the same either way.
  *

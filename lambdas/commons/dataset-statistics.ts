@@ -29,7 +29,7 @@ const StoredStatistics = z.object({
 });
 
 /**
- * A dataset job's statistics (README, "The dataset scan") and the columns it uses,
+ * A dataset job's statistics (docs/design.md, "The dataset scan") and the columns it uses,
  * or undefined for a dataset scanned before statistics were kept (its CSV is read
  * instead). One GetItem and one small GetObject: the CSV itself is never read.
  * The statistics must name the object version the dataset was validated for.

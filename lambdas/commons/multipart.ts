@@ -13,7 +13,7 @@ import { CLIENT_DEFAULTS } from './clients.js';
 import { logger } from './powertools.js';
 
 /**
- * S3 multipart uploads of datasets (README, Datasets: uploads past 5 GB). The functions that start, presign and
+ * S3 multipart uploads of datasets (docs/design.md, Large datasets: uploads past 5 GiB). The functions that start, presign and
  * complete them share this module; each is granted only the S3 actions it calls (lib/datasets.ts).
  */
 
@@ -79,7 +79,7 @@ export interface PartUrl {
 /**
  * A presigned UploadPart URL for each of `partNumbers`, valid UPLOAD_URL_TTL_SECONDS, each signed for its part's exact
  * length: `content-length` is among the URL's signed headers, so S3 refuses a body of any other length (403
- * SignatureDoesNotMatch) and a declaration bounds what is stored (README, "Large datasets"). Naming the header in
+ * SignatureDoesNotMatch) and a declaration bounds what is stored (docs/design.md, "Large datasets"). Naming the header in
  * `signableHeaders` keeps it signed whatever the signer's default list of unsignable headers becomes.
  */
 export async function presignParts(upload: UploadTarget, plan: PartPlan, partNumbers: readonly number[]): Promise<PartUrl[]> {

@@ -2,7 +2,7 @@ import { DatasetId, TenantId } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 
 /**
- * What the dataset scan's steps pass each other (README, "The dataset scan"): ids,
+ * What the dataset scan's steps pass each other (docs/design.md, "The dataset scan"): ids,
  * the object version and byte offsets only. Statistics travel through S3, never
  * through the state payload (256 KB).
  */

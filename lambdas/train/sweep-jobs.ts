@@ -17,7 +17,7 @@ import { Lifecycle } from '../commons/store.js';
  * The sweeper, run on a schedule (lib/regression-stack.ts): finds every QUEUED or
  * RUNNING job, asks Step Functions about its execution (named by the job id), and
  * starts a job stranded before its start or fails one whose execution ended without
- * settling it (src/domain/sweep.ts decides which). The README's failure table lists
+ * settling it (src/domain/sweep.ts decides which). The failure table in docs/design.md lists
  * the cases.
  *
  * It scans the jobs table: the status index is keyed per tenant, and a sweep every

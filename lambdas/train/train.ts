@@ -91,7 +91,7 @@ async function accumulate(
 
 /**
  * Fits the job's model, or one per value of its `alphas`: from the dataset's
- * statistics when it has them (no read of the CSV: README, "The dataset scan"),
+ * statistics when it has them (no read of the CSV: docs/design.md, "The dataset scan"),
  * else from one pass over its rows.
  */
 async function fitJob(job: JobRecord, report: (fraction: number) => Promise<void>): Promise<{ fitted: FittedModel[]; features: string[] }> {

@@ -5,7 +5,7 @@ import { isStorableNumber, STORED_NUMBER } from './stored-numbers.js';
 
 /**
  * Linear, ridge and lasso regression with scikit-learn's objectives and defaults
- * (README, Numerics), trained in one pass over the rows with O(d²) memory.
+ * (docs/design.md, Numerics), trained in one pass over the rows with O(d²) memory.
  *
  * Training streams rows into a QR factorization of [1, x, y] (Householder
  * reflections over blocks of rows, see linalg.ts). Its lower-right block is the factor [R | r] of the centred data:

@@ -15,7 +15,7 @@ export const DEFAULT_ALPHA = 1.0;
 export const MAX_ALPHAS = 100;
 
 /**
- * The values `alpha` (and each of `alphas`) may take (README, "Numeric limits").
+ * The values `alpha` (and each of `alphas`) may take (docs/rules.md, "Limits": numbers).
  * Alpha is stored with the job and its models, so it must be a number the tables
  * hold (src/domain/stored-numbers.ts: 1e-130 to below 1e126, or 0); outside that
  * the write fails, after the job's points were stored. The range asked is 1e-100

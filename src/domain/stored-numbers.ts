@@ -1,6 +1,6 @@
 /**
  * What a number written to a table may be. DynamoDB stores a number of magnitude
- * 1e-130 to just under 1e126, or zero (README, "Numeric limits"); a double outside
+ * 1e-130 to just under 1e126, or zero (docs/rules.md, "Limits": numbers); a double outside
  * that (1e308, 1e-200) is refused with a ValidationException, which a request
  * would turn into a 500 and a training run into a job failed for no reason it
  * could name. So every number a client sends that is stored is bounded well

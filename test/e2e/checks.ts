@@ -1,6 +1,6 @@
 /**
  * Checks of the end-to-end suite that some targets cannot pass, each for a reason
- * of the target's own, not of this service (README, "What each test target proves").
+ * of the target's own, not of this service (docs/testing.md, "What each target proves").
  * A target lists the ones it skips with the reason; the suite prints them when the
  * run starts and names the reason in each skipped test's title. Every other check
  * runs on every target, unchanged.

@@ -70,7 +70,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 
 export const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
-/** A 429 from the tenant's usage plan (README, rate limits): a poller waits and asks again, as clients are told to. */
+/** A 429 from the tenant's usage plan (docs/operations.md, Rate limits): a poller waits and asks again, as clients are told to. */
 export function rateLimited(reply: Reply): boolean {
   return reply.status === 429 && reply.body?.error?.code === 'RATE_LIMITED';
 }

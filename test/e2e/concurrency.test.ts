@@ -7,7 +7,7 @@ import { api, eventually, expectError, finishedJob, points, type Reply, rateLimi
  * (503 + Retry-After, then one job on retry) while DynamoDB does not answer.
  */
 
-const LIMIT = 20; // LIMIT_MAX_ACTIVE_JOBS, the README's default
+const LIMIT = 20; // LIMIT_MAX_ACTIVE_JOBS, its default in docs/rules.md
 const small = (name: string) => ({ kind: 'LINEAR', name, data: points([0, 1, 2, 3], ([x]) => 1 + 2 * (x as number)) });
 
 /** The caller's jobs in the given statuses (first page of 100: enough for these tests). */
@@ -44,7 +44,7 @@ async function answered(body: unknown, headers: Record<string, string>): Promise
       reply.status === 503 ||
       (reply.status === 409 && reply.body?.error?.code === 'IDEMPOTENCY_IN_PROGRESS') ||
       (reply.status === 429 && reply.body?.error?.code === 'RATE_LIMITED') ||
-      // A 502 or 504 (a handler that crashed or took over 29 s on a loaded machine): the README's "retry", safe with the key.
+      // A 502 or 504 (a handler that crashed or took over 29 s on a loaded machine): docs/api.md's "retry", safe with the key.
       reply.status === 502 ||
       reply.status === 504;
     if (!retry || Date.now() > deadline) return reply;
@@ -82,7 +82,7 @@ describe(`the active-jobs limit on ${target.name}`, () => {
     const datasetId = await readyDataset(csv);
     await noActiveJobs();
 
-    // Each with its own Idempotency-Key, retried as the README tells clients: a 503 (the stack was too slow to
+    // Each with its own Idempotency-Key, retried as docs/api.md tells clients: a 503 (the stack was too slow to
     // answer in time) may hide a job that was created, and the retry then answers that same job.
     const replies = await Promise.all(
       Array.from({ length: 100 }, () => answered({ kind: 'RIDGE', datasetId, target: 'y', alphas }, { 'Idempotency-Key': randomUUID() })),
@@ -131,7 +131,7 @@ describe.skipIf(target.dynamodbPid === undefined)(`answers under faults on ${tar
     const idempotencyKey = randomUUID();
     const submit = () => api('POST', '/jobs', { key: target.keyA, body: small(name), headers: { 'Idempotency-Key': idempotencyKey } });
     // A request with the key first, so the authorizer's answer is cached: the outage is met by create-job itself.
-    // The test before may have spent the tenant's usage plan (README, rate limits): this waits it out, and the second
+    // The test before may have spent the tenant's usage plan (docs/operations.md, Rate limits): this waits it out, and the second
     // lets a second's worth of requests refill it, so the submissions below meet create-job, not the throttle.
     await eventually('a request the usage plan lets through', async () => {
       const reply = await api('GET', '/jobs?limit=1', { key: target.keyA });

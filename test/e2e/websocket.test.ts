@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { closeSockets, connect as connectSocket, createJob, finishedJob, points, type SocketClient, skipReason, TERMINAL, target } from './client.js';
 
 /**
- * Live job status over the WebSocket API (README, docs/asyncapi.json), end to end: connect
+ * Live job status over the WebSocket API (docs/api.md, docs/asyncapi.json), end to end: connect
  * with a key, subscribe, and see every change of a job as it happens, the job
  * shape identical to GET /jobs/{jobId}, and nothing of another tenant's.
  * A target without API Gateway v2 (LocalStack without a licence) skips it, with the reason.

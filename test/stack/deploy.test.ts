@@ -10,7 +10,7 @@ import { type CfnTemplate, defaultTemplate, flatten, Synthesized } from './synth
 
 /**
  * What a first deployment to a fresh account or region needs from the template,
- * beyond what the other stack tests check (README, Deploying): the order of the
+ * beyond what the other stack tests check (docs/operations.md, Deploying): the order of the
  * account-level logging setup, API Gateway's own errors, log groups that neither
  * fill the account's resource policy nor outlive the stack, what happens to a
  * validation that fails for good, and names that tell two stacks apart.

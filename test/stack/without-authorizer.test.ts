@@ -4,7 +4,7 @@ import { createApp } from '../../lib/app.js';
 import { restAuthorizerMode } from '../../lib/without-authorizer.js';
 import { type CfnTemplate, defaultTemplate, Synthesized } from './synthesized.js';
 
-/** `-c restAuthorizer=none`: the stack LocalStack's free edition can deploy (README, test targets). */
+/** `-c restAuthorizer=none`: the stack LocalStack's free edition can deploy (docs/testing.md, LocalStack). */
 
 function synth(restAuthorizer: 'none'): Synthesized {
   const { app, stack } = createApp({ skipBundling: true, restAuthorizer });

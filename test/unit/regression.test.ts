@@ -51,7 +51,7 @@ const designNamed = (name: string): Design => {
   return design;
 };
 
-/** The numerical contract (README, Numerics); golden answers are exact, so they get a much tighter bound. */
+/** The numerical contract (docs/design.md, Numerics); golden answers are exact, so they get a much tighter bound. */
 const TOLERANCE: Record<ModelKind, number> = { LINEAR: 1e-6, RIDGE: 1e-6, LASSO: 1e-4 };
 const GOLDEN_TOLERANCE = 1e-12;
 

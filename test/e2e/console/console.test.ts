@@ -114,7 +114,7 @@ describe.skipIf(!consoleUrl)(`console${consoleUrl ? '' : ` [skipped on ${target.
     await page.getByRole('button', { name: 'Predict batch' }).click();
     await expect.poll(() => page.locator('#prediction .value').allTextContents(), POLL).toEqual(['6', '5']);
 
-    // The key went only where the API needs it: a bearer header, and the WebSocket's ?token= (README, "WebSocket API").
+    // The key went only where the API needs it: a bearer header, and the WebSocket's ?token= (docs/api.md, "WebSocket: live job status").
     expect(requests.filter((request) => request.includes(target.keyA))).toEqual([]);
     expect(page.url()).not.toContain(target.keyA);
     await page.context().close();
