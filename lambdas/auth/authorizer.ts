@@ -1,12 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import * as z from '../../src/domain/zod.js';
 import { findKey, type KeyOwner, usageIdentifierOf } from '../commons/api-keys.js';
 import { bearerKey } from '../commons/authentication.js';
 import { documents } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
-import { logger } from '../commons/powertools.js';
+import { eventHandler, logger } from '../commons/powertools.js';
 
 /**
  * One authorizer for both APIs: the REST API sends a TOKEN event with
@@ -55,24 +53,27 @@ async function ownerOf(token: string): Promise<KeyOwner | undefined> {
   }
 }
 
-export const handler = middy(async (event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-  const token = tokenOf(event);
-  const owner = token === undefined ? undefined : await ownerOf(token);
-  if (owner === undefined) {
-    logger.info('denied', { reason: token === undefined ? 'no token' : 'unknown key' });
-    throw new Error('Unauthorized');
-  }
-  const { tenantId, keyId, expiresAt } = owner;
-  return {
-    principalId: tenantId,
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
-    },
-    // keyId: which key opened a WebSocket connection, so revoking the key can close it (scripts/api-key.ts).
-    // expiresAt: API Gateway reuses this answer for minutes (and a WebSocket's for its whole life), so the
-    // handlers check the key's expiry themselves on every request and message (lambdas/commons/authentication.ts).
-    context: { tenantId, keyId, ...(expiresAt === undefined ? {} : { expiresAt }) },
-    usageIdentifierKey: usageIdentifierOf(env.USAGE_IDENTIFIER_PREFIX, tenantId),
-  };
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(
+  async (event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const token = tokenOf(event);
+    const owner = token === undefined ? undefined : await ownerOf(token);
+    if (owner === undefined) {
+      logger.info('denied', { reason: token === undefined ? 'no token' : 'unknown key' });
+      throw new Error('Unauthorized');
+    }
+    const { tenantId, keyId, expiresAt } = owner;
+    return {
+      principalId: tenantId,
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
+      },
+      // keyId: which key opened a WebSocket connection, so revoking the key can close it (scripts/api-key.ts).
+      // expiresAt: API Gateway reuses this answer for minutes (and a WebSocket's for its whole life), so the
+      // handlers check the key's expiry themselves on every request and message (lambdas/commons/authentication.ts).
+      context: { tenantId, keyId, ...(expiresAt === undefined ? {} : { expiresAt }) },
+      usageIdentifierKey: usageIdentifierOf(env.USAGE_IDENTIFIER_PREFIX, tenantId),
+    };
+  },
+  { metrics: false },
+);

@@ -1,5 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 
 /**
  * One logger and metrics per function, configured by the standard POWERTOOLS_*
@@ -12,3 +16,18 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
  */
 export const logger = new Logger();
 export const metrics = new Metrics();
+
+/**
+ * The wrapper of every handler that is not an HTTP route (routes: `httpHandler`,
+ * lambdas/commons/http.ts): Powertools' logger context on each invocation (request
+ * id, cold start; keys reset between invocations) and the flush of the metrics it
+ * added. `metrics: false` for a function that publishes none, so its log has no
+ * "no application metrics" line per invocation.
+ */
+export function eventHandler<TEvent, TResult>(
+  handler: (event: TEvent, context: Context) => Promise<TResult>,
+  options: { metrics?: boolean } = {},
+): middy.MiddyfiedHandler<TEvent, TResult> {
+  const wrapped = middy(handler).use(injectLambdaContext(logger, { resetKeys: true }));
+  return options.metrics === false ? wrapped : wrapped.use(logMetrics(metrics));
+}

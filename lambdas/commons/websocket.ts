@@ -1,7 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { DomainError, Unauthorized } from '../../src/domain/errors.js';
 import { connectionExpiresAt, parseFrame, type ServerMessage } from '../../src/domain/realtime.js';
 import { TenantId } from '../../src/domain/schemas.js';
@@ -9,7 +5,7 @@ import * as z from '../../src/domain/zod.js';
 import { authorizerKeyExpired } from './authentication.js';
 import type { Connection } from './connections.js';
 import { errorResponse } from './http.js';
-import { logger, metrics } from './powertools.js';
+import { eventHandler, logger } from './powertools.js';
 
 /**
  * Adapters for the WebSocket API's routes. API Gateway hands every route the
@@ -65,9 +61,7 @@ export function frameOf(event: WebSocketEvent): unknown {
 }
 
 function withPowertools<R>(route: (event: WebSocketEvent) => Promise<R>) {
-  return middy(async (event: unknown, _context: Context) => route(parseEvent(event)))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+  return eventHandler(async (event: unknown) => route(parseEvent(event)));
 }
 
 /**

@@ -1,13 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import { partialKey, statisticsKey } from '../../src/domain/object-keys.js';
 import { mergePartials, type RangePartial, type StoredStatistics } from '../../src/domain/statistics.js';
 import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics } from '../commons/powertools.js';
+import { eventHandler, logger, metrics } from '../commons/powertools.js';
 import { getJson, putJson, ScanInput } from '../commons/scan.js';
 
 const env = readEnv({ DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)), DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
@@ -65,6 +62,4 @@ export async function mergeScan(event: unknown): Promise<{ datasetId: string; st
   return { datasetId, status: marked ? 'READY' : 'SKIPPED' };
 }
 
-export const handler = middy(mergeScan)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = eventHandler(mergeScan);

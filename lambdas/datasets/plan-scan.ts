@@ -1,9 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { type ByteRange, headerEnd, planRanges } from '../../src/domain/statistics.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
-import { logger } from '../commons/powertools.js';
+import { eventHandler, logger } from '../commons/powertools.js';
 import { readAll, readBytes, ScanInput } from '../commons/scan.js';
 
 const env = readEnv({
@@ -37,4 +35,4 @@ export async function planScan(event: unknown): Promise<ScanPlan> {
   return { dataStart: dataStart ?? 0, ranges };
 }
 
-export const handler = middy(planScan).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(planScan, { metrics: false });

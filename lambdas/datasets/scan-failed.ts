@@ -1,9 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
-import { logger } from '../commons/powertools.js';
+import { eventHandler, logger } from '../commons/powertools.js';
 import { ScanInput } from '../commons/scan-input.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
@@ -27,4 +25,4 @@ export async function scanFailed(event: unknown): Promise<{ datasetId: string; s
   return { datasetId, status: marked ? 'INVALID' : 'SKIPPED' };
 }
 
-export const handler = middy(scanFailed).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(scanFailed, { metrics: false });

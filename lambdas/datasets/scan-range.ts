@@ -1,11 +1,9 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { partialKey } from '../../src/domain/object-keys.js';
 import { lastByteNeeded, RangeScan } from '../../src/domain/statistics.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
-import { logger } from '../commons/powertools.js';
+import { eventHandler, logger } from '../commons/powertools.js';
 import { ByteRangeInput, putJson, readAll, readBytes, ScanInput } from '../commons/scan.js';
 
 const env = readEnv({ DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
@@ -46,4 +44,4 @@ export async function scanRange(event: unknown): Promise<{ index: number; rows: 
   return { index: range.index, rows: partial.rows };
 }
 
-export const handler = middy(scanRange).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(scanRange, { metrics: false });

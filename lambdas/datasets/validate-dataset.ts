@@ -1,9 +1,6 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import middy from '@middy/core';
 import type { DatasetError, DatasetRecord, DatasetStatus } from '../../src/domain/datasets.js';
 import { limitsFrom } from '../../src/domain/limits.js';
 import { parseDatasetKey } from '../../src/domain/object-keys.js';
@@ -12,7 +9,7 @@ import { stepFunctions } from '../commons/clients.js';
 import { headObject } from '../commons/csv-source.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics } from '../commons/powertools.js';
+import { eventHandler, logger, metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 import { S3Notification } from '../commons/s3-notification.js';
 
@@ -115,6 +112,4 @@ export async function validateDatasets(event: unknown): Promise<ValidationOutcom
   return outcomes;
 }
 
-export const handler = middy(validateDatasets)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = eventHandler(validateDatasets);

@@ -1,15 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { DatasetError } from '../../src/domain/datasets.js';
 import { parseDatasetKey } from '../../src/domain/object-keys.js';
 import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics } from '../commons/powertools.js';
+import { eventHandler, logger, metrics } from '../commons/powertools.js';
 import { S3Notification } from '../commons/s3-notification.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
@@ -86,6 +83,4 @@ export async function recordValidationFailure(body: string): Promise<FailureOutc
 /** A record that cannot be read or recorded is reported failed: SQS redelivers it, then moves it to the dead-letter queue. */
 const recordHandler = async (record: SQSRecord) => recordValidationFailure(record.body);
 
-export const handler = middy(async (event: SQSEvent, context: Context) => processPartialResponse(event, recordHandler, processor, { context }))
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = eventHandler(async (event: SQSEvent, context: Context) => processPartialResponse(event, recordHandler, processor, { context }));

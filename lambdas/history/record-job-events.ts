@@ -1,10 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import middy from '@middy/core';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { jobEventFor } from '../../src/domain/job-events.js';
 import type { JobRecord } from '../../src/domain/jobs.js';
@@ -12,7 +9,7 @@ import { StoredJob } from '../../src/domain/realtime.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { JobEventStore } from '../commons/job-events.js';
-import { logger, metrics } from '../commons/powertools.js';
+import { eventHandler, metrics } from '../commons/powertools.js';
 
 /**
  * Records each job's history from the jobs table's stream: every status change and
@@ -60,8 +57,6 @@ async function recordChange(record: DynamoDBRecord): Promise<void> {
   metrics.addMetric(written ? 'JobEventRecorded' : 'JobEventRepeated', MetricUnit.Count, 1);
 }
 
-export const handler = middy(async (event: DynamoDBStreamEvent, context: Context) =>
+export const handler = eventHandler(async (event: DynamoDBStreamEvent, context: Context) =>
   processPartialResponse(event, recordChange, processor, { context, processInParallel: false }),
-)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+);

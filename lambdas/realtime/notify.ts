@@ -1,18 +1,15 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import middy from '@middy/core';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type JobRecord, type JobView, toJobView } from '../../src/domain/jobs.js';
 import { type JobMessage, StoredJob } from '../../src/domain/realtime.js';
 import * as z from '../../src/domain/zod.js';
 import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '../commons/clients.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics } from '../commons/powertools.js';
+import { eventHandler, logger, metrics } from '../commons/powertools.js';
 
 /**
  * Consumes the Jobs table stream and pushes every visible change of a job to the
@@ -202,6 +199,4 @@ export async function notifySubscribers(event: DynamoDBStreamEvent): Promise<Dyn
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-export const handler = middy(async (event: DynamoDBStreamEvent, _context: Context) => notifySubscribers(event))
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = eventHandler(async (event: DynamoDBStreamEvent) => notifySubscribers(event));

@@ -1,13 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException } from '@aws-sdk/client-apigatewaymanagementapi';
-import middy from '@middy/core';
 import * as z from '../../src/domain/zod.js';
 import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '../commons/clients.js';
 import { ConnectionStore } from '../commons/connections.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics } from '../commons/powertools.js';
+import { eventHandler, logger, metrics } from '../commons/powertools.js';
 
 /**
  * The connections sweeper, run on a schedule like the jobs sweeper: closes every
@@ -50,6 +47,4 @@ export async function sweepConnections(now: Date = new Date()): Promise<Connecti
   return summary;
 }
 
-export const handler = middy(async () => sweepConnections())
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = eventHandler(async () => sweepConnections());

@@ -1,10 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
-import { logger } from '../commons/powertools.js';
+import { eventHandler, logger } from '../commons/powertools.js';
 import { Lifecycle } from '../commons/store.js';
 
 const env = readEnv({
@@ -58,4 +56,4 @@ export async function markFailed(input: unknown): Promise<{ jobId: string; marke
   return { jobId, marked };
 }
 
-export const handler = middy(markFailed).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(markFailed, { metrics: false });

@@ -1,16 +1,13 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import middy from '@middy/core';
 import { JOB_STATUSES } from '../../src/domain/jobs.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
 import { type ExecutionStatus, SWEEP_START_FAILED, type SweepAction, sweepAction } from '../../src/domain/sweep.js';
 import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments, documents, stepFunctions } from '../commons/clients.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics } from '../commons/powertools.js';
+import { eventHandler, logger, metrics } from '../commons/powertools.js';
 import { Lifecycle } from '../commons/store.js';
 
 /**
@@ -115,6 +112,4 @@ export async function sweepJobs(now: Date = new Date()): Promise<SweepSummary> {
   return summary;
 }
 
-export const handler = middy(async () => sweepJobs())
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = eventHandler(async () => sweepJobs());

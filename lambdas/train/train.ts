@@ -1,8 +1,5 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import middy from '@middy/core';
 import { TrainingFailed } from '../../src/domain/errors.js';
 import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
 import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
@@ -14,7 +11,7 @@ import { backgroundDocuments } from '../commons/clients.js';
 import { accumulateDataset } from '../commons/csv-source.js';
 import { datasetStatistics } from '../commons/dataset-statistics.js';
 import { readEnv } from '../commons/env.js';
-import { logger, metrics } from '../commons/powertools.js';
+import { eventHandler, logger, metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 import { Lifecycle } from '../commons/store.js';
 
@@ -195,6 +192,4 @@ async function trainJob(input: unknown): Promise<TrainResult> {
   }
 }
 
-export const handler = middy(train)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = eventHandler(train);
