@@ -42,3 +42,19 @@ describe('the offline console server', () => {
     );
   });
 });
+
+describe('the offline console server, with the API and uploads on one origin', () => {
+  it('names that origin once in connect-src, without the paths', async () => {
+    const server = await startConsoleServer({
+      port: 0,
+      config: { apiUrl: 'http://127.0.0.1:4000/prod/', webSocketUrl: null, maxDatasetBytes: 1024 },
+      uploadUrl: 'http://127.0.0.1:4000/uploads',
+    });
+    try {
+      const policy = (await fetch(server.url)).headers.get('content-security-policy') ?? '';
+      expect(policy.split('; ').find((directive) => directive.startsWith('connect-src '))).toBe("connect-src 'self' http://127.0.0.1:4000");
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
