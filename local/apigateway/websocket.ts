@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type CfnResource, type LocalAccount, type LocalResolver, referencedLogicalId, referencedLogicalIds } from '../cloudformation/template.js';
 import { close, LOOPBACK, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
-import type { AuthenticationFailure } from '../iam/sigv4.js';
+import { JSON_SERVICE_AUTHENTICATION_ERRORS } from '../iam/sigv4.js';
 import { traceRequests } from '../trace.js';
 import { AuthorizerResult, apiGatewayTime, asksForUnauthorized, policyAllows } from './authorizer.js';
 
@@ -430,7 +430,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     // Only a caller signing with a key the stack issued (a function's, or the stack's own) may manage connections.
     const authentication = options.iam?.authenticate({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body });
     if (authentication && !authentication.ok) {
-      return reply(response, 403, { message: authentication.message }, MANAGEMENT_AUTHENTICATION_ERRORS[authentication.reason]);
+      return reply(response, 403, { message: authentication.message }, JSON_SERVICE_AUTHENTICATION_ERRORS[authentication.reason]);
     }
     const resource = `arn:aws:execute-api:${account.region}:${account.accountId}:${api.apiId}/${api.stageName}/${request.method}/@connections/${match[1]}`;
     const decision = options.iam?.authorize(accessKeyOfRequest(request.headers, request.url), 'execute-api:ManageConnections', resource);
@@ -558,13 +558,6 @@ function refuse(socket: Duplex, status: number): void {
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
-
-/** API Gateway's error type for each reason a management call is not authenticated (all 403). */
-const MANAGEMENT_AUTHENTICATION_ERRORS: Record<AuthenticationFailure, string> = {
-  missing: 'MissingAuthenticationTokenException',
-  unknownKey: 'UnrecognizedClientException',
-  badSignature: 'InvalidSignatureException',
-};
 
 function reply(response: ServerResponse, status: number, body?: unknown, errorType?: string): void {
   const headers: Record<string, string> = errorType ? { 'x-amzn-errortype': errorType } : {};

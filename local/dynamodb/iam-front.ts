@@ -3,7 +3,7 @@ import { createServer, request as forward, type IncomingMessage, type Server, ty
 import { z } from 'zod';
 import { close, LOOPBACK, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
-import type { AuthenticationFailure } from '../iam/sigv4.js';
+import { JSON_SERVICE_AUTHENTICATION_ERRORS } from '../iam/sigv4.js';
 import { traceRequests } from '../trace.js';
 
 /**
@@ -14,12 +14,6 @@ import { traceRequests } from '../trace.js';
  * `MissingAuthenticationTokenException`, `UnrecognizedClientException`,
  * `InvalidSignatureException` or `AccessDeniedException`.
  */
-
-const AUTHENTICATION_ERRORS: Record<AuthenticationFailure, string> = {
-  missing: 'MissingAuthenticationTokenException',
-  unknownKey: 'UnrecognizedClientException',
-  badSignature: 'InvalidSignatureException',
-};
 
 export interface Requirement {
   action: string;
@@ -81,7 +75,9 @@ export async function startDynamoDbFront(options: { upstream: string; iam: Local
     const authentication = options.iam.authenticate({ method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body });
     if (!authentication.ok) {
       response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-RequestId': randomUUID() });
-      response.end(JSON.stringify({ __type: `com.amazon.coral.service#${AUTHENTICATION_ERRORS[authentication.reason]}`, Message: authentication.message }));
+      response.end(
+        JSON.stringify({ __type: `com.amazon.coral.service#${JSON_SERVICE_AUTHENTICATION_ERRORS[authentication.reason]}`, Message: authentication.message }),
+      );
       return;
     }
     const operation = /^DynamoDB_\d+\.(\w+)$/.exec(String(request.headers['x-amz-target'] ?? ''))?.[1];

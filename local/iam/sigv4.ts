@@ -109,6 +109,13 @@ export type AuthenticationFailure =
   /** Malformed, signed too long ago, or a signature that does not match. */
   | 'badSignature';
 
+/** The error type AWS's JSON services (DynamoDB, Step Functions, API Gateway's @connections) answer for each reason. */
+export const JSON_SERVICE_AUTHENTICATION_ERRORS: Readonly<Record<AuthenticationFailure, string>> = {
+  missing: 'MissingAuthenticationTokenException',
+  unknownKey: 'UnrecognizedClientException',
+  badSignature: 'InvalidSignatureException',
+};
+
 export type Authentication = { ok: true; accessKeyId: string } | { ok: false; reason: AuthenticationFailure; message: string };
 
 /** How far a request's `X-Amz-Date` may be from now, as AWS allows. */

@@ -6,7 +6,7 @@ import type { StateMachineDefinitionSource } from '../cloudformation/template.js
 import type { LocalEventBus } from '../events/bus.js';
 import { close, listen, readBody } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
-import type { AuthenticationFailure } from '../iam/sigv4.js';
+import { JSON_SERVICE_AUTHENTICATION_ERRORS } from '../iam/sigv4.js';
 import { FunctionError, type LocalLambdas } from '../lambda/functions.js';
 import { traceRequests } from '../trace.js';
 
@@ -50,13 +50,6 @@ class ServiceError extends Error {
     super(message);
   }
 }
-
-/** The error type AWS's JSON services answer for each reason a request is not authenticated (all 403 offline). */
-const AUTHENTICATION_ERRORS: Record<AuthenticationFailure, string> = {
-  missing: 'MissingAuthenticationTokenException',
-  unknownKey: 'UnrecognizedClientException',
-  badSignature: 'InvalidSignatureException',
-};
 
 type Functions = Pick<LocalLambdas, 'invoke' | 'find'>;
 
@@ -117,7 +110,7 @@ export class LocalStepFunctions {
   private authenticate(request: IncomingMessage, body: Buffer): void {
     if (!this.iam) return;
     const authentication = this.iam.authenticate({ method: request.method ?? 'POST', url: request.url ?? '/', headers: request.headers, body });
-    if (!authentication.ok) throw new ServiceError(AUTHENTICATION_ERRORS[authentication.reason], authentication.message, 403);
+    if (!authentication.ok) throw new ServiceError(JSON_SERVICE_AUTHENTICATION_ERRORS[authentication.reason], authentication.message, 403);
   }
 
   /** IAM's check: `states:<Operation>` on the state machine or execution the call names. */
