@@ -9,7 +9,7 @@ import busboy from 'busboy';
 import { z } from 'zod';
 import { close, LOOPBACK, listen } from '../http-server.js';
 import { accessKeyOfRequest, type LocalIam } from '../iam/policy.js';
-import { type AuthenticationFailure, checkSignedRequest } from '../iam/sigv4.js';
+import type { AuthenticationFailure } from '../iam/sigv4.js';
 import { traceRequests } from '../trace.js';
 import { LocalMultipartUploads, S3_MIN_PART_BYTES, type StoredObject } from './multipart.js';
 import { checkPresignedUrl, isPresigned } from './presigned.js';
@@ -49,8 +49,6 @@ export interface S3FrontOptions {
   upstream: string;
   iam: LocalIam;
   region: string;
-  /** The stack's own key pair: callers that sign with it are not checked (the harness, the gateways). */
-  stackCredentials: { accessKeyId: string; secretAccessKey: string };
   /**
    * Stores a validated POST upload or a completed multipart upload (a PutObject to s3rver with the stack's
    * credentials), announced as `eventName` (`ObjectCreated:Post`, `ObjectCreated:CompleteMultipartUpload`).
@@ -275,8 +273,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
     store: (object) => options.store(object),
     error: (response, status, code, message) => s3Error(response, status, code, message),
   });
-  const secretOf = (accessKeyId: string) =>
-    accessKeyId === options.stackCredentials.accessKeyId ? options.stackCredentials.secretAccessKey : options.iam.principalOf(accessKeyId)?.secretAccessKey;
+  // A key the stack issued: a function's or the stack's own (local/iam/policy.ts).
+  const secretOf = (accessKeyId: string) => options.iam.secretOf(accessKeyId);
 
   const proxy = (request: IncomingMessage, response: ServerResponse, accessKeyId: string | undefined) => {
     const { bucket } = targetOf(request.url ?? '/');
@@ -404,7 +402,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
       }
     } else {
       // Signed in the header, with the same routine as a presigned URL; an unsigned request is nobody's, not the stack's.
-      const authentication = checkSignedRequest({ method, url, headers: request.headers }, secretOf, now());
+      const authentication = options.iam.authenticate({ method, url, headers: request.headers }, now());
       if (!authentication.ok) {
         request.resume();
         const [code, message] = S3_AUTHENTICATION_ERRORS[authentication.reason];

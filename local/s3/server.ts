@@ -109,7 +109,7 @@ export interface LocalS3Options {
   invoke(functionLogicalId: string, event: unknown): Promise<unknown>;
   /** The stack's own key pair (its callers are not checked); s3rver refuses unknown access key ids. */
   credentials: { accessKeyId: string; secretAccessKey: string };
-  /** Each function's credentials and role: every call a function makes is checked against it. */
+  /** Each function's credentials and role, and the stack's own key (`credentials`): every request is authenticated by it. */
   iam: LocalIam;
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -241,7 +241,6 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     upstream,
     iam: options.iam,
     region: options.region,
-    stackCredentials: options.credentials,
     ...(options.minPartBytes === undefined ? {} : { minPartBytes: options.minPartBytes }),
     store: async ({ bucket, key, file, size, contentType, eventName }) => {
       posted.set(`${bucket}/${key}`, eventName);

@@ -182,9 +182,8 @@ describe('the S3 front: policy, size and the 403 for a missing key', () => {
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     front = await startS3Front({
       upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-      iam: new LocalIam([uploader, reader(false), reader(true)], '000000000000', () => undefined),
+      iam: new LocalIam([uploader, reader(false), reader(true)], '000000000000', () => undefined, { accessKeyId: 'STACK', secretAccessKey: 'stack-secret' }),
       region: 'us-east-1',
-      stackCredentials: { accessKeyId: 'STACK', secretAccessKey: 'stack-secret' },
       store: async ({ key, size }) => {
         stored.push({ key, size });
         return { etag: '"e"' };

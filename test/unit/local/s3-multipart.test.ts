@@ -52,9 +52,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   front = await startS3Front({
     upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-    iam: new LocalIam([uploader, reader], '000000000000', () => undefined),
+    iam: new LocalIam([uploader, reader], '000000000000', () => undefined, { accessKeyId: 'STACK', secretAccessKey: 'stack-secret' }),
     region: 'us-east-1',
-    stackCredentials: { accessKeyId: 'STACK', secretAccessKey: 'stack-secret' },
     minPartBytes: MIN_PART,
     now: () => clock,
     store: async ({ key, size, eventName, file }) => {
