@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from '../local/stack.js';
 import { NumericCsvReader } from '../src/domain/csv.js';
-import { RangeScan } from '../src/domain/statistics.js';
+import { RangeScan } from '../src/domain/range-scan.js';
 import { ensureDataset } from './dataset.js';
 
 const { values } = parseArgs({

@@ -37,7 +37,7 @@ export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
   'lambdas/datasets/merge-scan.ts': 445 * KB,
   // DynamoDB + S3 (presigned POST).
   'lambdas/datasets/create-dataset.ts': 530 * KB,
-  // DynamoDB + S3 + Step Functions + Powertools idempotency.
+  // DynamoDB + S3 + Step Functions.
   'lambdas/api/create-job.ts': 540 * KB,
   // Liveness loads nothing; the clients of the deep check (DynamoDB, S3, Step Functions) are imported on its first call,
   // so they are in the file but not in the INIT of a liveness probe.

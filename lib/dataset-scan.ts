@@ -63,7 +63,7 @@ export class DatasetScan extends Construct {
       resultSelector: { 'dataStart.$': '$.Payload.dataStart', 'ranges.$': '$.Payload.ranges' },
       resultPath: '$.plan',
     });
-    plan.addRetry({ errors: [sfn.Errors.ALL], ...RETRY });
+    plan.addRetry({ errors: TRANSIENT_ERRORS, ...RETRY });
 
     const scanRange = invoke(
       'ScanRange',
@@ -79,8 +79,10 @@ export class DatasetScan extends Construct {
       },
       rangeTimeout.plus(Duration.minutes(1)),
     );
-    // Bad data is not an error of the child (its partial records it): whatever it throws is worth another try.
-    scanRange.addRetry({ errors: [sfn.Errors.ALL], ...RETRY });
+    // Bad data is not an error of the child (its partial records it), and a dependency that throttled, timed out or
+    // failed on its side is thrown as TransientError: worth another try. Anything else (the object replaced under the
+    // scan, a bug) would fail every try, so it fails the Map at once.
+    scanRange.addRetry({ errors: TRANSIENT_ERRORS, ...RETRY });
     const map = new sfn.DistributedMap(this, 'ScanRanges', {
       itemsPath: '$.plan.ranges',
       itemSelector: {
@@ -101,10 +103,13 @@ export class DatasetScan extends Construct {
     map.itemProcessor(scanRange);
 
     const merge = invoke('Merge', props.mergeFunction, { ...object, 'rangeCount.$': '$.scanned.rangeCount' }, Duration.minutes(5));
-    merge.addRetry({ errors: [...TRANSIENT_ERRORS, 'TimeoutError', 'SlowDown', 'InternalError'], ...RETRY });
+    merge.addRetry({ errors: TRANSIENT_ERRORS, ...RETRY });
 
     const markFailed = invoke('MarkFailed', props.failedFunction, { ...object, 'failure.$': '$.failure' }, Duration.minutes(1));
-    markFailed.addRetry({ errors: [sfn.Errors.ALL], ...RETRY, maxAttempts: 5 });
+    // A conditional, repeatable write: transient failures get more tries than the other steps. A deterministic one
+    // fails every try, so it is not retried; the execution then ends FAILED and nothing else settles the dataset: it
+    // stays VALIDATING until its record expires (the table's TTL), and the function's Errors alarm tells an operator.
+    markFailed.addRetry({ errors: TRANSIENT_ERRORS, ...RETRY, maxAttempts: 5 });
     const failed = new sfn.Fail(this, 'ScanFailed', {
       error: 'ScanFailed',
       cause: 'The dataset could not be scanned; the dataset records why (GET /datasets/{datasetId}).',

@@ -15,7 +15,7 @@ import { DatasetScan } from './dataset-scan.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** Why a grant on every dataset object is the narrowest there is (cdk-nag). */
-const DATASET_OBJECTS = 'Dataset objects are datasets/<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.';
+const DATASET_OBJECTS = `Dataset objects are ${DATASETS_PREFIX}<tenant>/<datasetId>.csv, named at run time; the grant covers that prefix of this bucket only.`;
 
 /** What a function factory needs to build one of this construct's functions. */
 export interface DatasetFunctionOptions {
@@ -221,7 +221,7 @@ export class Datasets extends Construct {
 
     // The scan: a plan, one child per byte range (each a full vCPU, reading in one pass), a merge of their partials.
     const scanObjects = this.bucket.arnForObjects(`${SCANS_PREFIX}*`);
-    const SCAN_OBJECTS = 'Scan objects are scans/<tenant>/<datasetId>/<etag>/…, named at run time; the grant covers that prefix of this bucket only.';
+    const SCAN_OBJECTS = `Scan objects are ${SCANS_PREFIX}<tenant>/<datasetId>/<etag>/…, named at run time; the grant covers that prefix of this bucket only.`;
     const planFunction = props.newFunction(this, 'PlanScan', {
       entry: 'lambdas/datasets/plan-scan.ts',
       description: 'Dataset scan: cuts an uploaded object into byte ranges',
@@ -315,12 +315,10 @@ export class Datasets extends Construct {
       reason: 'This queue is itself the dead-letter queue of the validation failures queue; it keeps what could not be recorded for inspection.',
     });
 
-    // Jobs on datasets: create-job checks the dataset, training reads its statistics (or, for a dataset scanned
-    // before statistics existed, streams its object).
+    // Jobs on datasets: create-job checks the dataset, training reads its statistics (never the uploaded object).
     useTable(props.createJobFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
     useTable(props.trainFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
     props.trainFunction.addEnvironment('DATASETS_BUCKET_NAME', this.bucket.bucketName);
-    readObjects(props.trainFunction);
     props.trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [scanObjects] }));
     this.acknowledgePrefix(props.trainFunction, scanObjects, SCAN_OBJECTS);
 

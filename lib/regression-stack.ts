@@ -6,7 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { INLINE_DATA_PREFIX } from '../src/domain/object-keys.js';
+import { DATASETS_PREFIX, INLINE_DATA_PREFIX } from '../src/domain/object-keys.js';
 import type { TenantLimits } from '../src/domain/rate-limits.js';
 import { AppFunction, type AppFunctionProps, PROJECT_ROOT, useTable } from './app-function.js';
 import { Console } from './console.js';
@@ -70,7 +70,7 @@ export class RegressionStack extends Stack {
     if (!Number.isInteger(retentionDays) || retentionDays < 1)
       throw new Error(`RegressionStack: retentionDays must be a whole number >= 1; got ${retentionDays}`);
 
-    const { jobsTable, modelsTable, apiKeysTable, idempotencyTable, tenantsTable } = new Storage(this, 'Storage');
+    const { jobsTable, modelsTable, apiKeysTable, tenantsTable } = new Storage(this, 'Storage');
     // How the realtime and datasets constructs build their functions: with the same defaults as every other.
     const newFunction = (parent: Construct, name: string, options: AppFunctionProps): lambda.Function => new AppFunction(parent, name, options);
 
@@ -135,10 +135,8 @@ export class RegressionStack extends Stack {
     // counter's repair path), settles it if the start fails.
     useTable(createJob, 'JOBS_TABLE_NAME', jobsTable, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     useTable(createJob, 'MODELS_TABLE_NAME', modelsTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    // The active-jobs counter (take a slot, read and correct it, give it back) and the Idempotency-Key's job (put, get, delete).
+    // The active-jobs counter (take a slot, read and correct it, give it back) and the Idempotency-Key's job (put in the create transaction, get, delete when its job could not start).
     useTable(createJob, 'TENANTS_TABLE_NAME', tenantsTable, ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
-    // Powertools idempotency records: get, put if absent, complete, delete on failure.
-    useTable(createJob, 'IDEMPOTENCY_TABLE_NAME', idempotencyTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     workflow.grantStartExecution(createJob);
 
     const getJob = new AppFunction(this, 'GetJobFunction', { entry: 'lambdas/api/get-job.ts' });
@@ -223,7 +221,7 @@ export class RegressionStack extends Stack {
     createJob.addEnvironment('DATASETS_BUCKET_NAME', datasets.bucket.bucketName);
     // DeleteObject: a create that fails after writing the points removes them (lambdas/api/create-job.ts).
     createJob.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:DeleteObject'], resources: [inlineObjects] }));
-    const inlineReason = "Each job's inline points are one object under jobs/<tenant>/, named at run time; nothing else in the bucket.";
+    const inlineReason = `Each job's inline points are one object under ${INLINE_DATA_PREFIX}<tenant>/, named at run time; nothing else in the bucket.`;
     acknowledgeWildcardResource(createJob.role, inlineObjects, inlineReason);
     datasets.grantReadPrefix(trainFunction, INLINE_DATA_PREFIX, inlineReason);
 
@@ -261,7 +259,6 @@ export class RegressionStack extends Stack {
         Jobs: jobsTable,
         Models: modelsTable,
         ApiKeys: apiKeysTable,
-        Idempotency: idempotencyTable,
         JobEvents: history.table,
         Datasets: datasets.table,
         Connections: realtime.connectionsTable,
@@ -277,7 +274,6 @@ export class RegressionStack extends Stack {
     output('JobsTableName', jobsTable.tableName);
     output('ModelsTableName', modelsTable.tableName);
     output('ApiKeysTableName', apiKeysTable.tableName, 'npm run api-key -- create <tenant> --stack <name> writes here');
-    output('IdempotencyTableName', idempotencyTable.tableName);
     output('TenantsTableName', tenantsTable.tableName);
     output('StateMachineArn', stateMachine.stateMachineArn);
     output('StateMachineName', stateMachine.stateMachineName);
@@ -332,7 +328,7 @@ export class RegressionStack extends Stack {
     acknowledgeGuardFinding(
       datasets.bucket,
       's3_event_notifications_enabled_check',
-      'The bucket does notify (each uploaded CSV under datasets/ runs the validation function), through the CDK custom resource that configures notifications, which this check does not see.',
+      `The bucket does notify (each uploaded CSV under ${DATASETS_PREFIX} runs the validation function), through the CDK custom resource that configures notifications, which this check does not see.`,
     );
 
     // Last: the functions CDK added for its custom resources exist only now.

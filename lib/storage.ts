@@ -25,11 +25,9 @@ export class Storage extends Construct {
   readonly modelsTable: dynamodb.Table;
   /** API keys by the SHA-256 of the key; the key itself is never stored. */
   readonly apiKeysTable: dynamodb.Table;
-  /** Powertools idempotency records for the Idempotency-Key header (24 h). */
-  readonly idempotencyTable: dynamodb.Table;
   /**
    * Per-tenant items: the active-jobs counter that makes the limit atomic, and the
-   * job each Idempotency-Key created (lambdas/commons/tenants.ts).
+   * job each Idempotency-Key created, the key's one record (lambdas/commons/tenants.ts).
    */
   readonly tenantsTable: dynamodb.Table;
 
@@ -69,12 +67,6 @@ export class Storage extends Construct {
     this.apiKeysTable = new dynamodb.Table(this, 'ApiKeysTable', {
       ...common,
       partitionKey: { name: 'keyHash', type: string },
-    });
-
-    this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
-      ...common,
-      partitionKey: { name: 'id', type: string },
-      timeToLiveAttribute: 'expiration',
     });
 
     this.tenantsTable = new dynamodb.Table(this, 'TenantsTable', {

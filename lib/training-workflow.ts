@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { TRANSIENT_ERROR_NAME } from '../src/domain/transient.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 export interface TrainingWorkflowProps {
@@ -25,13 +26,19 @@ export interface TrainingWorkflowProps {
   readonly trainingTimeout?: Duration;
 }
 
-/** Errors worth retrying: Lambda service hiccups and the train function's own TransientError. */
+/**
+ * The errors every Retry of the project's state machines lists (this one and the dataset scan's), and no
+ * others: Lambda's own service hiccups, and TransientError, which every task function throws for a
+ * dependency that throttled, timed out or failed on its side (lambdas/commons/powertools.ts, eventHandler).
+ * Anything else a task throws is deterministic (bad input, a bug, a failed condition): another try would
+ * fail the same way, so it goes straight to the Catch.
+ */
 export const TRANSIENT_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
-  'TransientError',
+  TRANSIENT_ERROR_NAME,
 ];
 
 const TRAIN_RETRY = { interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 };
@@ -74,8 +81,11 @@ export class TrainingWorkflow extends Construct {
       retryOnServiceExceptions: false,
       taskTimeout: sfn.Timeout.duration(MARK_FAILED_TIMEOUT),
     });
-    // Whatever goes wrong here is retried: otherwise the job would stay RUNNING, and marking it failed is a conditional, repeatable write.
-    markFailed.addRetry({ errors: [sfn.Errors.ALL], ...MARK_FAILED_RETRY });
+    // Marking the job failed is a conditional, repeatable write: a transient failure gets more tries than Train's. A
+    // deterministic one would fail every try, so it is not retried; the execution then ends FAILED, and the job is
+    // still ended, by the ExecutionEnded rule below (mark-failed again, from EventBridge) and, failing that, by the
+    // sweep (lambdas/train/sweep-jobs.ts), which fails a job whose execution ended without settling it.
+    markFailed.addRetry({ errors: TRANSIENT_ERRORS, ...MARK_FAILED_RETRY });
     const failed = new sfn.Fail(this, 'TrainingFailed', {
       error: 'TrainingFailed',
       cause: 'Training failed for good; the job records why (GET /jobs/{jobId}).',

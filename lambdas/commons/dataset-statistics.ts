@@ -29,20 +29,25 @@ const StoredStatistics = z.object({
 });
 
 /**
- * A dataset job's statistics (docs/design.md, "The dataset scan") and the columns it uses,
- * or undefined for a dataset scanned before statistics were kept (its CSV is read
- * instead). One GetItem and one small GetObject: the CSV itself is never read.
- * The statistics must name the object version the dataset was validated for.
+ * A dataset job's statistics (docs/design.md, "The dataset scan") and the columns it uses.
+ * One GetItem and one small GetObject: the CSV itself is never read. The statistics
+ * must name the object version the dataset was validated for; a READY dataset
+ * without statistics fails the job (DATASET_NOT_READY: upload the file again).
  */
 export async function datasetStatistics(
   job: Pick<JobRecord, 'tenantId'> & { source: { datasetId: string; target: string; features?: string[] } },
-): Promise<{ statistics: ColumnStatistics; selection: ColumnSelection; features: string[] } | undefined> {
+): Promise<{ statistics: ColumnStatistics; selection: ColumnSelection; features: string[] }> {
   const { datasets, bucket } = statisticsConfig();
   const dataset = await datasets.get(job.tenantId, job.source.datasetId);
   if (dataset?.status !== 'READY' || !dataset.etag) {
     throw new TrainingFailed('DATASET_NOT_READY', `dataset ${job.source.datasetId} is ${dataset ? dataset.status : 'gone (expired or deleted)'}`);
   }
-  if (!dataset.statisticsKey) return undefined;
+  if (!dataset.statisticsKey) {
+    throw new TrainingFailed(
+      'DATASET_NOT_READY',
+      `dataset ${job.source.datasetId} has no statistics to train from; create a new dataset and upload the file again`,
+    );
+  }
   const stored = StoredStatistics.parse(await getJson(bucket, dataset.statisticsKey));
   if (stored.etag !== dataset.etag || stored.datasetId !== dataset.datasetId) {
     throw new TrainingFailed('DATASET_NOT_READY', `dataset ${job.source.datasetId}: its statistics are not those of the file it validated`);

@@ -2,7 +2,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { CORS_EXPOSED_HEADERS } from '../../src/contract/cors.js';
 import { DomainError, type ErrorCategory, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, ValidationFailed } from '../../src/domain/errors.js';
@@ -10,6 +9,7 @@ import { TenantId } from '../../src/domain/schemas.js';
 import * as z from '../../src/domain/zod.js';
 import { authenticateWithoutAuthorizer } from './authentication.js';
 import { logger, metrics } from './powertools.js';
+import { isRetryable } from './retryable.js';
 
 /** The one place domain error categories become HTTP statuses. */
 const STATUS: Readonly<Record<ErrorCategory, number>> = {
@@ -32,28 +32,6 @@ export function errorResponse(error: DomainError): APIGatewayProxyResult {
   const body = { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
   const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
   return json(STATUS[error.category], body, headers);
-}
-
-type SdkError = Parameters<typeof isTransientError>[0];
-
-/**
- * Whether an error is a dependency that timed out, throttled or failed on its side
- * (DynamoDB, Step Functions, S3): worth a retry, so a 503, never a 500. Wrappers
- * such as Powertools' idempotency errors carry the SDK's error as their `cause`.
- */
-export function isDependencyUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const sdkError = current as unknown as SdkError;
-    if (isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError)) return true;
-    // A transaction cancelled only because others were writing the same items (the store already tried again).
-    const reasons = (current as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-    if (
-      current.name === 'TransactionCanceledException' &&
-      reasons?.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError')
-    )
-      return true;
-  }
-  return false;
 }
 
 /** Seconds a client waits before retrying a request a dependency could not serve. */
@@ -86,7 +64,7 @@ export function httpHandler(route: HttpRoute) {
         request.response = errorResponse(error);
         return;
       }
-      if (isDependencyUnavailable(error)) {
+      if (isRetryable(error)) {
         logger.warn('a dependency is unavailable', error as Error);
         const unavailable = new ServiceUnavailable(
           'SERVICE_UNAVAILABLE',

@@ -4,6 +4,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { isRetryable, TRANSIENT_ERROR_NAME, TransientError } from './retryable.js';
 
 /**
  * One logger and metrics per function, configured by the standard POWERTOOLS_*
@@ -23,11 +24,28 @@ export const metrics = new Metrics();
  * id, cold start; keys reset between invocations) and the flush of the metrics it
  * added. `metrics: false` for a function that publishes none, so its log has no
  * "no application metrics" line per invocation.
+ *
+ * A failure worth another attempt (`isRetryable`: throttling, a timeout, a 5xx) is
+ * rethrown as `TransientError`, the one name the state machines retry
+ * (lib/training-workflow.ts); any other error is thrown as it is, so a Catch records it.
  */
+/** middy's TimeoutError, a moment before the function's own timeout (its `cause` names the package). */
+function ranOutOfTime(error: unknown): boolean {
+  return error instanceof Error && (error.cause as { package?: string } | undefined)?.package === '@middy/core';
+}
+
 export function eventHandler<TEvent, TResult>(
   handler: (event: TEvent, context: Context) => Promise<TResult>,
   options: { metrics?: boolean } = {},
 ): middy.MiddyfiedHandler<TEvent, TResult> {
-  const wrapped = middy(handler).use(injectLambdaContext(logger, { resetKeys: true }));
+  const wrapped = middy(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .onError((request) => {
+      // One already thrown as TransientError (by name: the class of another bundle counts too) passes through; so does
+      // middy's own TimeoutError, thrown as the function's time runs out: another attempt would run out of it too.
+      const { error } = request;
+      if (error?.name === TRANSIENT_ERROR_NAME || ranOutOfTime(error)) return;
+      if (isRetryable(error)) request.error = new TransientError(error);
+    });
   return options.metrics === false ? wrapped : wrapped.use(logMetrics(metrics));
 }

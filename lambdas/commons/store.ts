@@ -227,29 +227,33 @@ export class Lifecycle {
 
   /** Creates a QUEUED job and its TRAINING model if the tenant has a free slot (and the key is unused). */
   async create({ job, model, maxActiveJobs, request }: CreateOptions): Promise<CreateOutcome> {
-    // tenantStatus keys the byStatus index: without it a QUEUED job is not listed by status.
-    const jobItem = { ...job, tenantStatus: `${job.tenantId}#${job.status}` };
-    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
-      { Put: { TableName: this.jobs.tableName, Item: jobItem, ConditionExpression: 'attribute_not_exists(jobId)' } },
-      { Put: { TableName: this.models.tableName, Item: model, ConditionExpression: 'attribute_not_exists(modelId)' } },
-      this.tenants.admitItem(job.tenantId, maxActiveJobs, new Date()),
-    ];
-    if (request) {
-      items.push(
-        this.tenants.requestItem(job.tenantId, request.idempotencyKey, { jobId: job.jobId, requestHash: request.requestHash }, new Date(job.createdAt)),
-      );
-    }
+    const now = new Date();
+    const items = {
+      // tenantStatus keys the byStatus index: without it a QUEUED job is not listed by status.
+      job: {
+        Put: {
+          TableName: this.jobs.tableName,
+          Item: { ...job, tenantStatus: `${job.tenantId}#${job.status}` },
+          ConditionExpression: 'attribute_not_exists(jobId)',
+        },
+      },
+      model: { Put: { TableName: this.models.tableName, Item: model, ConditionExpression: 'attribute_not_exists(modelId)' } },
+      slot: this.tenants.admitItem(job.tenantId, maxActiveJobs, now),
+      ...(request && {
+        request: this.tenants.requestItem(job.tenantId, request.idempotencyKey, { jobId: job.jobId, requestHash: request.requestHash }, now),
+      }),
+    };
     try {
       await this.transact(items);
       return 'CREATED';
     } catch (error) {
-      const failed = conditionsFailed(error);
+      const failed = conditionsFailed(error, items);
       if (failed === undefined) throw error;
       // A new job id can only exist already if this transaction did: the SDK retried a try that timed out but landed.
-      if (failed[0]) return 'CREATED';
+      if (failed.has('job')) return 'CREATED';
       // The key first: a replay answers its job even when the tenant is at its limit.
-      if (failed[3]) return 'KEY_TAKEN';
-      if (failed[2]) return 'LIMIT_REACHED';
+      if (failed.has('request')) return 'KEY_TAKEN';
+      if (failed.has('slot')) return 'LIMIT_REACHED';
       throw error;
     }
   }
@@ -259,10 +263,10 @@ export class Lifecycle {
    * another transaction was writing the same items: the tenant's counter is one
    * item, so concurrent creates and ends of one tenant contend for it.
    */
-  private async transact(items: NonNullable<TransactWriteCommandInput['TransactItems']>): Promise<void> {
+  private async transact(items: TransactionItems): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        await this.client.send(new TransactWriteCommand({ TransactItems: Object.values(items) }));
         return;
       } catch (error) {
         const onlyConflicts =
@@ -309,23 +313,25 @@ export class Lifecycle {
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':status': 'FAILED', ':training': 'TRAINING' },
           };
-    try {
-      // Every end is from QUEUED or RUNNING (the job's condition), so it gives back exactly the slot its create took.
-      await this.transact([
-        { Update: { TableName: this.jobs.tableName, Key: { tenantId: job.tenantId, jobId: job.jobId }, ...transitionUpdate(job.tenantId, to, changes) } },
-        {
-          Update: {
-            TableName: this.models.tableName,
-            Key: { tenantId: job.tenantId, modelId: job.modelId },
-            ConditionExpression: '#status = :training',
-            ...modelUpdate,
-          },
+    // Every end is from QUEUED or RUNNING (the job's condition), so it gives back exactly the slot its create took.
+    const items = {
+      job: { Update: { TableName: this.jobs.tableName, Key: { tenantId: job.tenantId, jobId: job.jobId }, ...transitionUpdate(job.tenantId, to, changes) } },
+      model: {
+        Update: {
+          TableName: this.models.tableName,
+          Key: { tenantId: job.tenantId, modelId: job.modelId },
+          ConditionExpression: '#status = :training',
+          ...modelUpdate,
         },
-        this.tenants.releaseItem(job.tenantId, new Date()),
-      ]);
+      },
+      slot: this.tenants.releaseItem(job.tenantId, new Date()),
+    };
+    try {
+      await this.transact(items);
       return true;
     } catch (error) {
-      if (conditionsFailed(error) !== undefined) return false;
+      // The job had already ended (or its model was settled): nothing to do.
+      if (conditionsFailed(error, items) !== undefined) return false;
       throw error;
     }
   }
@@ -334,11 +340,18 @@ export class Lifecycle {
 /** Transactions cancelled only by a concurrent one are tried this many times in all. */
 const TRANSACTION_ATTEMPTS = 8;
 
-/** Which items' conditions failed, by position, when a transaction was cancelled for that; undefined otherwise. */
-function conditionsFailed(error: unknown): boolean[] | undefined {
+/** A transaction's items by name; they are sent in this order, and cancellation reasons are read back by name. */
+type TransactionItems = Record<string, NonNullable<TransactWriteCommandInput['TransactItems']>[number]>;
+
+/** The names of the items whose conditions failed, when a transaction was cancelled for that; undefined otherwise. */
+function conditionsFailed(error: unknown, items: TransactionItems): Set<string> | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
-  const failed = (error.CancellationReasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
-  return failed.some(Boolean) ? failed : undefined;
+  const names = Object.keys(items);
+  const failed = new Set<string>();
+  for (const [index, reason] of (error.CancellationReasons ?? []).entries()) {
+    if (reason.Code === 'ConditionalCheckFailed') failed.add(names[index] ?? `#${index}`);
+  }
+  return failed.size > 0 ? failed : undefined;
 }
 
 /** The update and condition of a forward-only status change. */

@@ -8,7 +8,8 @@ import { documents } from './clients.js';
  *
  * - `ACTIVE_JOBS`        `activeJobs`: how many of the tenant's jobs are QUEUED or RUNNING;
  *                        `revision`: bumped by every write of the counter; `changedAt`: epoch ms of the last
- * - `REQUEST#<key>`      the job an Idempotency-Key created, with the hash of its request (24 h)
+ * - `REQUEST#<key>`      the job an Idempotency-Key created, with the hash of its request: the key's one
+ *                        record, written in the job's create transaction; expired after 24 h
  *
  * The counter is what makes the active-jobs limit atomic: a job is admitted by the
  * same transaction that creates it (a conditional ADD of one), and released by
@@ -29,8 +30,8 @@ const ActiveCounter = z.object({
   revision: z._default(z.number().check(z.int()), 0),
   changedAt: z._default(z.number(), 0),
 });
-const RequestItem = z.object({ jobId: z.string(), requestHash: z.string() });
-export type RequestRecord = z.infer<typeof RequestItem>;
+const RequestItem = z.object({ jobId: z.string(), requestHash: z.string(), expiresAt: z.number() });
+export type RequestRecord = Omit<z.infer<typeof RequestItem>, 'expiresAt'>;
 
 export class TenantStore {
   constructor(
@@ -63,27 +64,50 @@ export class TenantStore {
     };
   }
 
-  /** The transaction item that binds an Idempotency-Key to the job it creates; fails if the key is bound already. */
+  /**
+   * The transaction item that binds an Idempotency-Key to the job it creates; fails
+   * if the key is bound already. A record past its expiry counts as absent: TTL
+   * deletes lazily (up to days late), and the key's promise is 24 h, not longer.
+   */
   requestItem(tenantId: string, idempotencyKey: string, request: RequestRecord, now: Date) {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
     return {
       Put: {
         TableName: this.tableName,
-        Item: { tenantId, sk: requestSk(idempotencyKey), ...request, expiresAt: Math.floor(now.getTime() / 1000) + REQUEST_TTL_SECONDS },
-        ConditionExpression: 'attribute_not_exists(sk)',
+        Item: { tenantId, sk: requestSk(idempotencyKey), ...request, expiresAt: nowSeconds + REQUEST_TTL_SECONDS },
+        ConditionExpression: 'attribute_not_exists(sk) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': nowSeconds },
       },
     };
   }
 
-  async request(tenantId: string, idempotencyKey: string): Promise<RequestRecord | undefined> {
+  /** The job a key is bound to, if the binding has not expired (TTL may not have deleted it yet). */
+  async request(tenantId: string, idempotencyKey: string, now = new Date()): Promise<RequestRecord | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { tenantId, sk: requestSk(idempotencyKey) }, ConsistentRead: true }),
     );
-    return Item === undefined ? undefined : RequestItem.parse(Item);
+    if (Item === undefined) return undefined;
+    const record = RequestItem.parse(Item);
+    return record.expiresAt < Math.floor(now.getTime() / 1000) ? undefined : record;
   }
 
-  /** Frees a key whose job could not be started, so the same key can submit it again. */
-  async releaseRequest(tenantId: string, idempotencyKey: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { tenantId, sk: requestSk(idempotencyKey) } }));
+  /**
+   * Frees a key whose job could not be started, so the same key can submit it
+   * again; a key bound since to another job is left as it is.
+   */
+  async releaseRequest(tenantId: string, idempotencyKey: string, jobId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { tenantId, sk: requestSk(idempotencyKey) },
+          ConditionExpression: 'jobId = :jobId',
+          ExpressionAttributeValues: { ':jobId': jobId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async activeCounter(tenantId: string): Promise<z.infer<typeof ActiveCounter>> {

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { partialKey, statisticsKey } from '../../src/domain/object-keys.js';
-import { mergePartials, type RangePartial, type StoredStatistics } from '../../src/domain/statistics.js';
+import { mergePartials, type RangePartial, type StoredStatistics } from '../../src/domain/range-scan.js';
 import * as z from '../../src/domain/zod.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
@@ -30,7 +30,7 @@ const PARALLEL_READS = 16;
 
 /**
  * The scan's last step: reads every range's partial, merges them exactly
- * (src/domain/statistics.ts, mergePartials), stores the dataset's statistics
+ * (src/domain/range-scan.ts, mergePartials), stores the dataset's statistics
  * under the object's ETag and marks the dataset READY with them, or INVALID with
  * the earliest bad line of all ranges. Both writes are conditional on the dataset
  * still VALIDATING that object, so a repeated merge changes nothing.

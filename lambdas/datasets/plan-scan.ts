@@ -1,4 +1,4 @@
-import { type ByteRange, headerEnd, planRanges } from '../../src/domain/statistics.js';
+import { type ByteRange, headerEnd, planRanges } from '../../src/domain/range-scan.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { eventHandler, logger } from '../commons/powertools.js';
@@ -20,7 +20,7 @@ export interface ScanPlan {
 
 /**
  * Plans the scan of one uploaded object: reads its head for the header's end, then
- * cuts the rest into ranges (src/domain/statistics.ts, planRanges). Only offsets go
+ * cuts the rest into ranges (src/domain/range-scan.ts, planRanges). Only offsets go
  * back into the state, so a plan of the largest file stays far under 256 KB.
  */
 export async function planScan(event: unknown): Promise<ScanPlan> {

@@ -1,6 +1,6 @@
 import { limitsFrom } from '../../src/domain/limits.js';
 import { partialKey } from '../../src/domain/object-keys.js';
-import { lastByteNeeded, RangeScan } from '../../src/domain/statistics.js';
+import { lastByteNeeded, RangeScan } from '../../src/domain/range-scan.js';
 import * as z from '../../src/domain/zod.js';
 import { readEnv } from '../commons/env.js';
 import { eventHandler, logger } from '../commons/powertools.js';
@@ -13,10 +13,11 @@ const ScanRangeInput = z.extend(ScanInput, { dataStart: z.number().check(z.int()
 
 /**
  * One child of the scan's Distributed Map: reads its byte range of the object
- * (aligned to lines, src/domain/statistics.ts RangeScan), validates it with the
+ * (aligned to lines, src/domain/range-scan.ts RangeScan), validates it with the
  * CSV reader and reduces it to partial statistics, written to S3. Bad data is
- * not an error here: the partial records its first bad line for the merge. Only
- * unexpected errors are thrown, and the Map's Retry runs the range again.
+ * not an error here: the partial records its first bad line for the merge. A
+ * dependency that failed is thrown as TransientError (eventHandler) and the Map's
+ * Retry runs the range again; anything else fails the scan.
  */
 export async function scanRange(event: unknown): Promise<{ index: number; rows: number }> {
   const input = ScanRangeInput.parse(event);

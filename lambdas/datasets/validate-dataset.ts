@@ -6,12 +6,12 @@ import { limitsFrom } from '../../src/domain/limits.js';
 import { parseDatasetKey } from '../../src/domain/object-keys.js';
 import * as z from '../../src/domain/zod.js';
 import { stepFunctions } from '../commons/clients.js';
-import { headObject } from '../commons/csv-source.js';
 import { DatasetStore } from '../commons/datasets.js';
 import { readEnv } from '../commons/env.js';
 import { eventHandler, logger, metrics } from '../commons/powertools.js';
 import { s3 } from '../commons/s3.js';
 import { S3Notification } from '../commons/s3-notification.js';
+import { headObject } from '../commons/scan.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), SCAN_STATE_MACHINE_ARN: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);

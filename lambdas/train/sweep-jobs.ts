@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import { JOB_STATUSES } from '../../src/domain/jobs.js';
+import { executionArnOf, JOB_STATUSES } from '../../src/domain/jobs.js';
 import { JobId, TenantId } from '../../src/domain/schemas.js';
 import { type ExecutionStatus, SWEEP_START_FAILED, type SweepAction, sweepAction } from '../../src/domain/sweep.js';
 import * as z from '../../src/domain/zod.js';
@@ -34,13 +34,9 @@ const lifecycle = Lifecycle.onTables({ jobs: env.JOBS_TABLE_NAME, models: env.MO
 const ActiveJob = z.object({ tenantId: TenantId, jobId: JobId, modelId: z.string(), status: z.enum(JOB_STATUSES), createdAt: z.string() });
 type ActiveJob = z.infer<typeof ActiveJob>;
 
-function executionArnOf(jobId: string): string {
-  return `${env.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${jobId}`;
-}
-
 async function executionStatus(jobId: string): Promise<ExecutionStatus | undefined> {
   try {
-    const { status } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: executionArnOf(jobId) }));
+    const { status } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: executionArnOf(env.STATE_MACHINE_ARN, jobId) }));
     return status as ExecutionStatus;
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) return undefined;

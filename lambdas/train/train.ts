@@ -8,7 +8,6 @@ import { JobId, TenantId } from '../../src/domain/schemas.js';
 import { fitStatistics } from '../../src/domain/statistics.js';
 import * as z from '../../src/domain/zod.js';
 import { backgroundDocuments } from '../commons/clients.js';
-import { accumulateDataset } from '../commons/csv-source.js';
 import { datasetStatistics } from '../commons/dataset-statistics.js';
 import { readEnv } from '../commons/env.js';
 import { eventHandler, logger, metrics } from '../commons/powertools.js';
@@ -31,33 +30,6 @@ export interface TrainResult {
   status: JobStatus | 'MISSING';
 }
 
-/**
- * Errors worth another attempt: throttling and service hiccups. Thrown as
- * `TransientError` because that name is what the state machine's Retry matches
- * (Lambda reports an error's name as its errorType); anything else is final.
- */
-const TRANSIENT = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TransactionConflictException',
-  // a transaction still cancelled by concurrent ones after the store's own tries
-  'TransactionCanceledException',
-  'TimeoutError',
-  // S3, reading the job's data
-  'SlowDown',
-  'InternalError',
-]);
-
-export class TransientError extends Error {
-  constructor(cause: Error) {
-    super(`transient failure: ${cause.name}: ${cause.message}`, { cause });
-    this.name = 'TransientError';
-  }
-}
-
 const InlinePoints = z.array(z.object({ x: z.array(z.number()), y: z.number() })).check(z.minLength(1));
 
 /** A job's inline points, as create-job stored them (checked again: an object is a boundary too). */
@@ -67,15 +39,11 @@ async function readInlinePoints(key: string): Promise<InlinePoint[]> {
   return InlinePoints.parse(JSON.parse(await Body.transformToString('utf8')));
 }
 
-/** Feeds the job's rows into the accumulator, reporting the fraction read. */
+/** Feeds an inline job's points into the accumulator, reporting the fraction read. */
 async function accumulate(
-  job: JobRecord & { source: { type: 'inline' } | { type: 'dataset'; datasetId: string; target: string } },
+  job: Pick<JobRecord, 'fitIntercept'> & { source: { type: 'inline'; key: string } },
   report: (fraction: number) => Promise<void>,
 ): Promise<{ accumulator: RegressionAccumulator; features: string[] }> {
-  if (job.source.type === 'dataset') {
-    // Streamed from S3 in one pass: memory stays O(features^2) whatever the file size.
-    return accumulateDataset({ tenantId: job.tenantId, fitIntercept: job.fitIntercept, source: job.source }, report);
-  }
   const data = await readInlinePoints(job.source.key);
   const width = data[0]?.x.length ?? 0;
   const accumulator = new RegressionAccumulator(width, job.fitIntercept);
@@ -87,22 +55,19 @@ async function accumulate(
 }
 
 /**
- * Fits the job's model, or one per value of its `alphas`: from the dataset's
- * statistics when it has them (no read of the CSV: docs/design.md, "The dataset scan"),
- * else from one pass over its rows.
+ * Fits the job's model, or one per value of its `alphas`: a dataset job from the
+ * dataset's statistics (no read of the CSV: docs/design.md, "The dataset scan"), an
+ * inline job from one pass over its points.
  */
 async function fitJob(job: JobRecord, report: (fraction: number) => Promise<void>): Promise<{ fitted: FittedModel[]; features: string[] }> {
   const alphas = job.alphas ?? [job.alpha ?? 0];
   const spec = (alpha: number) => ({ kind: job.kind, alpha, fitIntercept: job.fitIntercept });
   if (job.source.type === 'dataset') {
     const found = await datasetStatistics({ tenantId: job.tenantId, source: job.source });
-    if (found) {
-      await report(1);
-      return { fitted: alphas.map((alpha) => fitStatistics(found.statistics, found.selection, spec(alpha)).model), features: found.features };
-    }
-    if (job.source.features) throw new TrainingFailed('DATASET_NOT_READY', 'choosing features needs the dataset statistics of a scan; upload the file again');
+    await report(1);
+    return { fitted: alphas.map((alpha) => fitStatistics(found.statistics, found.selection, spec(alpha)).model), features: found.features };
   }
-  const { accumulator, features } = await accumulate(job, report);
+  const { accumulator, features } = await accumulate({ fitIntercept: job.fitIntercept, source: job.source }, report);
   return { fitted: alphas.map((alpha) => fitModel(accumulator, spec(alpha))), features };
 }
 
@@ -110,19 +75,11 @@ async function fitJob(job: JobRecord, report: (fraction: number) => Promise<void
  * Trains one job: QUEUED -> RUNNING, one pass over the data, fit, then the model
  * (TRAINED) and the job (COMPLETED) in one write. Bad data fails the job here with
  * its error code; only unexpected errors reach the state machine (Retry / Catch).
- * Every write is conditional, so a cancelled job stops at its next write.
+ * Every AWS call counts, the first read and the RUNNING write included: `handler`
+ * (eventHandler) rethrows a throttled or failed call as the TransientError the
+ * state machine retries. Every write is conditional, so a cancelled job stops at its next write.
  */
 export async function train(input: unknown): Promise<TrainResult> {
-  try {
-    return await trainJob(input);
-  } catch (error) {
-    // Every AWS call counts, the first read and the RUNNING write included: the state machine retries only TransientError.
-    if (error instanceof Error && TRANSIENT.has(error.name)) throw new TransientError(error);
-    throw error;
-  }
-}
-
-async function trainJob(input: unknown): Promise<TrainResult> {
   const { tenantId, jobId } = TrainInput.parse(input);
   const job = await jobs.get(tenantId, jobId);
   if (!job) return { jobId, status: 'MISSING' };

@@ -1,4 +1,4 @@
-import { InvalidCsv, type NumericCsvSink } from './csv.js';
+import type { InvalidCsv, NumericCsvSink } from './csv.js';
 import { Conflict, NotFound, TrainingFailed, ValidationFailed } from './errors.js';
 import { RegressionAccumulator } from './regression.js';
 import * as z from './zod.js';
@@ -38,7 +38,7 @@ export interface DatasetRecord {
   error: DatasetError | null;
   /** ETag of the object that was validated; training reads only that object. */
   etag?: string;
-  /** The S3 key of the statistics the scan computed from that object (src/domain/statistics.ts); absent on datasets validated before the scan existed. */
+  /** The S3 key of the statistics the scan computed from that object (src/domain/range-scan.ts); every READY dataset has one. */
   statisticsKey?: string;
   /** The size the client declared when it created the dataset (absent for datasets created without one). */
   declaredSizeBytes?: number;
@@ -232,9 +232,4 @@ export class TrainingSink implements NumericCsvSink {
   rowBlock(columns: Float64Array, stride: number, count: number): void {
     this.accumulator.addColumns(columns, stride, count, this.targetIndex);
   }
-}
-
-/** A CSV problem met while training fails the job as INVALID_DATA, naming the line and column. */
-export function trainingFailureOf(error: unknown): unknown {
-  return error instanceof InvalidCsv ? new TrainingFailed('INVALID_DATA', `the dataset cannot be read: ${error.message}`) : error;
 }

@@ -33,6 +33,11 @@ export function statusesBefore(to: JobStatus): JobStatus[] {
   return JOB_STATUSES.filter((from) => canTransition(from, to));
 }
 
+/** Executions are named by their job id, so a retried start can never run a job twice. */
+export function executionArnOf(stateMachineArn: string, jobId: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
+}
+
 export function isTerminal(status: JobStatus): boolean {
   return NEXT[status].length === 0;
 }

@@ -183,6 +183,17 @@ describe(`jobs on ${target.name}: idempotency`, () => {
     expectError(other, 409, 'IDEMPOTENCY_CONFLICT');
   });
 
+  it('answers a replay with the job as it is now: COMPLETED once trained', async () => {
+    const headers = { 'Idempotency-Key': `e2e-${randomUUID()}` };
+    const first = await createJob(body, target.keyA, headers);
+    expect(first.status).toBe('QUEUED');
+    expect((await finishedJob(first.jobId)).status).toBe('COMPLETED');
+
+    const replay = await api('POST', '/jobs', { key: target.keyA, body, headers });
+    expect(replay.status).toBe(202);
+    expect(replay.body).toMatchObject({ jobId: first.jobId, status: 'COMPLETED', progress: 1 });
+  });
+
   it('scopes keys to the tenant', async () => {
     const headers = { 'Idempotency-Key': `e2e-${randomUUID()}` };
     const mine = await createJob(body, target.keyA, headers);

@@ -7,14 +7,14 @@ import { createApp, DEFAULT_STACK_NAME } from '../../lib/app.js';
 import { AppFunction, PROJECT_ROOT } from '../../lib/app-function.js';
 import { RestApi } from '../../lib/rest-api.js';
 import { TRANSIENT_ERRORS } from '../../lib/training-workflow.js';
-import { defaultTemplate, flatten, Synthesized } from './synthesized.js';
+import { defaultTemplate, flatten, type Json, Synthesized } from './synthesized.js';
 
 /**
  * The core service as `cdk synth` builds it (lib/app.ts), synthesized once with
  * bundling skipped: what is checked here is the template, not the code.
  */
 let stack: Synthesized;
-let tables: { jobs: string; models: string; apiKeys: string; idempotency: string; datasets: string; tenants: string; jobEvents: string };
+let tables: { jobs: string; models: string; apiKeys: string; datasets: string; tenants: string; jobEvents: string };
 let stateMachineId: string;
 
 beforeAll(() => {
@@ -24,7 +24,6 @@ beforeAll(() => {
     jobs: stack.tableId('tenantId', 'jobId'),
     models: stack.tableId('tenantId', 'modelId'),
     apiKeys: stack.tableId('keyHash'),
-    idempotency: stack.tableId('id'),
     datasets: stack.tableId('tenantId', 'datasetId'),
     tenants: stack.tableId('tenantId', 'sk'),
     jobEvents: stack.tableId('jobKey', 'seq'),
@@ -63,8 +62,7 @@ describe('tables', () => {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
     expect(stack.resources[tables.apiKeys]!.Properties!.TimeToLiveSpecification).toBeUndefined();
-    expect(stack.resources[tables.idempotency]!.Properties!.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
-    for (const id of [tables.models, tables.apiKeys, tables.idempotency]) {
+    for (const id of [tables.models, tables.apiKeys]) {
       expect(stack.resources[id]!.Properties!.StreamSpecification, id).toBeUndefined();
       expect(stack.resources[id]!.Properties!.GlobalSecondaryIndexes, id).toBeUndefined();
     }
@@ -82,7 +80,7 @@ describe('tables', () => {
   });
 
   it('every core table: on demand, KMS-encrypted, point-in-time recovery, deleted with the (personal) stack', () => {
-    for (const id of [tables.jobs, tables.models, tables.apiKeys, tables.idempotency, tables.tenants]) {
+    for (const id of [tables.jobs, tables.models, tables.apiKeys, tables.tenants]) {
       expect(stack.resources[id], id).toMatchObject({
         DeletionPolicy: 'Delete',
         Properties: {
@@ -100,7 +98,7 @@ describe('tables', () => {
 const CONTRACT_ENVIRONMENT: Record<string, string[]> = {
   'lambdas/api/health.ts': ['APP_VERSION'],
   'lambdas/api/openapi.ts': [],
-  'lambdas/api/create-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'TENANTS_TABLE_NAME', 'STATE_MACHINE_ARN', 'RETENTION_DAYS'],
+  'lambdas/api/create-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'TENANTS_TABLE_NAME', 'STATE_MACHINE_ARN', 'RETENTION_DAYS'],
   'lambdas/api/get-job.ts': ['JOBS_TABLE_NAME'],
   'lambdas/api/list-jobs.ts': ['JOBS_TABLE_NAME'],
   'lambdas/api/cancel-job.ts': ['JOBS_TABLE_NAME', 'MODELS_TABLE_NAME', 'TENANTS_TABLE_NAME'],
@@ -146,7 +144,6 @@ describe('functions', () => {
       JOBS_TABLE_NAME: tables.jobs,
       MODELS_TABLE_NAME: tables.models,
       API_KEYS_TABLE_NAME: tables.apiKeys,
-      IDEMPOTENCY_TABLE_NAME: tables.idempotency,
       TENANTS_TABLE_NAME: tables.tenants,
     };
     for (const name of names.filter((n) => n in tableOf)) expect(environment[name], name).toEqual({ Ref: tableOf[name] });
@@ -238,10 +235,6 @@ describe('least privilege', () => {
         `dynamodb:UpdateItem ${arn(tables.jobs)}`,
         `dynamodb:PutItem ${arn(tables.models)}`,
         `dynamodb:UpdateItem ${arn(tables.models)}`,
-        `dynamodb:GetItem ${arn(tables.idempotency)}`,
-        `dynamodb:PutItem ${arn(tables.idempotency)}`,
-        `dynamodb:UpdateItem ${arn(tables.idempotency)}`,
-        `dynamodb:DeleteItem ${arn(tables.idempotency)}`,
         // The active-jobs counter (take, read, correct) and the Idempotency-Key bindings (put, get, delete).
         `dynamodb:UpdateItem ${arn(tables.tenants)}`,
         `dynamodb:GetItem ${arn(tables.tenants)}`,
@@ -279,11 +272,10 @@ describe('least privilege', () => {
         `dynamodb:UpdateItem ${arn(tables.models)}`,
         `dynamodb:UpdateItem ${arn(tables.tenants)}`,
         `dynamodb:GetItem ${arn(tables.datasets)}`,
-        `s3:GetObject ${arn(datasetsBucket())}/datasets/*`,
+        // Its inline points and the dataset scan's statistics; never an uploaded file.
         `s3:GetObject ${arn(datasetsBucket())}/jobs/*`,
         `s3:GetObject ${arn(datasetsBucket())}/scans/*`,
-        // Twice, each limited by s3:prefix to one of the two prefixes above (test/stack/deploy.test.ts).
-        `s3:ListBucket ${arn(datasetsBucket())}`,
+        // Limited by s3:prefix to jobs/ (test/stack/deploy.test.ts).
         `s3:ListBucket ${arn(datasetsBucket())}`,
       ],
     ],
@@ -411,12 +403,44 @@ describe('training workflow', () => {
         FunctionName: `<${stack.functionId('lambdas/train/mark-failed.ts')}.Arn>`,
         Payload: { 'tenantId.$': '$.tenantId', 'jobId.$': '$.jobId', 'failure.$': '$.failure' },
       },
-      Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5 }],
+      Retry: [{ ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 5 }],
       TimeoutSeconds: 60,
       Next: 'TrainingFailed',
     });
     expect(asl.States.TrainingFailed).toMatchObject({ Type: 'Fail', Error: 'TrainingFailed' });
     expect(Object.keys(asl.States).sort()).toEqual(['MarkFailed', 'Train', 'TrainingFailed']);
+  });
+
+  it('every Retry of every state machine lists exactly the transient errors, never States.ALL (a Catch may)', () => {
+    expect(TRANSIENT_ERRORS).toEqual([
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+      'TransientError',
+    ]);
+    /** Every state with its path, the states of a Map's ItemProcessor (or Iterator) and a Parallel's branches included. */
+    const statesOf = (states: Record<string, Json>, under: string): [string, Json][] =>
+      Object.entries(states).flatMap(([name, state]) => [
+        [`${under}${name}`, state] as [string, Json],
+        ...[state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]
+          .filter((nested) => nested !== undefined)
+          .flatMap((nested) => statesOf(nested.States, `${under}${name}/`)),
+      ]);
+    const machines = stack.ofType('AWS::StepFunctions::StateMachine');
+    expect(machines.length).toBeGreaterThanOrEqual(2); // training and the dataset scan
+    let retries = 0;
+    for (const [id] of machines) {
+      for (const [path, state] of statesOf(stack.definitionOf(id).States, `${id}/`)) {
+        for (const retry of (state.Retry ?? []) as { ErrorEquals: string[] }[]) {
+          expect(retry.ErrorEquals, path).not.toContain('States.ALL');
+          expect(retry.ErrorEquals, path).toEqual(TRANSIENT_ERRORS);
+          retries++;
+        }
+      }
+    }
+    // Train and MarkFailed; Plan, ScanRange, Merge and MarkFailed.
+    expect(retries).toBe(6);
   });
 
   it('the execution outlives every attempt of both tasks, so the Catch always gets to run', () => {
@@ -599,7 +623,7 @@ describe('outputs', () => {
     expect(outputs.JobsTableName?.Value).toEqual({ Ref: tables.jobs });
     expect(outputs.ModelsTableName?.Value).toEqual({ Ref: tables.models });
     expect(outputs.ApiKeysTableName?.Value).toEqual({ Ref: tables.apiKeys });
-    expect(outputs.IdempotencyTableName?.Value).toEqual({ Ref: tables.idempotency });
+    expect(outputs).not.toHaveProperty('IdempotencyTableName');
     expect(outputs.TenantsTableName?.Value).toEqual({ Ref: tables.tenants });
     expect(outputs.StateMachineArn?.Value).toEqual({ Ref: stateMachineId });
     expect(outputs.StateMachineName?.Value).toEqual({ 'Fn::GetAtt': [stateMachineId, 'Name'] });

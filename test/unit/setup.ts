@@ -11,7 +11,6 @@ Object.assign(process.env, {
   JOBS_TABLE_NAME: 'jobs-table',
   JOB_EVENTS_TABLE_NAME: 'job-events-table',
   MODELS_TABLE_NAME: 'models-table',
-  IDEMPOTENCY_TABLE_NAME: 'idempotency-table',
   TENANTS_TABLE_NAME: 'tenants-table',
   API_KEYS_TABLE_NAME: 'api-keys-table',
   USAGE_IDENTIFIER_PREFIX: 'RegressionJobs-tenant-',

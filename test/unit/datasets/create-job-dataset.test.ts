@@ -13,7 +13,6 @@ beforeAll(async () => {
   stubDatasetEnv();
   vi.stubEnv('JOBS_TABLE_NAME', 'jobs-test');
   vi.stubEnv('MODELS_TABLE_NAME', 'models-test');
-  vi.stubEnv('IDEMPOTENCY_TABLE_NAME', 'idempotency-test');
   vi.stubEnv('STATE_MACHINE_ARN', 'arn:aws:states:eu-west-1:123456789012:stateMachine:train');
   ({ handler } = await import('../../../lambdas/api/create-job.js'));
 });

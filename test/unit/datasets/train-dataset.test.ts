@@ -3,12 +3,11 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, U
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobRecord } from '../../../src/domain/jobs.js';
-import { body, context, DATASET_ID, datasetRecord, KEY, stubDatasetEnv } from './fixtures.js';
+import { body, context, DATASET_ID, datasetRecord, stubDatasetEnv } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);
 let handler: typeof import('../../../lambdas/train/train.js')['handler'];
-let accumulateDataset: typeof import('../../../lambdas/commons/csv-source.js')['accumulateDataset'];
 
 const JOB_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';
 
@@ -43,7 +42,6 @@ beforeAll(async () => {
   vi.stubEnv('JOBS_TABLE_NAME', 'jobs-test');
   vi.stubEnv('MODELS_TABLE_NAME', 'models-test');
   ({ handler } = await import('../../../lambdas/train/train.js'));
-  ({ accumulateDataset } = await import('../../../lambdas/commons/csv-source.js'));
 });
 afterAll(() => vi.unstubAllEnvs());
 beforeEach(() => {
@@ -62,12 +60,49 @@ function finish() {
 }
 
 describe('train (dataset source)', () => {
-  it('streams the validated object (pinned by its ETag) into the fit; features are the non-target columns', async () => {
-    s3.on(GetObjectCommand).resolves({ Body: body(EXACT_CSV) });
+  it('fails the job with DATASET_NOT_READY when the dataset expired after the job was accepted', async () => {
+    ddb.on(GetCommand, { TableName: 'datasets-test' }).resolves({});
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
+    expect(finish().job[':error']).toMatchObject({ code: 'DATASET_NOT_READY' });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('fails the job with DATASET_NOT_READY, telling to upload the file again, when a READY dataset has no statistics', async () => {
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
+    const { job: jobValues, model } = finish();
+    expect(jobValues[':to']).toBe('FAILED');
+    expect(jobValues[':error']).toEqual({
+      code: 'DATASET_NOT_READY',
+      message: `dataset ${DATASET_ID} has no statistics to train from; create a new dataset and upload the file again`,
+    });
+    expect(model[':status']).toBe('FAILED');
+    // Nothing is read from the bucket: the uploaded CSV is never a source of training.
+    expect(s3.calls()).toHaveLength(0);
+  });
+});
+
+describe('train (dataset with scanned statistics)', () => {
+  const STATISTICS_KEY = `scans/acme/${DATASET_ID}/etag-1/statistics.json`;
+
+  /** The statistics the scan stores for EXACT_CSV (all three columns), computed as the scan computes them. */
+  async function storedStatistics(etag = 'etag-1') {
+    const { RangeScan } = await import('../../../src/domain/range-scan.js');
+    const scan = new RangeScan({ index: 0, start: 0, end: EXACT_CSV.length }, { maxColumns: 10 });
+    scan.push(new TextEncoder().encode(EXACT_CSV), 0);
+    const partial = scan.finish();
+    return JSON.stringify({ datasetId: DATASET_ID, etag, columns: partial.columns, rows: partial.rows, statistics: partial.statistics });
+  }
+
+  beforeEach(() => {
+    ddb.on(GetCommand, { TableName: 'datasets-test' }).resolves({ Item: datasetRecord({ sizeBytes: EXACT_CSV.length, statisticsKey: STATISTICS_KEY }) });
+  });
+
+  it('fits from the statistics without reading the CSV; features are the non-target columns', async () => {
+    s3.on(GetObjectCommand, { Key: STATISTICS_KEY }).resolves({ Body: body(await storedStatistics()) });
 
     expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'COMPLETED' });
 
-    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'datasets-bucket-test', Key: KEY, IfMatch: '"etag-1"' });
+    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toEqual([{ Bucket: 'datasets-bucket-test', Key: STATISTICS_KEY }]);
     const { job: jobValues, model } = finish();
     expect(jobValues[':to']).toBe('COMPLETED');
     expect(model[':features']).toEqual(['x0', 'x1']);
@@ -79,69 +114,10 @@ describe('train (dataset source)', () => {
     expect(model[':intercept']).toBeCloseTo(1, 9);
   });
 
-  it('fails the job with INVALID_DATA naming the line and column of a bad value', async () => {
-    s3.on(GetObjectCommand).resolves({ Body: body('x0,x1,y\n1,2,3\n4,5,6\n1,zz,3\n') });
-
-    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
-
-    const { job: jobValues, model } = finish();
-    expect(jobValues[':to']).toBe('FAILED');
-    expect(jobValues[':error']).toEqual({ code: 'INVALID_DATA', message: 'the dataset cannot be read: line 4, column 2 ("x1"): "zz" is not a finite number' });
-    expect(model[':status']).toBe('FAILED');
-  });
-
-  it('fails the job with DATASET_NOT_READY when the dataset expired after the job was accepted', async () => {
-    ddb.on(GetCommand, { TableName: 'datasets-test' }).resolves({});
-    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
-    expect(finish().job[':error']).toMatchObject({ code: 'DATASET_NOT_READY' });
-    expect(s3.calls()).toHaveLength(0);
-  });
-
-  it('fails the job with DATASET_NOT_READY when the object was replaced after validation (If-Match fails)', async () => {
-    s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'etag', $metadata: {} }));
-    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
-    expect(finish().job[':error']).toMatchObject({ code: 'DATASET_NOT_READY' });
-  });
-
   it('lets an unexpected S3 failure reach the state machine (Retry / Catch)', async () => {
     s3.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'boom', $metadata: {} }));
     await expect(handler({ tenantId: 'acme', jobId: JOB_ID }, context)).rejects.toThrow('boom');
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
-  });
-});
-
-describe('accumulateDataset', () => {
-  it('reports progress as the fraction of bytes read, after every chunk, ending at 1', async () => {
-    s3.on(GetObjectCommand).resolves({ Body: body(EXACT_CSV, 10) });
-    const fractions: number[] = [];
-
-    const { accumulator, features } = await accumulateDataset(
-      { tenantId: 'acme', fitIntercept: true, source: { datasetId: DATASET_ID, target: 'x1' } },
-      async (fraction) => void fractions.push(fraction),
-    );
-
-    expect(features).toEqual(['x0', 'y']);
-    expect(accumulator.count).toBe(6);
-    expect(fractions).toHaveLength(Math.ceil(EXACT_CSV.length / 10));
-    expect(fractions.every((fraction, index) => index === 0 || fraction > fractions[index - 1]!)).toBe(true);
-    expect(fractions.at(-1)).toBe(1);
-  });
-});
-
-describe('train (dataset with scanned statistics)', () => {
-  const STATISTICS_KEY = `scans/acme/${DATASET_ID}/etag-1/statistics.json`;
-
-  /** The statistics the scan stores for EXACT_CSV (all three columns), computed as the scan computes them. */
-  async function storedStatistics(etag = 'etag-1') {
-    const { RangeScan } = await import('../../../src/domain/statistics.js');
-    const scan = new RangeScan({ index: 0, start: 0, end: EXACT_CSV.length }, { maxColumns: 10 });
-    scan.push(new TextEncoder().encode(EXACT_CSV), 0);
-    const partial = scan.finish();
-    return JSON.stringify({ datasetId: DATASET_ID, etag, columns: partial.columns, rows: partial.rows, statistics: partial.statistics });
-  }
-
-  beforeEach(() => {
-    ddb.on(GetCommand, { TableName: 'datasets-test' }).resolves({ Item: datasetRecord({ sizeBytes: EXACT_CSV.length, statisticsKey: STATISTICS_KEY }) });
   });
 
   it('fits from the statistics without reading the CSV: another target, a feature subset, one model per alpha', async () => {

@@ -1,19 +1,15 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { executionArnOf, handler } from '../../../lambdas/api/create-job.js';
-import type { JobView } from '../../../src/domain/jobs.js';
+import { handler } from '../../../lambdas/api/create-job.js';
+import { executionArnOf, type JobView } from '../../../src/domain/jobs.js';
 import { conditionalCheckFailed, throttling, transactionCanceled } from '../helpers/aws-errors.js';
 import { apiEvent, bodyOf, lambdaContext } from '../helpers/events.js';
-import { FakeIdempotencyTable } from '../helpers/idempotency-table.js';
-import { IDEMPOTENCY_TABLE, JOBS_TABLE, jobRecord, MODELS_TABLE, OTHER_TENANT, STATE_MACHINE_ARN, TENANT, TENANTS_TABLE } from '../helpers/records.js';
+import { JOBS_TABLE, jobRecord, MODELS_TABLE, OTHER_TENANT, STATE_MACHINE_ARN, TENANT, TENANTS_TABLE } from '../helpers/records.js';
 
 const documents = mockClient(DynamoDBDocumentClient);
-const dynamodb = mockClient(DynamoDBClient); // Powertools idempotency talks to the low-level client
 const sfn = mockClient(SFNClient);
 const s3 = mockClient(S3Client);
 /** The inline points each job stored, by object key. */
@@ -36,11 +32,8 @@ const BODY = {
   name: 'house prices',
 };
 
-let idempotency: FakeIdempotencyTable;
-
 beforeEach(() => {
   documents.reset();
-  dynamodb.reset();
   sfn.reset();
   s3.reset();
   s3.on(PutObjectCommand).resolves({});
@@ -51,7 +44,6 @@ beforeEach(() => {
   sfn
     .on(StartExecutionCommand)
     .callsFake((input: { name: string }) => ({ executionArn: executionArnOf(STATE_MACHINE_ARN, input.name), startDate: new Date(NOW) }));
-  idempotency = new FakeIdempotencyTable(dynamodb, IDEMPOTENCY_TABLE);
 });
 afterEach(() => vi.useRealTimers());
 
@@ -397,16 +389,6 @@ describe('POST /jobs: dependencies that fail', () => {
       },
     });
   });
-
-  it('answers 503 when the idempotency table times out (the cause under Powertools’ own error)', async () => {
-    dynamodb.on(PutItemCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
-
-    const result = await submit({ idempotencyKey: 'order-42' });
-
-    expect(result.statusCode).toBe(503);
-    expect(bodyOf(result)).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
-    expect(documents).not.toHaveReceivedCommand(TransactWriteCommand);
-  });
 });
 
 describe('POST /jobs: a create that fails leaves no object behind', () => {
@@ -505,7 +487,6 @@ describe('POST /jobs: a create that fails leaves no object behind', () => {
   it('deletes the points of a job whose key was taken meanwhile, and answers the job the key made', async () => {
     await submit({ idempotencyKey: 'order-42' });
     const bound = transactions()[0]?.TransactItems?.[3]?.Put?.Item as { jobId: string; requestHash: string };
-    idempotency.items.clear();
     s3.resetHistory();
     documents.on(TransactWriteCommand).rejects(transactionCanceled('None', 'None', 'None', 'ConditionalCheckFailed'));
     documents.on(GetCommand, { TableName: TENANTS_TABLE }).resolves({ Item: { tenantId: TENANT, sk: 'REQUEST#order-42', ...bound } });
@@ -578,40 +559,113 @@ describe('POST /jobs: when the workflow cannot start', () => {
 });
 
 describe('POST /jobs: Idempotency-Key', () => {
-  it('records the request in the idempotency table, conditionally, and stores the answer', async () => {
-    const result = await submit({ idempotencyKey: 'order-42' });
+  /**
+   * The key's one record and the jobs, as the create transactions leave them: a
+   * transaction is refused (its request item's condition) while a live record binds
+   * the key, as DynamoDB would; reads and the release see what was written.
+   */
+  let requests: Map<string, Record<string, unknown>>;
+  let jobs: Map<string, Record<string, unknown>>;
+  let counter: Record<string, unknown>;
+  let started: Set<string>;
+  const requestKey = (item: Record<string, unknown>) => `${item.tenantId}|${item.sk}`;
 
-    expect(result.statusCode).toBe(202);
-    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
-    expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
-      TableName: IDEMPOTENCY_TABLE,
-      ConditionExpression:
-        'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  beforeEach(() => {
+    requests = new Map();
+    jobs = new Map();
+    counter = {};
+    documents.on(TransactWriteCommand).callsFake((input: { TransactItems: { Put?: { TableName: string; Item: Record<string, unknown> } }[] }) => {
+      const reasons = input.TransactItems.map(({ Put }) => {
+        if (Put?.TableName !== TENANTS_TABLE) return 'None';
+        const bound = requests.get(requestKey(Put.Item));
+        return bound && (bound.expiresAt as number) >= NOW_SECONDS ? 'ConditionalCheckFailed' : 'None';
+      });
+      if (reasons.includes('ConditionalCheckFailed')) throw transactionCanceled(...reasons);
+      for (const { Put } of input.TransactItems) {
+        if (Put?.TableName === TENANTS_TABLE) requests.set(requestKey(Put.Item), Put.Item);
+        if (Put?.TableName === JOBS_TABLE) jobs.set(`${Put.Item.tenantId}|${Put.Item.jobId}`, Put.Item);
+      }
+      return {};
     });
-    const record = unmarshall(idempotency.only());
-    expect(record).toMatchObject({ status: 'COMPLETED', expiration: NOW_SECONDS + 24 * 3600, data: bodyOf(result) });
+    documents.on(GetCommand, { TableName: TENANTS_TABLE }).callsFake((input: { Key: Record<string, unknown> }) => ({
+      Item: input.Key.sk === 'ACTIVE_JOBS' ? counter : requests.get(requestKey(input.Key)),
+    }));
+    documents.on(GetCommand, { TableName: JOBS_TABLE }).callsFake((input: { Key: { tenantId: string; jobId: string } }) => ({
+      Item: jobs.get(`${input.Key.tenantId}|${input.Key.jobId}`),
+    }));
+    documents
+      .on(DeleteCommand, { TableName: TENANTS_TABLE })
+      .callsFake((input: { Key: Record<string, unknown>; ExpressionAttributeValues: { ':jobId': string } }) => {
+        if (requests.get(requestKey(input.Key))?.jobId !== input.ExpressionAttributeValues[':jobId']) throw conditionalCheckFailed();
+        requests.delete(requestKey(input.Key));
+        return {};
+      });
+    // Step Functions refuses a second execution of one name, as it does for a running or finished one.
+    started = new Set<string>();
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => {
+      if (started.has(input.name)) throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
+      started.add(input.name);
+      return { executionArn: executionArnOf(STATE_MACHINE_ARN, input.name), startDate: new Date(NOW) };
+    });
   });
 
-  it('answers a replay with the same job (202 and Location again) without a second write or execution', async () => {
+  const createTransactions = () => transactions().filter((transaction) => transaction.TransactItems?.[0]?.Put);
+
+  it('binds the key to the job in the create transaction: a fingerprint of the request, a 24 h expiry, and a condition an expired record does not hold', async () => {
+    const job = bodyOf<JobView>(await submit({ idempotencyKey: 'order-42' }));
+
+    expect(transactions()[0]?.TransactItems?.[3]?.Put).toEqual({
+      TableName: TENANTS_TABLE,
+      Item: {
+        tenantId: TENANT,
+        sk: 'REQUEST#order-42',
+        jobId: job.jobId,
+        requestHash: expect.stringMatching(/^[\w-]{43}$/),
+        expiresAt: NOW_SECONDS + 24 * 3600,
+      },
+      ConditionExpression: 'attribute_not_exists(sk) OR expiresAt < :now',
+      ExpressionAttributeValues: { ':now': NOW_SECONDS },
+    });
+  });
+
+  it('answers a replay with the same job (202 and Location again): no second job, and its start is refused by the execution name', async () => {
     const first = await submit({ idempotencyKey: 'order-42' });
     const replay = await submit({ idempotencyKey: 'order-42' });
 
     expect(replay.statusCode).toBe(202);
     expect(replay.body).toBe(first.body);
     expect(replay.headers?.Location).toBe(first.headers?.Location);
-    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(jobs.size).toBe(1);
+    const names = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
+    expect(new Set(names)).toEqual(new Set([bodyOf<JobView>(first).jobId]));
+    // The replay's own points were stored before the refusal, and deleted after it.
+    expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input.Key)).toEqual([s3.commandCalls(PutObjectCommand)[1]?.args[0].input.Key]);
   });
 
-  it('answers a replay even when the caller is now at the active-job limit', async () => {
-    const first = await submit({ idempotencyKey: 'order-42' });
-    documents
-      .on(GetCommand, { TableName: TENANTS_TABLE })
-      .resolves({ Item: { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 9, changedAt: NOW_MS } });
+  it('answers a replay with the job as it is now: COMPLETED after training, without starting it again', async () => {
+    const first = bodyOf<JobView>(await submit({ idempotencyKey: 'order-42' }));
+    const key = `${TENANT}|${first.jobId}`;
+    jobs.set(key, { ...jobs.get(key), status: 'COMPLETED', progress: 1, finishedAt: NOW, version: 5 });
+    sfn.resetHistory();
+
     const replay = await submit({ idempotencyKey: 'order-42' });
+
+    expect(replay.statusCode).toBe(202);
+    expect(bodyOf<JobView>(replay)).toMatchObject({ jobId: first.jobId, status: 'COMPLETED', progress: 1, finishedAt: NOW, version: 5 });
+    expect(sfn).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers a replay even when the caller is now at the active-job limit, writing nothing', async () => {
+    const first = await submit({ idempotencyKey: 'order-42' });
+    counter = { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 9, changedAt: NOW_MS };
+    s3.resetHistory();
+
+    const replay = await submit({ idempotencyKey: 'order-42' });
+
     expect(replay.statusCode).toBe(202);
     expect(replay.body).toBe(first.body);
+    expect(createTransactions()).toHaveLength(1);
+    expect(s3).not.toHaveReceivedAnyCommand();
   });
 
   it('answers 409 IDEMPOTENCY_CONFLICT for the same key with another body, creating nothing more', async () => {
@@ -623,14 +677,31 @@ describe('POST /jobs: Idempotency-Key', () => {
     expect(bodyOf(conflict)).toEqual({
       error: { code: 'IDEMPOTENCY_CONFLICT', message: 'this Idempotency-Key was already used with a different request body' },
     });
-    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(jobs.size).toBe(1);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 
-  it('answers 409 IDEMPOTENCY_IN_PROGRESS with Retry-After while the first request with the key is still in progress', async () => {
-    await submit({ idempotencyKey: 'order-42' });
-    const [[id, item]] = [...idempotency.items.entries()] as [[string, Record<string, { S?: string; N?: string }>]];
-    idempotency.items.set(id, { ...item, status: { S: 'INPROGRESS' }, in_progress_expiration: { N: String(Date.parse(NOW) + 60_000) } });
+  it('creates a new job for a key whose record has expired but is not deleted yet (TTL deletes late), and reads it as absent', async () => {
+    requests.set(`${TENANT}|REQUEST#order-42`, { tenantId: TENANT, sk: 'REQUEST#order-42', jobId: 'old', requestHash: 'old', expiresAt: NOW_SECONDS - 1 });
+
+    const result = await submit({ idempotencyKey: 'order-42', body: { ...BODY, alpha: 0.7 } });
+
+    expect(result.statusCode).toBe(202);
+    expect(requests.get(`${TENANT}|REQUEST#order-42`)).toMatchObject({ jobId: bodyOf<JobView>(result).jobId });
+  });
+
+  it('answers 429 at the limit for a key whose record has expired, rather than replaying the job it named', async () => {
+    requests.set(`${TENANT}|REQUEST#order-42`, { tenantId: TENANT, sk: 'REQUEST#order-42', jobId: 'old', requestHash: 'old', expiresAt: NOW_SECONDS - 1 });
+    counter = { tenantId: TENANT, sk: 'ACTIVE_JOBS', activeJobs: 20, revision: 9, changedAt: NOW_MS };
+
+    const result = await submit({ idempotencyKey: 'order-42' });
+
+    expect(result.statusCode).toBe(429);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'TOO_MANY_ACTIVE_JOBS' } });
+  });
+
+  it('answers 409 IDEMPOTENCY_IN_PROGRESS with Retry-After when the key was bound a moment ago and is being released', async () => {
+    documents.on(TransactWriteCommand).rejects(transactionCanceled('None', 'None', 'None', 'ConditionalCheckFailed'));
 
     const concurrent = await submit({ idempotencyKey: 'order-42' });
 
@@ -639,7 +710,16 @@ describe('POST /jobs: Idempotency-Key', () => {
     expect(bodyOf(concurrent)).toEqual({
       error: { code: 'IDEMPOTENCY_IN_PROGRESS', message: 'a request with this Idempotency-Key is still in progress; retry it after Retry-After seconds' },
     });
-    expect(documents).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+  });
+
+  it('answers 503 when the key’s record cannot be read (a DynamoDB timeout), never 500', async () => {
+    await submit({ idempotencyKey: 'order-42' });
+    documents.on(GetCommand, { TableName: TENANTS_TABLE }).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+
+    const result = await submit({ idempotencyKey: 'order-42' });
+
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result)).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
   });
 
   it('scopes keys to the tenant: the same key from another tenant creates its own job', async () => {
@@ -647,95 +727,54 @@ describe('POST /jobs: Idempotency-Key', () => {
     const theirs = bodyOf<JobView>(await submit({ idempotencyKey: 'order-42', tenantId: OTHER_TENANT }));
 
     expect(theirs.jobId).not.toBe(mine.jobId);
-    expect(idempotency.items.size).toBe(2);
-    expect(transactions().map((transaction) => transaction.TransactItems?.[0]?.Put?.Item?.tenantId)).toEqual([TENANT, OTHER_TENANT]);
+    expect(requests.size).toBe(2);
+    expect(createTransactions().map((transaction) => transaction.TransactItems?.[0]?.Put?.Item?.tenantId)).toEqual([TENANT, OTHER_TENANT]);
   });
 
-  it('forgets a request that failed (the record is deleted), so a retry with the same key creates the job', async () => {
+  it('frees a key whose job could not be started (only while it still names that job), so a retry with the same key creates the job', async () => {
     sfn.on(StartExecutionCommand).rejectsOnce(new Error('Step Functions is unavailable'));
 
     const failed = await submit({ idempotencyKey: 'order-42' });
     expect(failed.statusCode).toBe(503);
-    expect(dynamodb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
-    expect(idempotency.items.size).toBe(0);
-    expect(documents).toHaveReceivedCommandExactlyOnceWith(DeleteCommand, { TableName: TENANTS_TABLE, Key: { tenantId: TENANT, sk: 'REQUEST#order-42' } });
+    const failedJob = createTransactions()[0]?.TransactItems?.[0]?.Put?.Item?.jobId;
+    expect(documents).toHaveReceivedCommandExactlyOnceWith(DeleteCommand, {
+      TableName: TENANTS_TABLE,
+      Key: { tenantId: TENANT, sk: 'REQUEST#order-42' },
+      ConditionExpression: 'jobId = :jobId',
+      ExpressionAttributeValues: { ':jobId': failedJob },
+    });
+    expect(requests.size).toBe(0);
 
     const retried = await submit({ idempotencyKey: 'order-42' });
     expect(retried.statusCode).toBe(202);
-    const [failedJob, retriedJob] = transactions()
-      .filter((transaction) => transaction.TransactItems?.[0]?.Put)
-      .map((transaction) => transaction.TransactItems?.[0]?.Put?.Item?.jobId);
+    const retriedJob = createTransactions()[1]?.TransactItems?.[0]?.Put?.Item?.jobId;
     expect(bodyOf<JobView>(retried).jobId).toBe(retriedJob);
     expect(retriedJob).not.toBe(failedJob);
-    expect(unmarshall(idempotency.only())).toMatchObject({ status: 'COMPLETED', data: bodyOf(retried) });
-    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
   });
 
-  it('binds the key to the job in the create transaction, with a fingerprint of the request and a 24 h expiry', async () => {
-    const job = bodyOf<JobView>(await submit({ idempotencyKey: 'order-42' }));
+  it('answers the job the key made and starts it if still QUEUED (the first request stopped between its write and its start)', async () => {
+    const first = bodyOf<JobView>(await submit({ idempotencyKey: 'order-42' }));
+    // As if that request had stopped before StartExecution: no execution has the job's name yet.
+    started.clear();
+    sfn.resetHistory();
 
-    const request = transactions()[0]?.TransactItems?.[3]?.Put;
-    expect(request).toEqual({
-      TableName: TENANTS_TABLE,
-      Item: {
-        tenantId: TENANT,
-        sk: 'REQUEST#order-42',
-        jobId: job.jobId,
-        requestHash: expect.stringMatching(/^[\w-]{43}$/),
-        expiresAt: NOW_SECONDS + 24 * 3600,
-      },
-      ConditionExpression: 'attribute_not_exists(sk)',
-    });
+    const retried = await submit({ idempotencyKey: 'order-42' });
+
+    expect(retried.statusCode).toBe(202);
+    expect(bodyOf<JobView>(retried)).toMatchObject({ jobId: first.jobId, status: 'QUEUED' });
+    expect(sfn).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, { name: first.jobId });
   });
 
-  describe('when the first outcome was lost (the idempotency record is gone but the job was created)', () => {
-    const lostFirstAttempt = async (status: 'QUEUED' | 'RUNNING') => {
-      await submit({ idempotencyKey: 'order-42' });
-      const bound = transactions()[0]?.TransactItems?.[3]?.Put?.Item as { jobId: string; requestHash: string };
-      idempotency.items.clear();
-      documents.on(TransactWriteCommand).rejects(transactionCanceled('None', 'None', 'None', 'ConditionalCheckFailed'));
-      documents.on(GetCommand, { TableName: TENANTS_TABLE }).resolves({ Item: { tenantId: TENANT, sk: 'REQUEST#order-42', ...bound } });
-      const existing = jobRecord({ jobId: bound.jobId, status, version: status === 'QUEUED' ? 1 : 4 });
-      documents.on(GetCommand, { TableName: JOBS_TABLE }).resolves({ Item: existing });
-      sfn.reset();
-      sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
-      return existing;
-    };
-
-    it('answers the job the key made, and starts it again if still QUEUED (the same execution name, so at most once)', async () => {
-      const existing = await lostFirstAttempt('QUEUED');
-
-      const retried = await submit({ idempotencyKey: 'order-42' });
-
-      expect(retried.statusCode).toBe(202);
-      expect(bodyOf<JobView>(retried)).toMatchObject({ jobId: existing.jobId, status: 'QUEUED', version: 1 });
-      expect(sfn).toHaveReceivedCommandExactlyOnceWith(StartExecutionCommand, { name: existing.jobId });
-    });
-
-    it('does not start a job that is already RUNNING', async () => {
-      const existing = await lostFirstAttempt('RUNNING');
-      expect(bodyOf<JobView>(await submit({ idempotencyKey: 'order-42' }))).toMatchObject({ jobId: existing.jobId, status: 'RUNNING' });
-      expect(sfn).not.toHaveReceivedAnyCommand();
-    });
-
-    it('answers 409 IDEMPOTENCY_CONFLICT for another body', async () => {
-      await lostFirstAttempt('QUEUED');
-      const conflict = await submit({ idempotencyKey: 'order-42', body: { ...BODY, alpha: 0.9 } });
-      expect(conflict.statusCode).toBe(409);
-      expect(bodyOf(conflict)).toMatchObject({ error: { code: 'IDEMPOTENCY_CONFLICT' } });
-    });
-  });
-
-  it('does not touch the idempotency table without the header', async () => {
+  it('does not read or bind a key without the header', async () => {
     await submit();
-    expect(dynamodb).not.toHaveReceivedAnyCommand();
+    expect(transactions()[0]?.TransactItems).toHaveLength(3);
+    expect(documents).not.toHaveReceivedCommandWith(GetCommand, { Key: { tenantId: TENANT, sk: 'REQUEST#order-42' } });
   });
 
-  it('answers 400 for an Idempotency-Key over 255 characters', async () => {
+  it('answers 400 for an Idempotency-Key over 255 characters, before any read or write', async () => {
     const result = await submit({ idempotencyKey: 'k'.repeat(256) });
     expect(result.statusCode).toBe(400);
     expect(bodyOf(result)).toMatchObject({ error: { code: 'VALIDATION_ERROR' } });
-    expect(dynamodb).not.toHaveReceivedAnyCommand();
     expect(documents).not.toHaveReceivedAnyCommand();
   });
 });

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { hashApiKey, looksLikeApiKey, storeApiKey } from '../../../lambdas/commons/api-keys.js';
 import { documents } from '../../../lambdas/commons/clients.js';
-import { errorResponse, httpHandler, isDependencyUnavailable, json, jsonBody, tenantOf } from '../../../lambdas/commons/http.js';
+import { errorResponse, httpHandler, json, jsonBody, tenantOf } from '../../../lambdas/commons/http.js';
 import { logger } from '../../../lambdas/commons/powertools.js';
 import {
   Conflict,
@@ -116,7 +116,7 @@ describe('httpHandler', () => {
   });
 });
 
-describe('isDependencyUnavailable: what is worth a retry', () => {
+describe('httpHandler: a retryable failure (lambdas/commons/retryable.ts) is a 503, anything else a 500', () => {
   const sdkError = (name: string, httpStatusCode?: number, extra: object = {}) =>
     Object.assign(new Error(name), { name, $metadata: httpStatusCode === undefined ? {} : { httpStatusCode }, ...extra });
 
@@ -133,8 +133,11 @@ describe('isDependencyUnavailable: what is worth a retry', () => {
     ['a validation error', sdkError('ValidationException', 400), false],
     ['a programming error', new TypeError('x is undefined'), false],
     ['not an error', 'timeout', false],
-  ])('%s: %s', (_, error, expected) => {
-    expect(isDependencyUnavailable(error)).toBe(expected);
+  ])('%s: %s', async (_, error, retryable) => {
+    const route = httpHandler(() => Promise.reject(error));
+    const result = await route(apiEvent(), lambdaContext('http'));
+    expect(result.statusCode).toBe(retryable ? 503 : 500);
+    expect(bodyOf(result)).toMatchObject({ error: { code: retryable ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR' } });
   });
 });
 

@@ -3,7 +3,8 @@ import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sd
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler, TransientError, train } from '../../../lambdas/train/train.js';
+import { TransientError } from '../../../lambdas/commons/retryable.js';
+import { handler, train } from '../../../lambdas/train/train.js';
 import type { InlinePoint, JobRecord, JobStatus } from '../../../src/domain/jobs.js';
 import { fitModel, RegressionAccumulator } from '../../../src/domain/regression.js';
 import { conditionalCheckFailed, throttling, transactionCanceled } from '../helpers/aws-errors.js';
@@ -332,7 +333,7 @@ describe('train: errors for the state machine', () => {
     stored(queued());
     throttle();
 
-    const thrown = await train(INPUT).then(
+    const thrown = await handler(INPUT, lambdaContext('train')).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -348,7 +349,7 @@ describe('train: errors for the state machine', () => {
   it('also treats ProvisionedThroughputExceededException as transient', async () => {
     stored(queued());
     ddb.on(GetCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
-    await expect(train(INPUT)).rejects.toMatchObject({ name: 'TransientError' });
+    await expect(handler(INPUT, lambdaContext('train'))).rejects.toMatchObject({ name: 'TransientError' });
   });
 
   it('lets an unknown error propagate as it is, for the Catch to mark the job failed', async () => {
@@ -356,7 +357,7 @@ describe('train: errors for the state machine', () => {
     const boom = new Error('disk on fire');
     ddb.on(TransactWriteCommand).rejects(boom);
 
-    await expect(train(INPUT)).rejects.toBe(boom);
+    await expect(handler(INPUT, lambdaContext('train'))).rejects.toBe(boom);
   });
 
   it('refuses malformed input before any read', async () => {

@@ -11,7 +11,6 @@ export const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:Tr
 
 export const JOBS_TABLE = 'jobs-table';
 export const MODELS_TABLE = 'models-table';
-export const IDEMPOTENCY_TABLE = 'idempotency-table';
 export const TENANTS_TABLE = 'tenants-table';
 
 /** The transaction item that gives the tenant's active-job slot back when a job ends, at `now` (ISO). */
