@@ -32,10 +32,10 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { NumericCsvReader } from '../src/domain/csv.js';
-import { TrainingSink } from '../src/domain/datasets.js';
-import { type FitSpec, type FittedModel, fitModel, type ModelKind, RegressionAccumulator } from '../src/domain/regression.js';
-import { type ColumnStatistics, fitStatistics, mergeStatistics, statisticsOfState } from '../src/domain/statistics.js';
+import { NumericCsvReader } from '#domain/csv.js';
+import { TrainingSink } from '#domain/datasets.js';
+import { type FitSpec, type FittedModel, fitModel, type ModelKind, RegressionAccumulator } from '#domain/regression.js';
+import { type ColumnStatistics, fitStatistics, mergeStatistics, statisticsOfState } from '#domain/statistics.js';
 import { ensureDataset } from './dataset.js';
 
 const FEATURES = 10;

@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { fitModel, type ModelKind, RegressionAccumulator } from '../src/domain/regression.js';
-import { random as uniform } from './dataset.js';
+import { fitModel, type ModelKind, RegressionAccumulator } from '#domain/regression.js';
+import { random as uniform } from '../test/unit/helpers/random.js';
 
 const { values: options, positionals } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, 'no-sklearn': { type: 'boolean', default: false } },

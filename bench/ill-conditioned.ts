@@ -2,8 +2,8 @@
  * Accuracy on an ill-conditioned design, the block engine against the previous one
  * (row-by-row Givens), a shifted Gram update with compensated sums (the alternative
  * not taken), and an exact-enough reference (double-double normal
- * equations, bench/double-double.ts), all fed the same rows in one run. The rows are
- * generated deterministically (bench/ill-conditioned-data.ts), so nothing is stored.
+ * equations, test/unit/helpers/double-double.ts), all fed the same rows in one run. The rows are
+ * generated deterministically (test/unit/helpers/ill-conditioned-data.ts), so nothing is stored.
  * Prints the condition number of the centred design (from the engine's factor), each
  * engine's LINEAR coefficient and intercept errors relative to the reference, and
  * the time each spent accumulating.
@@ -13,10 +13,10 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { jacobiSvd, packedIndex } from '../src/domain/linalg.js';
-import { fitModel, fitModelWithReport, RegressionAccumulator } from '../src/domain/regression.js';
-import { ExactLeastSquares } from './double-double.js';
-import { illConditionedSource, RowByRowGivens, relativeErrors, ShiftedGram } from './ill-conditioned-data.js';
+import { jacobiSvd, packedIndex } from '#domain/linalg.js';
+import { fitModel, fitModelWithReport, RegressionAccumulator } from '#domain/regression.js';
+import { ExactLeastSquares } from '../test/unit/helpers/double-double.js';
+import { illConditionedSource, RowByRowGivens, relativeErrors, ShiftedGram } from '../test/unit/helpers/ill-conditioned-data.js';
 
 const { values } = parseArgs({
   options: {

@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateApiKey } from '../lambdas/commons/api-keys.js';
+import { generateApiKey } from '#commons/auth/api-keys.js';
 import { IDLE_POLL_MS } from '../local/lambda/stream-poller.js';
 import type { Span } from '../local/trace.js';
 import { startLocalChild } from '../test/e2e/target.js';

@@ -26,7 +26,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type WebSocket from 'ws';
-import { storeApiKey } from '../lambdas/commons/api-keys.js';
+import { storeApiKey } from '#commons/auth/api-keys.js';
 import { localDynamoDbClient } from '../local/dynamodb/server.js';
 import { startLocalChild } from '../test/e2e/target.js';
 import { openSocket } from './socket.js';

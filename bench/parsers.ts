@@ -12,7 +12,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { NumericCsvReader } from '../src/domain/csv.js';
+import { NumericCsvReader } from '#domain/csv.js';
 import { ensureDataset } from './dataset.js';
 
 const CHUNK = 64 * 1024;

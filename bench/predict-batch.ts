@@ -27,9 +27,9 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
 process.env.AWS_REGION ??= 'us-east-1';
 const { handler, modelCache } = await import('../lambdas/api/predict.js');
-const { parseInput, parsePredictBody, predictBodySchema } = await import('../src/domain/schemas.js');
-const { limitsFrom } = await import('../src/domain/limits.js');
-const { predict } = await import('../src/domain/regression.js');
+const { parseInput, parsePredictBody, predictBodySchema } = await import('#domain/schemas.js');
+const { limitsFrom } = await import('#domain/limits.js');
+const { predict } = await import('#domain/regression.js');
 
 const TENANT = 'bench';
 const MODEL_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';

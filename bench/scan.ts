@@ -20,9 +20,9 @@ import { createReadStream, openAsBlob } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NumericCsvReader } from '#domain/csv.js';
+import { RangeScan } from '#domain/range-scan.js';
 import { startLocalStack } from '../local/stack.js';
-import { NumericCsvReader } from '../src/domain/csv.js';
-import { RangeScan } from '../src/domain/range-scan.js';
 import { ensureDataset } from './dataset.js';
 
 const { values } = parseArgs({

@@ -42,11 +42,11 @@ export const BUNDLING = {
   sourcesContent: false,
   bundleAwsSDK: true,
   // Lambda gives a function its credentials in the environment: the SDK's full default chain (profiles, SSO, STS, IMDS)
-  // would add about 100 KB to every bundle for nothing (lambdas/commons/lambda-credentials.ts).
-  // Event streams likewise: no function calls an operation that streams messages (lambdas/commons/no-event-streams.ts).
+  // would add about 100 KB to every bundle for nothing (lambdas/commons/runtime/lambda-credentials.ts).
+  // Event streams likewise: no function calls an operation that streams messages (lambdas/commons/runtime/no-event-streams.ts).
   esbuildArgs: {
-    '--alias:@aws-sdk/credential-provider-node': './lambdas/commons/lambda-credentials.ts',
-    '--alias:@smithy/core/event-streams': './lambdas/commons/no-event-streams.ts',
+    '--alias:@aws-sdk/credential-provider-node': './lambdas/commons/runtime/lambda-credentials.ts',
+    '--alias:@smithy/core/event-streams': './lambdas/commons/runtime/no-event-streams.ts',
   },
   forceDockerBundling: false,
 } as const satisfies BundlingOptions;

@@ -9,7 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DATASETS_PREFIX, SCANS_PREFIX } from '../src/domain/object-keys.js';
+import { DATASETS_PREFIX, SCANS_PREFIX } from '#domain/object-keys.js';
 import { useTable } from './app-function.js';
 import { DatasetScan } from './dataset-scan.js';
 import { acknowledgeWildcardResource } from './nag.js';
@@ -113,7 +113,7 @@ export class Datasets extends Construct {
         `Datasets: multipartThresholdBytes must be at most ${DEFAULT_MULTIPART_THRESHOLD_BYTES} (5 GiB, one POST's limit), got ${multipartThresholdBytes}`,
       );
     }
-    // 1,000 parts (lambdas/commons/multipart.ts) of at most 5 GiB each.
+    // 1,000 parts (lambdas/commons/datasets/multipart.ts) of at most 5 GiB each.
     if (maxDatasetBytes > 1000 * 5 * 1024 ** 3)
       throw new Error(`Datasets: maxDatasetBytes must be at most 5,000 GiB (1,000 parts of 5 GiB), got ${maxDatasetBytes}`);
 

@@ -3,8 +3,8 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CORS_EXPOSED_HEADERS } from '../src/contract/cors.js';
-import { DEFAULT_TENANT_LIMITS, type TenantLimits, tenantLimitsProblem } from '../src/domain/rate-limits.js';
+import { CORS_EXPOSED_HEADERS } from '#contract/cors.js';
+import { DEFAULT_TENANT_LIMITS, type TenantLimits, tenantLimitsProblem } from '#domain/rate-limits.js';
 
 export const REST_STAGE_NAME = 'v1';
 

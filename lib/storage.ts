@@ -27,7 +27,7 @@ export class Storage extends Construct {
   readonly apiKeysTable: dynamodb.Table;
   /**
    * Per-tenant items: the active-jobs counter that makes the limit atomic, and the
-   * job each Idempotency-Key created, the key's one record (lambdas/commons/tenants.ts).
+   * job each Idempotency-Key created, the key's one record (lambdas/commons/jobs/tenants.ts).
    */
   readonly tenantsTable: dynamodb.Table;
 

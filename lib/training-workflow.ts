@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { TRANSIENT_ERROR_NAME } from '../src/domain/transient.js';
+import { TRANSIENT_ERROR_NAME } from '#domain/transient.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 export interface TrainingWorkflowProps {
@@ -29,7 +29,7 @@ export interface TrainingWorkflowProps {
 /**
  * The errors every Retry of the project's state machines lists (this one and the dataset scan's), and no
  * others: Lambda's own service hiccups, and TransientError, which every task function throws for a
- * dependency that throttled, timed out or failed on its side (lambdas/commons/powertools.ts, eventHandler).
+ * dependency that throttled, timed out or failed on its side (lambdas/commons/runtime/powertools.ts, eventHandler).
  * Anything else a task throws is deterministic (bad input, a bug, a failed condition): another try would
  * fail the same way, so it goes straight to the Catch.
  */

@@ -8,7 +8,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
  * "Invalid authorizer ID specified". Synthesized with `-c restAuthorizer=none`,
  * every method that uses the authorizer is deployed without it instead, and each
  * handler checks the bearer key itself, with the authorizer's code and answers
- * (lambdas/commons/authentication.ts). Without the authorizer no request carries a
+ * (lambdas/commons/auth/authentication.ts). Without the authorizer no request carries a
  * usage identifier, so the methods require none (no per-tenant usage plan, only the
  * stage's throttling). Nothing else changes: the authorizer stays
  * in the template (LocalStack skips it), and a deployment to AWS never uses this.

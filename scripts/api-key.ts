@@ -37,9 +37,9 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { type ApiKeyRecord, deleteApiKey, listApiKeys, revokeApiKeys, storeApiKey, tenantPlanName, usageIdentifierOf } from '../lambdas/commons/api-keys.js';
-import { tenantLimitsProblem } from '../src/domain/rate-limits.js';
-import { TenantId } from '../src/domain/schemas.js';
+import { type ApiKeyRecord, deleteApiKey, listApiKeys, revokeApiKeys, storeApiKey, tenantPlanName, usageIdentifierOf } from '#commons/auth/api-keys.js';
+import { tenantLimitsProblem } from '#domain/rate-limits.js';
+import { TenantId } from '#domain/schemas.js';
 
 const LOCAL_STATE_FILE = new URL('../.local-stack.json', import.meta.url);
 const USAGE =

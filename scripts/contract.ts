@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { contractDocuments, PROJECT_ROOT } from '../src/contract/documents.js';
+import { contractDocuments, PROJECT_ROOT } from '#contract/documents.js';
 
 /**
  * `npm run contract`: writes docs/openapi.json, docs/asyncapi.json and the client's

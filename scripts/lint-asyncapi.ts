@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Parser } from '@asyncapi/parser';
-import { ASYNCAPI_PATH, PROJECT_ROOT } from '../src/contract/documents.js';
+import { ASYNCAPI_PATH, PROJECT_ROOT } from '#contract/documents.js';
 
 /**
  * Validates docs/asyncapi.json offline with the AsyncAPI parser (the schema of

@@ -1,11 +1,11 @@
-import { JobId } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { stepFunctions } from '../commons/clients.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
-import { cancelJob } from '../commons/jobs/cancel-job.js';
-import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
-import { TenantStore } from '../commons/tenants.js';
+import { httpHandler, json, pathId, tenantOf } from '#commons/http/http.js';
+import { cancelJob } from '#commons/jobs/cancel-job.js';
+import { JobStore, Lifecycle, ModelStore } from '#commons/jobs/store.js';
+import { TenantStore } from '#commons/jobs/tenants.js';
+import { stepFunctions } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { JobId } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({
   JOBS_TABLE_NAME: z.string().check(z.minLength(1)),

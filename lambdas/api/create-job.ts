@@ -1,14 +1,14 @@
-import { limitsFrom } from '../../src/domain/limits.js';
-import { createJobBodySchema, parseInput, toJobRequest } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { stepFunctions } from '../commons/clients.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, jsonBody, tenantOf } from '../commons/http.js';
-import { JobSubmissions } from '../commons/jobs/submit-job.js';
-import { s3 } from '../commons/s3.js';
-import { JobStore, Lifecycle, ModelStore } from '../commons/store.js';
-import { TenantStore } from '../commons/tenants.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { httpHandler, json, jsonBody, tenantOf } from '#commons/http/http.js';
+import { JobStore, Lifecycle, ModelStore } from '#commons/jobs/store.js';
+import { JobSubmissions } from '#commons/jobs/submit-job.js';
+import { TenantStore } from '#commons/jobs/tenants.js';
+import { stepFunctions } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { s3 } from '#commons/runtime/s3.js';
+import { limitsFrom } from '#domain/limits.js';
+import { createJobBodySchema, parseInput, toJobRequest } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({
   JOBS_TABLE_NAME: z.string().check(z.minLength(1)),

@@ -1,10 +1,10 @@
-import { NotFound } from '../../src/domain/errors.js';
-import { toModelView } from '../../src/domain/jobs.js';
-import { ModelId } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
-import { ModelStore } from '../commons/store.js';
+import { httpHandler, json, pathId, tenantOf } from '#commons/http/http.js';
+import { ModelStore } from '#commons/jobs/store.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { NotFound } from '#domain/errors.js';
+import { toModelView } from '#domain/jobs.js';
+import { ModelId } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ MODELS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const models = new ModelStore(env.MODELS_TABLE_NAME);

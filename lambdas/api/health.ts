@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { json } from '../commons/http.js';
-import { logger } from '../commons/powertools.js';
+import { json } from '#commons/http/http.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { logger } from '#commons/runtime/powertools.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ APP_VERSION: z.string().check(z.minLength(1)) });
 
@@ -74,8 +74,8 @@ async function checkReadiness(): Promise<APIGatewayProxyResult> {
     import('@aws-sdk/client-dynamodb'),
     import('@aws-sdk/client-s3'),
     import('@aws-sdk/client-sfn'),
-    import('../commons/clients.js'),
-    import('../commons/s3.js'),
+    import('#commons/runtime/clients.js'),
+    import('#commons/runtime/s3.js'),
   ]);
   const results = await Promise.all([
     check('dynamodb', (abortSignal) => dynamodb.send(new DescribeTableCommand({ TableName: deps.JOBS_TABLE_NAME }), { abortSignal })),

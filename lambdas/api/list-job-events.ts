@@ -1,10 +1,10 @@
-import { NotFound } from '../../src/domain/errors.js';
-import { JobId, ListQuery, parseInput } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
-import { JobEventStore } from '../commons/job-events.js';
-import { JobStore } from '../commons/store.js';
+import { httpHandler, json, pathId, tenantOf } from '#commons/http/http.js';
+import { JobEventStore } from '#commons/jobs/job-events.js';
+import { JobStore } from '#commons/jobs/store.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { NotFound } from '#domain/errors.js';
+import { JobId, ListQuery, parseInput } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ JOBS_TABLE_NAME: z.string().check(z.minLength(1)), JOB_EVENTS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const jobs = new JobStore(env.JOBS_TABLE_NAME);

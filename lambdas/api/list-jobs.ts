@@ -1,9 +1,9 @@
-import { toJobView } from '../../src/domain/jobs.js';
-import { ListJobsQuery, parseInput } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, tenantOf } from '../commons/http.js';
-import { JobStore } from '../commons/store.js';
+import { httpHandler, json, tenantOf } from '#commons/http/http.js';
+import { JobStore } from '#commons/jobs/store.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { toJobView } from '#domain/jobs.js';
+import { ListJobsQuery, parseInput } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ JOBS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const jobs = new JobStore(env.JOBS_TABLE_NAME);

@@ -1,9 +1,9 @@
-import { toModelView } from '../../src/domain/jobs.js';
-import { ListQuery, parseInput } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, tenantOf } from '../commons/http.js';
-import { ModelStore } from '../commons/store.js';
+import { httpHandler, json, tenantOf } from '#commons/http/http.js';
+import { ModelStore } from '#commons/jobs/store.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { toModelView } from '#domain/jobs.js';
+import { ListQuery, parseInput } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ MODELS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const models = new ModelStore(env.MODELS_TABLE_NAME);

@@ -1,14 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Conflict, NotFound } from '../../src/domain/errors.js';
-import { limitsFrom } from '../../src/domain/limits.js';
-import { predict } from '../../src/domain/regression.js';
-import { checkPredictions, ModelId, parsePredictBody, predictBodySchema, predictionInputs } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, jsonBody, pathId, tenantOf } from '../commons/http.js';
-import { type CachedModel, ModelCache } from '../commons/model-cache.js';
-import { metrics } from '../commons/powertools.js';
-import { ModelStore } from '../commons/store.js';
+import { httpHandler, json, jsonBody, pathId, tenantOf } from '#commons/http/http.js';
+import { type CachedModel, ModelCache } from '#commons/jobs/model-cache.js';
+import { ModelStore } from '#commons/jobs/store.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { metrics } from '#commons/runtime/powertools.js';
+import { Conflict, NotFound } from '#domain/errors.js';
+import { limitsFrom } from '#domain/limits.js';
+import { predict } from '#domain/regression.js';
+import { checkPredictions, ModelId, parsePredictBody, predictBodySchema, predictionInputs } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({
   MODELS_TABLE_NAME: z.string().check(z.minLength(1)),
@@ -19,7 +19,7 @@ const limits = limitsFrom(process.env);
 const PredictBody = predictBodySchema(limits);
 const models = new ModelStore(env.MODELS_TABLE_NAME);
 
-/** This environment's TRAINED models (lambdas/commons/model-cache.ts); exported for the tests to empty it. */
+/** This environment's TRAINED models (lambdas/commons/jobs/model-cache.ts); exported for the tests to empty it. */
 export const modelCache = new ModelCache(env.MODEL_CACHE_BYTES);
 
 /** The tenant's TRAINED model: from memory when held, else from the table (and then held). */

@@ -1,10 +1,10 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import * as z from '../../src/domain/zod.js';
-import { findKey, type KeyOwner, usageIdentifierOf } from '../commons/api-keys.js';
-import { bearerKey } from '../commons/authentication.js';
-import { documents } from '../commons/clients.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger } from '../commons/powertools.js';
+import { findKey, type KeyOwner, usageIdentifierOf } from '#commons/auth/api-keys.js';
+import { bearerKey } from '#commons/auth/authentication.js';
+import { documents } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger } from '#commons/runtime/powertools.js';
+import * as z from '#domain/zod.js';
 
 /**
  * One authorizer for both APIs: the REST API sends a TOKEN event with
@@ -15,7 +15,7 @@ import { eventHandler, logger } from '../commons/powertools.js';
  * `SERVICE_UNAVAILABLE` with Retry-After (lib/rest-api.ts), so a keys table that
  * cannot be read is never mistaken for an unknown key. A handler reached
  * without this authorizer parses and looks keys up with the same code
- * (lambdas/commons/authentication.ts). API Gateway caches this function's answers,
+ * (lambdas/commons/auth/authentication.ts). API Gateway caches this function's answers,
  * so it reads the table directly, without the handlers' in-memory cache.
  */
 const env = readEnv({ API_KEYS_TABLE_NAME: z.string().check(z.minLength(1)), USAGE_IDENTIFIER_PREFIX: z.string().check(z.minLength(1)) });
@@ -70,7 +70,7 @@ export const handler = eventHandler(
       },
       // keyId: which key opened a WebSocket connection, so revoking the key can close it (scripts/api-key.ts).
       // expiresAt: API Gateway reuses this answer for minutes (and a WebSocket's for its whole life), so the
-      // handlers check the key's expiry themselves on every request and message (lambdas/commons/authentication.ts).
+      // handlers check the key's expiry themselves on every request and message (lambdas/commons/auth/authentication.ts).
       context: { tenantId, keyId, ...(expiresAt === undefined ? {} : { expiresAt }) },
       usageIdentifierKey: usageIdentifierOf(env.USAGE_IDENTIFIER_PREFIX, tenantId),
     };

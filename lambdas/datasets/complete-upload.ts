@@ -1,14 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CompleteMultipartUploadCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { CompleteUploadBody, checkPartList, type DatasetRecord, type MultipartUploadRecord, openUpload, toDatasetView } from '../../src/domain/datasets.js';
-import { Conflict, ValidationFailed } from '../../src/domain/errors.js';
-import { limitsFrom } from '../../src/domain/limits.js';
-import { DatasetId, parseInput } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, jsonBody, pathId, tenantOf } from '../commons/http.js';
 import {
   abortMultipartUpload,
   listUploadedParts,
@@ -17,9 +9,17 @@ import {
   s3ErrorCode,
   type UploadedPart,
   type UploadTarget,
-} from '../commons/multipart.js';
-import { metrics } from '../commons/powertools.js';
-import { s3 } from '../commons/s3.js';
+} from '#commons/datasets/multipart.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { httpHandler, json, jsonBody, pathId, tenantOf } from '#commons/http/http.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { metrics } from '#commons/runtime/powertools.js';
+import { s3 } from '#commons/runtime/s3.js';
+import { CompleteUploadBody, checkPartList, type DatasetRecord, type MultipartUploadRecord, openUpload, toDatasetView } from '#domain/datasets.js';
+import { Conflict, ValidationFailed } from '#domain/errors.js';
+import { limitsFrom } from '#domain/limits.js';
+import { DatasetId, parseInput } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);

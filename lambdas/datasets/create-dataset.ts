@@ -2,6 +2,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ulid } from 'ulid';
+import { abortMultipartUpload, createMultipartUpload, partPlanOf, presignParts, uploadSettingsFrom } from '#commons/datasets/multipart.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { httpHandler, json, jsonBody, tenantOf } from '#commons/http/http.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { metrics } from '#commons/runtime/powertools.js';
+import { s3 } from '#commons/runtime/s3.js';
 import {
   CreateDatasetBody,
   type DatasetRecord,
@@ -11,18 +17,12 @@ import {
   SINGLE_UPLOAD_MAX_BYTES,
   toDatasetView,
   UPLOAD_URL_TTL_SECONDS,
-} from '../../src/domain/datasets.js';
-import { ValidationFailed } from '../../src/domain/errors.js';
-import { limitsFrom } from '../../src/domain/limits.js';
-import { datasetKey } from '../../src/domain/object-keys.js';
-import { parseInput } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, jsonBody, tenantOf } from '../commons/http.js';
-import { abortMultipartUpload, createMultipartUpload, partPlanOf, presignParts, uploadSettingsFrom } from '../commons/multipart.js';
-import { metrics } from '../commons/powertools.js';
-import { s3 } from '../commons/s3.js';
+} from '#domain/datasets.js';
+import { ValidationFailed } from '#domain/errors.js';
+import { limitsFrom } from '#domain/limits.js';
+import { datasetKey } from '#domain/object-keys.js';
+import { parseInput } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({
   DATASETS_TABLE_NAME: z.string().check(z.minLength(1)),

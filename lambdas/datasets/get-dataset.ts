@@ -1,10 +1,10 @@
-import { toDatasetView } from '../../src/domain/datasets.js';
-import { NotFound } from '../../src/domain/errors.js';
-import { DatasetId } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { httpHandler, json, pathId, tenantOf } from '#commons/http/http.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { toDatasetView } from '#domain/datasets.js';
+import { NotFound } from '#domain/errors.js';
+import { DatasetId } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);

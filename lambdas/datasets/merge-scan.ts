@@ -1,11 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { partialKey, statisticsKey } from '../../src/domain/object-keys.js';
-import { mergePartials, type RangePartial, type StoredStatistics } from '../../src/domain/range-scan.js';
-import * as z from '../../src/domain/zod.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger, metrics } from '../commons/powertools.js';
-import { getJson, putJson, ScanInput } from '../commons/scan.js';
+import { getJson, putJson, ScanInput } from '#commons/datasets/scan.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
+import { partialKey, statisticsKey } from '#domain/object-keys.js';
+import { mergePartials, type RangePartial, type StoredStatistics } from '#domain/range-scan.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)), DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);

@@ -1,8 +1,8 @@
-import { type ByteRange, headerEnd, planRanges } from '../../src/domain/range-scan.js';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger } from '../commons/powertools.js';
-import { readAll, readBytes, ScanInput } from '../commons/scan.js';
+import { readAll, readBytes, ScanInput } from '#commons/datasets/scan.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger } from '#commons/runtime/powertools.js';
+import { type ByteRange, headerEnd, planRanges } from '#domain/range-scan.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({
   DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)),

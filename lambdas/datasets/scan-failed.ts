@@ -1,8 +1,8 @@
-import * as z from '../../src/domain/zod.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger } from '../commons/powertools.js';
-import { ScanInput } from '../commons/scan-input.js';
+import { ScanInput } from '#commons/datasets/scan-input.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger } from '#commons/runtime/powertools.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);

@@ -1,10 +1,10 @@
-import { limitsFrom } from '../../src/domain/limits.js';
-import { partialKey } from '../../src/domain/object-keys.js';
-import { lastByteNeeded, RangeScan } from '../../src/domain/range-scan.js';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger } from '../commons/powertools.js';
-import { ByteRangeInput, putJson, readAll, readBytes, ScanInput } from '../commons/scan.js';
+import { ByteRangeInput, putJson, readAll, readBytes, ScanInput } from '#commons/datasets/scan.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger } from '#commons/runtime/powertools.js';
+import { limitsFrom } from '#domain/limits.js';
+import { partialKey } from '#domain/object-keys.js';
+import { lastByteNeeded, RangeScan } from '#domain/range-scan.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);

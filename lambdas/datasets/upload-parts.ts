@@ -1,12 +1,12 @@
-import { type DatasetRecord, openUpload, UPLOAD_URL_TTL_SECONDS } from '../../src/domain/datasets.js';
-import { Conflict } from '../../src/domain/errors.js';
-import { DatasetId } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { httpHandler, json, pathId, tenantOf } from '../commons/http.js';
-import { listUploadedParts, partPlanOf, presignParts, s3ErrorCode, type UploadedPart } from '../commons/multipart.js';
-import { s3 } from '../commons/s3.js';
+import { listUploadedParts, partPlanOf, presignParts, s3ErrorCode, type UploadedPart } from '#commons/datasets/multipart.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { httpHandler, json, pathId, tenantOf } from '#commons/http/http.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { s3 } from '#commons/runtime/s3.js';
+import { type DatasetRecord, openUpload, UPLOAD_URL_TTL_SECONDS } from '#domain/datasets.js';
+import { Conflict } from '#domain/errors.js';
+import { DatasetId } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);

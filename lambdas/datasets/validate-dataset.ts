@@ -1,17 +1,17 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { DatasetError, DatasetRecord, DatasetStatus } from '../../src/domain/datasets.js';
-import { limitsFrom } from '../../src/domain/limits.js';
-import { parseDatasetKey } from '../../src/domain/object-keys.js';
-import * as z from '../../src/domain/zod.js';
-import { stepFunctions } from '../commons/clients.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger, metrics } from '../commons/powertools.js';
-import { s3 } from '../commons/s3.js';
-import { S3Notification } from '../commons/s3-notification.js';
-import { headObject } from '../commons/scan.js';
+import { S3Notification } from '#commons/datasets/s3-notification.js';
+import { headObject } from '#commons/datasets/scan.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { stepFunctions } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
+import { s3 } from '#commons/runtime/s3.js';
+import type { DatasetError, DatasetRecord, DatasetStatus } from '#domain/datasets.js';
+import { limitsFrom } from '#domain/limits.js';
+import { parseDatasetKey } from '#domain/object-keys.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), SCAN_STATE_MACHINE_ARN: z.string().check(z.minLength(1)) });
 const limits = limitsFrom(process.env);

@@ -1,13 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { DatasetError } from '../../src/domain/datasets.js';
-import { parseDatasetKey } from '../../src/domain/object-keys.js';
-import * as z from '../../src/domain/zod.js';
-import { DatasetStore } from '../commons/datasets.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger, metrics } from '../commons/powertools.js';
-import { S3Notification } from '../commons/s3-notification.js';
+import { S3Notification } from '#commons/datasets/s3-notification.js';
+import { DatasetStore } from '#commons/datasets/store.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
+import type { DatasetError } from '#domain/datasets.js';
+import { parseDatasetKey } from '#domain/object-keys.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);

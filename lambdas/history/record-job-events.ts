@@ -3,18 +3,18 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { jobEventFor } from '../../src/domain/job-events.js';
-import type { JobRecord } from '../../src/domain/jobs.js';
-import { StoredJob } from '../../src/domain/realtime.js';
-import * as z from '../../src/domain/zod.js';
-import { readEnv } from '../commons/env.js';
-import { JobEventStore } from '../commons/job-events.js';
-import { eventHandler, metrics } from '../commons/powertools.js';
+import { JobEventStore } from '#commons/jobs/job-events.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, metrics } from '#commons/runtime/powertools.js';
+import { jobEventFor } from '#domain/job-events.js';
+import type { JobRecord } from '#domain/jobs.js';
+import { StoredJob } from '#domain/realtime.js';
+import * as z from '#domain/zod.js';
 
 /**
  * Records each job's history from the jobs table's stream: every status change and
  * every retried attempt becomes one event (src/domain/job-events.ts), keyed by the
- * job and the stream record's sequence number (lambdas/commons/job-events.ts).
+ * job and the stream record's sequence number (lambdas/commons/jobs/job-events.ts).
  *
  * Why from the stream rather than in the same transaction as each change: every
  * writer of a job (create-job, train, mark-failed, cancel, the sweeper) would

@@ -1,11 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Unauthorized } from '../../src/domain/errors.js';
-import * as z from '../../src/domain/zod.js';
-import { authenticateKey } from '../commons/authentication.js';
-import { ConnectionStore } from '../commons/connections.js';
-import { readEnv } from '../commons/env.js';
-import { metrics } from '../commons/powertools.js';
-import { connectionOf, lifecycleHandler, type WebSocketEvent } from '../commons/websocket.js';
+import { authenticateKey } from '#commons/auth/authentication.js';
+import { ConnectionStore } from '#commons/realtime/connections.js';
+import { connectionOf, lifecycleHandler, type WebSocketEvent } from '#commons/realtime/websocket.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { metrics } from '#commons/runtime/powertools.js';
+import { Unauthorized } from '#domain/errors.js';
+import * as z from '#domain/zod.js';
 
 /**
  * $connect, after the authorizer accepted `?token=`: remembers the connection's
@@ -18,7 +18,7 @@ const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);
 /**
  * A $connect that reached the function without the authorizer (an API deployed
  * without it) checks `?token=` itself, with the REST handlers' code and answers
- * (lambdas/commons/authentication.ts); with the authorizer's context it is trusted.
+ * (lambdas/commons/auth/authentication.ts); with the authorizer's context it is trusted.
  */
 async function authenticated(event: WebSocketEvent): Promise<WebSocketEvent> {
   if (event.requestContext.authorizer?.tenantId !== undefined) return event;

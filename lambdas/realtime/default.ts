@@ -1,5 +1,5 @@
-import { unknownActionError } from '../../src/domain/realtime.js';
-import { frameOf, messageHandler } from '../commons/websocket.js';
+import { frameOf, messageHandler } from '#commons/realtime/websocket.js';
+import { unknownActionError } from '#domain/realtime.js';
 
 /**
  * $default: API Gateway routes here every frame whose `action` names no route,

@@ -1,7 +1,7 @@
-import * as z from '../../src/domain/zod.js';
-import { ConnectionStore } from '../commons/connections.js';
-import { readEnv } from '../commons/env.js';
-import { lifecycleHandler } from '../commons/websocket.js';
+import { ConnectionStore } from '#commons/realtime/connections.js';
+import { lifecycleHandler } from '#commons/realtime/websocket.js';
+import { readEnv } from '#commons/runtime/env.js';
+import * as z from '#domain/zod.js';
 
 /**
  * $disconnect: removes the connection and every subscription it made. API Gateway

@@ -3,13 +3,13 @@ import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand }
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type JobRecord, type JobView, toJobView } from '../../src/domain/jobs.js';
-import { type JobMessage, StoredJob } from '../../src/domain/realtime.js';
-import * as z from '../../src/domain/zod.js';
-import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '../commons/clients.js';
-import { ConnectionStore } from '../commons/connections.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger, metrics } from '../commons/powertools.js';
+import { ConnectionStore } from '#commons/realtime/connections.js';
+import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
+import { type JobRecord, type JobView, toJobView } from '#domain/jobs.js';
+import { type JobMessage, StoredJob } from '#domain/realtime.js';
+import * as z from '#domain/zod.js';
 
 /**
  * Consumes the Jobs table stream and pushes every visible change of a job to the

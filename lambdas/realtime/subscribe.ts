@@ -1,11 +1,11 @@
-import { NotFound } from '../../src/domain/errors.js';
-import { toJobView } from '../../src/domain/jobs.js';
-import { type ServerMessage, subscriptionTarget } from '../../src/domain/realtime.js';
-import * as z from '../../src/domain/zod.js';
-import { ConnectionStore } from '../commons/connections.js';
-import { readEnv } from '../commons/env.js';
-import { JobStore } from '../commons/store.js';
-import { connectionOf, frameOf, messageHandler, type WebSocketEvent } from '../commons/websocket.js';
+import { JobStore } from '#commons/jobs/store.js';
+import { ConnectionStore } from '#commons/realtime/connections.js';
+import { connectionOf, frameOf, messageHandler, type WebSocketEvent } from '#commons/realtime/websocket.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { NotFound } from '#domain/errors.js';
+import { toJobView } from '#domain/jobs.js';
+import { type ServerMessage, subscriptionTarget } from '#domain/realtime.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().check(z.minLength(1)), JOBS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);

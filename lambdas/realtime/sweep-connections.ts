@@ -1,10 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException } from '@aws-sdk/client-apigatewaymanagementapi';
-import * as z from '../../src/domain/zod.js';
-import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '../commons/clients.js';
-import { ConnectionStore } from '../commons/connections.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger, metrics } from '../commons/powertools.js';
+import { ConnectionStore } from '#commons/realtime/connections.js';
+import { BACKGROUND_CLIENT_DEFAULTS, backgroundDocuments } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
+import * as z from '#domain/zod.js';
 
 /**
  * The connections sweeper, run on a schedule like the jobs sweeper: closes every
@@ -12,7 +12,7 @@ import { eventHandler, logger, metrics } from '../commons/powertools.js';
  * Gateway checks a key at $connect only and keeps the authorizer's answer for
  * the connection's life, so without this a connection would keep receiving its
  * tenant's job changes until its two-hour limit. Until the sweep closes it, its
- * messages are answered UNAUTHORIZED (lambdas/commons/websocket.ts).
+ * messages are answered UNAUTHORIZED (lambdas/commons/realtime/websocket.ts).
  *
  * Closing runs the connection's $disconnect, which removes its items; a
  * connection already gone (410) has its items removed here instead.

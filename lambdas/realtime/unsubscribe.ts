@@ -1,8 +1,8 @@
-import { type ServerMessage, subscriptionTarget } from '../../src/domain/realtime.js';
-import * as z from '../../src/domain/zod.js';
-import { ConnectionStore } from '../commons/connections.js';
-import { readEnv } from '../commons/env.js';
-import { connectionOf, frameOf, messageHandler, type WebSocketEvent } from '../commons/websocket.js';
+import { ConnectionStore } from '#commons/realtime/connections.js';
+import { connectionOf, frameOf, messageHandler, type WebSocketEvent } from '#commons/realtime/websocket.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { type ServerMessage, subscriptionTarget } from '#domain/realtime.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({ CONNECTIONS_TABLE_NAME: z.string().check(z.minLength(1)) });
 const connections = new ConnectionStore(env.CONNECTIONS_TABLE_NAME);

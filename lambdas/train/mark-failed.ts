@@ -1,9 +1,9 @@
-import { JobId, TenantId } from '../../src/domain/schemas.js';
-import * as z from '../../src/domain/zod.js';
-import { backgroundDocuments } from '../commons/clients.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger } from '../commons/powertools.js';
-import { Lifecycle } from '../commons/store.js';
+import { Lifecycle } from '#commons/jobs/store.js';
+import { backgroundDocuments } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger } from '#commons/runtime/powertools.js';
+import { JobId, TenantId } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({
   JOBS_TABLE_NAME: z.string().check(z.minLength(1)),

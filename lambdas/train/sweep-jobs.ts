@@ -1,14 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import { executionArnOf, JOB_STATUSES } from '../../src/domain/jobs.js';
-import { JobId, TenantId } from '../../src/domain/schemas.js';
-import { type ExecutionStatus, SWEEP_START_FAILED, type SweepAction, sweepAction } from '../../src/domain/sweep.js';
-import * as z from '../../src/domain/zod.js';
-import { backgroundDocuments, documents, stepFunctions } from '../commons/clients.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger, metrics } from '../commons/powertools.js';
-import { Lifecycle } from '../commons/store.js';
+import { Lifecycle } from '#commons/jobs/store.js';
+import { backgroundDocuments, documents, stepFunctions } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
+import { executionArnOf, JOB_STATUSES } from '#domain/jobs.js';
+import { JobId, TenantId } from '#domain/schemas.js';
+import { type ExecutionStatus, SWEEP_START_FAILED, type SweepAction, sweepAction } from '#domain/sweep.js';
+import * as z from '#domain/zod.js';
 
 /**
  * The sweeper, run on a schedule (lib/regression-stack.ts): finds every QUEUED or
@@ -28,7 +28,7 @@ const env = readEnv({
   STATE_MACHINE_ARN: z.string().check(z.startsWith('arn:')),
   SWEEP_QUEUED_GRACE_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0)), 300),
 });
-// Failing a job gives its tenant's active-job slot back in the same transaction (lambdas/commons/tenants.ts).
+// Failing a job gives its tenant's active-job slot back in the same transaction (lambdas/commons/jobs/tenants.ts).
 const lifecycle = Lifecycle.onTables({ jobs: env.JOBS_TABLE_NAME, models: env.MODELS_TABLE_NAME, tenants: env.TENANTS_TABLE_NAME }, backgroundDocuments);
 
 const ActiveJob = z.object({ tenantId: TenantId, jobId: JobId, modelId: z.string(), status: z.enum(JOB_STATUSES), createdAt: z.string() });

@@ -1,18 +1,18 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { TrainingFailed } from '../../src/domain/errors.js';
-import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '../../src/domain/jobs.js';
-import { ProgressThrottle, roundProgress } from '../../src/domain/progress.js';
-import { type FittedModel, fitModel, RegressionAccumulator } from '../../src/domain/regression.js';
-import { JobId, TenantId } from '../../src/domain/schemas.js';
-import { fitStatistics } from '../../src/domain/statistics.js';
-import * as z from '../../src/domain/zod.js';
-import { backgroundDocuments } from '../commons/clients.js';
-import { datasetStatistics } from '../commons/dataset-statistics.js';
-import { readEnv } from '../commons/env.js';
-import { eventHandler, logger, metrics } from '../commons/powertools.js';
-import { s3 } from '../commons/s3.js';
-import { Lifecycle } from '../commons/store.js';
+import { datasetStatistics } from '#commons/datasets/statistics.js';
+import { Lifecycle } from '#commons/jobs/store.js';
+import { backgroundDocuments } from '#commons/runtime/clients.js';
+import { readEnv } from '#commons/runtime/env.js';
+import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
+import { s3 } from '#commons/runtime/s3.js';
+import { TrainingFailed } from '#domain/errors.js';
+import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '#domain/jobs.js';
+import { ProgressThrottle, roundProgress } from '#domain/progress.js';
+import { type FittedModel, fitModel, RegressionAccumulator } from '#domain/regression.js';
+import { JobId, TenantId } from '#domain/schemas.js';
+import { fitStatistics } from '#domain/statistics.js';
+import * as z from '#domain/zod.js';
 
 const env = readEnv({
   JOBS_TABLE_NAME: z.string().check(z.minLength(1)),

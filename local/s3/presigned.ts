@@ -8,7 +8,7 @@ import { queryOf, signaturesMatch, signatureV4 } from '../iam/sigv4.js';
  * headers, `UNSIGNED-PAYLOAD`). A URL with one character changed, used after it
  * expired, or signed by an unknown key is refused as S3 refuses it. A signed header
  * is taken from the request as it arrives, so a part URL signed with its length
- * (`content-length` among its signed headers: lambdas/commons/multipart.ts) refuses
+ * (`content-length` among its signed headers: lambdas/commons/datasets/multipart.ts) refuses
  * a body of any other length, or one sent without a length, with 403
  * SignatureDoesNotMatch, as S3 does.
  */

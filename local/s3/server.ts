@@ -21,7 +21,7 @@ import { type CorsRule, startS3Front } from './front.js';
  * function's on-failure queue if it has one (lambda/async-destinations.ts).
  *
  * s3rver serves path-style URLs only: handlers get the endpoint through
- * AWS_ENDPOINT_URL_S3 and then force path style themselves (lambdas/commons/s3.ts).
+ * AWS_ENDPOINT_URL_S3 and then force path style themselves (lambdas/commons/runtime/s3.ts).
  * That endpoint is the S3 front (front.ts), which checks what s3rver does not
  * (every request's signature, each function's role, a presigned POST's policy)
  * before s3rver stores or answers anything.

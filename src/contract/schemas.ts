@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { CreateDatasetBody, DATASET_STATUSES, type DatasetView } from '../domain/datasets.js';
-import { JOB_STATUSES, type JobView, MODEL_STATUSES, type ModelView } from '../domain/jobs.js';
-import { DEFAULT_LIMITS } from '../domain/limits.js';
-import type { ServerMessage } from '../domain/realtime.js';
-import { ALPHA_RANGE, createJobBodySchema, DatasetId, JobId, ListJobsQuery, ListQuery, MODEL_KINDS, ModelId, predictBodySchema } from '../domain/schemas.js';
+import { CreateDatasetBody, DATASET_STATUSES, type DatasetView } from '#domain/datasets.js';
+import { JOB_STATUSES, type JobView, MODEL_STATUSES, type ModelView } from '#domain/jobs.js';
+import { DEFAULT_LIMITS } from '#domain/limits.js';
+import type { ServerMessage } from '#domain/realtime.js';
+import { ALPHA_RANGE, createJobBodySchema, DatasetId, JobId, ListJobsQuery, ListQuery, MODEL_KINDS, ModelId, predictBodySchema } from '#domain/schemas.js';
 
 /**
  * The shapes clients see, as zod schemas: the request schemas are the ones the
@@ -286,7 +286,7 @@ export const CreateDatasetRequest = withMeta(CreateDatasetBody, {
   description:
     'Optional. `name`: a label. `sizeBytes`: the size of the file in bytes; above the multipart threshold (5 GiB by default) the upload is in parts.',
 });
-export { CompleteUploadBody as CompleteUploadRequest } from '../domain/datasets.js';
+export { CompleteUploadBody as CompleteUploadRequest } from '#domain/datasets.js';
 export { ListJobsQuery, ListQuery };
 
 /* Errors. */

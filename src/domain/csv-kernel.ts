@@ -4,7 +4,7 @@ import { instantiate, PAGE_BYTES, type WasmMemory } from './wasm.js';
 /**
  * NumericCsvReader's common case in WebAssembly (csv-kernel.wat): lines of plain
  * decimal numbers, read into rows of doubles with the same operations as the
- * TypeScript loop, so both give the same bits (test/unit/datasets/csv.test.ts
+ * TypeScript loop, so both give the same bits (test/unit/src/domain/csv.test.ts
  * compares them). It stops at the first line it does not take whole and leaves it to
  * that loop. Measured on 10^6 rows of shortest round-trip doubles into the training
  * accumulator (bench/RESULTS.md): 283 ms in the reader against 364 ms for the

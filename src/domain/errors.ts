@@ -1,7 +1,7 @@
 /**
  * Typed domain errors. Each carries a stable UPPER_SNAKE `code` (the one clients see)
  * and a `category`; the HTTP adapter maps categories to statuses in one place
- * (lambdas/commons/http.ts), so the domain never knows about HTTP.
+ * (lambdas/commons/http/http.ts), so the domain never knows about HTTP.
  */
 export type ErrorCategory =
   | 'invalid' // 400

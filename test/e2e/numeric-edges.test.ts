@@ -1,6 +1,6 @@
 import { connect as connectTcp } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TENANT_LIMITS } from '../../src/domain/rate-limits.js';
+import { DEFAULT_TENANT_LIMITS } from '#domain/rate-limits.js';
 import { api, createJob, expectError, finishedJob, type Reply, type RequestOptions, rateLimited, target } from './client.js';
 
 /**

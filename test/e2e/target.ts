@@ -191,7 +191,7 @@ export const LOCAL_SKIPS: Skips = {
 async function startLocalTarget(): Promise<RunningTarget> {
   const [{ DynamoDBDocumentClient }, { generateApiKey, storeApiKey }, { localDynamoDbClient }] = await Promise.all([
     import('@aws-sdk/lib-dynamodb'),
-    import('../../lambdas/commons/api-keys.js'),
+    import('#commons/auth/api-keys.js'),
     import('../../local/dynamodb/server.js'),
   ]);
   const keyA = generateApiKey();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { EventStreamSerde, eventStreamSerdeProvider, resolveEventStreamSerdeConfig } from '../../lambdas/commons/no-event-streams.js';
+import { EventStreamSerde, eventStreamSerdeProvider, resolveEventStreamSerdeConfig } from '#commons/runtime/no-event-streams.js';
 import { AppFunction, PROJECT_ROOT } from '../../lib/app-function.js';
 import { buildBundles, bundlePath } from '../../local/lambda/bundles.js';
 
@@ -62,7 +62,7 @@ describe('the offline stack’s bundles', () => {
 
   it('fail loudly if an event stream is ever encoded or decoded', () => {
     const config = resolveEventStreamSerdeConfig({ eventStreamSerdeProvider });
-    const message = /event streams are left out of the deployment bundles \(lambdas\/commons\/no-event-streams.ts\)/;
+    const message = /event streams are left out of the deployment bundles \(lambdas\/commons\/runtime\/no-event-streams.ts\)/;
     expect(() => config.eventStreamMarshaller.serialize()).toThrow(message);
     expect(() => config.eventStreamMarshaller.deserialize()).toThrow(message);
     expect(() => new EventStreamSerde()).toThrow(message);

@@ -1,9 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ExecutionDoesNotExist, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { Conflict, NotFound } from '../../../src/domain/errors.js';
-import { isTerminal, type JobView, toJobView } from '../../../src/domain/jobs.js';
-import { logger, metrics } from '../powertools.js';
-import type { Lifecycle } from '../store.js';
+import { logger, metrics } from '#commons/runtime/powertools.js';
+import { Conflict, NotFound } from '#domain/errors.js';
+import { isTerminal, type JobView, toJobView } from '#domain/jobs.js';
+import type { Lifecycle } from './store.js';
 
 /**
  * Cancels a QUEUED or RUNNING job: the job (CANCELLED) and its model (FAILED) are

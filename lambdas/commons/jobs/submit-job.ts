@@ -3,15 +3,15 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ulid } from 'ulid';
-import { Conflict, IdempotencyInProgress, LimitExceeded, NotFound, ServiceUnavailable } from '../../../src/domain/errors.js';
-import { executionArnOf, inlineFeatureNames, type JobRecord, type JobSource, type JobView, type ModelRecord, toJobView } from '../../../src/domain/jobs.js';
-import type { Limits } from '../../../src/domain/limits.js';
-import { inlineDataKey } from '../../../src/domain/object-keys.js';
-import type { JobRequest } from '../../../src/domain/schemas.js';
-import { selectColumns } from '../../../src/domain/statistics.js';
-import type { DatasetStore } from '../datasets.js';
-import { logger, metrics } from '../powertools.js';
-import type { CreateOutcome, Lifecycle } from '../store.js';
+import type { DatasetStore } from '#commons/datasets/store.js';
+import { logger, metrics } from '#commons/runtime/powertools.js';
+import { Conflict, IdempotencyInProgress, LimitExceeded, NotFound, ServiceUnavailable } from '#domain/errors.js';
+import { executionArnOf, inlineFeatureNames, type JobRecord, type JobSource, type JobView, type ModelRecord, toJobView } from '#domain/jobs.js';
+import type { Limits } from '#domain/limits.js';
+import { inlineDataKey } from '#domain/object-keys.js';
+import type { JobRequest } from '#domain/schemas.js';
+import { selectColumns } from '#domain/statistics.js';
+import type { CreateOutcome, Lifecycle } from './store.js';
 
 export interface JobSubmissionOptions {
   lifecycle: Lifecycle;

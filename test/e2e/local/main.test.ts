@@ -5,7 +5,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../../lambdas/commons/api-keys.js';
+import { generateApiKey } from '#commons/auth/api-keys.js';
 import { PROJECT_ROOT } from '../../../local/stack.js';
 import { eventually, target } from '../client.js';
 import { startLocalChild } from '../target.js';

@@ -5,11 +5,11 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { generateApiKey, storeApiKey } from '../../../lambdas/commons/api-keys.js';
-import { JobStore, Lifecycle, ModelStore } from '../../../lambdas/commons/store.js';
-import { ACTIVE_JOBS, TenantStore } from '../../../lambdas/commons/tenants.js';
+import { generateApiKey, storeApiKey } from '#commons/auth/api-keys.js';
+import { JobStore, Lifecycle, ModelStore } from '#commons/jobs/store.js';
+import { ACTIVE_JOBS, TenantStore } from '#commons/jobs/tenants.js';
+import type { JobRecord, ModelRecord } from '#domain/jobs.js';
 import { localDynamoDbClient } from '../../../local/dynamodb/server.js';
-import type { JobRecord, ModelRecord } from '../../../src/domain/jobs.js';
 import { target } from '../client.js';
 import { type LocalChild, startLocalChild } from '../target.js';
 

@@ -8,7 +8,7 @@ import { api, target } from '../client.js';
  * stack issued: a tenant who learns the S3 endpoint from its upload URL cannot
  * list or overwrite another tenant's objects by leaving the signature off, and
  * nobody can post to `@connections` that way. (Step Functions, whose endpoint
- * only the functions know, is checked in test/unit/local/stepfunctions.test.ts.)
+ * only the functions know, is checked in test/unit/local/stepfunctions/server.test.ts.)
  */
 
 const stranger = { accessKeyId: 'AKIASTRANGERKEY00000', secretAccessKey: 'not-issued-by-the-stack' };

@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, storeApiKey } from '../../../lambdas/commons/api-keys.js';
+import { generateApiKey, storeApiKey } from '#commons/auth/api-keys.js';
 import { localDynamoDbClient } from '../../../local/dynamodb/server.js';
 import { target } from '../client.js';
 import { type LocalChild, startLocalChild } from '../target.js';
@@ -9,7 +9,7 @@ import { type LocalChild, startLocalChild } from '../target.js';
  * The REST API as LocalStack's free edition deploys it: synthesized with
  * `-c restAuthorizer=none` (lib/without-authorizer.ts), so no method has the
  * API Gateway authorizer and every handler checks the bearer key itself
- * (lambdas/commons/authentication.ts). A second offline stack serves that
+ * (lambdas/commons/auth/authentication.ts). A second offline stack serves that
  * template; the authentication checks of the suite must pass on it unchanged.
  */
 

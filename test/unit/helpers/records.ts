@@ -1,4 +1,4 @@
-import type { JobRecord, ModelRecord } from '../../../src/domain/jobs.js';
+import type { JobRecord, ModelRecord } from '#domain/jobs.js';
 
 /** Fixed ULIDs (Crockford base32, 26 characters) so keys and paths can be asserted exactly. */
 export const TENANT = 'acme';

@@ -1,0 +1,22 @@
+import { DatasetId, TenantId } from '#domain/schemas.js';
+import * as z from '#domain/zod.js';
+
+/**
+ * What the dataset scan's steps pass each other (docs/design.md, "The dataset scan"): ids,
+ * the object version and byte offsets only. Statistics travel through S3, never
+ * through the state payload (256 KB).
+ */
+export const ScanInput = z.object({
+  tenantId: TenantId,
+  datasetId: DatasetId,
+  key: z.string().check(z.minLength(1)),
+  etag: z.string().check(z.minLength(1)),
+  sizeBytes: z.number().check(z.int(), z.nonnegative()),
+});
+export type ScanInput = z.infer<typeof ScanInput>;
+
+export const ByteRangeInput = z.object({
+  index: z.number().check(z.int(), z.nonnegative()),
+  start: z.number().check(z.int(), z.nonnegative()),
+  end: z.number().check(z.int(), z.nonnegative()),
+});
