@@ -39,7 +39,7 @@ const random = () => {
   return (seed / 2 ** 31) * 2 - 1;
 };
 const coefficients = Array.from({ length: width }, random);
-modelCache.set(TENANT, MODEL_ID, { coefficients, intercept: 0.5, expiresAt: Date.now() / 1000 + 86_400 });
+modelCache.set(TENANT, MODEL_ID, { coefficients, intercept: 0.5, expiresAt: Date.now() / 1000 + 86_400, columns: [] });
 const inputs = Array.from({ length: count }, () => Array.from({ length: width }, () => Math.round(random() * 1e6) / 1e3));
 const body = JSON.stringify({ inputs });
 

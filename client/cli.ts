@@ -1,7 +1,21 @@
 import { existsSync, openAsBlob, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiError, type Dataset, type Job, type Model, type Prediction, RegressionJobsClient, TERMINAL_STATUSES, type UploadProgress } from './index.js';
+import {
+  ApiError,
+  type ColumnSchema,
+  type CreateJobRequest,
+  type Dataset,
+  type DecimalSeparator,
+  type Delimiter,
+  type Job,
+  type Model,
+  type Prediction,
+  type PredictRow,
+  RegressionJobsClient,
+  TERMINAL_STATUSES,
+  type UploadProgress,
+} from './index.js';
 
 /**
  * `rj`: the regression-jobs API from a terminal, on the typed client. Exit codes:
@@ -16,6 +30,7 @@ const USAGE = `rj: train regression models and predict, on the regression-jobs A
 
 usage:
   rj jobs create --kind LINEAR|RIDGE|LASSO [--alpha A] (--csv FILE --target COLUMN | --dataset ID --target COLUMN | --data FILE.json)
+                 [--features A,B] [--missing drop|error] [--delimiter D] [--decimal S]
                  [--name NAME] [--no-intercept] [--idempotency-key KEY] [--wait]
   rj jobs list [--status STATUS] [--limit N]
   rj jobs get JOB_ID
@@ -23,9 +38,15 @@ usage:
   rj jobs watch JOB_ID
   rj models list [--limit N]
   rj models get MODEL_ID
-  rj predict MODEL_ID (--x 1,2.5 | --csv INPUTS.csv)
-  rj datasets upload FILE [--name NAME] [--resume DATASET_ID]
+  rj predict MODEL_ID (--x 1,2.5 | --csv INPUTS.csv | --rows '[{"COLUMN":VALUE,…}]' | --rows ROWS.json)
+  rj datasets upload FILE [--name NAME] [--delimiter D] [--decimal S] [--resume DATASET_ID]
   rj datasets get DATASET_ID
+
+  --features A,B   the columns the model uses (number and category columns; default: all but the target)
+  --missing M      drop (default): leave out rows with a missing value; error: refuse the job if there are any
+  --delimiter D    the CSV's delimiter: , ; | or tab (also \\t); default ,
+  --decimal S      the numbers' decimal separator: . or , (default .)
+  --rows R         rows by column name, as JSON (an array of objects, or one) or a JSON file
 
 options:
   --api-url URL    the REST API (RJ_API_URL; default: the running offline stack, npm start)
@@ -36,7 +57,8 @@ options:
 
 exit codes: 0 ok, 1 job or dataset failed, 2 usage, 3 API error, 130 interrupted (the job keeps running)`;
 
-class UsageError extends Error {}
+/** A user's mistake on the command line: one line on stderr, exit 2. */
+export class UsageError extends Error {}
 
 /** Where a run writes: injectable so tests can capture it. */
 export interface Io {
@@ -70,6 +92,11 @@ const OPTIONS = {
   limit: { type: 'string' },
   x: { type: 'string' },
   resume: { type: 'string' },
+  delimiter: { type: 'string' },
+  decimal: { type: 'string' },
+  features: { type: 'string' },
+  missing: { type: 'string' },
+  rows: { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parse>['values'];
@@ -140,6 +167,74 @@ function readable(file: string): string {
   return file;
 }
 
+const DELIMITERS: Record<string, Delimiter> = { ',': ',', ';': ';', '|': '|', '\t': '\t', '\\t': '\t', tab: '\t', comma: ',', semicolon: ';', pipe: '|' };
+
+/** `--delimiter`: `,` `;` `|`, or a tab as `tab`, `\t` (as typed) or the character itself. */
+export function parseDelimiter(text: string): Delimiter {
+  const key = Object.hasOwn(DELIMITERS, text) ? text : text.toLowerCase();
+  const delimiter = Object.hasOwn(DELIMITERS, key) ? DELIMITERS[key] : undefined;
+  if (delimiter === undefined) throw new UsageError(`--delimiter must be one of , ; | tab, not ${JSON.stringify(text)}`);
+  return delimiter;
+}
+
+/** `--decimal`: `.` or `,`. */
+export function parseDecimal(text: string): DecimalSeparator {
+  if (text === '.' || text === ',') return text;
+  throw new UsageError(`--decimal must be . or , not ${JSON.stringify(text)}`);
+}
+
+/** `--features a,b`: the names, trimmed (a name cannot contain a comma here; the JSON API takes any). */
+export function parseFeatures(text: string): string[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) throw new UsageError('--features needs at least one column name');
+  return names;
+}
+
+/** `--missing drop|error`. */
+export function parseMissing(text: string): 'drop' | 'error' {
+  const missing = text.toLowerCase();
+  if (missing === 'drop' || missing === 'error') return missing;
+  throw new UsageError(`--missing must be drop or error, not ${JSON.stringify(text)}`);
+}
+
+/** The CSV format flags of an upload, as the client takes them (absent flags: the server's defaults). */
+function formatOf(flags: Flags): { delimiter?: Delimiter; decimal?: DecimalSeparator } {
+  return {
+    ...(flags.delimiter === undefined ? {} : { delimiter: parseDelimiter(flags.delimiter) }),
+    ...(flags.decimal === undefined ? {} : { decimal: parseDecimal(flags.decimal) }),
+  };
+}
+
+/**
+ * `--rows`: JSON (text starting with `[` or `{`), or the path of a JSON file; an array of objects by column name, or
+ * one object. Values must be numbers or strings; which columns and levels the model wants is the server's to say.
+ */
+export function parseRows(text: string, read: (file: string) => string = (file) => readFileSync(readable(file), 'utf8')): PredictRow[] {
+  const inline = /^\s*[[{]/.test(text);
+  const where = inline ? '--rows' : text;
+  let value: unknown;
+  try {
+    value = JSON.parse(inline ? text : read(text));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${where}: not JSON`);
+  }
+  const rows = Array.isArray(value) ? value : [value];
+  if (rows.length === 0) throw new UsageError(`${where}: no rows`);
+  rows.forEach((row, index) => {
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new UsageError(`${where}: row ${index + 1} is not an object of column: value`);
+    for (const [column, cell] of Object.entries(row)) {
+      if (typeof cell !== 'number' && typeof cell !== 'string') {
+        throw new UsageError(`${where}: row ${index + 1}, ${JSON.stringify(column)} must be a number or a string, not ${JSON.stringify(cell)}`);
+      }
+    }
+  });
+  return rows as PredictRow[];
+}
+
 /** Rows of numbers from a CSV of inputs; a first row that is not numeric is a header and skipped. */
 function csvInputs(file: string): number[][] {
   const lines = readFileSync(readable(file), 'utf8')
@@ -163,25 +258,78 @@ function jobLine(job: Job): string {
   return `${job.jobId}  ${job.status.padEnd(9)}  ${job.kind.padEnd(6)}  ${String(Math.round(job.progress * 100)).padStart(3)}%  ${job.createdAt}${job.name ? `  ${job.name}` : ''}${error}`;
 }
 
-function modelText(model: Model): string {
+/** A name or level as the terminal should show it: control characters (and an empty string) written as JSON would. */
+const printable = (text: string) => (text === '' || /\p{Cc}/u.test(text) ? JSON.stringify(text) : text);
+
+/** A job's fitted model: each coefficient by name (R's, e.g. Speciesversicolor), metrics, dropped rows and levels. */
+export function modelText(model: Model): string {
   const lines = [`model ${model.modelId}  ${model.status}  ${model.kind}${model.alpha === null ? '' : ` alpha=${fmt(model.alpha)}`}`];
   if (model.status === 'TRAINED') {
-    const width = Math.max(9, ...model.features.map((name) => name.length));
+    const width = Math.max(9, ...model.features.map((name) => printable(name).length));
     lines.push(`  ${'intercept'.padEnd(width)}  ${model.intercept === null ? '(none)' : fmt(model.intercept)}`);
     model.features.forEach((name, index) => {
-      lines.push(`  ${name.padEnd(width)}  ${fmt(model.coefficients[index] as number)}`);
+      lines.push(`  ${printable(name).padEnd(width)}  ${fmt(model.coefficients[index] as number)}`);
     });
     if (model.metrics) lines.push(`  n=${model.metrics.n}  r2=${fmt(model.metrics.r2)}  rmse=${fmt(model.metrics.rmse)}`);
+    if (model.rowsDropped !== null && model.rowsDropped !== undefined) lines.push(`  rows dropped: ${model.rowsDropped}`);
+    // What a prediction by --rows names, when it is not the coefficients' names (a category is one column, several coefficients).
+    const columns = model.columns ?? [];
+    if (columns.length > 0 && columns.join('\u0000') !== model.features.join('\u0000')) lines.push(`  columns: ${columns.map(printable).join(', ')}`);
+    for (const [column, levels] of Object.entries(model.levels ?? {})) {
+      const [reference, ...others] = levels.map(printable);
+      lines.push(`  levels of ${printable(column)}: ${[reference === undefined ? '' : `${reference} (reference)`, ...others].join(', ')}`);
+    }
   }
   return lines.join('\n');
 }
 
-function datasetText(dataset: Dataset): string {
+export function datasetText(dataset: Dataset): string {
   const error = dataset.error
     ? `  ${dataset.error.code}: ${dataset.error.message}${dataset.error.line ? ` (line ${dataset.error.line}${dataset.error.column ? `, column ${dataset.error.column}` : ''})` : ''}`
     : '';
   const shape = dataset.rows === null ? '' : `  ${dataset.rows} rows  columns: ${dataset.columns.join(', ')}`;
   return `${dataset.datasetId}  ${dataset.status}${shape}${error}`;
+}
+
+/** How many levels of a category `rj datasets get` shows before `… (N levels)`. */
+const LEVELS_SHOWN = 5;
+
+const delimiterName = (delimiter: Delimiter) => (delimiter === '\t' ? 'tab' : delimiter);
+
+/** The dataset's format when it is not the default (`,` and `.`), else undefined. */
+export function formatText(dataset: Pick<Dataset, 'format'>): string | undefined {
+  const format = dataset.format;
+  if (!format || (format.delimiter === ',' && format.decimal === '.')) return undefined;
+  return `format: delimiter ${delimiterName(format.delimiter)}  decimal ${format.decimal}`;
+}
+
+/** A category's levels, the first few then `… (N levels)` when there are more. */
+export function levelsText(column: Pick<ColumnSchema, 'levels' | 'levelCount'>): string {
+  if (!column.levels) return '';
+  const count = column.levelCount ?? column.levels.length;
+  const shown = column.levels.slice(0, LEVELS_SHOWN).map((level) => printable(level.value));
+  return count > shown.length ? `${shown.join(', ')}, … (${count} levels)` : shown.join(', ');
+}
+
+/** A READY dataset's schema as an aligned table: name, type, missing, levels. Empty before READY. */
+export function schemaTable(schema: Dataset['schema']): string {
+  if (!schema || schema.length === 0) return '';
+  const rows = [
+    ['name', 'type', 'missing', 'levels'],
+    ...schema.map((column) => [printable(column.name), column.type, String(column.missing), levelsText(column)]),
+  ];
+  const widths = [0, 1, 2].map((index) => Math.max(...rows.map((row) => (row[index] as string).length)));
+  return rows
+    .map((row) => {
+      const [name, type, missing, levels] = row as [string, string, string, string];
+      return `  ${name.padEnd(widths[0] as number)}  ${type.padEnd(widths[1] as number)}  ${missing.padStart(widths[2] as number)}  ${levels}`.trimEnd();
+    })
+    .join('\n');
+}
+
+/** `rj datasets get` (and upload): the dataset's line, its format when not the default, and its schema. */
+export function datasetDetails(dataset: Dataset): string {
+  return [datasetText(dataset), formatText(dataset), schemaTable(dataset.schema)].filter((part) => part !== undefined && part !== '').join('\n');
 }
 
 /** A progress display on stderr: a bar redrawn in place on a TTY, one line per change otherwise. */
@@ -252,6 +400,7 @@ async function uploadFile(client: RegressionJobsClient, file: string, flags: Fla
   try {
     const dataset = await client.uploadDataset(await openAsBlob(file), {
       name: flags.name ?? path.basename(file),
+      ...formatOf(flags),
       ...(io.signal ? { signal: io.signal } : {}),
       ...(flags.resume ? { resumeDatasetId: flags.resume } : {}),
       onUploadProgress: (progress) => {
@@ -343,11 +492,23 @@ async function jobsCommand(client: () => RegressionJobsClient, sub: string | und
   }
 }
 
-async function jobRequest(client: () => RegressionJobsClient, flags: Flags, io: Io) {
+async function jobRequest(client: () => RegressionJobsClient, flags: Flags, io: Io): Promise<CreateJobRequest> {
   const kind = flags.kind?.toUpperCase();
   if (!kind) throw new UsageError('--kind is required (LINEAR, RIDGE or LASSO)');
   const sources = [flags.csv, flags.dataset, flags.data].filter((source) => source !== undefined).length;
   if (sources !== 1) throw new UsageError('give exactly one of --csv FILE, --dataset ID or --data FILE.json');
+  if (flags.csv === undefined && (flags.delimiter !== undefined || flags.decimal !== undefined)) {
+    throw new UsageError('--delimiter and --decimal describe the file of --csv (a dataset keeps the format it was uploaded with)');
+  }
+  if (flags.data !== undefined && (flags.features !== undefined || flags.missing !== undefined)) {
+    throw new UsageError('--features and --missing go with --csv or --dataset, not --data');
+  }
+  const columns = {
+    ...(flags.features === undefined ? {} : { features: parseFeatures(flags.features) }),
+    ...(flags.missing === undefined ? {} : { missing: parseMissing(flags.missing) }),
+  };
+  // Checked before an upload, so a bad flag costs nothing.
+  formatOf(flags);
   const common = {
     kind: kind as 'LINEAR' | 'RIDGE' | 'LASSO',
     ...(flags.alpha === undefined ? {} : { alpha: number(flags.alpha, 'alpha') }),
@@ -365,13 +526,13 @@ async function jobRequest(client: () => RegressionJobsClient, flags: Flags, io: 
     return { ...common, data: data as { x: number[]; y: number }[] };
   }
   if (!flags.target) throw new UsageError('--target COLUMN is required with --csv or --dataset');
-  if (flags.dataset !== undefined) return { ...common, datasetId: flags.dataset, target: flags.target };
+  if (flags.dataset !== undefined) return { ...common, datasetId: flags.dataset, target: flags.target, ...columns };
   const file = readable(flags.csv as string);
   if (!flags.json) io.err(`uploading ${file}…\n`);
   const dataset = await uploadFile(client(), file, flags, io);
   if (dataset.status !== 'READY') throw new DatasetRejected(dataset);
   if (!flags.json) io.err(`dataset ${dataset.datasetId}: ${dataset.rows} rows, columns ${dataset.columns.join(', ')}\n`);
-  return { ...common, datasetId: dataset.datasetId, target: flags.target };
+  return { ...common, datasetId: dataset.datasetId, target: flags.target, ...columns };
 }
 
 /** An upload the service checked and found INVALID: the dataset failed (exit 1). */
@@ -406,9 +567,16 @@ async function modelsCommand(client: () => RegressionJobsClient, sub: string | u
 
 async function predictCommand(client: () => RegressionJobsClient, positionals: string[], flags: Flags, io: Io): Promise<number> {
   const modelId = positional(positionals, 0, 'MODEL_ID');
-  if ((flags.x === undefined) === (flags.csv === undefined)) throw new UsageError('give exactly one of --x 1,2.5 or --csv INPUTS.csv');
-  const body = flags.x !== undefined ? { x: flags.x.split(',').map((value) => number(value, 'x')) } : { inputs: csvInputs(flags.csv as string) };
-  const prediction: Prediction = await client().predict(modelId, body);
+  if ([flags.x, flags.csv, flags.rows].filter((input) => input !== undefined).length !== 1) {
+    throw new UsageError('give exactly one of --x 1,2.5, --csv INPUTS.csv or --rows JSON');
+  }
+  const prediction: Prediction =
+    flags.rows !== undefined
+      ? await client().predictRows(modelId, parseRows(flags.rows))
+      : await client().predict(
+          modelId,
+          flags.x !== undefined ? { x: flags.x.split(',').map((value) => number(value, 'x')) } : { inputs: csvInputs(flags.csv as string) },
+        );
   io.out(flags.json ? `${JSON.stringify(prediction, null, 2)}\n` : `${prediction.predictions.map(fmt).join('\n')}\n`);
   return EXIT.ok;
 }
@@ -417,13 +585,14 @@ async function datasetsCommand(client: () => RegressionJobsClient, sub: string |
   switch (sub) {
     case 'upload': {
       const file = readable(positional(positionals, 0, 'FILE'));
+      formatOf(flags);
       const dataset = await uploadFile(client(), file, flags, io);
-      io.out(flags.json ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetText(dataset)}\n`);
+      io.out(flags.json ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetDetails(dataset)}\n`);
       return dataset.status === 'READY' ? EXIT.ok : EXIT.failed;
     }
     case 'get': {
       const dataset = await client().getDataset(positional(positionals, 0, 'DATASET_ID'));
-      io.out(flags.json ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetText(dataset)}\n`);
+      io.out(flags.json ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetDetails(dataset)}\n`);
       return EXIT.ok;
     }
     default:

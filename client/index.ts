@@ -24,6 +24,16 @@ export type CompletedPart = { partNumber: number; etag: string };
 export type Prediction = components['schemas']['Prediction'];
 export type CreateJobRequest = components['schemas']['CreateJobRequest'];
 export type PredictRequest = components['schemas']['PredictRequest'];
+/** One input by column name for `predictRows`: a number for a number column, a level for a category. */
+export type PredictRow = NonNullable<PredictRequest['rows']>[number];
+/** A dataset's delimiter and decimal separator, as POST /datasets takes them and GET /datasets/{id} answers them. */
+export type CsvFormat = components['schemas']['CsvFormat'];
+export type Delimiter = CsvFormat['delimiter'];
+export type DecimalSeparator = CsvFormat['decimal'];
+/** One column of a READY dataset's `schema`: its type, missing values and (categories) levels. */
+export type ColumnSchema = components['schemas']['ColumnSchema'];
+/** The body of POST /datasets. */
+export type CreateDatasetRequest = NonNullable<paths['/datasets']['post']['requestBody']>['content']['application/json'];
 export type FieldIssue = components['schemas']['FieldIssue'];
 export type JobPage = components['schemas']['JobPage'];
 export type JobEvent = components['schemas']['JobEvent'];
@@ -93,6 +103,10 @@ export interface UploadProgress {
 export interface UploadOptions {
   /** A label for the dataset. */
   name?: string;
+  /** The file's delimiter (`\t` for tab-separated files); ignored on resume (the dataset keeps its format). @default ',' (the server's) */
+  delimiter?: Delimiter;
+  /** The decimal separator of the file's numbers; ignored on resume. @default '.' (the server's) */
+  decimal?: DecimalSeparator;
   /** Waits until the dataset is READY or INVALID (it is checked once after upload). @default true */
   waitUntilChecked?: boolean;
   signal?: AbortSignal;
@@ -261,9 +275,25 @@ export class RegressionJobsClient {
     return this.call(this.http.POST('/models/{modelId}/predict', { params: { path: { modelId } }, body: request }));
   }
 
-  /** Registers a dataset; with `sizeBytes` above the multipart threshold the answer is a multipart upload. */
-  createDataset(options: { name?: string; sizeBytes?: number } = {}): Promise<DatasetUpload> {
-    const body = { ...(options.name ? { name: options.name } : {}), ...(options.sizeBytes === undefined ? {} : { sizeBytes: options.sizeBytes }) };
+  /**
+   * Predicts from rows by column name (`{"Sepal.Width": 3, "Species": "setosa"}`), for a model trained on a dataset:
+   * the model's `columns` and `levels` say what each row needs. One prediction per row, in order.
+   */
+  predictRows(modelId: string, rows: PredictRow[]): Promise<Prediction> {
+    return this.predict(modelId, { rows });
+  }
+
+  /**
+   * Registers a dataset; with `sizeBytes` above the multipart threshold the answer is a multipart upload. `delimiter`
+   * and `decimal` say how the file is written (the server's defaults: `,` and `.`).
+   */
+  createDataset(options: CreateDatasetRequest = {}): Promise<DatasetUpload> {
+    const body: CreateDatasetRequest = {
+      ...(options.name ? { name: options.name } : {}),
+      ...(options.sizeBytes === undefined ? {} : { sizeBytes: options.sizeBytes }),
+      ...(options.delimiter === undefined ? {} : { delimiter: options.delimiter }),
+      ...(options.decimal === undefined ? {} : { decimal: options.decimal }),
+    };
     return this.call(this.http.POST('/datasets', { body }));
   }
 
@@ -297,7 +327,12 @@ export class RegressionJobsClient {
       const state = await this.getUploadParts(datasetId);
       await this.sendParts(source, state, options);
     } else {
-      const dataset = await this.createDataset({ ...(options.name ? { name: options.name } : {}), sizeBytes: source.size });
+      const dataset = await this.createDataset({
+        ...(options.name ? { name: options.name } : {}),
+        sizeBytes: source.size,
+        ...(options.delimiter === undefined ? {} : { delimiter: options.delimiter }),
+        ...(options.decimal === undefined ? {} : { decimal: options.decimal }),
+      });
       datasetId = dataset.datasetId;
       if (dataset.uploadMethod === 'MULTIPART') {
         await this.sendParts(

@@ -248,7 +248,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Exactly one of `data` (inline points, at most 10,000, every value a finite number) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0, and it (like each value of `alphas`) is from 1e-100 to 1e+100. With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.
+         * @description Exactly one of `data` (inline points, at most 10,000, every value a finite number) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0, and it (like each value of `alphas`) is from 1e-100 to 1e+100. With `datasetId`, `target` is a number column and `features` picks the columns the model uses: number and category columns (a category is one-hot, its first level the reference, as R's treatment contrasts), distinct, not the target; default: every other number and category column, in header order. `missing`: "drop" (default) leaves out the rows with a missing value in the target or a feature, as R's na.omit; "error" refuses the job (400) when those columns have any. `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.
          * @example {
          *       "kind": "RIDGE",
          *       "alpha": 0.5,
@@ -288,6 +288,8 @@ export interface components {
             datasetId?: string;
             target?: string;
             features?: string[];
+            /** @enum {string} */
+            missing?: "drop" | "error";
             alphas?: number[];
             /** @default true */
             fitIntercept?: boolean;
@@ -304,7 +306,7 @@ export interface components {
          */
         ModelId: string;
         /**
-         * @description Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000), every value a finite number. An input whose prediction overflows double precision is refused (400 VALIDATION_ERROR naming it).
+         * @description Exactly one of `x` (one input: a number for a one-feature model, or an array, one value per coefficient), `inputs` (at most 10,000 of them), or `rows` (at most 10,000 objects by column name, e.g. `{"Sepal.Width": 3, "Species": "setosa"}`: a number for a number column, a level for a category; the model's `columns` and `levels` say which; other keys are ignored). A missing column, an unknown level or a value of the wrong type is a 400 VALIDATION_ERROR naming it, as is an input whose prediction overflows double precision.
          * @example {
          *       "x": [
          *         1.5,
@@ -315,6 +317,9 @@ export interface components {
         PredictRequest: {
             x?: number | number[];
             inputs?: number[][];
+            rows?: {
+                [key: string]: number | string;
+            }[];
         };
         /**
          * @description a dataset id (26-character ULID)
@@ -583,6 +588,12 @@ export interface components {
          *         "size",
          *         "rooms"
          *       ],
+         *       "columns": [
+         *         "size",
+         *         "rooms"
+         *       ],
+         *       "levels": {},
+         *       "rowsDropped": 0,
          *       "metrics": {
          *         "n": 4,
          *         "r2": 0.98,
@@ -602,8 +613,16 @@ export interface components {
             /** @description one per feature, in `features` order; empty until TRAINED */
             coefficients: number[];
             intercept: number | null;
-            /** @description x0, x1, … for inline data; the dataset columns but the target otherwise */
+            /** @description one name per coefficient: x0, x1, … for inline data; for a dataset, each number column's name, and for a category column one name per level but the first, column + level, as R writes them (Speciesversicolor) */
             features: string[];
+            /** @description the dataset columns the model reads, in order (a prediction by `rows` names them); the features for inline data */
+            columns: string[];
+            /** @description each category column with its levels, the reference first */
+            levels: {
+                [key: string]: string[];
+            };
+            /** @description rows left out for a missing value in the target or a feature; null until TRAINED */
+            rowsDropped: number | null;
             /** @description on the training data */
             metrics: {
                 n: number;
@@ -651,6 +670,9 @@ export interface components {
             sizeBytes: number | null;
             rows: number | null;
             columns: string[];
+            format: components["schemas"]["CsvFormat"];
+            /** @description each column as the scan learnt it; null until READY */
+            schema: components["schemas"]["ColumnSchema"][] | null;
             error: components["schemas"]["DatasetError"] | null;
             /**
              * Format: date-time
@@ -690,6 +712,33 @@ export interface components {
          * @enum {string}
          */
         DatasetStatus: "PENDING_UPLOAD" | "VALIDATING" | "READY" | "INVALID";
+        /** @description the file's delimiter and decimal separator (POST /datasets `delimiter`, `decimal`) */
+        CsvFormat: {
+            /** @enum {string} */
+            delimiter: "," | ";" | "\t" | "|";
+            /** @enum {string} */
+            decimal: "." | ",";
+        };
+        ColumnSchema: {
+            /** @description as in the header; `Unnamed: <i>` (0-based) for a column the header left without a name */
+            name: string;
+            /**
+             * @description number: numbers and missing values; category: text with at most 100 distinct values (TRUE/FALSE included), one-hot in a job; text: identifiers, row names (a column without a header name), more distinct values, or numbers mixed with text: never a feature
+             * @enum {string}
+             */
+            type: "number" | "category" | "text";
+            /** @description missing values (empty, NA, N/A, NaN, null, NULL, None, #N/A, … as pandas reads them) */
+            missing: number;
+            /** @description the header had no name here (R row names, a pandas index) */
+            generated: boolean;
+            /** @description categories: how many levels */
+            levelCount: number | null;
+            /** @description categories: the first 20 levels by code point (the first is the reference of a one-hot design), with their counts */
+            levels: {
+                value: string;
+                count: number;
+            }[] | null;
+        };
         /** @description why the dataset is INVALID; `line` and `column` (1-based) point at the first problem */
         DatasetError: {
             code: string;
@@ -705,6 +754,9 @@ export interface components {
             sizeBytes: number | null;
             rows: number | null;
             columns: string[];
+            format: components["schemas"]["CsvFormat"];
+            /** @description each column as the scan learnt it; null until READY */
+            schema: components["schemas"]["ColumnSchema"][] | null;
             error: components["schemas"]["DatasetError"] | null;
             /**
              * Format: date-time
@@ -772,6 +824,9 @@ export interface components {
             sizeBytes: number | null;
             rows: number | null;
             columns: string[];
+            format: components["schemas"]["CsvFormat"];
+            /** @description each column as the scan learnt it; null until READY */
+            schema: components["schemas"]["ColumnSchema"][] | null;
             error: components["schemas"]["DatasetError"] | null;
             /**
              * Format: date-time
@@ -1374,6 +1429,10 @@ export interface operations {
                 "application/json": {
                     name?: string;
                     sizeBytes?: number;
+                    /** @enum {string} */
+                    delimiter?: "," | ";" | "\t" | "|";
+                    /** @enum {string} */
+                    decimal?: "." | ",";
                 };
             };
         };

@@ -9,7 +9,7 @@ import { acknowledgeWildcardResource } from './nag.js';
 import { TRANSIENT_ERRORS } from './training-workflow.js';
 
 export interface DatasetScanProps {
-  /** Plans the ranges; input `{tenantId, datasetId, key, etag, sizeBytes}`, output `{dataStart, ranges}`. */
+  /** Plans the ranges; input `{tenantId, datasetId, key, etag, sizeBytes, format}`, output `{dataStart, ranges, compression}`. */
   readonly planFunction: lambda.IFunction;
   /** One range: validates it and writes its partial statistics to S3. */
   readonly rangeFunction: lambda.IFunction;
@@ -47,7 +47,14 @@ export class DatasetScan extends Construct {
       throw new Error(`DatasetScan: maxConcurrency must be a whole number from 1 to 10,000 (the Distributed Map's limit); got ${maxConcurrency}`);
     }
     const rangeTimeout = props.rangeTimeout ?? Duration.minutes(15);
-    const object = { 'tenantId.$': '$.tenantId', 'datasetId.$': '$.datasetId', 'key.$': '$.key', 'etag.$': '$.etag', 'sizeBytes.$': '$.sizeBytes' };
+    const object = {
+      'tenantId.$': '$.tenantId',
+      'datasetId.$': '$.datasetId',
+      'key.$': '$.key',
+      'etag.$': '$.etag',
+      'sizeBytes.$': '$.sizeBytes',
+      'format.$': '$.format',
+    };
     const invoke = (stateId: string, fn: lambda.IFunction, payload: Record<string, unknown>, timeout: Duration, output?: Partial<tasks.LambdaInvokeProps>) =>
       new tasks.LambdaInvoke(this, stateId, {
         lambdaFunction: fn,
@@ -60,7 +67,7 @@ export class DatasetScan extends Construct {
 
     // The plan (offsets only) is kept beside the execution's input, which later steps still need.
     const plan = invoke('Plan', props.planFunction, object, Duration.minutes(2), {
-      resultSelector: { 'dataStart.$': '$.Payload.dataStart', 'ranges.$': '$.Payload.ranges' },
+      resultSelector: { 'dataStart.$': '$.Payload.dataStart', 'ranges.$': '$.Payload.ranges', 'compression.$': '$.Payload.compression' },
       resultPath: '$.plan',
     });
     plan.addRetry({ errors: TRANSIENT_ERRORS, ...RETRY });
@@ -74,6 +81,8 @@ export class DatasetScan extends Construct {
         'key.$': '$.key',
         'etag.$': '$.etag',
         'sizeBytes.$': '$.sizeBytes',
+        'format.$': '$.format',
+        'compression.$': '$.compression',
         'dataStart.$': '$.dataStart',
         'range.$': '$.range',
       },
@@ -91,6 +100,8 @@ export class DatasetScan extends Construct {
         'key.$': '$.key',
         'etag.$': '$.etag',
         'sizeBytes.$': '$.sizeBytes',
+        'format.$': '$.format',
+        'compression.$': '$.plan.compression',
         'dataStart.$': '$.plan.dataStart',
         'range.$': '$$.Map.Item.Value',
       },
@@ -102,7 +113,12 @@ export class DatasetScan extends Construct {
     });
     map.itemProcessor(scanRange);
 
-    const merge = invoke('Merge', props.mergeFunction, { ...object, 'rangeCount.$': '$.scanned.rangeCount' }, Duration.minutes(5));
+    const merge = invoke(
+      'Merge',
+      props.mergeFunction,
+      { ...object, 'compression.$': '$.plan.compression', 'rangeCount.$': '$.scanned.rangeCount' },
+      Duration.minutes(5),
+    );
     merge.addRetry({ errors: TRANSIENT_ERRORS, ...RETRY });
 
     const markFailed = invoke('MarkFailed', props.failedFunction, { ...object, 'failure.$': '$.failure' }, Duration.minutes(1));

@@ -315,10 +315,12 @@ export class Datasets extends Construct {
       reason: 'This queue is itself the dead-letter queue of the validation failures queue; it keeps what could not be recorded for inspection.',
     });
 
-    // Jobs on datasets: create-job checks the dataset, training reads its statistics (never the uploaded object).
+    // Jobs on datasets: create-job checks the dataset; training reads its statistics, and the uploaded object itself
+    // for a job with a category feature (the design pass, lambdas/commons/datasets/training.ts).
     useTable(props.createJobFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
     useTable(props.trainFunction, 'DATASETS_TABLE_NAME', this.table, ['dynamodb:GetItem']);
     props.trainFunction.addEnvironment('DATASETS_BUCKET_NAME', this.bucket.bucketName);
+    readObjects(props.trainFunction);
     props.trainFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [scanObjects] }));
     this.acknowledgePrefix(props.trainFunction, scanObjects, SCAN_OBJECTS);
 

@@ -1,16 +1,20 @@
 import {
   ApiError,
   type CreateJobRequest,
+  type CsvFormat,
   type Dataset,
   type Job,
   type JobStatus,
+  type Model,
   newerJob,
+  type PredictRequest,
   RegressionJobsClient,
   TERMINAL_STATUSES,
 } from '../../client/index.js';
 import { coefficientChart, format } from './chart.js';
 import { append, field, formatTime, h, percent } from './dom.js';
 import { LiveJobs, type LiveState } from './live.js';
+import { coefficientTable, DECIMAL_CHOICES, DELIMITER_CHOICES, featureChoices, formatDescription, modelLevels, schemaTable, targetColumns } from './schema.js';
 import { formatBytes, uploadWithProgress } from './upload.js';
 
 /**
@@ -381,7 +385,7 @@ async function jobPage(page: HTMLElement, jobId: string, client: RegressionJobsC
 
 async function modelPage(page: HTMLElement, modelId: string, client: RegressionJobsClient, current: () => boolean): Promise<void> {
   append(page, h('h2', {}, 'Model ', h('span', { class: 'id' }, modelId)));
-  let model: Awaited<ReturnType<RegressionJobsClient['getModel']>>;
+  let model: Model;
   try {
     model = await client.getModel(modelId);
   } catch (error) {
@@ -402,6 +406,9 @@ async function modelPage(page: HTMLElement, modelId: string, client: RegressionJ
         ['Rows (n)', model.metrics ? String(model.metrics.n) : '—'],
         ['R²', model.metrics ? format(model.metrics.r2) : '—'],
         ['RMSE', model.metrics ? format(model.metrics.rmse) : '—'],
+        ['Rows dropped', model.rowsDropped === null || model.rowsDropped === undefined ? '—' : String(model.rowsDropped)],
+        ['Columns', model.columns?.length ? model.columns.join(', ') : '—'],
+        ['Levels', modelLevels(model.levels)],
         ['Job', h('a', { href: `#/jobs/${model.jobId}`, class: 'id' }, model.jobId)],
       ].flatMap(([name, value]) => [h('dt', {}, name as string), h('dd', {}, value as Node | string)]),
     ),
@@ -410,12 +417,31 @@ async function modelPage(page: HTMLElement, modelId: string, client: RegressionJ
     append(page, h('p', { class: 'muted' }, `The model is ${model.status}: coefficients and predictions come once it is TRAINED.`));
     return;
   }
-  append(page, h('h3', {}, 'Coefficients'), coefficientChart(names, model.coefficients), h('p', { class: 'muted' }, 'Blue: positive, red: negative.'));
+  append(
+    page,
+    h('h3', {}, 'Coefficients'),
+    coefficientChart(names, model.coefficients),
+    h('p', { class: 'muted' }, 'Blue: positive, red: negative.'),
+    coefficientTable({ features: names, coefficients: model.coefficients, intercept: model.intercept }),
+  );
 
-  const inputs = names.map((name) => h('input', { type: 'number', step: 'any', required: true, id: `x-${name}`, inputmode: 'decimal' }));
+  // A model with category columns is asked by rows (a level for each category); one with numbers only, by coefficient.
+  const levels = model.levels ?? {};
+  const byRows = Object.keys(levels).length > 0;
+  const columns = byRows ? model.columns : names;
+  const inputs = columns.map((name, i) => {
+    const choices = Object.hasOwn(levels, name) ? levels[name] : undefined;
+    return choices
+      ? h(
+          'select',
+          { required: true, id: `row-${i}` },
+          choices.map((level) => h('option', { value: level }, level)),
+        )
+      : h('input', { type: 'number', step: 'any', required: true, id: byRows ? `row-${i}` : `x-${name}`, inputmode: 'decimal' });
+  });
   const batch = h('textarea', { rows: 4, cols: 30, id: 'batch', placeholder: names.join(',') });
   const result = h('div', { 'aria-live': 'polite', id: 'prediction' });
-  const predict = async (event: Event, request: () => { x: number[] } | { inputs: number[][] }) => {
+  const predict = async (event: Event, request: () => PredictRequest) => {
     event.preventDefault();
     result.replaceChildren();
     try {
@@ -443,11 +469,18 @@ async function modelPage(page: HTMLElement, modelId: string, client: RegressionJ
     h('h3', {}, 'Predict'),
     h(
       'form',
-      { onsubmit: (event: Event) => predict(event, () => ({ x: inputs.map((input) => Number(input.value)) })) },
+      {
+        onsubmit: (event: Event) =>
+          predict(event, () =>
+            byRows
+              ? { rows: [Object.fromEntries(inputs.map((input, i) => [columns[i] as string, input.tagName === 'SELECT' ? input.value : Number(input.value)]))] }
+              : { x: inputs.map((input) => Number(input.value)) },
+          ),
+      },
       h(
         'div',
         { class: 'row' },
-        inputs.map((input, i) => field(names[i] as string, input)),
+        inputs.map((input, i) => field(columns[i] as string, input)),
       ),
       h('p', {}, h('button', { type: 'submit' }, 'Predict')),
     ),
@@ -463,7 +496,7 @@ async function modelPage(page: HTMLElement, modelId: string, client: RegressionJ
               .map((line) => line.split(/[,;\t]/).map((cell) => (cell.trim() === '' ? Number.NaN : Number(cell)))),
           })),
       },
-      field('Batch: one input per line, values separated by commas', batch),
+      field('Batch: one input per line, values separated by commas', batch, byRows ? `one value per coefficient: ${names.join(', ')}` : undefined),
       h('p', {}, h('button', { type: 'submit' }, 'Predict batch')),
     ),
     result,
@@ -474,17 +507,34 @@ async function modelPage(page: HTMLElement, modelId: string, client: RegressionJ
 // Datasets
 
 function datasetsPage(page: HTMLElement, client: RegressionJobsClient): void {
-  const file = h('input', { type: 'file', accept: '.csv,text/csv', id: 'csv-file' });
+  const file = h('input', { type: 'file', accept: '.csv,.tsv,.txt,.gz,text/csv', id: 'csv-file' });
   const name = h('input', { type: 'text', id: 'dataset-name', autocomplete: 'off' });
+  const delimiter = h(
+    'select',
+    { id: 'delimiter' },
+    DELIMITER_CHOICES.map((choice, i) => h('option', { value: choice.value, selected: i === 0 }, choice.label)),
+  );
+  const decimal = h(
+    'select',
+    { id: 'decimal' },
+    DECIMAL_CHOICES.map((choice, i) => h('option', { value: choice.value, selected: i === 0 }, choice.label)),
+  );
   const zone = h(
     'div',
     { class: 'drop' },
     h('p', {}, 'Drop a CSV file here, or choose one.'),
-    field('CSV file', file, `At most ${formatBytes(config.maxDatasetBytes)}. The first line names the columns.`),
+    field('CSV file', file, `At most ${formatBytes(config.maxDatasetBytes)}. The first line names the columns; gzip (.csv.gz) is read as well.`),
   );
   const status = h('div', { 'aria-live': 'polite', id: 'upload-status' });
   const train = h('div');
-  append(page, h('h2', {}, 'Datasets'), field('Name (optional)', name), zone, status, train);
+  append(
+    page,
+    h('h2', {}, 'Datasets'),
+    h('div', { class: 'row' }, field('Name (optional)', name), field('Delimiter', delimiter), field('Decimal separator', decimal)),
+    zone,
+    status,
+    train,
+  );
 
   const send = async (chosen: File) => {
     train.replaceChildren();
@@ -502,7 +552,12 @@ function datasetsPage(page: HTMLElement, client: RegressionJobsClient): void {
     const sent = h('span', { class: 'muted' });
     status.replaceChildren(h('p', {}, `Uploading ${chosen.name}… `, sent), bar);
     try {
-      const upload = await client.createDataset({ ...(name.value.trim() ? { name: name.value.trim() } : {}), sizeBytes: chosen.size });
+      const upload = await client.createDataset({
+        ...(name.value.trim() ? { name: name.value.trim() } : {}),
+        sizeBytes: chosen.size,
+        delimiter: delimiter.value as CsvFormat['delimiter'],
+        decimal: decimal.value as CsvFormat['decimal'],
+      });
       await uploadWithProgress(client, upload, chosen, (done, total) => {
         bar.max = total || 1;
         bar.value = done;
@@ -539,9 +594,14 @@ function datasetsPage(page: HTMLElement, client: RegressionJobsClient): void {
       );
       return;
     }
-    status.replaceChildren(
+    const csv = formatDescription(dataset.format);
+    status.replaceChildren();
+    append(
+      status,
       h('p', { class: 'ok', 'data-status': 'READY' }, `READY: ${dataset.rows} rows`),
       h('p', {}, 'Columns: ', dataset.columns.join(', ')),
+      csv ? h('p', { class: 'muted' }, `Format: ${csv}`) : null,
+      dataset.schema ? schemaTable(dataset.schema) : null,
       h('p', { class: 'muted' }, 'Dataset ', h('span', { class: 'id' }, dataset.datasetId)),
     );
     train.replaceChildren(trainForm(dataset, client));
@@ -572,18 +632,25 @@ function trainForm(dataset: Dataset, client: RegressionJobsClient): HTMLFormElem
   );
   const alpha = h('input', { type: 'number', step: 'any', min: 0, id: 'alpha', inputmode: 'decimal' });
   const alphas = h('input', { type: 'text', id: 'alphas', placeholder: '0.01, 0.1, 1' });
+  // The target is a number column (the last one by default); features are the other number and category columns.
+  const targets = targetColumns(dataset);
   const target = h(
     'select',
     { id: 'target' },
-    dataset.columns.map((column, i) => h('option', { value: column, selected: i === dataset.columns.length - 1 }, column)),
+    targets.map((column, i) => h('option', { value: column, selected: i === targets.length - 1 }, column)),
   );
-  const features = h('select', { id: 'features', multiple: true, size: Math.min(6, dataset.columns.length) });
+  const features = h('select', { id: 'features', multiple: true, size: Math.min(6, Math.max(1, dataset.columns.length - 1)) });
   const fillFeatures = () =>
-    features.replaceChildren(
-      ...dataset.columns.filter((column) => column !== target.value).map((column) => h('option', { value: column, selected: true }, column)),
-    );
+    features.replaceChildren(...featureChoices(dataset, target.value).map((choice) => h('option', { value: choice.name, selected: true }, choice.label)));
   target.addEventListener('change', fillFeatures);
   fillFeatures();
+  const withMissing = (dataset.schema ?? []).filter((column) => column.missing > 0 && column.type !== 'text').map((column) => column.name);
+  const missing = h(
+    'select',
+    { id: 'missing' },
+    h('option', { value: 'drop', selected: true }, 'drop the rows'),
+    h('option', { value: 'error' }, 'refuse the job'),
+  );
   const message = h('div');
   return h(
     'form',
@@ -603,6 +670,7 @@ function trainForm(dataset: Dataset, client: RegressionJobsClient): HTMLFormElem
             .filter(Boolean)
             .map(Number);
         request.features = [...features.selectedOptions].map((option) => option.value);
+        request.missing = missing.value as NonNullable<CreateJobRequest['missing']>;
         try {
           const job = await client.createJob(request);
           location.hash = `#/jobs/${job.jobId}`;
@@ -619,7 +687,12 @@ function trainForm(dataset: Dataset, client: RegressionJobsClient): HTMLFormElem
       field('Alpha', alpha, 'RIDGE and LASSO; empty for the default'),
       field('Alphas', alphas, 'instead of alpha: up to 100 values, one model each'),
       field('Target', target),
-      field('Features', features, 'every other column unless you choose'),
+      field('Features', features, 'every other number and category column unless you choose'),
+      field(
+        'Missing values',
+        missing,
+        withMissing.length > 0 ? `in ${withMissing.join(', ')}: a row with one in the target or a feature` : 'none in this dataset',
+      ),
     ),
     h('p', {}, h('button', { type: 'submit' }, 'Train')),
     message,

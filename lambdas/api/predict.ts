@@ -4,7 +4,9 @@ import { type CachedModel, ModelCache } from '#commons/jobs/model-cache.js';
 import { ModelStore } from '#commons/jobs/store.js';
 import { readEnv } from '#commons/runtime/env.js';
 import { metrics } from '#commons/runtime/powertools.js';
+import { modelColumns } from '#domain/design.js';
 import { Conflict, NotFound } from '#domain/errors.js';
+import { toModelView } from '#domain/jobs.js';
 import { limitsFrom } from '#domain/limits.js';
 import { predict } from '#domain/regression.js';
 import { checkPredictions, ModelId, parsePredictBody, predictBodySchema, predictionInputs } from '#domain/schemas.js';
@@ -31,7 +33,8 @@ async function trainedModel(tenantId: string, modelId: string): Promise<CachedMo
   if (model.status !== 'TRAINED' || model.intercept === null) {
     throw new Conflict('MODEL_NOT_READY', `the model is ${model.status}; only a TRAINED model can predict`);
   }
-  const trained = { coefficients: model.coefficients, intercept: model.intercept, expiresAt: model.expiresAt };
+  const { columns, levels } = toModelView(model);
+  const trained = { coefficients: model.coefficients, intercept: model.intercept, expiresAt: model.expiresAt, columns: modelColumns({ columns, levels }) };
   modelCache.set(tenantId, modelId, trained);
   return trained;
 }
@@ -40,9 +43,10 @@ export const handler = httpHandler(async (event) => {
   const tenantId = tenantOf(event);
   const modelId = pathId(event, 'modelId', ModelId, 'model');
   const model = await trainedModel(tenantId, modelId);
-  const { inputs, single } = predictionInputs(parsePredictBody(PredictBody, limits, jsonBody(event, limits.maxBodyBytes)), model.coefficients.length);
+  const body = parsePredictBody(PredictBody, limits, jsonBody(event, limits.maxBodyBytes));
+  const { inputs, single, path } = predictionInputs(body, model.coefficients.length, model.columns);
   const predictions = predict(model, inputs);
-  checkPredictions(predictions, single);
+  checkPredictions(predictions, single, path);
   metrics.addMetric('Predictions', MetricUnit.Count, predictions.length);
   return json(200, {
     modelId,

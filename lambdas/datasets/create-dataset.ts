@@ -51,7 +51,7 @@ function bodyOf(event: APIGatewayProxyEvent): unknown {
  */
 export const handler = httpHandler(async (event) => {
   const tenantId = tenantOf(event);
-  const { name, sizeBytes } = parseInput(CreateDatasetBody, bodyOf(event));
+  const { name, sizeBytes, delimiter, decimal } = parseInput(CreateDatasetBody, bodyOf(event));
   if (sizeBytes !== undefined && sizeBytes > limits.maxDatasetBytes) {
     throw new ValidationFailed(
       `the file is too large: at most ${limits.maxDatasetBytes} bytes`,
@@ -79,6 +79,7 @@ export const handler = httpHandler(async (event) => {
     validatedAt: null,
     expiresAt: Math.floor(now.getTime() / 1000) + env.DATASET_RETENTION_DAYS * 86_400,
     ...(sizeBytes === undefined ? {} : { declaredSizeBytes: sizeBytes }),
+    ...(delimiter === undefined && decimal === undefined ? {} : { format: { delimiter: delimiter ?? ',', decimal: decimal ?? '.' } }),
     ...extra,
   });
 

@@ -12,18 +12,36 @@ const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
 const MergeInput = z.extend(ScanInput, { rangeCount: z.number().check(z.int(), z.positive()) });
 
-const Statistics = z.object({ n: z.number().check(z.int(), z.nonnegative()), means: z.array(z.number()), triangle: z.array(z.number()) });
+const Count = z.number().check(z.int(), z.nonnegative());
+const Statistics = z.object({ n: Count, means: z.array(z.number()), triangle: z.array(z.number()) });
+const Profile = z.object({
+  numbers: Count,
+  missing: Count,
+  texts: Count,
+  values: z.array(z.object({ value: z.string(), count: Count })),
+  overflow: z.boolean(),
+});
+const Patterns = z.object({ patterns: z.array(z.object({ absent: z.array(Count), statistics: Statistics })), rowsLeftOut: Count });
 const Partial = z.object({
-  index: z.number().check(z.int(), z.nonnegative()),
+  index: Count,
   columns: z.array(z.string()),
-  rows: z.number().check(z.int(), z.nonnegative()),
-  lines: z.number().check(z.int(), z.nonnegative()),
+  generated: z.array(Count),
+  rows: Count,
+  lines: Count,
   error: z.nullable(
     z.object({ code: z.string(), message: z.string(), line: z.optional(z.number().check(z.int())), column: z.optional(z.number().check(z.int())) }),
   ),
-  statistics: z.nullable(Statistics),
+  profiles: z.nullable(z.array(Profile)),
+  statistics: z.nullable(Patterns),
   overflow: z.boolean(),
 }) satisfies z.ZodMiniType<RangePartial>;
+
+/**
+ * The most a schema may weigh, as JSON: it is kept in the dataset's item (DynamoDB's
+ * limit is 400 KB an item). Only a file with very many categories of long level names
+ * comes near it.
+ */
+const MAX_SCHEMA_BYTES = 300_000;
 
 /** Reading partials a few at a time: each is small, and a merge of a thousand ranges should not open a thousand sockets. */
 const PARALLEL_READS = 16;
@@ -53,10 +71,17 @@ export async function mergeScan(event: unknown): Promise<{ datasetId: string; st
     logger.info('dataset is invalid', { datasetId, error: outcome.error });
     return { datasetId, status: marked ? 'INVALID' : 'SKIPPED' };
   }
+  // Bytes (UTF-8, as DynamoDB counts an item), not characters: a level of CJK text weighs three bytes a character.
+  if (Buffer.byteLength(JSON.stringify(outcome.schema), 'utf8') > MAX_SCHEMA_BYTES) {
+    const error = { code: 'SCHEMA_TOO_LARGE', message: `the columns' categories and their levels take more than ${MAX_SCHEMA_BYTES} bytes to describe` };
+    const marked = await datasets.markInvalid(tenantId, datasetId, etag, error);
+    return { datasetId, status: marked ? 'INVALID' : 'SKIPPED' };
+  }
   const key = statisticsKey(tenantId, datasetId, etag);
-  const stored: StoredStatistics = { datasetId, etag, columns: outcome.columns, rows: outcome.rows, statistics: outcome.statistics };
+  const { columns, rows, schema, statistics } = outcome;
+  const stored: StoredStatistics = { datasetId, etag, columns, rows, schema, statistics };
   await putJson(env.DATASETS_BUCKET_NAME, key, stored);
-  const marked = await datasets.markReady(tenantId, datasetId, etag, { rows: outcome.rows, columns: outcome.columns, statisticsKey: key });
+  const marked = await datasets.markReady(tenantId, datasetId, etag, { rows, columns, schema, statisticsKey: key, compression: input.compression });
   metrics.addMetric('DatasetReady', MetricUnit.Count, 1);
   metrics.addMetric('DatasetRows', MetricUnit.Count, outcome.rows);
   return { datasetId, status: marked ? 'READY' : 'SKIPPED' };

@@ -16,7 +16,12 @@ const HEADER_BYTES = 1024 * 1024 + 4;
 export interface ScanPlan {
   dataStart: number;
   ranges: ByteRange[];
+  /** A gzip object cannot be cut into byte ranges: it is read whole, in one range, decompressed as it streams. */
+  compression: 'gzip' | null;
 }
+
+/** The first bytes of every gzip member (RFC 1952). */
+const GZIP_MAGIC = [0x1f, 0x8b];
 
 /**
  * Plans the scan of one uploaded object: reads its head for the header's end, then
@@ -28,11 +33,15 @@ export async function planScan(event: unknown): Promise<ScanPlan> {
   let dataStart: number | undefined;
   if (input.sizeBytes > 0) {
     const head = await readAll(await readBytes({ bucket: env.DATASETS_BUCKET_NAME, ...input }, 0, Math.min(input.sizeBytes, HEADER_BYTES) - 1));
+    if (GZIP_MAGIC.every((byte, i) => head[i] === byte)) {
+      logger.info('scan planned', { datasetId: input.datasetId, sizeBytes: input.sizeBytes, ranges: 1, compression: 'gzip' });
+      return { dataStart: 0, ranges: [{ index: 0, start: 0, end: input.sizeBytes }], compression: 'gzip' };
+    }
     dataStart = headerEnd(head);
   }
   const ranges = planRanges({ sizeBytes: input.sizeBytes, dataStart, rangeBytes: env.SCAN_RANGE_BYTES, maxRanges: env.SCAN_MAX_RANGES });
   logger.info('scan planned', { datasetId: input.datasetId, sizeBytes: input.sizeBytes, ranges: ranges.length });
-  return { dataStart: dataStart ?? 0, ranges };
+  return { dataStart: dataStart ?? 0, ranges, compression: null };
 }
 
 export const handler = eventHandler(planScan, { metrics: false });

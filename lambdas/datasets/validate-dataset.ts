@@ -8,6 +8,7 @@ import { stepFunctions } from '#commons/runtime/clients.js';
 import { readEnv } from '#commons/runtime/env.js';
 import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
 import { s3 } from '#commons/runtime/s3.js';
+import { DEFAULT_CSV_FORMAT } from '#domain/csv.js';
 import type { DatasetError, DatasetRecord, DatasetStatus } from '#domain/datasets.js';
 import { limitsFrom } from '#domain/limits.js';
 import { parseDatasetKey } from '#domain/object-keys.js';
@@ -90,7 +91,7 @@ async function validateObject(bucket: string, key: string): Promise<ValidationOu
       new StartExecutionCommand({
         stateMachineArn: env.SCAN_STATE_MACHINE_ARN,
         name: datasetId,
-        input: JSON.stringify({ tenantId, datasetId, key, etag: head.etag, sizeBytes: head.sizeBytes }),
+        input: JSON.stringify({ tenantId, datasetId, key, etag: head.etag, sizeBytes: head.sizeBytes, format: started.format ?? DEFAULT_CSV_FORMAT }),
       }),
     );
   } catch (error) {

@@ -1,17 +1,16 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { datasetStatistics } from '#commons/datasets/statistics.js';
+import { datasetTraining } from '#commons/datasets/training.js';
 import { Lifecycle } from '#commons/jobs/store.js';
 import { backgroundDocuments } from '#commons/runtime/clients.js';
 import { readEnv } from '#commons/runtime/env.js';
 import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
 import { s3 } from '#commons/runtime/s3.js';
 import { TrainingFailed } from '#domain/errors.js';
-import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus } from '#domain/jobs.js';
+import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus, type ModelRecord } from '#domain/jobs.js';
 import { ProgressThrottle, roundProgress } from '#domain/progress.js';
 import { type FittedModel, fitModel, RegressionAccumulator } from '#domain/regression.js';
 import { JobId, TenantId } from '#domain/schemas.js';
-import { fitStatistics } from '#domain/statistics.js';
 import * as z from '#domain/zod.js';
 
 const env = readEnv({
@@ -59,16 +58,19 @@ async function accumulate(
  * dataset's statistics (no read of the CSV: docs/design.md, "The dataset scan"), an
  * inline job from one pass over its points.
  */
-async function fitJob(job: JobRecord, report: (fraction: number) => Promise<void>): Promise<{ fitted: FittedModel[]; features: string[] }> {
+async function fitJob(
+  job: JobRecord,
+  report: (fraction: number) => Promise<void>,
+): Promise<{ fitted: FittedModel[]; names: Pick<ModelRecord, 'features' | 'columns' | 'levels'>; rowsDropped: number }> {
   const alphas = job.alphas ?? [job.alpha ?? 0];
   const spec = (alpha: number) => ({ kind: job.kind, alpha, fitIntercept: job.fitIntercept });
   if (job.source.type === 'dataset') {
-    const found = await datasetStatistics({ tenantId: job.tenantId, source: job.source });
-    await report(1);
-    return { fitted: alphas.map((alpha) => fitStatistics(found.statistics, found.selection, spec(alpha)).model), features: found.features };
+    const training = await datasetTraining({ tenantId: job.tenantId, fitIntercept: job.fitIntercept, source: job.source }, report);
+    const { features, columns, levels } = training;
+    return { fitted: alphas.map((alpha) => training.fit(spec(alpha))), names: { features, columns, levels }, rowsDropped: training.rowsDropped };
   }
   const { accumulator, features } = await accumulate({ fitIntercept: job.fitIntercept, source: job.source }, report);
-  return { fitted: alphas.map((alpha) => fitModel(accumulator, spec(alpha))), features };
+  return { fitted: alphas.map((alpha) => fitModel(accumulator, spec(alpha))), names: { features, columns: features, levels: {} }, rowsDropped: 0 };
 }
 
 /**
@@ -98,7 +100,7 @@ export async function train(input: unknown): Promise<TrainResult> {
   };
 
   try {
-    const { fitted: models, features } = await fitJob(running, report);
+    const { fitted: models, names, rowsDropped } = await fitJob(running, report);
     if (!stillRunning) return { jobId, status: 'CANCELLED' };
     const fitted = models[0]!;
     const finishedAt = new Date().toISOString();
@@ -115,7 +117,8 @@ export async function train(input: unknown): Promise<TrainResult> {
           alpha: running.alphas?.[i + 1] ?? null,
           fitIntercept: running.fitIntercept,
           ...model,
-          features,
+          ...names,
+          rowsDropped,
           createdAt: running.createdAt,
           fittedAt: finishedAt,
           expiresAt: running.expiresAt,
@@ -126,7 +129,7 @@ export async function train(input: unknown): Promise<TrainResult> {
       running,
       'COMPLETED',
       { progress: 1, finishedAt },
-      { status: 'TRAINED', fields: { ...fitted, features, fittedAt: finishedAt } },
+      { status: 'TRAINED', fields: { ...fitted, features: names.features, rowsDropped, fittedAt: finishedAt } },
     );
     // Not written: cancelled meanwhile, or the SDK's retry of a write that landed found it done; the table says which.
     if (!completed) return { jobId, status: (await jobs.get(tenantId, jobId))?.status ?? 'MISSING' };

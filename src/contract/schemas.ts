@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateDatasetBody, DATASET_STATUSES, type DatasetView } from '#domain/datasets.js';
+import { CreateDatasetBody, CSV_DECIMALS, CSV_DELIMITERS, DATASET_STATUSES, type DatasetView, LEVELS_SHOWN } from '#domain/datasets.js';
 import { JOB_STATUSES, type JobView, MODEL_STATUSES, type ModelView } from '#domain/jobs.js';
 import { DEFAULT_LIMITS } from '#domain/limits.js';
 import type { ServerMessage } from '#domain/realtime.js';
@@ -115,7 +115,15 @@ export const Model = z
     fitIntercept: z.boolean(),
     coefficients: z.array(z.number()).meta({ description: 'one per feature, in `features` order; empty until TRAINED' }),
     intercept: z.number().nullable(),
-    features: z.array(z.string()).meta({ description: 'x0, x1, … for inline data; the dataset columns but the target otherwise' }),
+    features: z.array(z.string()).meta({
+      description:
+        "one name per coefficient: x0, x1, … for inline data; for a dataset, each number column's name, and for a category column one name per level but the first, column + level, as R writes them (Speciesversicolor)",
+    }),
+    columns: z
+      .array(z.string())
+      .meta({ description: 'the dataset columns the model reads, in order (a prediction by `rows` names them); the features for inline data' }),
+    levels: z.record(z.string(), z.array(z.string())).meta({ description: 'each category column with its levels, the reference first' }),
+    rowsDropped: z.number().int().min(0).nullable().meta({ description: 'rows left out for a missing value in the target or a feature; null until TRAINED' }),
     metrics: z
       .object({ n: z.number().int().min(0), r2: z.number(), rmse: z.number().min(0) })
       .nullable()
@@ -135,6 +143,9 @@ export const Model = z
       coefficients: [1.2, -0.4],
       intercept: 0.7,
       features: ['size', 'rooms'],
+      columns: ['size', 'rooms'],
+      levels: {},
+      rowsDropped: 0,
       metrics: { n: 4, r2: 0.98, rmse: 0.21 },
       createdAt: '2026-11-30T12:00:00.000Z',
       fittedAt: '2026-11-30T12:00:01.100Z',
@@ -150,6 +161,27 @@ const DatasetError = z
   })
   .meta({ id: 'DatasetError', description: 'why the dataset is INVALID; `line` and `column` (1-based) point at the first problem' });
 
+const CsvFormat = z
+  .object({ delimiter: z.enum(CSV_DELIMITERS), decimal: z.enum(CSV_DECIMALS) })
+  .meta({ id: 'CsvFormat', description: "the file's delimiter and decimal separator (POST /datasets `delimiter`, `decimal`)" });
+
+const ColumnSchema = z
+  .object({
+    name: z.string().meta({ description: 'as in the header; `Unnamed: <i>` (0-based) for a column the header left without a name' }),
+    type: z.enum(['number', 'category', 'text']).meta({
+      description:
+        'number: numbers and missing values; category: text with at most 100 distinct values (TRUE/FALSE included), one-hot in a job; text: identifiers, row names (a column without a header name), more distinct values, or numbers mixed with text: never a feature',
+    }),
+    missing: z.number().int().min(0).meta({ description: 'missing values (empty, NA, N/A, NaN, null, NULL, None, #N/A, … as pandas reads them)' }),
+    generated: z.boolean().meta({ description: 'the header had no name here (R row names, a pandas index)' }),
+    levelCount: z.number().int().min(1).nullable().meta({ description: 'categories: how many levels' }),
+    levels: z
+      .array(z.object({ value: z.string(), count: z.number().int().min(1) }))
+      .nullable()
+      .meta({ description: `categories: the first ${LEVELS_SHOWN} levels by code point (the first is the reference of a one-hot design), with their counts` }),
+  })
+  .meta({ id: 'ColumnSchema' });
+
 export const Dataset = z
   .object({
     datasetId: DatasetIdParam,
@@ -158,6 +190,8 @@ export const Dataset = z
     sizeBytes: z.number().int().min(0).nullable(),
     rows: z.number().int().min(0).nullable(),
     columns: z.array(z.string()),
+    format: CsvFormat,
+    schema: z.array(ColumnSchema).nullable().meta({ description: 'each column as the scan learnt it; null until READY' }),
     error: DatasetError.nullable(),
     createdAt: Timestamp,
     validatedAt: Timestamp.nullable(),
@@ -265,7 +299,7 @@ export const CreateJobRequest = withMeta(createJobBodySchema(DEFAULT_LIMITS), {
   description:
     'Exactly one of `data` (inline points, at most 10,000, every value a finite number) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0, ' +
     `and it (like each value of \`alphas\`) is from ${ALPHA_RANGE.min} to ${ALPHA_RANGE.max}. ` +
-    'With `datasetId`, `features` picks the columns the model uses (distinct, not the target; default: every other column, in header order), and `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.',
+    'With `datasetId`, `target` is a number column and `features` picks the columns the model uses: number and category columns (a category is one-hot, its first level the reference, as R\'s treatment contrasts), distinct, not the target; default: every other number and category column, in header order. `missing`: "drop" (default) leaves out the rows with a missing value in the target or a feature, as R\'s na.omit; "error" refuses the job (400) when those columns have any. `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.',
   example: {
     kind: 'RIDGE',
     alpha: 0.5,
@@ -279,12 +313,12 @@ export const CreateJobRequest = withMeta(createJobBodySchema(DEFAULT_LIMITS), {
 export const PredictRequest = withMeta(predictBodySchema(DEFAULT_LIMITS), {
   id: 'PredictRequest',
   description:
-    'Exactly one of `x` (one input: a number for a one-feature model, or an array) or `inputs` (at most 10,000), every value a finite number. An input whose prediction overflows double precision is refused (400 VALIDATION_ERROR naming it).',
+    'Exactly one of `x` (one input: a number for a one-feature model, or an array, one value per coefficient), `inputs` (at most 10,000 of them), or `rows` (at most 10,000 objects by column name, e.g. `{"Sepal.Width": 3, "Species": "setosa"}`: a number for a number column, a level for a category; the model\'s `columns` and `levels` say which; other keys are ignored). A missing column, an unknown level or a value of the wrong type is a 400 VALIDATION_ERROR naming it, as is an input whose prediction overflows double precision.',
   example: { x: [1.5, 0.5] },
 });
 export const CreateDatasetRequest = withMeta(CreateDatasetBody, {
   description:
-    'Optional. `name`: a label. `sizeBytes`: the size of the file in bytes; above the multipart threshold (5 GiB by default) the upload is in parts.',
+    "Optional. `name`: a label. `sizeBytes`: the size of the file in bytes; above the multipart threshold (5 GiB by default) the upload is in parts. `delimiter` (`,` `;` tab `|`, default `,`) and `decimal` (`.` or `,`, default `.`): how the file is written, e.g. `;` and `,` for R's write.csv2 and European spreadsheets. A gzip-compressed file is recognised by its first bytes and read in one range.",
 });
 export { CompleteUploadBody as CompleteUploadRequest } from '#domain/datasets.js';
 export { ListJobsQuery, ListQuery };

@@ -2,32 +2,49 @@ import { CsvKernel } from './csv-kernel.js';
 import { DomainError } from './errors.js';
 
 /**
- * A streaming reader for numeric CSV: a header row of column names, then rows of
- * numbers. It is fed raw bytes in chunks of any size (an S3 GetObject body, a file
- * stream) and hands each row to a callback as it completes, so memory stays
- * O(columns + longest line) whatever the file size.
+ * A streaming reader for CSV whose cells are mostly numbers: a header row of column
+ * names, then rows of cells. It is fed raw bytes in chunks of any size (an S3
+ * GetObject body, a file stream) and hands each row to a callback as it completes, so
+ * memory stays O(columns + longest line) whatever the file size.
  *
- * Hand-written rather than a general CSV library because data rows here can only
- * hold numbers, which allows a byte-level parser that never builds a string per
- * field. Measured (bench/parsers.ts, bench/RESULTS.md) on 10^6 rows x 11 columns of
+ * Hand-written rather than a general CSV library because most cells here are numbers,
+ * which allows a byte-level parser that never builds a string per numeric field.
+ * Measured (bench/parsers.ts, bench/RESULTS.md) on 10^6 rows x 11 columns of
  * shortest-round-trip doubles, 215 MB in 64 KiB chunks, 2 vCPU AMD EPYC, Node 20:
  * this reader 314 MB/s (1.46 M rows/s), udsv 133 MB/s, papaparse 32 MB/s,
  * csv-parse 29 MB/s; reading the file alone runs at ~880 MB/s. Since then the lines
  * of plain numbers go through a WebAssembly kernel (csv-kernel.ts), which reads them
  * to the same bits as the TypeScript loop here: 594 MB/s on Node 24 (the file alone
- * 1119 MB/s). Every other line, and every error, is this loop's.
+ * 1119 MB/s). Every other line, and every error, is this loop's. The kernel assumes
+ * ',' between values and '.' before decimals: with any other `delimiter` or `decimal`
+ * every line goes through the loop.
  *
- * Format accepted (RFC 4180 with the numeric restriction, plus what spreadsheets and
+ * Format accepted (RFC 4180 on one line per record, plus what spreadsheets, R and
  * pandas write):
- * - comma-separated; lines end with LF or CRLF; a UTF-8 byte order mark is skipped;
+ * - values separated by `delimiter` (',' by default; ';', tab or '|'); lines end with
+ *   LF or CRLF; a UTF-8 byte order mark is skipped; a NUL byte anywhere refuses the
+ *   file as binary (BINARY_FILE);
  * - the first non-empty line is the header: names may be quoted ("a,b" and "" for a
- *   quote), are trimmed, must be non-empty, unique and at most 128 characters;
- * - each data row has exactly as many values as the header, each a decimal number
- *   (optional sign, digits, fraction, exponent), optionally quoted and padded with
- *   spaces; empty values, NaN and infinities are refused;
+ *   quote, even across lines), are trimmed, unique and at most 128 characters. An
+ *   empty name (R's write.csv and pandas' to_csv write the row names or the index
+ *   under one) gets the name pandas gives it, `Unnamed: <i>` (i the 0-based column),
+ *   with `.1`, `.2`… appended while another column has that name;
+ * - each data row has exactly as many cells as the header. A cell, once the spaces and
+ *   tabs around it and its enclosing quotes are taken off (spaces and tabs just inside
+ *   the quotes too; a tab is never padding when it is the delimiter), is
+ *   - a number: a decimal number (optional sign, digits, fraction after `decimal`,
+ *     exponent) that is finite;
+ *   - missing: one of pandas' default missing-value tokens (MISSING_TOKENS), the
+ *     empty cell among them;
+ *   - text: anything else, valid UTF-8. A text cell may be quoted, with the delimiter
+ *     inside and "" for a quote; a quote inside an unquoted cell is just a character.
+ *     A quoted cell must close on its line and be followed by nothing but spaces
+ *     (BAD_QUOTING otherwise). Infinities (`inf`, `Infinity`, `1e400`) are text:
+ *     pandas reads them as ±inf, but no model is trained on an infinite value, so
+ *     they are not numbers here;
  * - empty lines are skipped anywhere; the last line may lack its newline.
  *
- * Values with at most 15 significant digits and a decimal exponent within ±22 are
+ * Numbers with at most 15 significant digits and a decimal exponent within ±22 are
  * converted exactly as `Number()` would (correctly rounded: both operands are exact
  * doubles and one IEEE operation rounds once). 16 and 17 digits, as in
  * shortest-round-trip exports, are within a relative 2 x 2^-52 of `Number()` (at most
@@ -35,7 +52,16 @@ import { DomainError } from './errors.js';
  * a larger exponent goes through `Number()` itself.
  */
 
-export type CsvErrorCode = 'EMPTY_FILE' | 'INVALID_HEADER' | 'TOO_MANY_COLUMNS' | 'WRONG_COLUMN_COUNT' | 'NOT_A_NUMBER' | 'LINE_TOO_LONG' | 'NO_ROWS';
+export type CsvErrorCode =
+  | 'EMPTY_FILE'
+  | 'INVALID_HEADER'
+  | 'TOO_MANY_COLUMNS'
+  | 'WRONG_COLUMN_COUNT'
+  | 'BAD_QUOTING'
+  | 'INVALID_ENCODING'
+  | 'BINARY_FILE'
+  | 'LINE_TOO_LONG'
+  | 'NO_ROWS';
 
 /** A file the reader refuses, with the first offending place (1-based line and column). */
 export class InvalidCsv extends DomainError {
@@ -49,6 +75,16 @@ export class InvalidCsv extends DomainError {
   }
 }
 
+/** How values are separated and how a number writes its decimals. */
+export type CsvFormat = {
+  /** Between values: ',' (the default), ';' (Excel and R's write.csv2 in locales with a decimal comma), tab, or '|'. */
+  delimiter: ',' | ';' | '\t' | '|';
+  /** Before a number's decimals: '.' (the default) or ','; ',' needs another delimiter. */
+  decimal: '.' | ',';
+};
+
+export const DEFAULT_CSV_FORMAT: Readonly<CsvFormat> = Object.freeze({ delimiter: ',', decimal: '.' });
+
 export interface NumericCsvOptions {
   /** Most columns a header may name (docs/rules.md: 1,000). */
   maxColumns: number;
@@ -58,24 +94,82 @@ export interface NumericCsvOptions {
   maxLineBytes?: number;
   /**
    * Whether plain lines go through the WebAssembly kernel (csv-kernel.ts); default true.
-   * Off, every line goes through the TypeScript loop: the tests compare the two.
+   * Off, every line goes through the TypeScript loop: the tests compare the two. The
+   * kernel is used only with the default format (',' and '.').
    */
   kernel?: boolean;
+  /** Default ','. */
+  delimiter?: CsvFormat['delimiter'];
+  /** Default '.'; ',' with the delimiter ',' is a programming error (the constructor throws). */
+  decimal?: CsvFormat['decimal'];
 }
 
+/** What a cell of a row holds (RowCells.kinds). */
+export const CELL_NUMBER = 0;
+export const CELL_MISSING = 1;
+export const CELL_TEXT = 2;
+export type CellKind = typeof CELL_NUMBER | typeof CELL_MISSING | typeof CELL_TEXT;
+
+/**
+ * The cells of a row that is not all numbers: `kinds[c]` is CELL_NUMBER,
+ * CELL_MISSING or CELL_TEXT, and `texts[c]` the text of a CELL_TEXT cell (undefined
+ * for the others). Both arrays are reused for the next such row: copy what must
+ * outlive the call.
+ */
+export interface RowCells {
+  readonly kinds: Uint8Array;
+  readonly texts: (string | undefined)[];
+}
+
+/** About the header, beside its names. */
+export interface CsvHeaderInfo {
+  /** Indices (0-based) of the columns whose name was generated because the file left it empty. */
+  generated: readonly number[];
+}
+
+/** pandas' default missing-value tokens (read_csv `na_values`, pandas 2): a cell that is one of them, after trimming and unquoting, is missing. */
+export const MISSING_TOKENS: readonly string[] = Object.freeze([
+  '',
+  '#N/A',
+  '#N/A N/A',
+  '#NA',
+  '-1.#IND',
+  '-1.#QNAN',
+  '-NaN',
+  '-nan',
+  '1.#IND',
+  '1.#QNAN',
+  '<NA>',
+  'N/A',
+  'NA',
+  'NULL',
+  'NaN',
+  'None',
+  'n/a',
+  'nan',
+  'null',
+]);
+
 export interface NumericCsvSink {
-  /** Called once, before any row, with the header's column names. May throw to stop reading. */
-  header(columns: readonly string[]): void;
   /**
-   * Called for every data row with its values in header order. The array is reused
-   * for the next row: copy what must outlive the call.
+   * Called once, before any row, with the header's column names and which of them were
+   * generated for an empty name. May throw to stop reading.
    */
-  row(values: Float64Array, line: number): void;
+  header(columns: readonly string[], info: CsvHeaderInfo): void;
+  /**
+   * Called for every data row with its values in header order. When every cell is a
+   * number, `cells` is undefined; otherwise `values[c]` is NaN for each cell that is
+   * not a number and `cells` says what each cell is (a NaN in `values` is never a
+   * value: check `cells`). The arrays are reused for the next row: copy what must
+   * outlive the call.
+   */
+  row(values: Float64Array, line: number, cells?: RowCells): void;
   /**
    * Optional: rows that follow one another, as the kernel hands them, at once and
    * column by column: value j of row r (r < count) is `columns[j·stride + r]`, and row
    * r is on line `line + r`. The array is reused too. A sink without it gets `row` for
    * each of them; with it, the kernel's rows come here and every other row to `row`.
+   * The kernel's rows are all numbers.
    */
   rowBlock?(columns: Float64Array, stride: number, count: number, line: number): void;
 }
@@ -89,18 +183,24 @@ export interface CsvSummary {
 export const MAX_COLUMN_NAME_LENGTH = 128;
 const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
+const NUL = 0;
 const LF = 10;
 const CR = 13;
 const SPACE = 32;
 const TAB = 9;
 const QUOTE = 34;
-const COMMA = 44;
 const PLUS = 43;
 const MINUS = 45;
-const DOT = 46;
 const ZERO = 48;
 const LOWER_E = 101;
 const UPPER_E = 69;
+
+const DELIMITERS: readonly CsvFormat['delimiter'][] = [',', ';', '\t', '|'];
+const MISSING = new Set(MISSING_TOKENS);
+/** The longest missing-value token, in bytes ('#N/A N/A'). */
+const LONGEST_MISSING = Math.max(...MISSING_TOKENS.map((token) => token.length));
+/** ASCII text up to this length is decoded byte by byte; longer or non-ASCII text by the UTF-8 decoder. */
+const SHORT_TEXT = 64;
 
 /**
  * A value's sign as lookups by its first byte, so that a column of mixed signs costs no
@@ -114,7 +214,6 @@ const SIGN_WIDTH = Uint8Array.from({ length: 256 }, (_, byte) => (byte === MINUS
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const lenient = new TextDecoder('utf-8');
 const NEWLINE = new Uint8Array([LF]);
 
 export class NumericCsvReader {
@@ -122,9 +221,19 @@ export class NumericCsvReader {
   private readonly minColumns: number;
   private readonly maxLineBytes: number;
   private readonly useKernel: boolean;
+  private readonly delimiter: CsvFormat['delimiter'];
+  /** The delimiter's byte. */
+  private readonly separator: number;
+  /** The decimal separator's byte. */
+  private readonly point: number;
+  /** The byte that pads a value beside the space: tab, or the space again when tab is the delimiter. */
+  private readonly pad: number;
   private kernel: CsvKernel | undefined;
   private columns: string[] | undefined;
   private values = new Float64Array(0);
+  /** The current row's cells, once one of them is not a number (`mixed`). */
+  private cells: RowCells = { kinds: new Uint8Array(0), texts: [] };
+  private mixed = false;
   /** The bytes of an incomplete line (or of the header) carried to the next chunk. */
   private carry: Uint8Array = new Uint8Array(0);
   /** 1-based number of the line that starts at the beginning of `carry`. */
@@ -140,7 +249,16 @@ export class NumericCsvReader {
     this.maxColumns = options.maxColumns;
     this.minColumns = options.minColumns ?? 2;
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.useKernel = options.kernel ?? true;
+    const delimiter = options.delimiter ?? DEFAULT_CSV_FORMAT.delimiter;
+    const decimal = options.decimal ?? DEFAULT_CSV_FORMAT.decimal;
+    if (!DELIMITERS.includes(delimiter)) throw new Error(`unsupported CSV delimiter ${JSON.stringify(delimiter)}`);
+    if (decimal !== '.' && decimal !== ',') throw new Error(`unsupported decimal separator ${JSON.stringify(decimal)}`);
+    if (decimal === delimiter) throw new Error(`the decimal separator ${JSON.stringify(decimal)} cannot also be the delimiter`);
+    this.delimiter = delimiter;
+    this.separator = delimiter.charCodeAt(0);
+    this.point = decimal.charCodeAt(0);
+    this.pad = delimiter === '\t' ? SPACE : TAB;
+    this.useKernel = (options.kernel ?? true) && delimiter === ',' && decimal === '.';
   }
 
   /** Feeds the next bytes of the file. */
@@ -194,8 +312,10 @@ export class NumericCsvReader {
     }
   }
 
+  /** `length` is the carry's: a line that long without its end is refused (as binary when it holds a NUL). */
   private checkLineLength(length: number): void {
     if (length > this.maxLineBytes) {
+      if (this.carry.includes(NUL)) throw binaryFile(this.line);
       throw new InvalidCsv('LINE_TOO_LONG', `line ${this.line} is longer than ${this.maxLineBytes} bytes`, this.line);
     }
   }
@@ -226,7 +346,7 @@ export class NumericCsvReader {
           break;
         }
         newlinesInside++;
-      }
+      } else if (c === NUL) throw binaryFile(line + newlinesInside);
     }
     if (end < 0 && !final) {
       this.checkLineLength(bytes.length);
@@ -241,11 +361,16 @@ export class NumericCsvReader {
     } catch {
       throw new InvalidCsv('INVALID_HEADER', 'the header row is not valid UTF-8', line);
     }
-    const columns = parseHeader(record.endsWith('\r') ? record.slice(0, -1) : record, line, this.maxColumns, this.minColumns);
+    const { columns, generated } = parseHeader(record.endsWith('\r') ? record.slice(0, -1) : record, line, {
+      delimiter: this.delimiter,
+      maxColumns: this.maxColumns,
+      minColumns: this.minColumns,
+    });
     this.columns = columns;
     this.values = new Float64Array(columns.length);
+    this.cells = { kinds: new Uint8Array(columns.length), texts: new Array<string | undefined>(columns.length).fill(undefined) };
     if (this.useKernel) this.kernel = new CsvKernel(columns.length);
-    this.sink.header(columns);
+    this.sink.header(columns, { generated });
     this.line = line + newlinesInside + 1;
     this.carry = new Uint8Array(0);
     if (end >= 0) {
@@ -295,12 +420,17 @@ export class NumericCsvReader {
 
   /**
    * Parses the lines of `buf` from `from` until the first that starts at or after
-   * `until` (at most the end of a line); answers where it stopped.
+   * `until` (at most the end of a line); answers where it stopped. Each value is first
+   * read as a number; a value that is not one (or not only one) is read again by
+   * `readCell`, which says what it is.
    */
   private readLines(buf: Uint8Array, from: number, until: number): number {
     const values = this.values;
     const width = values.length;
     const sink = this.sink;
+    const separator = this.separator;
+    const pad = this.pad;
+    const point = this.point - ZERO;
     let i = from;
     while (i < until) {
       let c = buf[i]!;
@@ -313,12 +443,14 @@ export class NumericCsvReader {
       let p = i;
       let column = 0;
       for (;;) {
-        if (column === width) this.fail('WRONG_COLUMN_COUNT', buf, i, column);
-        // One value: [spaces] ["] [sign] digits [. digits] [e [sign] digits] ["] [spaces]
-        while ((c = buf[p]!) === SPACE || c === TAB) p++;
+        if (column === width) this.failCount(buf, i);
+        const valueStart = p;
+        // One number: [spaces] ["] [spaces] [sign] digits [. digits] [e [sign] digits] [spaces] ["] [spaces]
+        // (`<= SPACE` first: a digit is not padding after one comparison with a constant.)
+        while ((c = buf[p]!) <= SPACE && (c === SPACE || c === pad)) p++;
         const quoted = c === QUOTE;
         if (quoted) {
-          while ((c = buf[++p]!) === SPACE || c === TAB);
+          while ((c = buf[++p]!) === SPACE || c === pad);
         }
         const numberStart = p;
         const sign = SIGN_FACTOR[c]!;
@@ -335,7 +467,7 @@ export class NumericCsvReader {
         for (;;) {
           c = buf[p]! - ZERO;
           if (!(c >= 0 && c <= 9)) {
-            if (c !== DOT - ZERO || fraction >= 0) break;
+            if (c !== point || fraction >= 0) break;
             fraction = ++p;
             continue;
           }
@@ -367,68 +499,180 @@ export class NumericCsvReader {
         }
         const numberEnd = p;
         if (quoted) {
-          while ((c = buf[p]!) === SPACE || c === TAB) p++;
+          while ((c = buf[p]!) === SPACE || c === pad) p++;
           if (c === QUOTE) p++;
           else valid = false;
         }
-        while ((c = buf[p]!) === SPACE || c === TAB) p++;
-        if (!valid) this.fail('NOT_A_NUMBER', buf, i, column);
+        while ((c = buf[p]!) <= SPACE && (c === SPACE || c === pad)) p++;
 
-        let value: number;
-        if (mantissa === 0) value = 0;
-        else if (mantissa < 1e17 && exponent >= -22 && exponent <= 22) {
-          value = exponent < 0 ? mantissa / POW10[-exponent]! : mantissa * POW10[exponent]!;
-        } else {
-          value = Number(latin1(buf, numberStart + SIGN_WIDTH[buf[numberStart]!]!, numberEnd));
-          if (!Number.isFinite(value)) this.fail('NOT_A_NUMBER', buf, i, column);
+        let value = 0;
+        if (valid) {
+          if (mantissa === 0) value = 0;
+          else if (mantissa < 1e17 && exponent >= -22 && exponent <= 22) {
+            value = exponent < 0 ? mantissa / POW10[-exponent]! : mantissa * POW10[exponent]!;
+          } else {
+            value = Number(numberText(buf, numberStart + SIGN_WIDTH[buf[numberStart]!]!, numberEnd, this.point));
+            valid = value !== Infinity; // an overflow, as 1e400: text
+          }
         }
-        values[column++] = sign * value;
-
-        if (c === COMMA) {
+        // A number is followed by the delimiter or the end of the line; anything else is some other cell.
+        if (valid) {
+          if (c === separator) {
+            values[column++] = sign * value;
+            p++;
+            continue;
+          }
+          if (c === LF || (c === CR && buf[p + 1] === LF)) {
+            values[column++] = sign * value;
+            p += c === CR ? 1 : 0;
+            break;
+          }
+        }
+        c = buf[(p = this.readCell(buf, valueStart, column++))]!;
+        if (c === separator) {
           p++;
           continue;
         }
-        if (c === CR && buf[p + 1] === LF) p++;
-        else if (c !== LF) this.fail('NOT_A_NUMBER', buf, i, column - 1);
+        if (c === CR) p++; // of a CRLF: readCell stops at a CR only before a LF
         break;
       }
-      if (column !== width) this.fail('WRONG_COLUMN_COUNT', buf, i, column);
+      if (column !== width) this.failCount(buf, i);
       this.rows++;
-      sink.row(values, this.line);
+      if (this.mixed) {
+        this.mixed = false;
+        sink.row(values, this.line, this.cells);
+      } else sink.row(values, this.line);
       this.line++;
       i = p + 1;
     }
     return i;
   }
 
-  /** Throws the error for the value at `column` (0-based) of the line that starts at buf[start]. */
-  private fail(code: 'NOT_A_NUMBER' | 'WRONG_COLUMN_COUNT', buf: Uint8Array, start: number, column: number): never {
+  /**
+   * Reads the cell at `column` that starts at buf[p] and is not a number: sets its
+   * value to NaN and its kind (and text) in `cells`, and answers where it ends (at
+   * the delimiter, the LF, or the CR of a CRLF after it).
+   */
+  private readCell(buf: Uint8Array, p: number, column: number): number {
+    const { separator, pad } = this;
+    let c: number;
+    while ((c = buf[p]!) === SPACE || c === pad) p++;
+    let start: number;
+    let end: number;
+    let escaped = false;
+    let bytes = 0; // every byte OR'd: at most 0x7f when the cell is ASCII
+    if (c === QUOTE) {
+      start = ++p;
+      for (;;) {
+        c = buf[p]!;
+        if (c === QUOTE) {
+          if (buf[p + 1] !== QUOTE) break;
+          escaped = true;
+          p += 2;
+          continue;
+        }
+        if (c === LF) this.failCell('BAD_QUOTING', column, 'the quoted value does not close on its line');
+        if (c === NUL) throw binaryFile(this.line, column + 1);
+        bytes |= c;
+        p++;
+      }
+      end = p++;
+      while ((c = buf[p]!) === SPACE || c === pad) p++;
+      if (!(c === separator || c === LF || (c === CR && buf[p + 1] === LF))) {
+        if (c === NUL) throw binaryFile(this.line, column + 1);
+        this.failCell('BAD_QUOTING', column, 'there is text after the closing quote (a quote inside a quoted value is written "")');
+      }
+    } else {
+      start = p;
+      while (!((c = buf[p]!) === separator || c === LF || (c === CR && buf[p + 1] === LF))) {
+        if (c === NUL) throw binaryFile(this.line, column + 1);
+        bytes |= c;
+        p++;
+      }
+      end = p;
+    }
+    const stop = p;
+    // Padding inside the quotes, and after an unquoted value, is not part of it either.
+    while (start < end && ((c = buf[start]!) === SPACE || c === pad)) start++;
+    while (end > start && ((c = buf[end - 1]!) === SPACE || c === pad)) end--;
+
+    let text: string;
+    if (bytes < 0x80 && end - start <= SHORT_TEXT) {
+      text = '';
+      for (let k = start; k < end; k++) text += String.fromCharCode(buf[k]!);
+    } else {
+      try {
+        text = utf8.decode(buf.subarray(start, end));
+      } catch {
+        this.failCell('INVALID_ENCODING', column, 'the value is not valid UTF-8');
+      }
+    }
+    if (escaped) text = text.replaceAll('""', '"');
+
+    const { kinds, texts } = this.cells;
+    if (!this.mixed) {
+      // The first cell of the row that is not a number: the ones before were.
+      kinds.fill(CELL_NUMBER);
+      texts.fill(undefined);
+      this.mixed = true;
+    }
+    this.values[column] = Number.NaN;
+    if (text.length <= LONGEST_MISSING && MISSING.has(text)) kinds[column] = CELL_MISSING;
+    else {
+      kinds[column] = CELL_TEXT;
+      texts[column] = text;
+    }
+    return stop;
+  }
+
+  /** Throws `code` for the value at `column` (0-based) of the current line. */
+  private failCell(code: CsvErrorCode, column: number, reason: string): never {
+    const name = this.columns?.[column];
+    const line = this.line;
+    throw new InvalidCsv(code, `line ${line}, column ${column + 1}${name === undefined ? '' : ` (${JSON.stringify(name)})`}: ${reason}`, line, column + 1);
+  }
+
+  /** Throws WRONG_COLUMN_COUNT for the line that starts at buf[start]. */
+  private failCount(buf: Uint8Array, start: number): never {
     let end = buf.indexOf(LF, start);
     if (end < 0) end = buf.length;
     if (end > start && buf[end - 1] === CR) end--;
     const columns = this.columns ?? [];
     const line = this.line;
-    if (code === 'WRONG_COLUMN_COUNT') {
-      const count = countValues(buf, start, end);
-      const first = Math.min(count, columns.length) + 1;
-      throw new InvalidCsv(code, `line ${line}, column ${first}: the line has ${count} values, the header ${columns.length} columns`, line, first);
-    }
-    const text = fieldText(buf, start, end, column);
-    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-    const name = columns[column];
-    const where = `line ${line}, column ${column + 1}${name === undefined ? '' : ` (${JSON.stringify(name)})`}`;
-    const reason = text.trim() === '' ? 'the value is empty' : `${JSON.stringify(shown)} is not a finite number`;
-    throw new InvalidCsv(code, `${where}: ${reason}`, line, column + 1);
+    const count = countValues(buf, start, end, this.separator);
+    const first = Math.min(count, columns.length) + 1;
+    throw new InvalidCsv(
+      'WRONG_COLUMN_COUNT',
+      `line ${line}, column ${first}: the line has ${count} values, the header ${columns.length} columns`,
+      line,
+      first,
+    );
   }
 }
 
-/** Splits the header record into trimmed, checked column names. */
-function parseHeader(record: string, line: number, maxColumns: number, minColumns: number): string[] {
+function binaryFile(line: number, column?: number): InvalidCsv {
+  const where = column === undefined ? `line ${line}` : `line ${line}, column ${column}`;
+  return new InvalidCsv('BINARY_FILE', `${where}: the file holds a NUL byte; it is binary, not a CSV text file`, line, column);
+}
+
+/** How a delimiter is named in messages. */
+function shown(delimiter: string): string {
+  return delimiter === '\t' ? "'\\t' (tab)" : `'${delimiter}'`;
+}
+
+/** Splits the header record into trimmed, checked column names, naming the empty ones. */
+function parseHeader(
+  record: string,
+  line: number,
+  options: { delimiter: CsvFormat['delimiter']; maxColumns: number; minColumns: number },
+): { columns: string[]; generated: number[] } {
+  const { delimiter, maxColumns, minColumns } = options;
+  const isPad = (char: string | undefined) => char === ' ' || (char === '\t' && delimiter !== '\t');
   const names: string[] = [];
   let i = 0;
   for (;;) {
     let name = '';
-    while (record[i] === ' ' || record[i] === '\t') i++;
+    while (isPad(record[i])) i++;
     if (record[i] === '"') {
       i++;
       for (;;) {
@@ -448,13 +692,13 @@ function parseHeader(record: string, line: number, maxColumns: number, minColumn
           break;
         }
       }
-      while (record[i] === ' ' || record[i] === '\t') i++;
-      if (i < record.length && record[i] !== ',') {
+      while (isPad(record[i])) i++;
+      if (i < record.length && record[i] !== delimiter) {
         throw new InvalidCsv('INVALID_HEADER', `column ${names.length + 1} of the header has text after its closing quote`, line, names.length + 1);
       }
     } else {
-      const comma = record.indexOf(',', i);
-      const stop = comma < 0 ? record.length : comma;
+      const next = record.indexOf(delimiter, i);
+      const stop = next < 0 ? record.length : next;
       name = record.slice(i, stop);
       if (name.includes('"')) throw new InvalidCsv('INVALID_HEADER', `column ${names.length + 1} of the header has a stray quote`, line, names.length + 1);
       i = stop;
@@ -464,12 +708,12 @@ function parseHeader(record: string, line: number, maxColumns: number, minColumn
       throw new InvalidCsv('TOO_MANY_COLUMNS', `the header has more than ${maxColumns} columns`, line, maxColumns + 1);
     }
     if (i >= record.length) break;
-    i++; // the comma
+    i++; // the delimiter
   }
   const seen = new Map<string, number>();
   for (const [index, name] of names.entries()) {
     const column = index + 1;
-    if (name === '') throw new InvalidCsv('INVALID_HEADER', `column ${column} of the header has no name`, line, column);
+    if (name === '') continue;
     if (name.length > MAX_COLUMN_NAME_LENGTH) {
       throw new InvalidCsv('INVALID_HEADER', `column ${column} of the header is longer than ${MAX_COLUMN_NAME_LENGTH} characters`, line, column);
     }
@@ -480,9 +724,32 @@ function parseHeader(record: string, line: number, maxColumns: number, minColumn
     seen.set(name, column);
   }
   if (names.length < minColumns) {
-    throw new InvalidCsv('INVALID_HEADER', `the header has ${names.length} column(s); at least ${minColumns} are needed (a target and a feature)`, line);
+    let hint = '';
+    if (names.length === 1) {
+      // The file may use another delimiter: name the one the header holds most of.
+      let most = 0;
+      for (const other of DELIMITERS) {
+        const count = other === delimiter ? 0 : record.split(other).length - 1;
+        if (count > most) {
+          most = count;
+          hint = ` (the header contains ${shown(other)}: is the file delimited by ${shown(other)}? set "delimiter")`;
+        }
+      }
+    }
+    throw new InvalidCsv('INVALID_HEADER', `the header has ${names.length} column(s); at least ${minColumns} are needed (a target and a feature)${hint}`, line);
   }
-  return names;
+  // Empty names get pandas' `Unnamed: <i>`, made unique against every other name.
+  const generated: number[] = [];
+  for (const [index, name] of names.entries()) {
+    if (name !== '') continue;
+    const base = `Unnamed: ${index}`;
+    let candidate = base;
+    for (let k = 1; seen.has(candidate); k++) candidate = `${base}.${k}`;
+    seen.set(candidate, index + 1);
+    names[index] = candidate;
+    generated.push(index);
+  }
+  return { columns: names, generated };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -493,36 +760,20 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return joined;
 }
 
-/** Number text is ASCII: a byte-to-char copy is its exact decoding. */
-function latin1(buf: Uint8Array, start: number, end: number): string {
+/** Number text is ASCII: a byte-to-char copy is its exact decoding (with '.' for the decimal separator `point`). */
+function numberText(buf: Uint8Array, start: number, end: number, point: number): string {
   let text = '';
-  for (let i = start; i < end; i++) text += String.fromCharCode(buf[i]!);
+  for (let i = start; i < end; i++) text += buf[i] === point ? '.' : String.fromCharCode(buf[i]!);
   return text;
 }
 
-/** Values on a line, counting commas outside quotes (only for error messages). */
-function countValues(buf: Uint8Array, start: number, end: number): number {
+/** Values on a line, counting delimiters outside quotes (only for error messages). */
+function countValues(buf: Uint8Array, start: number, end: number, separator: number): number {
   let count = 1;
   let quoted = false;
   for (let i = start; i < end; i++) {
     if (buf[i] === QUOTE) quoted = !quoted;
-    else if (buf[i] === COMMA && !quoted) count++;
+    else if (buf[i] === separator && !quoted) count++;
   }
   return count;
-}
-
-/** The raw text of the `column`-th value of a line (only for error messages). */
-function fieldText(buf: Uint8Array, start: number, end: number, column: number): string {
-  let index = 0;
-  let fieldStart = start;
-  let quoted = false;
-  for (let i = start; i <= end; i++) {
-    if (i < end && buf[i] === QUOTE) quoted = !quoted;
-    if (i === end || (buf[i] === COMMA && !quoted)) {
-      if (index === column) return lenient.decode(buf.subarray(fieldStart, i));
-      index++;
-      fieldStart = i + 1;
-    }
-  }
-  return '';
 }

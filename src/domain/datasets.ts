@@ -1,6 +1,8 @@
-import type { InvalidCsv, NumericCsvSink } from './csv.js';
+import type { InvalidCsv, NumericCsvSink, RowCells } from './csv.js';
+import { type CsvFormat, DEFAULT_CSV_FORMAT } from './csv.js';
 import { Conflict, NotFound, TrainingFailed, ValidationFailed } from './errors.js';
 import { RegressionAccumulator } from './regression.js';
+import type { ColumnSchema } from './schema.js';
 import * as z from './zod.js';
 
 /**
@@ -44,6 +46,12 @@ export interface DatasetRecord {
   declaredSizeBytes?: number;
   /** Set when the upload is an S3 multipart upload (a declared size above the single-POST threshold). */
   multipart?: MultipartUploadRecord;
+  /** How the file is written: its delimiter and decimal separator (absent: comma and point). */
+  format?: CsvFormat;
+  /** Each column's type, missing values and levels, learnt by the scan (absent on datasets scanned before schemas: every column a number). */
+  schema?: ColumnSchema[];
+  /** Set when the object was gzip-compressed: it was read as one range. */
+  compression?: 'gzip';
   createdAt: string;
   validatedAt: string | null;
   /** Epoch seconds: the table's TTL attribute. */
@@ -65,6 +73,8 @@ export interface DatasetView {
   sizeBytes: number | null;
   rows: number | null;
   columns: string[];
+  format: CsvFormat;
+  schema: ColumnSchemaView[] | null;
   error: DatasetError | null;
   createdAt: string;
   validatedAt: string | null;
@@ -79,12 +89,18 @@ export function toDatasetView(dataset: DatasetRecord): DatasetView {
     sizeBytes: dataset.sizeBytes,
     rows: dataset.rows,
     columns: dataset.columns,
+    format: dataset.format ?? DEFAULT_CSV_FORMAT,
+    schema: dataset.status === 'READY' ? schemaOfDataset(dataset).map(toColumnSchemaView) : null,
     error: dataset.error,
     createdAt: dataset.createdAt,
     validatedAt: dataset.validatedAt,
     expiresAt: new Date(dataset.expiresAt * 1000).toISOString(),
   };
 }
+
+/** The delimiters and decimal separators a dataset may be written with (POST /datasets `delimiter`, `decimal`). */
+export const CSV_DELIMITERS = [',', ';', '\t', '|'] as const satisfies readonly CsvFormat['delimiter'][];
+export const CSV_DECIMALS = ['.', ','] as const satisfies readonly CsvFormat['decimal'][];
 
 /** Datasets are kept a week by default: long enough to train several models, short enough not to hoard data. */
 export const DEFAULT_DATASET_RETENTION_DAYS = 7;
@@ -107,10 +123,51 @@ export function isExpired(dataset: Pick<DatasetRecord, 'expiresAt'>, now: Date =
  * `POST /datasets` body: optional. `sizeBytes`, the size of the file to upload, chooses the upload: above the
  * single-POST threshold the answer is a multipart upload (docs/design.md, Large datasets). Without it, a presigned POST.
  */
-export const CreateDatasetBody = z.strictObject({
-  name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  sizeBytes: z.optional(z.number().check(z.int(), z.positive(), z.lte(Number.MAX_SAFE_INTEGER))),
-});
+export const CreateDatasetBody = z
+  .strictObject({
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    sizeBytes: z.optional(z.number().check(z.int(), z.positive(), z.lte(Number.MAX_SAFE_INTEGER))),
+    delimiter: z.optional(z.enum(CSV_DELIMITERS)),
+    decimal: z.optional(z.enum(CSV_DECIMALS)),
+  })
+  .check(
+    z.refine((body) => !(body.decimal === ',' && (body.delimiter ?? ',') === ','), {
+      path: ['decimal'],
+      message: 'a decimal comma needs another delimiter (";" as R\'s write.csv2 writes)',
+    }),
+  );
+
+/**
+ * A dataset's schema: the one its scan learnt, or, for a dataset scanned before
+ * schemas existed (which only took numbers), every column a number without missing values.
+ */
+export function schemaOfDataset(dataset: Pick<DatasetRecord, 'columns' | 'schema'>): ColumnSchema[] {
+  return dataset.schema ?? dataset.columns.map((name) => ({ name, type: 'number', missing: 0 }));
+}
+
+/** Levels shown of a category in the dataset's view; every level is kept and used. */
+export const LEVELS_SHOWN = 20;
+
+export interface ColumnSchemaView {
+  name: string;
+  type: ColumnSchema['type'];
+  missing: number;
+  generated: boolean;
+  /** Categories: how many levels, and the first LEVELS_SHOWN of them with their counts. */
+  levelCount: number | null;
+  levels: { value: string; count: number }[] | null;
+}
+
+function toColumnSchemaView(column: ColumnSchema): ColumnSchemaView {
+  return {
+    name: column.name,
+    type: column.type,
+    missing: column.missing,
+    generated: column.generated === true,
+    levelCount: column.levels ? column.levels.length : null,
+    levels: column.levels ? column.levels.slice(0, LEVELS_SHOWN) : null,
+  };
+}
 
 /** S3's multipart limits: parts of 5 MiB to 5 GiB (the last may be smaller), at most 10,000 of them. */
 export const S3_MULTIPART = { minPartBytes: 5 * 1024 * 1024, maxPartBytes: 5 * 1024 * 1024 * 1024, maxParts: 10_000 } as const;
@@ -225,7 +282,19 @@ export class TrainingSink implements NumericCsvSink {
     if (!same) throw new TrainingFailed('INVALID_DATA', 'the dataset header differs from the one validated');
   }
 
-  row(values: Float64Array): void {
+  /**
+   * A row with `cells` has a missing or text value (its NaN is no number): training
+   * refuses it rather than fit on it.
+   */
+  row(values: Float64Array, line?: number, cells?: RowCells): void {
+    if (cells !== undefined) {
+      // kinds[c] !== 0: not a number (CELL_NUMBER); a text cell has its text, a missing one none.
+      const column = cells.kinds.findIndex((kind) => kind !== 0);
+      const text = cells.texts[column];
+      const what = text === undefined ? 'the value is missing' : `${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is not a number`;
+      const where = `${line === undefined ? '' : `line ${line}, `}column ${column + 1} (${JSON.stringify(this.expectedColumns[column])})`;
+      throw new TrainingFailed('INVALID_DATA', `${where}: ${what}; training needs a number in every column`);
+    }
     this.accumulator.addRecord(values, this.targetIndex);
   }
 

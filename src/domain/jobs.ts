@@ -1,3 +1,4 @@
+import type { MissingRule } from './design.js';
 import type { ModelKind } from './regression.js';
 
 /**
@@ -57,7 +58,9 @@ export interface InlinePoint {
  * not in the job item: 10,000 points of 100 features are far over DynamoDB's 400 KB
  * item limit, and every stream image of the job would carry them.
  */
-export type JobSource = { type: 'inline'; key: string; rows: number } | { type: 'dataset'; datasetId: string; target: string; features?: string[] };
+export type JobSource =
+  | { type: 'inline'; key: string; rows: number }
+  | { type: 'dataset'; datasetId: string; target: string; features?: string[]; missing?: MissingRule };
 
 /** A job as stored. */
 export interface JobRecord {
@@ -96,7 +99,14 @@ export interface ModelRecord {
   fitIntercept: boolean;
   coefficients: number[];
   intercept: number | null;
+  /** One name per coefficient (src/domain/design.ts). */
   features: string[];
+  /** The dataset columns the model reads (absent on models trained before categories: the features). */
+  columns?: string[];
+  /** Each category column's levels, the reference first. */
+  levels?: Record<string, string[]>;
+  /** Rows left out for a missing value; absent before training (and on models trained before missing values). */
+  rowsDropped?: number;
   metrics: { n: number; r2: number; rmse: number } | null;
   createdAt: string;
   fittedAt: string | null;
@@ -126,7 +136,11 @@ export interface JobView {
   version: number;
 }
 
-export type ModelView = Omit<ModelRecord, 'tenantId' | 'expiresAt'>;
+export type ModelView = Omit<ModelRecord, 'tenantId' | 'expiresAt' | 'columns' | 'levels' | 'rowsDropped'> & {
+  columns: string[];
+  levels: Record<string, string[]>;
+  rowsDropped: number | null;
+};
 
 export function toJobView(job: JobRecord): JobView {
   return {
@@ -151,8 +165,13 @@ export function toJobView(job: JobRecord): JobView {
 }
 
 export function toModelView(model: ModelRecord): ModelView {
-  const { tenantId: _tenant, expiresAt: _expires, ...view } = model;
-  return view;
+  const { tenantId: _tenant, expiresAt: _expires, columns, levels, rowsDropped, ...view } = model;
+  return {
+    ...view,
+    columns: columns ?? model.features,
+    levels: levels ?? {},
+    rowsDropped: rowsDropped ?? (model.status === 'TRAINED' ? 0 : null),
+  };
 }
 
 /** Feature names of inline data: x0, x1, … in input order. */

@@ -1,8 +1,8 @@
-import { InvalidCsv, NumericCsvReader, type NumericCsvSink } from './csv.js';
+import { type CsvFormat, type CsvHeaderInfo, InvalidCsv, NumericCsvReader, type NumericCsvSink, type RowCells } from './csv.js';
 import type { DatasetError } from './datasets.js';
 import { TrainingFailed } from './errors.js';
-import { RegressionAccumulator } from './regression.js';
-import { type ColumnStatistics, emptyStatistics, mergeStatistics, statisticsOfState } from './statistics.js';
+import { type ColumnProfile, type ColumnSchema, mergeColumnProfiles, SchemaProfiler, schemaOf } from './schema.js';
+import { mergePatternStatistics, PatternAccumulator, type PatternStatistics } from './statistics.js';
 
 /**
  * The dataset scan's byte ranges (docs/design.md, "The dataset scan"): how a file is
@@ -72,40 +72,48 @@ export function planRanges(options: { sizeBytes: number; dataStart: number | und
 /** What one range of the file reduced to (stored as JSON by the scan; see docs/design.md, "The dataset scan"). */
 export interface RangePartial {
   index: number;
-  /** The header's names (every range reads the header). */
+  /** The header's names (every range reads the header), generated ones included. */
   columns: string[];
+  /** Indices of the columns whose header name was empty (their names were generated). */
+  generated: number[];
   /** Data rows read. */
   rows: number;
   /** Lines the range holds (newlines, plus an unterminated last line): later ranges' line numbers start after them. */
   lines: number;
   /** The range's first bad line, its `line` counted from the range's first line (1). */
   error: DatasetError | null;
-  /** Null when there is an error, or when the values overflow double precision. */
-  statistics: ColumnStatistics | null;
+  /** Each column's profile (src/domain/schema.ts); null when there is an error. */
+  profiles: ColumnProfile[] | null;
+  /** Statistics by missing-value pattern; null when there is an error, or when the values overflow double precision. */
+  statistics: PatternStatistics | null;
   overflow: boolean;
 }
 
-/** Feeds every column of every row into one accumulator, as [x₀…x_{k-2}, y]. */
+/** Feeds every row into the column profiles and the statistics by missing-value pattern. */
 class ColumnSink implements NumericCsvSink {
-  accumulator: RegressionAccumulator | undefined;
+  profiler: SchemaProfiler | undefined;
+  patterns: PatternAccumulator | undefined;
   columns: readonly string[] = [];
+  generated: readonly number[] = [];
+  rows = 0;
 
-  /** Data rows read: the reader hands every one, and only numbers, so each reaches the accumulator. */
-  get rows(): number {
-    return this.accumulator?.count ?? 0;
-  }
-
-  header(columns: readonly string[]): void {
+  header(columns: readonly string[], info: CsvHeaderInfo): void {
     this.columns = columns;
-    this.accumulator = new RegressionAccumulator(columns.length - 1, true);
+    this.generated = info.generated;
+    this.profiler = new SchemaProfiler(columns.length);
+    this.patterns = new PatternAccumulator(columns.length);
   }
 
-  row(values: Float64Array): void {
-    this.accumulator!.addRecord(values, values.length - 1);
+  row(values: Float64Array, _line: number, cells?: RowCells): void {
+    this.rows++;
+    this.profiler!.addRow(cells);
+    this.patterns!.addRow(values, cells);
   }
 
   rowBlock(columns: Float64Array, stride: number, count: number): void {
-    this.accumulator!.addColumns(columns, stride, count, this.columns.length - 1);
+    this.rows += count;
+    this.profiler!.addNumericRows(count);
+    this.patterns!.addColumns(columns, stride, count);
   }
 }
 
@@ -130,9 +138,9 @@ export class RangeScan {
 
   constructor(
     readonly range: ByteRange,
-    options: { maxColumns: number; header?: Uint8Array },
+    options: { maxColumns: number; header?: Uint8Array; format?: CsvFormat | undefined },
   ) {
-    this.reader = new NumericCsvReader(this.sink, { maxColumns: options.maxColumns, maxLineBytes: MAX_LINE_BYTES });
+    this.reader = new NumericCsvReader(this.sink, { maxColumns: options.maxColumns, maxLineBytes: MAX_LINE_BYTES, ...options.format });
     this.state = range.index === 0 ? 'read' : 'skip';
     this.headerLines = 0;
     if (range.index > 0) {
@@ -175,18 +183,15 @@ export class RangeScan {
     }
     const lines = this.newlines + (this.fed > 0 && this.lastByte !== LF ? 1 : 0);
     const { index } = this.range;
-    const columns = [...this.sink.columns];
-    if (this.error) return { index, columns, rows: this.sink.rows, lines, error: this.localError(this.error), statistics: null, overflow: false };
-    const accumulator = this.sink.accumulator;
-    const k = this.sink.columns.length;
-    if (!accumulator || this.sink.rows === 0)
-      return { index, columns, rows: 0, lines, error: null, statistics: k > 0 ? emptyStatistics(k) : null, overflow: false };
+    const { columns, generated, rows, profiler, patterns } = this.sink;
+    const read = { index, columns: [...columns], generated: [...generated], rows, lines };
+    if (this.error) return { ...read, error: this.localError(this.error), profiles: null, statistics: null, overflow: false };
+    const profiles = profiler?.profiles() ?? null;
+    if (!patterns) return { ...read, error: null, profiles, statistics: null, overflow: false };
     try {
-      const statistics = statisticsOfState(accumulator.state());
-      return { index, columns, rows: this.sink.rows, lines, error: null, statistics, overflow: false };
+      return { ...read, error: null, profiles, statistics: patterns.result(), overflow: false };
     } catch (error) {
-      if (error instanceof TrainingFailed && error.code === 'NUMERIC_OVERFLOW')
-        return { index, columns, rows: this.sink.rows, lines, error: null, statistics: null, overflow: true };
+      if (error instanceof TrainingFailed && error.code === 'NUMERIC_OVERFLOW') return { ...read, error: null, profiles, statistics: null, overflow: true };
       throw error;
     }
   }
@@ -239,15 +244,16 @@ function renumber(message: string, from: number, to: number): string {
 
 /** The whole file's outcome from its ranges' partials (in any order). */
 export type ScanOutcome =
-  | { status: 'READY'; rows: number; columns: string[]; statistics: ColumnStatistics | null }
+  | { status: 'READY'; rows: number; columns: string[]; schema: ColumnSchema[]; statistics: PatternStatistics | null }
   | { status: 'INVALID'; error: DatasetError };
 
 /**
  * Merges the partials of every range of a file: the earliest bad line of all
  * ranges (line numbers made global by adding the lines of the ranges before), or
- * the statistics of all rows. Null statistics mean the values overflow double
- * precision; the dataset is still READY, as a single pass would have it, and a job
- * on it fails NUMERIC_OVERFLOW.
+ * the schema and the statistics of all rows. Null statistics mean the values
+ * overflow double precision; the dataset is still READY, as a single pass would
+ * have it, and a job on it fails NUMERIC_OVERFLOW. A file without a single number
+ * column is INVALID: there is nothing a regression could predict.
  */
 export function mergePartials(partials: readonly RangePartial[]): ScanOutcome {
   const ordered = [...partials].sort((a, b) => a.index - b.index);
@@ -256,7 +262,8 @@ export function mergePartials(partials: readonly RangePartial[]): ScanOutcome {
   });
   let linesBefore = 0;
   let rows = 0;
-  let statistics: ColumnStatistics | null = null;
+  let statistics: PatternStatistics | null = null;
+  let profiles: ColumnProfile[] | null = null;
   let overflow = false;
   for (const partial of ordered) {
     if (partial.error) {
@@ -268,11 +275,24 @@ export function mergePartials(partials: readonly RangePartial[]): ScanOutcome {
     linesBefore += partial.lines;
     rows += partial.rows;
     overflow ||= partial.overflow;
-    if (partial.statistics) statistics = statistics ? mergeStatistics(statistics, partial.statistics) : partial.statistics;
+    if (partial.statistics) statistics = statistics ? mergePatternStatistics(statistics, partial.statistics) : partial.statistics;
+    if (partial.profiles) profiles = profiles ? mergeColumnProfiles(profiles, partial.profiles) : partial.profiles;
   }
-  if (rows === 0) return { status: 'INVALID', error: { code: 'NO_ROWS', message: 'the file has a header but no data rows', line: linesBefore + 1 } };
-  if (overflow || (statistics && !statistics.triangle.every(Number.isFinite))) statistics = null;
-  return { status: 'READY', rows, columns: ordered[0]!.columns, statistics };
+  if (rows === 0 || !profiles)
+    return { status: 'INVALID', error: { code: 'NO_ROWS', message: 'the file has a header but no data rows', line: linesBefore + 1 } };
+  const { columns, generated } = ordered[0]!;
+  const schema = schemaOf(columns, generated, profiles);
+  if (!schema.some((column) => column.type === 'number' && column.missing < rows)) {
+    return {
+      status: 'INVALID',
+      error: {
+        code: 'NO_NUMERIC_COLUMN',
+        message: 'no column holds numbers: a regression needs a number column to predict (is the delimiter or decimal separator right?)',
+      },
+    };
+  }
+  if (overflow || (statistics && !statistics.patterns.every((pattern) => pattern.statistics.triangle.every(Number.isFinite)))) statistics = null;
+  return { status: 'READY', rows, columns, schema, statistics };
 }
 
 /** The statistics object as stored (src/domain/object-keys.ts names where: statisticsKey). */
@@ -281,6 +301,7 @@ export interface StoredStatistics {
   etag: string;
   columns: string[];
   rows: number;
+  schema: ColumnSchema[];
   /** Null when the values overflow double precision: jobs fail NUMERIC_OVERFLOW. */
-  statistics: ColumnStatistics | null;
+  statistics: PatternStatistics | null;
 }

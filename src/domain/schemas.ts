@@ -1,3 +1,4 @@
+import { type DesignColumn, encodeNamedRows, type MissingRule } from './design.js';
 import { ValidationFailed } from './errors.js';
 import { type InlinePoint, JOB_STATUSES } from './jobs.js';
 import type { Limits } from './limits.js';
@@ -8,6 +9,9 @@ import * as z from './zod.js';
  * Every client input is parsed here, once, into a typed value or a ValidationFailed
  * listing the failing fields. Handlers never JSON.parse and cast.
  */
+
+/** What a dataset job does with a row that has a missing value in its target or a feature (src/domain/design.ts). */
+export const MISSING_RULES = ['drop', 'error'] as const satisfies readonly MissingRule[];
 
 export const MODEL_KINDS = ['LINEAR', 'RIDGE', 'LASSO'] as const satisfies readonly ModelKind[];
 export const DEFAULT_ALPHA = 1.0;
@@ -65,6 +69,7 @@ export function createJobBodySchema(limits: Limits) {
           .array(z.string().check(z.minLength(1), z.maxLength(256)))
           .check(z.minLength(1, 'must name at least one column'), z.maxLength(limits.maxFeatures, `at most ${limits.maxFeatures} features`)),
       ),
+      missing: z.optional(z.enum(MISSING_RULES)),
       alphas: z.optional(z.array(alphaValue).check(z.minLength(1, 'must have at least one value'), z.maxLength(MAX_ALPHAS, `at most ${MAX_ALPHAS} values`))),
       fitIntercept: z._default(z.boolean(), true),
       name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
@@ -85,6 +90,9 @@ export function createJobBodySchema(limits: Limits) {
         }
         if (body.data !== undefined && body.features !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['features'], message: 'features is only allowed with datasetId' });
+        }
+        if (body.data !== undefined && body.missing !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['missing'], message: 'missing is only allowed with datasetId' });
         }
         if (body.alphas !== undefined && body.alpha !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'give either alpha or alphas, not both' });
@@ -111,7 +119,7 @@ export interface JobRequest {
   alphas?: number[];
   fitIntercept: boolean;
   name?: string;
-  source: { type: 'inline'; data: InlinePoint[] } | { type: 'dataset'; datasetId: string; target: string; features?: string[] };
+  source: { type: 'inline'; data: InlinePoint[] } | { type: 'dataset'; datasetId: string; target: string; features?: string[]; missing: MissingRule };
 }
 
 export function toJobRequest(body: CreateJobBody): JobRequest {
@@ -123,6 +131,7 @@ export function toJobRequest(body: CreateJobBody): JobRequest {
         datasetId: body.datasetId as string,
         target: body.target as string,
         ...(body.features === undefined ? {} : { features: body.features }),
+        missing: body.missing ?? 'drop',
       };
   return {
     kind: body.kind,
@@ -141,11 +150,16 @@ export function predictBodySchema(limits: Limits) {
       inputs: z.optional(
         z.array(z.array(finite).check(z.minLength(1))).check(z.minLength(1), z.maxLength(limits.maxPredictInputs, `at most ${limits.maxPredictInputs} inputs`)),
       ),
+      rows: z.optional(
+        z
+          .array(z.record(z.string(), z.union([finite, z.string()])))
+          .check(z.minLength(1), z.maxLength(limits.maxPredictInputs, `at most ${limits.maxPredictInputs} rows`)),
+      ),
     })
     .check(
-      z.refine((body) => (body.x === undefined) !== (body.inputs === undefined), {
+      z.refine((body) => [body.x, body.inputs, body.rows].filter((given) => given !== undefined).length === 1, {
         path: ['x'],
-        message: 'exactly one of x or inputs is required',
+        message: 'exactly one of x, inputs or rows is required',
       }),
     );
 }
@@ -182,7 +196,12 @@ export function parsePredictBody(schema: ReturnType<typeof predictBodySchema>, l
  * The inputs of a prediction, checked against the model's width. A bare number is
  * one input of a one-feature model.
  */
-export function predictionInputs(body: PredictBody, width: number): { inputs: number[][]; single: boolean } {
+export function predictionInputs(
+  body: PredictBody,
+  width: number,
+  columns: readonly DesignColumn[] = [],
+): { inputs: number[][]; single: boolean; path: string } {
+  if (body.rows !== undefined) return { inputs: encodeNamedRows(columns, width, body.rows), single: false, path: 'rows' };
   const single = body.inputs === undefined;
   const inputs = single ? [typeof body.x === 'number' ? [body.x] : (body.x as number[])] : (body.inputs as number[][]);
   if (single && typeof body.x === 'number' && width !== 1) {
@@ -195,7 +214,7 @@ export function predictionInputs(body: PredictBody, width: number): { inputs: nu
     const path = single ? 'x' : `inputs.${wrong}`;
     throw new ValidationFailed(`each input must have ${width} values`, [{ path, message: `expected ${width} values, got ${inputs[wrong]?.length}` }]);
   }
-  return { inputs, single };
+  return { inputs, single, path: single ? 'x' : 'inputs' };
 }
 
 /**
@@ -203,11 +222,11 @@ export function predictionInputs(body: PredictBody, width: number): { inputs: nu
  * model that a prediction overflows double precision (or is Infinity - Infinity)
  * have no JSON number, and would be answered as null. A 400 names the first such input.
  */
-export function checkPredictions(predictions: readonly number[], single: boolean): void {
+export function checkPredictions(predictions: readonly number[], single: boolean, path = single ? 'x' : 'inputs'): void {
   const wrong = predictions.findIndex((value) => !Number.isFinite(value));
   if (wrong < 0) return;
   throw new ValidationFailed('a prediction overflows double precision', [
-    { path: single ? 'x' : `inputs.${wrong}`, message: 'the prediction for this input is not a finite number: its values are too large for this model' },
+    { path: single ? path : `${path}.${wrong}`, message: 'the prediction for this input is not a finite number: its values are too large for this model' },
   ]);
 }
 

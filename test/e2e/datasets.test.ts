@@ -119,11 +119,11 @@ describe(`datasets on ${target.name}`, () => {
     expectError(await bad({ alpha: 1, alphas: [1, 2] }), 400, 'VALIDATION_ERROR');
   });
 
-  it('marks a file with a bad value INVALID, naming the first bad line and column', async () => {
+  it('marks a file with a ragged line INVALID, naming the first bad line and column (a missing value before it is no error)', async () => {
     const dataset = await uploadDataset('x0,x1,y\n1,2,3\n4,5,6\n\n7,n/a,9\n10,11\n');
     const invalid = await settled(dataset.datasetId);
-    expect(invalid).toMatchObject({ status: 'INVALID', rows: null, error: { code: 'NOT_A_NUMBER', line: 5, column: 2 } });
-    expect(invalid.error.message).toContain('line 5, column 2 ("x1")');
+    expect(invalid).toMatchObject({ status: 'INVALID', rows: null, error: { code: 'WRONG_COLUMN_COUNT', line: 6, column: 3 } });
+    expect(invalid.error.message).toContain('line 6, column 3');
 
     // A job on it is refused: the dataset is not READY.
     const reply = await api('POST', '/jobs', { key: target.keyA, body: { kind: 'LINEAR', datasetId: dataset.datasetId, target: 'y' } });

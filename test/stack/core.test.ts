@@ -272,10 +272,12 @@ describe('least privilege', () => {
         `dynamodb:UpdateItem ${arn(tables.models)}`,
         `dynamodb:UpdateItem ${arn(tables.tenants)}`,
         `dynamodb:GetItem ${arn(tables.datasets)}`,
-        // Its inline points and the dataset scan's statistics; never an uploaded file.
+        // The uploaded file (the design pass of a job with a category feature), its inline points and the scan's statistics.
+        `s3:GetObject ${arn(datasetsBucket())}/datasets/*`,
         `s3:GetObject ${arn(datasetsBucket())}/jobs/*`,
         `s3:GetObject ${arn(datasetsBucket())}/scans/*`,
-        // Limited by s3:prefix to jobs/ (test/stack/deploy.test.ts).
+        // Twice, each limited by s3:prefix to one of the first two prefixes above (test/stack/deploy.test.ts).
+        `s3:ListBucket ${arn(datasetsBucket())}`,
         `s3:ListBucket ${arn(datasetsBucket())}`,
       ],
     ],

@@ -152,7 +152,14 @@ describe('functions and grants', () => {
     ['lambdas/api/create-job.ts', () => [`dynamodb:GetItem ${table()}`, `s3:DeleteObject <${bucketId}.Arn>/jobs/*`, `s3:PutObject <${bucketId}.Arn>/jobs/*`]],
     [
       'lambdas/train/train.ts',
-      () => [`dynamodb:GetItem ${table()}`, `s3:GetObject <${bucketId}.Arn>/jobs/*`, `s3:GetObject ${scans()}`, `s3:ListBucket <${bucketId}.Arn>`],
+      () => [
+        `dynamodb:GetItem ${table()}`,
+        `s3:GetObject ${objects()}`,
+        `s3:GetObject <${bucketId}.Arn>/jobs/*`,
+        `s3:GetObject ${scans()}`,
+        `s3:ListBucket <${bucketId}.Arn>`,
+        `s3:ListBucket <${bucketId}.Arn>`,
+      ],
     ],
   ] as [string, () => string[]][])('%s: exactly what its handler does, objects only under their prefix', (entry, expected) => {
     expect(datasetGrants(entry)).toEqual(expected().sort());

@@ -209,11 +209,11 @@ describe('reading a missing object answers 404, not 403', () => {
       })
       .sort();
 
-  it('validation may list only under datasets/, training only under jobs/ (what each reads)', () => {
+  it('validation may list only under datasets/, training only under datasets/ and jobs/ (what each reads)', () => {
     expect(listPrefixes('lambdas/datasets/validate-dataset.ts')).toEqual(['datasets/*']);
     expect(listPrefixes('lambdas/datasets/plan-scan.ts')).toEqual(['datasets/*']);
     expect(listPrefixes('lambdas/datasets/scan-range.ts')).toEqual(['datasets/*']);
-    expect(listPrefixes('lambdas/train/train.ts')).toEqual(['jobs/*']);
+    expect(listPrefixes('lambdas/train/train.ts')).toEqual(['datasets/*', 'jobs/*']);
   });
 
   it('no other function may list the bucket', () => {

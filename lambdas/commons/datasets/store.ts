@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documents } from '#commons/runtime/clients.js';
 import { type DatasetError, type DatasetRecord, isExpired } from '#domain/datasets.js';
+import type { ColumnSchema } from '#domain/schema.js';
 
 /**
  * Data access for datasets. Items are keyed by tenant first, so a caller can only
@@ -44,22 +45,24 @@ export class DatasetStore {
     tenantId: string,
     datasetId: string,
     etag: string,
-    found: { rows: number; columns: string[]; statisticsKey?: string },
+    found: { rows: number; columns: string[]; schema: ColumnSchema[]; statisticsKey: string; compression?: 'gzip' | null | undefined },
   ): Promise<DatasetRecord | undefined> {
-    const statistics = found.statisticsKey === undefined ? {} : { ':statisticsKey': found.statisticsKey };
+    const gzip = found.compression === 'gzip';
     return this.update(tenantId, datasetId, {
-      UpdateExpression: `SET #status = :ready, #rows = :rows, #columns = :columns, #error = :null, validatedAt = :now${found.statisticsKey === undefined ? '' : ', statisticsKey = :statisticsKey'}`,
+      UpdateExpression: `SET #status = :ready, #rows = :rows, #columns = :columns, #schema = :schema, #error = :null, validatedAt = :now, statisticsKey = :statisticsKey${gzip ? ', compression = :gzip' : ''}`,
       ConditionExpression: '#status = :validating AND etag = :etag',
-      ExpressionAttributeNames: { '#rows': 'rows', '#columns': 'columns', '#error': 'error' },
+      ExpressionAttributeNames: { '#rows': 'rows', '#columns': 'columns', '#schema': 'schema', '#error': 'error' },
       ExpressionAttributeValues: {
         ':ready': 'READY',
         ':validating': 'VALIDATING',
         ':etag': etag,
         ':rows': found.rows,
         ':columns': found.columns,
+        ':schema': found.schema,
         ':null': null,
         ':now': new Date().toISOString(),
-        ...statistics,
+        ':statisticsKey': found.statisticsKey,
+        ...(gzip ? { ':gzip': 'gzip' } : {}),
       },
     });
   }

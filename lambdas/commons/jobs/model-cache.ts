@@ -13,9 +13,13 @@
  * under the tenant it belongs to, as in the table.
  */
 
+import type { DesignColumn } from '#domain/design.js';
+
 export interface CachedModel {
   readonly coefficients: readonly number[];
   readonly intercept: number;
+  /** The columns a prediction by name gives (src/domain/design.ts modelColumns). */
+  readonly columns: readonly DesignColumn[];
   /** Epoch seconds: the model's TTL; past it the entry is dropped and the table asked again. */
   readonly expiresAt: number;
 }
@@ -26,7 +30,14 @@ const BYTES_PER_COEFFICIENT = 24;
 
 /** What one model costs the cache, in bytes. */
 export function modelBytes(key: string, model: CachedModel): number {
-  return ENTRY_OVERHEAD_BYTES + 2 * key.length + BYTES_PER_COEFFICIENT * model.coefficients.length;
+  // Column names and levels are strings: two bytes a character, and the same overhead per string as a coefficient.
+  let strings = 0;
+  let characters = key.length;
+  for (const column of model.columns) {
+    strings += 1 + (column.levels?.length ?? 0);
+    characters += column.name.length + (column.levels?.reduce((sum, level) => sum + level.length, 0) ?? 0);
+  }
+  return ENTRY_OVERHEAD_BYTES + 2 * characters + BYTES_PER_COEFFICIENT * (model.coefficients.length + strings);
 }
 
 export class ModelCache {

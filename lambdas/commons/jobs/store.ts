@@ -192,7 +192,7 @@ export class ModelStore {
 /** The outcome a job's end gives its model. */
 export type ModelOutcome =
   | { status: 'FAILED' }
-  | { status: 'TRAINED'; fields: Pick<ModelRecord, 'coefficients' | 'intercept' | 'features' | 'metrics' | 'fittedAt'> };
+  | { status: 'TRAINED'; fields: Pick<ModelRecord, 'coefficients' | 'intercept' | 'features' | 'metrics' | 'fittedAt'> & { rowsDropped: number } };
 
 /** What a create came to: the job exists now, the tenant is at its limit, or the Idempotency-Key already made a job. */
 export type CreateOutcome = 'CREATED' | 'LIMIT_REACHED' | 'KEY_TAKEN';
@@ -289,7 +289,7 @@ export class Lifecycle {
         ? {
             // Every name through a placeholder: `metrics` is a DynamoDB reserved word.
             UpdateExpression:
-              'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt',
+              'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt, #rowsDropped = :rowsDropped',
             ExpressionAttributeNames: {
               '#status': 'status',
               '#coefficients': 'coefficients',
@@ -297,6 +297,7 @@ export class Lifecycle {
               '#features': 'features',
               '#metrics': 'metrics',
               '#fittedAt': 'fittedAt',
+              '#rowsDropped': 'rowsDropped',
             },
             ExpressionAttributeValues: {
               ':status': 'TRAINED',
@@ -306,6 +307,7 @@ export class Lifecycle {
               ':features': model.fields.features,
               ':metrics': model.fields.metrics,
               ':fittedAt': model.fields.fittedAt,
+              ':rowsDropped': model.fields.rowsDropped,
             },
           }
         : {

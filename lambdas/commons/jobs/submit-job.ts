@@ -5,12 +5,13 @@ import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@
 import { ulid } from 'ulid';
 import type { DatasetStore } from '#commons/datasets/store.js';
 import { logger, metrics } from '#commons/runtime/powertools.js';
+import { schemaOfDataset } from '#domain/datasets.js';
+import { designOf, levelsOf } from '#domain/design.js';
 import { Conflict, IdempotencyInProgress, LimitExceeded, NotFound, ServiceUnavailable } from '#domain/errors.js';
 import { executionArnOf, inlineFeatureNames, type JobRecord, type JobSource, type JobView, type ModelRecord, toJobView } from '#domain/jobs.js';
 import type { Limits } from '#domain/limits.js';
 import { inlineDataKey } from '#domain/object-keys.js';
 import type { JobRequest } from '#domain/schemas.js';
-import { selectColumns } from '#domain/statistics.js';
 import type { CreateOutcome, Lifecycle } from './store.js';
 
 export interface JobSubmissionOptions {
@@ -22,8 +23,11 @@ export interface JobSubmissionOptions {
   bucketName: string;
   stateMachineArn: string;
   retentionDays: number;
-  limits: Pick<Limits, 'maxActiveJobs'>;
+  limits: Pick<Limits, 'maxActiveJobs' | 'maxDatasetColumns'>;
 }
+
+/** What a model says of its columns when it is created (src/domain/design.ts). */
+type ModelColumns = Pick<ModelRecord, 'features' | 'columns' | 'levels'>;
 
 export interface Submission {
   tenantId: string;
@@ -87,8 +91,10 @@ export class JobSubmissions {
 
   /** The QUEUED job and its TRAINING model, with the inline points already stored. */
   private async newJob(tenantId: string, request: JobRequest): Promise<{ job: JobRecord; model: ModelRecord }> {
-    const features =
-      request.source.type === 'inline' ? inlineFeatureNames(request.source.data[0]?.x.length ?? 0) : await this.datasetFeatures(tenantId, request.source);
+    const modelColumns: ModelColumns =
+      request.source.type === 'inline'
+        ? { features: inlineFeatureNames(request.source.data[0]?.x.length ?? 0) }
+        : await this.datasetDesign(tenantId, request.source);
     const now = new Date();
     const createdAt = now.toISOString();
     const expiresAt = Math.floor(now.getTime() / 1000) + this.options.retentionDays * 86_400;
@@ -127,7 +133,7 @@ export class JobSubmissions {
       fitIntercept: request.fitIntercept,
       coefficients: [],
       intercept: null,
-      features,
+      ...modelColumns,
       metrics: null,
       createdAt,
       fittedAt: null,
@@ -136,14 +142,18 @@ export class JobSubmissions {
     return { job, model };
   }
 
-  /** A dataset job needs the caller's own READY dataset, with `target` and `features` its columns; answers the features. */
-  private async datasetFeatures(tenantId: string, source: { datasetId: string; target: string; features?: string[] }): Promise<string[]> {
+  /**
+   * A dataset job needs the caller's own READY dataset, and columns its schema can
+   * model (src/domain/design.ts); answers the design's coefficient names, columns and levels.
+   */
+  private async datasetDesign(tenantId: string, source: Extract<JobRequest['source'], { type: 'dataset' }>): Promise<ModelColumns> {
     const dataset = await this.options.datasets.get(tenantId, source.datasetId);
     if (!dataset) throw new NotFound('dataset');
     if (dataset.status !== 'READY') {
       throw new Conflict('DATASET_NOT_READY', `the dataset is ${dataset.status}; only a READY dataset can be trained on`);
     }
-    return selectColumns(dataset.columns, source.target, source.features).names;
+    const design = designOf(schemaOfDataset(dataset), source, { maxDesignColumns: this.options.limits.maxDatasetColumns });
+    return { features: design.names, columns: design.columns.map((column) => column.name), levels: levelsOf(design) };
   }
 
   /** Inline points go to their own S3 object (the job item only names it); a dataset is referenced as it is. */

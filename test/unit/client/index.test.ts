@@ -141,6 +141,86 @@ describe('RegressionJobsClient', () => {
   });
 });
 
+describe('dataset format and predictions by rows', () => {
+  const DATASET_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2E';
+  const MODEL_ID = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2D';
+  const dataset = (status: string) => ({
+    datasetId: DATASET_ID,
+    name: 'iris.tsv',
+    status,
+    sizeBytes: 8,
+    rows: status === 'READY' ? 1 : null,
+    columns: status === 'READY' ? ['a', 'b'] : [],
+    format: { delimiter: '\t', decimal: ',' },
+    schema: null,
+    error: null,
+    createdAt: '2026-11-30T12:00:00.000Z',
+    validatedAt: null,
+    expiresAt: '2026-12-07T12:00:00.000Z',
+  });
+  const postUpload = {
+    ...dataset('PENDING_UPLOAD'),
+    uploadMethod: 'POST',
+    uploadUrl: 'https://s3.example.com/b',
+    fields: { key: 'datasets/acme/d.csv' },
+    uploadExpiresAt: '2026-11-30T12:15:00.000Z',
+    maxBytes: 1000,
+  };
+
+  it('createDataset sends delimiter and decimal in the body, and nothing it was not given', async () => {
+    const { requests, fetch } = scripted(json(201, postUpload), json(201, postUpload));
+    const client = clientWith(fetch);
+    await client.createDataset({ name: 'iris.tsv', sizeBytes: 8, delimiter: '\t', decimal: ',' });
+    await client.createDataset();
+    expect(`${requests[0]?.method} ${requests[0]?.url}`).toBe('POST https://api.example.com/v1/datasets');
+    expect(await requests[0]?.json()).toEqual({ name: 'iris.tsv', sizeBytes: 8, delimiter: '\t', decimal: ',' });
+    expect(await requests[1]?.json()).toEqual({});
+  });
+
+  it('uploadDataset passes delimiter and decimal to POST /datasets with the size, then uploads and waits', async () => {
+    const { requests, fetch } = scripted(json(201, postUpload), new Response(null, { status: 204 }), json(200, dataset('READY')));
+    const file = new File(['a\tb\n1,5\t2\n'], 'iris.tsv');
+    const ready = await clientWith(fetch).uploadDataset(file, { name: 'iris.tsv', delimiter: '\t', decimal: ',' });
+    expect(ready.format).toEqual({ delimiter: '\t', decimal: ',' });
+    expect(requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      'POST https://api.example.com/v1/datasets',
+      'POST https://s3.example.com/b',
+      `GET https://api.example.com/v1/datasets/${DATASET_ID}`,
+    ]);
+    expect(await requests[0]?.json()).toEqual({ name: 'iris.tsv', sizeBytes: file.size, delimiter: '\t', decimal: ',' });
+  });
+
+  it('uploadDataset without format options sends neither (the server decides: , and .)', async () => {
+    const { requests, fetch } = scripted(json(201, postUpload), new Response(null, { status: 204 }), json(200, dataset('READY')));
+    await clientWith(fetch).uploadDataset(new File(['a,b\n1,2\n'], 'd.csv'), { waitUntilChecked: false });
+    expect(await requests[0]?.json()).toEqual({ sizeBytes: 8 });
+  });
+
+  it('predictRows sends the rows by column name; predict still sends x and inputs as given', async () => {
+    const answer = { modelId: MODEL_ID, predictions: [5.1, 6.2], timestamp: '2026-11-30T12:00:02.000Z' };
+    const { requests, fetch } = scripted(json(200, answer), json(200, { ...answer, predictions: [1], value: 1 }));
+    const client = clientWith(fetch);
+    const rows = [
+      { 'Sepal.Width': 3, Species: 'setosa' },
+      { 'Sepal.Width': 2.5, Species: 'virginica' },
+    ];
+    expect(await client.predictRows(MODEL_ID, rows)).toEqual(answer);
+    expect(await client.predict(MODEL_ID, { x: [1, 2] })).toMatchObject({ value: 1 });
+    expect(requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      `POST https://api.example.com/v1/models/${MODEL_ID}/predict`,
+      `POST https://api.example.com/v1/models/${MODEL_ID}/predict`,
+    ]);
+    expect(await requests[0]?.json()).toEqual({ rows });
+    expect(await requests[1]?.json()).toEqual({ x: [1, 2] });
+  });
+
+  it("predictRows surfaces the server's refusal of an unknown level as ApiError, details and all", async () => {
+    const details = [{ path: 'rows.0.Species', message: 'unknown level "setosaa"' }];
+    const { fetch } = scripted(json(400, { error: { code: 'VALIDATION_ERROR', message: 'the request is invalid', details } }));
+    await expect(clientWith(fetch).predictRows(MODEL_ID, [{ Species: 'setosaa' }])).rejects.toMatchObject({ status: 400, code: 'VALIDATION_ERROR', details });
+  });
+});
+
 describe('newerJob', () => {
   it('keeps the state with the higher version, whatever the status says', () => {
     expect(newerJob(job({ version: 3, status: 'RUNNING' }), job({ version: 2, status: 'COMPLETED' }))).toBe(false);

@@ -103,6 +103,76 @@ describe('POST /datasets', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
+  it("stores the file's format (delimiter and decimal separator) on the dataset and answers it", async () => {
+    ddb.on(PutCommand).resolves({});
+    const result = await post(JSON.stringify({ name: 'iris', delimiter: ';', decimal: ',' }));
+    expect(result.statusCode).toBe(201);
+    expect(JSON.parse(result.body)).toMatchObject({ name: 'iris', status: 'PENDING_UPLOAD', format: { delimiter: ';', decimal: ',' } });
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({ format: { delimiter: ';', decimal: ',' } });
+  });
+
+  it.each<[string, Record<string, string>, { delimiter: string; decimal: string }]>([
+    ['a tab delimiter, the decimal point by default', { delimiter: '\t' }, { delimiter: '\t', decimal: '.' }],
+    ['a pipe delimiter', { delimiter: '|' }, { delimiter: '|', decimal: '.' }],
+    ['a decimal comma with a tab delimiter', { delimiter: '\t', decimal: ',' }, { delimiter: '\t', decimal: ',' }],
+    ['the defaults written out', { delimiter: ',', decimal: '.' }, { delimiter: ',', decimal: '.' }],
+  ])('stores %s', async (_, format, stored) => {
+    ddb.on(PutCommand).resolves({});
+    const result = await post(JSON.stringify(format));
+    expect(result.statusCode).toBe(201);
+    expect(JSON.parse(result.body)).toMatchObject({ format: stored });
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item!.format).toEqual(stored);
+  });
+
+  it('stores no format without one (comma and point), and answers the default', async () => {
+    ddb.on(PutCommand).resolves({});
+    const result = await post(JSON.stringify({ name: 'plain' }));
+    expect(JSON.parse(result.body)).toMatchObject({ format: { delimiter: ',', decimal: '.' } });
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).not.toHaveProperty('format');
+  });
+
+  it('stores the format of a multipart upload too', async () => {
+    ddb.on(PutCommand).resolves({});
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-3' });
+    const result = await post(JSON.stringify({ sizeBytes: 4500, delimiter: ';', decimal: ',' }));
+    expect(JSON.parse(result.body)).toMatchObject({ uploadMethod: 'MULTIPART', format: { delimiter: ';', decimal: ',' } });
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({
+      multipart: { uploadId: 'upload-3' },
+      format: { delimiter: ';', decimal: ',' },
+    });
+  });
+
+  it.each([
+    ['the default delimiter', { decimal: ',' }],
+    ['a comma delimiter', { delimiter: ',', decimal: ',' }],
+  ])('refuses a decimal comma with %s: 400 VALIDATION_ERROR on decimal, nothing stored', async (_, format) => {
+    const result = await post(JSON.stringify(format));
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body)).toMatchObject({
+      error: {
+        code: 'VALIDATION_ERROR',
+        details: [{ path: 'decimal', message: 'a decimal comma needs another delimiter (";" as R\'s write.csv2 writes)' }],
+      },
+    });
+    expect(ddb.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['an unknown delimiter', { delimiter: ':' }, 'delimiter'],
+    ['a delimiter of two characters', { delimiter: ';;' }, 'delimiter'],
+    ['a space delimiter', { delimiter: ' ' }, 'delimiter'],
+    ['a delimiter that is not a string', { delimiter: 59 }, 'delimiter'],
+    ['an unknown decimal separator', { decimal: "'" }, 'decimal'],
+  ])('refuses %s with 400 VALIDATION_ERROR naming the field, nothing stored', async (_, format, path) => {
+    const result = await post(JSON.stringify(format));
+    expect(result.statusCode).toBe(400);
+    const { error } = JSON.parse(result.body) as { error: { code: string; details: { path: string }[] } };
+    expect(error.code).toBe('VALIDATION_ERROR');
+    expect(error.details.map((detail) => detail.path)).toEqual([path]);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
   it('answers a bare 500 when the table write fails, never the cause', async () => {
     ddb.on(PutCommand).rejects(new Error('table is on fire'));
     const result = await post(null);

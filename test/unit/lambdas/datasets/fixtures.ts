@@ -113,3 +113,18 @@ export function s3Event(key: string, eventName = 'ObjectCreated:Post', bucket = 
     ],
   };
 }
+
+/** A GetObject body of raw bytes (a gzip object, a fixture file), in chunks as the SDK gives them in Node. */
+export function bytesBody(bytes: Uint8Array, chunkSize = 4096): GetObjectCommandOutput['Body'] {
+  const chunks: Buffer[] = [];
+  for (let start = 0; start < bytes.length; start += chunkSize) chunks.push(Buffer.from(bytes.subarray(start, start + chunkSize)));
+  return Readable.from(chunks) as unknown as GetObjectCommandOutput['Body'];
+}
+
+/** The bytes a ranged GetObject asks for (`Range: bytes=<from>-<to>`, `<to>` empty for the rest of the object). */
+export function rangeOf(bytes: Uint8Array, range: string | undefined): Uint8Array {
+  const match = /^bytes=(\d+)-(\d*)$/.exec(range ?? '');
+  if (!match) return bytes;
+  const [, from, to] = match;
+  return bytes.subarray(Number(from), to === '' ? undefined : Number(to) + 1);
+}

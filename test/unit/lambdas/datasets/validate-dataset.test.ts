@@ -58,9 +58,19 @@ describe('validate-dataset (S3 ObjectCreated)', () => {
       {
         stateMachineArn: SCAN_ARN,
         name: DATASET_ID,
-        input: JSON.stringify({ tenantId: 'acme', datasetId: DATASET_ID, key: KEY, etag: 'etag-1', sizeBytes: 26 }),
+        input: JSON.stringify({ tenantId: 'acme', datasetId: DATASET_ID, key: KEY, etag: 'etag-1', sizeBytes: 26, format: { delimiter: ',', decimal: '.' } }),
       },
     ]);
+  });
+
+  it("passes the dataset's format (POST /datasets delimiter and decimal) to the scan", async () => {
+    uploaded('x0;x1;y\n1,5;2;3\n');
+    ddb.on(UpdateCommand).resolves({ Attributes: datasetRecord({ format: { delimiter: ';', decimal: ',' } }) });
+
+    await handler(s3Event(KEY), context);
+
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(input.format).toEqual({ delimiter: ';', decimal: ',' });
   });
 
   it('takes a scan already started (a repeated notification) as started', async () => {

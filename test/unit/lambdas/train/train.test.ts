@@ -128,9 +128,10 @@ describe('train: the happy path', () => {
                 '#features': 'features',
                 '#metrics': 'metrics',
                 '#fittedAt': 'fittedAt',
+                '#rowsDropped': 'rowsDropped',
               },
               UpdateExpression:
-                'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt',
+                'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt, #rowsDropped = :rowsDropped',
               ExpressionAttributeValues: {
                 ':status': 'TRAINED',
                 ':training': 'TRAINING',
@@ -139,6 +140,7 @@ describe('train: the happy path', () => {
                 ':features': ['x0'],
                 ':metrics': { n: 4, r2: expect.closeTo(1, 9), rmse: expect.closeTo(0, 6) }, // rmse comes from accumulated sums: the root of a rounding-level SSE
                 ':fittedAt': NOW,
+                ':rowsDropped': 0,
               },
             },
           },

@@ -88,7 +88,7 @@ describe('toJobView', () => {
 });
 
 describe('toModelView', () => {
-  it('drops tenantId and expiresAt and keeps every other field as stored', () => {
+  it('drops tenantId and expiresAt, keeps every other field as stored, and gives a model trained before categories its columns', () => {
     expect(toModelView(modelRecord())).toStrictEqual({
       modelId: '01JH5Z3V8Q6K9W2X4Y7Z0A1B2M',
       jobId: '01JH5Z3V8Q6K9W2X4Y7Z0A1B2C',
@@ -99,10 +99,24 @@ describe('toModelView', () => {
       coefficients: [2, 3],
       intercept: 1,
       features: ['x0', 'x1'],
+      columns: ['x0', 'x1'],
+      levels: {},
+      rowsDropped: 0,
       metrics: { n: 4, r2: 1, rmse: 0 },
       createdAt: '2026-01-01T12:00:00.000Z',
       fittedAt: '2026-01-01T12:00:02.000Z',
     });
+  });
+
+  it('shows what a model of a category records: its columns, levels and rows dropped; null rows dropped until TRAINED', () => {
+    const model = modelRecord({
+      features: ['size', 'cityNice', 'cityParis'],
+      columns: ['size', 'city'],
+      levels: { city: ['Lyon', 'Nice', 'Paris'] },
+      rowsDropped: 3,
+    });
+    expect(toModelView(model)).toMatchObject({ columns: ['size', 'city'], levels: { city: ['Lyon', 'Nice', 'Paris'] }, rowsDropped: 3 });
+    expect(toModelView(modelRecord({ status: 'TRAINING' })).rowsDropped).toBeNull();
   });
 
   it('does not modify the stored record', () => {

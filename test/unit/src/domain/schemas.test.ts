@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { modelColumns } from '#domain/design.js';
 import { ValidationFailed } from '#domain/errors.js';
 import { DEFAULT_LIMITS } from '#domain/limits.js';
 import {
@@ -238,15 +239,18 @@ describe('toJobRequest: defaults and normalisation', () => {
       kind: 'LINEAR',
       alpha: null,
       fitIntercept: true,
-      source: { type: 'dataset', datasetId: DATASET_ID, target: 'price' },
+      source: { type: 'dataset', datasetId: DATASET_ID, target: 'price', missing: 'drop' },
     });
   });
 });
 
 describe('predict body', () => {
   it.each<[string, unknown, { path: string; message: string | RegExp }[]]>([
-    ['both x and inputs', { x: [1, 2], inputs: [[1, 2]] }, [{ path: 'x', message: 'exactly one of x or inputs is required' }]],
-    ['neither x nor inputs', {}, [{ path: 'x', message: 'exactly one of x or inputs is required' }]],
+    ['both x and inputs', { x: [1, 2], inputs: [[1, 2]] }, [{ path: 'x', message: 'exactly one of x, inputs or rows is required' }]],
+    ['both inputs and rows', { inputs: [[1, 2]], rows: [{ a: 1 }] }, [{ path: 'x', message: 'exactly one of x, inputs or rows is required' }]],
+    ['neither x, inputs nor rows', {}, [{ path: 'x', message: 'exactly one of x, inputs or rows is required' }]],
+    ['a null in a row', { rows: [{ a: null }] }, [{ path: 'rows.0.a', message: /Invalid input/ }]],
+    ['10,001 rows', { rows: Array.from({ length: 10_001 }, () => ({ a: 1 })) }, [{ path: 'rows', message: 'at most 10000 rows' }]],
     ['10,001 inputs', { inputs: Array.from({ length: 10_001 }, () => [1]) }, [{ path: 'inputs', message: 'at most 10000 inputs' }]],
     ['an empty batch', { inputs: [] }, [{ path: 'inputs', message: /expected array to have >=1 items/ }]],
     ['an empty input in a batch', { inputs: [[1], []] }, [{ path: 'inputs.1', message: /expected array to have >=1 items/ }]],
@@ -266,11 +270,11 @@ describe('predict body', () => {
 
 describe('predictionInputs: inputs checked against the model width', () => {
   it('takes a bare number as the one input of a one-feature model', () => {
-    expect(predictionInputs({ x: 5 }, 1)).toEqual({ inputs: [[5]], single: true });
+    expect(predictionInputs({ x: 5 }, 1)).toEqual({ inputs: [[5]], single: true, path: 'x' });
   });
 
   it('takes an array x as one input', () => {
-    expect(predictionInputs({ x: [1, 2] }, 2)).toEqual({ inputs: [[1, 2]], single: true });
+    expect(predictionInputs({ x: [1, 2] }, 2)).toEqual({ inputs: [[1, 2]], single: true, path: 'x' });
   });
 
   it('takes inputs as a batch', () => {
@@ -290,6 +294,30 @@ describe('predictionInputs: inputs checked against the model width', () => {
         [3, 4],
       ],
       single: false,
+      path: 'inputs',
+    });
+  });
+
+  it("encodes rows by column name with the model's columns: a category one-hot, its first level the reference", () => {
+    const columns = modelColumns({ columns: ['size', 'city'], levels: { city: ['Lyon', 'Nice', 'Paris'] } });
+    expect(
+      predictionInputs(
+        {
+          rows: [
+            { size: 2, city: 'Lyon' },
+            { city: 'Paris', size: 3, extra: 'ignored' },
+          ],
+        },
+        3,
+        columns,
+      ),
+    ).toEqual({
+      inputs: [
+        [2, 0, 0],
+        [3, 0, 1],
+      ],
+      single: false,
+      path: 'rows',
     });
   });
 
@@ -386,7 +414,12 @@ describe('POST /jobs: features and alphas (dataset jobs)', () => {
 
   it('leaves a job of one alpha as it was: no alphas, no features', () => {
     const request = toJobRequest(parseInput(CreateJobBody, dataset));
-    expect(request).toEqual({ kind: 'RIDGE', alpha: DEFAULT_ALPHA, fitIntercept: true, source: { type: 'dataset', datasetId: DATASET_ID, target: 'price' } });
+    expect(request).toEqual({
+      kind: 'RIDGE',
+      alpha: DEFAULT_ALPHA,
+      fitIntercept: true,
+      source: { type: 'dataset', datasetId: DATASET_ID, target: 'price', missing: 'drop' },
+    });
   });
 
   it.each([

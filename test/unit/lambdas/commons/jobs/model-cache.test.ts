@@ -2,12 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { type CachedModel, ModelCache, modelBytes } from '#commons/jobs/model-cache.js';
 
 const NOW = 1_800_000_000;
-const model = (width: number, expiresAt = NOW + 3600): CachedModel => ({ coefficients: Array.from({ length: width }, (_, j) => j), intercept: 1, expiresAt });
+const model = (width: number, expiresAt = NOW + 3600): CachedModel => ({
+  coefficients: Array.from({ length: width }, (_, j) => j),
+  intercept: 1,
+  expiresAt,
+  columns: [],
+});
 const weight = (tenantId: string, modelId: string, width: number) => modelBytes(`${tenantId}\u0000${modelId}`, model(width));
 
 describe('ModelCache', () => {
   it('weighs a model by its coefficients, its key and a fixed overhead', () => {
     expect(modelBytes('t\u0000m', model(100))).toBe(200 + 2 * 3 + 24 * 100);
+  });
+
+  it('weighs the column names and levels a prediction by name needs too', () => {
+    const named: CachedModel = {
+      ...model(3),
+      columns: [
+        { name: 'Sepal.Width', index: 0, type: 'number' },
+        { name: 'Species', index: 1, type: 'category', levels: ['setosa', 'versicolor', 'virginica'] },
+      ],
+    };
+    // 5 strings (two names, three levels) of 11 + 7 + 6 + 10 + 9 characters, beside the key's 3.
+    expect(modelBytes('t\u0000m', named)).toBe(200 + 2 * (3 + 43) + 24 * (3 + 5));
   });
 
   it('keeps models apart by tenant: the same model id under another tenant is not found', () => {

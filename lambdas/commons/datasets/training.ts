@@ -1,0 +1,186 @@
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { readEnv } from '#commons/runtime/env.js';
+import { CELL_TEXT, type CsvHeaderInfo, InvalidCsv, NumericCsvReader, type NumericCsvSink, type RowCells } from '#domain/csv.js';
+import { type DatasetRecord, schemaOfDataset } from '#domain/datasets.js';
+import { type Design, designOf, encodeRow, isNumeric, levelsOf } from '#domain/design.js';
+import { TrainingFailed, ValidationFailed } from '#domain/errors.js';
+import type { JobRecord } from '#domain/jobs.js';
+import { MAX_LINE_BYTES } from '#domain/range-scan.js';
+import { type FitSpec, type FittedModel, fitModel, RegressionAccumulator } from '#domain/regression.js';
+import { fitStatistics, type PatternStatistics, statisticsOver } from '#domain/statistics.js';
+import * as z from '#domain/zod.js';
+import { getJson, ObjectChanged, readBytes } from './scan.js';
+import { DatasetStore } from './store.js';
+
+/*
+ * Read on the first dataset job rather than at import: the train function imports
+ * this module for every job, and inline jobs need none of it.
+ */
+let config: { datasets: DatasetStore; bucket: string } | undefined;
+
+function datasetsConfig() {
+  if (!config) {
+    const env = readEnv({ DATASETS_TABLE_NAME: z.string().check(z.minLength(1)), DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)) });
+    config = { datasets: new DatasetStore(env.DATASETS_TABLE_NAME), bucket: env.DATASETS_BUCKET_NAME };
+  }
+  return config;
+}
+
+const Count = z.number().check(z.int(), z.nonnegative());
+const Statistics = z.object({ n: Count, means: z.array(z.number()), triangle: z.array(z.number()) });
+const Patterns = z.object({ patterns: z.array(z.object({ absent: z.array(Count), statistics: Statistics })), rowsLeftOut: Count });
+const StoredStatistics = z.object({
+  datasetId: z.string(),
+  etag: z.string(),
+  columns: z.array(z.string()),
+  rows: Count,
+  // Statistics stored before missing values were taken are one pattern: every column present.
+  statistics: z.nullable(z.union([Patterns, Statistics])),
+});
+
+function byPattern(statistics: z.infer<typeof StoredStatistics>['statistics']): PatternStatistics | null {
+  if (statistics === null || 'patterns' in statistics) return statistics;
+  return { patterns: [{ absent: [], statistics }], rowsLeftOut: 0 };
+}
+
+/** How a dataset job is fitted: one model per `spec`, from the same rows. */
+export interface DatasetTraining {
+  fit(spec: FitSpec): FittedModel;
+  /** One name per coefficient, the columns read and the categories' levels (src/domain/design.ts). */
+  features: string[];
+  columns: string[];
+  levels: Record<string, string[]>;
+  /** Rows left out for a missing value in the target or a feature. */
+  rowsDropped: number;
+}
+
+/**
+ * A dataset job's training (docs/design.md, "The dataset scan"). A job on number
+ * columns only fits from the statistics its scan stored, by missing-value pattern:
+ * one GetItem and one small GetObject, the CSV is never read, and listwise deletion
+ * is exact. A job with a category feature (or on a file whose patterns were too many
+ * to keep) makes one pass over the file instead, building the design row by row, as
+ * R's model.matrix does. Either way the rows are those R's `lm` keeps (na.omit).
+ */
+export async function datasetTraining(
+  job: Pick<JobRecord, 'tenantId' | 'fitIntercept'> & { source: { datasetId: string; target: string; features?: string[] } },
+  report: (fraction: number) => Promise<void>,
+): Promise<DatasetTraining> {
+  const { datasets, bucket } = datasetsConfig();
+  const dataset = await datasets.get(job.tenantId, job.source.datasetId);
+  if (dataset?.status !== 'READY' || !dataset.etag) {
+    throw new TrainingFailed('DATASET_NOT_READY', `dataset ${job.source.datasetId} is ${dataset ? dataset.status : 'gone (expired or deleted)'}`);
+  }
+  if (!dataset.statisticsKey) {
+    throw new TrainingFailed(
+      'DATASET_NOT_READY',
+      `dataset ${job.source.datasetId} has no statistics to train from; create a new dataset and upload the file again`,
+    );
+  }
+  let design: Design;
+  try {
+    design = designOf(schemaOfDataset(dataset), job.source, { maxDesignColumns: Number.MAX_SAFE_INTEGER });
+  } catch (error) {
+    // Checked when the job was created; only a dataset changed since could fail here.
+    if (error instanceof ValidationFailed) throw new TrainingFailed('INVALID_DATA', error.message);
+    throw error;
+  }
+  const stored = StoredStatistics.parse(await getJson(bucket, dataset.statisticsKey));
+  if (stored.etag !== dataset.etag || stored.datasetId !== dataset.datasetId) {
+    throw new TrainingFailed('DATASET_NOT_READY', `dataset ${job.source.datasetId}: its statistics are not those of the file it validated`);
+  }
+  const statistics = byPattern(stored.statistics);
+  if (!statistics) throw new TrainingFailed('NUMERIC_OVERFLOW', 'the data is too large or too small in magnitude for double precision');
+
+  const columns = [...design.columns.map((column) => column.index), design.target.index];
+  const names = { features: design.names, columns: design.columns.map((column) => column.name), levels: levelsOf(design) };
+  if (isNumeric(design)) {
+    const over = statisticsOver(statistics, columns);
+    if (over.complete) {
+      await report(1);
+      const d = columns.length - 1;
+      const selection = { features: Array.from({ length: d }, (_, i) => i), target: d };
+      return { fit: (spec) => fitStatistics(over.statistics, selection, spec).model, ...names, rowsDropped: stored.rows - over.rowsUsed };
+    }
+  }
+  const { accumulator, rows } = await designPass({ bucket, dataset, design, fitIntercept: job.fitIntercept }, report);
+  return { fit: (spec) => fitModel(accumulator, spec), ...names, rowsDropped: rows - accumulator.count };
+}
+
+/** Rows of the file into the design's accumulator: the target and the design row of each row with no missing value the job uses. */
+class DesignSink implements NumericCsvSink {
+  readonly accumulator: RegressionAccumulator;
+  rows = 0;
+  private readonly x: Float64Array;
+  private cells: RowCells | undefined;
+  private values: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private readonly value: (column: Design['columns'][number]) => number | string | undefined;
+
+  constructor(
+    private readonly design: Design,
+    private readonly columns: readonly string[],
+    fitIntercept: boolean,
+  ) {
+    this.accumulator = new RegressionAccumulator(design.names.length, fitIntercept);
+    this.x = new Float64Array(design.names.length);
+    this.value = (column) => {
+      if (column.type === 'number') return this.values[column.index];
+      return this.cells?.kinds[column.index] === CELL_TEXT ? this.cells.texts[column.index] : undefined;
+    };
+  }
+
+  header(columns: readonly string[], _info: CsvHeaderInfo): void {
+    if (columns.length !== this.columns.length || columns.some((name, i) => name !== this.columns[i])) {
+      throw new TrainingFailed('INVALID_DATA', 'the dataset header differs from the one validated');
+    }
+  }
+
+  row(values: Float64Array, _line: number, cells?: RowCells): void {
+    this.rows++;
+    const y = values[this.design.target.index]!;
+    if (Number.isNaN(y)) return;
+    this.values = values;
+    this.cells = cells;
+    if (encodeRow(this.design.columns, this.value, this.x)) this.accumulator.add(this.x, y);
+  }
+}
+
+/** One pass over the dataset's file (exactly the version validated), decompressed when it was gzip. */
+async function designPass(
+  { bucket, dataset, design, fitIntercept }: { bucket: string; dataset: DatasetRecord; design: Design; fitIntercept: boolean },
+  report: (fraction: number) => Promise<void>,
+): Promise<{ accumulator: RegressionAccumulator; rows: number }> {
+  const sink = new DesignSink(design, dataset.columns, fitIntercept);
+  const reader = new NumericCsvReader(sink, { maxColumns: dataset.columns.length, maxLineBytes: MAX_LINE_BYTES, ...dataset.format });
+  const size = dataset.sizeBytes ?? 0;
+  let read = 0;
+  try {
+    const body = await readBytes({ bucket, key: dataset.key, etag: dataset.etag! }, 0);
+    async function* counted() {
+      for await (const chunk of body) {
+        read += chunk.length;
+        yield chunk;
+      }
+    }
+    // pipeline, not pipe: a failed download fails gunzip (and so the loop) rather than leaving it waiting for bytes.
+    const bytes = dataset.compression === 'gzip' ? pipeline(Readable.from(counted()), createGunzip(), () => {}) : counted();
+    try {
+      for await (const chunk of bytes) {
+        reader.push(chunk as Uint8Array);
+        if (size > 0) await report(Math.min(read / size, 1));
+      }
+      reader.end();
+    } catch (error) {
+      // Leaving the loop early ends gunzip, not the download: stop that too.
+      body.destroy?.();
+      throw error;
+    }
+  } catch (error) {
+    if (error instanceof ObjectChanged) throw new TrainingFailed('DATASET_NOT_READY', `${error.message}; create a new dataset`);
+    // The file was read whole by the scan, so this is a file changed under the same ETag: not worth a retry.
+    if (error instanceof InvalidCsv) throw new TrainingFailed('INVALID_DATA', `the dataset cannot be read: ${error.message}`);
+    throw error;
+  }
+  return { accumulator: sink.accumulator, rows: sink.rows };
+}
