@@ -75,17 +75,8 @@ export class DatasetScan extends Construct {
     const scanRange = invoke(
       'ScanRange',
       props.rangeFunction,
-      {
-        'tenantId.$': '$.tenantId',
-        'datasetId.$': '$.datasetId',
-        'key.$': '$.key',
-        'etag.$': '$.etag',
-        'sizeBytes.$': '$.sizeBytes',
-        'format.$': '$.format',
-        'compression.$': '$.compression',
-        'dataStart.$': '$.dataStart',
-        'range.$': '$.range',
-      },
+      // Each child's input (the Map's item selector below) holds these at its top level.
+      { ...object, 'compression.$': '$.compression', 'dataStart.$': '$.dataStart', 'range.$': '$.range' },
       rangeTimeout.plus(Duration.minutes(1)),
     );
     // Bad data is not an error of the child (its partial records it), and a dependency that throttled, timed out or
@@ -94,17 +85,7 @@ export class DatasetScan extends Construct {
     scanRange.addRetry({ errors: TRANSIENT_ERRORS, ...RETRY });
     const map = new sfn.DistributedMap(this, 'ScanRanges', {
       itemsPath: '$.plan.ranges',
-      itemSelector: {
-        'tenantId.$': '$.tenantId',
-        'datasetId.$': '$.datasetId',
-        'key.$': '$.key',
-        'etag.$': '$.etag',
-        'sizeBytes.$': '$.sizeBytes',
-        'format.$': '$.format',
-        'compression.$': '$.plan.compression',
-        'dataStart.$': '$.plan.dataStart',
-        'range.$': '$$.Map.Item.Value',
-      },
+      itemSelector: { ...object, 'compression.$': '$.plan.compression', 'dataStart.$': '$.plan.dataStart', 'range.$': '$$.Map.Item.Value' },
       maxConcurrency,
       mapExecutionType: sfn.StateMachineType.STANDARD,
       // The children's answers are only counted: the merge reads the partials from S3.

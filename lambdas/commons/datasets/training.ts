@@ -1,13 +1,14 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { readEnv } from '#commons/runtime/env.js';
-import { CELL_TEXT, type CsvHeaderInfo, InvalidCsv, NumericCsvReader, type NumericCsvSink, type RowCells } from '#domain/csv.js';
+import { InvalidCsv, NumericCsvReader } from '#domain/csv.js';
 import { type DatasetRecord, schemaOfDataset } from '#domain/datasets.js';
-import { type Design, designOf, encodeRow, isNumeric, levelsOf } from '#domain/design.js';
+import { type Design, designOf, isNumeric, levelsOf } from '#domain/design.js';
+import { DesignSink } from '#domain/design-sink.js';
 import { TrainingFailed, ValidationFailed } from '#domain/errors.js';
 import type { JobRecord } from '#domain/jobs.js';
 import { MAX_LINE_BYTES } from '#domain/range-scan.js';
-import { type FitSpec, type FittedModel, fitModel, RegressionAccumulator } from '#domain/regression.js';
+import { type FitSpec, type FittedModel, fitModel, type RegressionAccumulator } from '#domain/regression.js';
 import { fitStatistics, type PatternStatistics, statisticsOver } from '#domain/statistics.js';
 import * as z from '#domain/zod.js';
 import { getJson, ObjectChanged, readBytes } from './scan.js';
@@ -106,44 +107,6 @@ export async function datasetTraining(
   }
   const { accumulator, rows } = await designPass({ bucket, dataset, design, fitIntercept: job.fitIntercept }, report);
   return { fit: (spec) => fitModel(accumulator, spec), ...names, rowsDropped: rows - accumulator.count };
-}
-
-/** Rows of the file into the design's accumulator: the target and the design row of each row with no missing value the job uses. */
-class DesignSink implements NumericCsvSink {
-  readonly accumulator: RegressionAccumulator;
-  rows = 0;
-  private readonly x: Float64Array;
-  private cells: RowCells | undefined;
-  private values: Float64Array<ArrayBufferLike> = new Float64Array(0);
-  private readonly value: (column: Design['columns'][number]) => number | string | undefined;
-
-  constructor(
-    private readonly design: Design,
-    private readonly columns: readonly string[],
-    fitIntercept: boolean,
-  ) {
-    this.accumulator = new RegressionAccumulator(design.names.length, fitIntercept);
-    this.x = new Float64Array(design.names.length);
-    this.value = (column) => {
-      if (column.type === 'number') return this.values[column.index];
-      return this.cells?.kinds[column.index] === CELL_TEXT ? this.cells.texts[column.index] : undefined;
-    };
-  }
-
-  header(columns: readonly string[], _info: CsvHeaderInfo): void {
-    if (columns.length !== this.columns.length || columns.some((name, i) => name !== this.columns[i])) {
-      throw new TrainingFailed('INVALID_DATA', 'the dataset header differs from the one validated');
-    }
-  }
-
-  row(values: Float64Array, _line: number, cells?: RowCells): void {
-    this.rows++;
-    const y = values[this.design.target.index]!;
-    if (Number.isNaN(y)) return;
-    this.values = values;
-    this.cells = cells;
-    if (encodeRow(this.design.columns, this.value, this.x)) this.accumulator.add(this.x, y);
-  }
 }
 
 /** One pass over the dataset's file (exactly the version validated), decompressed when it was gzip. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { CsvFormat } from '#domain/csv.js';
 import { headerEnd, mergePartials, planRanges, type RangePartial, RangeScan, type ScanOutcome } from '#domain/range-scan.js';
@@ -25,7 +25,8 @@ export interface RFit {
   rowsDropped: number;
   /** R's names and order: `(Intercept)` first when fitted, then one per design column. */
   coefficients: Record<string, number>;
-  predictions: { rowName: string; values: Record<string, number | string>; predicted: number }[];
+  /** R's prediction of its first 3 rows; a row with a missing value is predicted null (R's NA). */
+  predictions: { rowName: string; values: Record<string, number | string | null>; predicted: number | null }[];
 }
 
 export interface RReference {
@@ -33,6 +34,24 @@ export interface RReference {
   nrow: number;
   columns: string[];
   models: RFit[];
+}
+
+/** Every `<dataset>.lm.json` of the fixtures, by dataset name. */
+export function rReferences(): RReference[] {
+  return readdirSync(DIRECTORY)
+    .filter((file) => file.endsWith('.lm.json'))
+    .sort()
+    .map((file) => JSON.parse(rFixture(file).toString('utf8')) as RReference);
+}
+
+/** The names of the fixtures' CSV files. */
+export function rCsvFiles(): string[] {
+  return readdirSync(DIRECTORY).filter((name) => name.endsWith('.csv'));
+}
+
+/** Whether the fixtures hold `file`. */
+export function hasRFixture(file: string): boolean {
+  return existsSync(new URL(file, DIRECTORY));
 }
 
 /** `<dataset>.lm.json`. */

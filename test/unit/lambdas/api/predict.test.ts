@@ -204,7 +204,8 @@ describe('POST /models/{modelId}/predict by rows (columns by name)', () => {
     expect(answer).toStrictEqual({ modelId: MODEL_ID, predictions: expect.any(Array), timestamp: NOW });
     expectRelativelyClose(
       answer.predictions,
-      IRIS_FIT.predictions.map((prediction) => prediction.predicted),
+      // iris has no missing value: R predicts every row.
+      IRIS_FIT.predictions.map((prediction) => prediction.predicted!),
     );
   });
 
@@ -233,7 +234,7 @@ describe('POST /models/{modelId}/predict by rows (columns by name)', () => {
     const result = await predict({ rows: [{ Species: 'setosa' }, { Species: 'versicolor' }, { Species: 'virginica' }] });
     // R: 0.246, 1.326, 2.026 (the means of iris$Petal.Width by species).
     expectRelativelyClose(bodyOf<{ predictions: number[] }>(result).predictions, [0.246, 1.326, 2.026]);
-    expectRelativelyClose([bodyOf<{ predictions: number[] }>(result).predictions[0]!], [SPECIES_FIT.predictions[0]!.predicted]);
+    expectRelativelyClose([bodyOf<{ predictions: number[] }>(result).predictions[0]!], [SPECIES_FIT.predictions[0]!.predicted!]);
   });
 
   it('still predicts the same model by design columns (x, inputs): one value per coefficient', async () => {
@@ -241,7 +242,7 @@ describe('POST /models/{modelId}/predict by rows (columns by name)', () => {
     const x = [setosa!.values['Sepal.Width'] as number, setosa!.values['Petal.Length'] as number, 0, 0];
     const result = await predict({ x });
     expect(result.statusCode).toBe(200);
-    expectRelativelyClose([bodyOf<{ value: number }>(result).value], [setosa!.predicted]);
+    expectRelativelyClose([bodyOf<{ value: number }>(result).value], [setosa!.predicted!]);
   });
 
   it('keeps the columns with the model in memory: the next prediction by rows reads nothing', async () => {

@@ -5,41 +5,20 @@
  * by row), against R's `lm`: its coefficients by R's names, its `n` and rows dropped,
  * and its predictions by column name.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CELL_TEXT, type CsvFormat, type CsvHeaderInfo, NumericCsvReader, type NumericCsvSink, type RowCells } from '#domain/csv.js';
-import { type Design, designOf, encodeNamedRows, encodeRow, isNumeric, levelsOf, modelColumns } from '#domain/design.js';
+import { type CsvFormat, NumericCsvReader } from '#domain/csv.js';
+import { type Design, designOf, encodeNamedRows, isNumeric, levelsOf, modelColumns } from '#domain/design.js';
+import { DesignSink } from '#domain/design-sink.js';
 import { ValidationFailed } from '#domain/errors.js';
 import { headerEnd, lastByteNeeded, MAX_LINE_BYTES, mergePartials, planRanges, RangeScan, type ScanOutcome } from '#domain/range-scan.js';
-import { type FittedModel, fitModel, predict, RegressionAccumulator } from '#domain/regression.js';
+import { type FittedModel, fitModel, predict } from '#domain/regression.js';
 import type { ColumnSchema } from '#domain/schema.js';
 import { fitStatistics, statisticsOver } from '#domain/statistics.js';
+import { hasRFixture, type RFit, type RReference, rCsvFiles, rFixture, rReferences } from '../../helpers/r-fixtures.js';
 
-const directory = new URL('../../../fixtures/r/', import.meta.url);
+type RFixture = RReference;
 
-interface RFit {
-  formula: string;
-  target: string;
-  features: string[];
-  fitIntercept: boolean;
-  levels: Record<string, string[]>;
-  n: number;
-  rowsDropped: number;
-  coefficients: Record<string, number>;
-  predictions: { rowName: string; values: Record<string, number | string | null>; predicted: number | null }[];
-}
-
-interface RFixture {
-  dataset: string;
-  nrow: number;
-  columns: string[];
-  models: RFit[];
-}
-
-const fixtures: RFixture[] = readdirSync(directory)
-  .filter((file) => file.endsWith('.lm.json'))
-  .sort()
-  .map((file) => JSON.parse(readFileSync(new URL(file, directory), 'utf8')) as RFixture);
+const fixtures = rReferences();
 
 /**
  * What R's data sets hold (R's `datasets` package; `iris_na` is iris with 5 values set to NA): rows, missing values
@@ -103,42 +82,6 @@ function scan(bytes: Uint8Array, format: CsvFormat | undefined, parts: number, c
     return reader.finish();
   });
   return mergePartials(partials);
-}
-
-/** The rows of a file into a design's accumulator, as DesignSink in lambdas/commons/datasets/training.ts reads them. */
-class DesignSink implements NumericCsvSink {
-  readonly accumulator: RegressionAccumulator;
-  rows = 0;
-  private readonly x: Float64Array;
-  private cells: RowCells | undefined;
-  private values: Float64Array<ArrayBufferLike> = new Float64Array(0);
-  private readonly value: (column: Design['columns'][number]) => number | string | undefined;
-
-  constructor(
-    private readonly design: Design,
-    private readonly columns: readonly string[],
-    fitIntercept: boolean,
-  ) {
-    this.accumulator = new RegressionAccumulator(design.names.length, fitIntercept);
-    this.x = new Float64Array(design.names.length);
-    this.value = (column) => {
-      if (column.type === 'number') return this.values[column.index];
-      return this.cells?.kinds[column.index] === CELL_TEXT ? this.cells.texts[column.index] : undefined;
-    };
-  }
-
-  header(columns: readonly string[], _info: CsvHeaderInfo): void {
-    expect(columns).toEqual(this.columns);
-  }
-
-  row(values: Float64Array, _line: number, cells?: RowCells): void {
-    this.rows++;
-    const y = values[this.design.target.index]!;
-    if (Number.isNaN(y)) return;
-    this.values = values;
-    this.cells = cells;
-    if (encodeRow(this.design.columns, this.value, this.x)) this.accumulator.add(this.x, y);
-  }
 }
 
 /** One pass over the file building the design row by row: the fit of a job with a category, and its rows read. */
@@ -209,14 +152,14 @@ it('every data set of the fixtures has its known answers, an R and a pandas expo
   expect(datasets.length).toBeGreaterThanOrEqual(8);
   expect(Object.keys(KNOWN).sort()).toEqual([...datasets].sort());
   for (const fixture of fixtures) {
-    expect(existsSync(new URL(`${fixture.dataset}.r.csv`, directory))).toBe(true);
-    expect(existsSync(new URL(`${fixture.dataset}.pandas.csv`, directory))).toBe(true);
+    expect(hasRFixture(`${fixture.dataset}.r.csv`)).toBe(true);
+    expect(hasRFixture(`${fixture.dataset}.pandas.csv`)).toBe(true);
     expect(fixture.nrow).toBe(KNOWN[fixture.dataset]!.rows);
     expect(fixture.models.length).toBeGreaterThan(0);
     for (const fit of fixture.models) expect(fit.rowsDropped).toBe(fixture.nrow - fit.n);
   }
   // Every CSV there belongs to one of them, in one of the exports read here.
-  for (const file of readdirSync(directory).filter((name) => name.endsWith('.csv'))) {
+  for (const file of rCsvFiles()) {
     expect(
       datasets.some((dataset) => EXPORTS.some(({ suffix }) => file === `${dataset}${suffix}`)),
       file,
@@ -225,10 +168,10 @@ it('every data set of the fixtures has its known answers, an R and a pandas expo
 });
 
 describe.each(fixtures)('$dataset', (fixture) => {
-  const exports = EXPORTS.filter(({ suffix }) => existsSync(new URL(`${fixture.dataset}${suffix}`, directory)));
+  const exports = EXPORTS.filter(({ suffix }) => hasRFixture(`${fixture.dataset}${suffix}`));
 
   describe.each(exports)('$label', ({ suffix, format }) => {
-    const bytes = new Uint8Array(readFileSync(new URL(`${fixture.dataset}${suffix}`, directory)));
+    const bytes = new Uint8Array(rFixture(`${fixture.dataset}${suffix}`));
     const columns = ['Unnamed: 0', ...fixture.columns];
     /** The file read in one range, and cut in three (read in chunks of 301 bytes), once for the tests below. */
     let scanned: { whole: ScanOutcome; ranges: ScanOutcome } | undefined;
