@@ -495,7 +495,7 @@ export interface components {
          * @enum {string}
          */
         ModelKind: "LINEAR" | "RIDGE" | "LASSO";
-        /** @description why the job FAILED: INSUFFICIENT_DATA, NUMERIC_OVERFLOW, INVALID_DATA, DATASET_NOT_READY, TRAINING_ERROR, TRAINING_TIMEOUT, WORKFLOW_START_FAILED */
+        /** @description why the job FAILED: INSUFFICIENT_DATA, NUMERIC_OVERFLOW, INVALID_DATA, RANK_DEFICIENT (a LINEAR dataset job whose design has columns that are linear combinations of the others, named), DATASET_NOT_READY, TRAINING_ERROR, TRAINING_TIMEOUT, WORKFLOW_START_FAILED */
         JobError: {
             code: string;
             message: string;

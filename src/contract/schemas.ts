@@ -48,7 +48,7 @@ export const DatasetIdParam = withMeta(DatasetId, { id: 'DatasetId', description
 const JobError = z.object({ code: z.string(), message: z.string() }).meta({
   id: 'JobError',
   description:
-    'why the job FAILED: INSUFFICIENT_DATA, NUMERIC_OVERFLOW, INVALID_DATA, DATASET_NOT_READY, TRAINING_ERROR, TRAINING_TIMEOUT, WORKFLOW_START_FAILED',
+    'why the job FAILED: INSUFFICIENT_DATA, NUMERIC_OVERFLOW, INVALID_DATA, RANK_DEFICIENT (a LINEAR dataset job whose design has columns that are linear combinations of the others, named), DATASET_NOT_READY, TRAINING_ERROR, TRAINING_TIMEOUT, WORKFLOW_START_FAILED',
 });
 
 export const Job = z

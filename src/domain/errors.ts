@@ -95,7 +95,7 @@ export class LimitExceeded extends DomainError {
 
 /** Data that cannot be fitted: the job fails with this code and message. */
 export class TrainingFailed extends DomainError {
-  constructor(code: 'INSUFFICIENT_DATA' | 'NUMERIC_OVERFLOW' | 'SINGULAR_MATRIX' | 'INVALID_DATA' | 'DATASET_NOT_READY', message: string) {
+  constructor(code: 'INSUFFICIENT_DATA' | 'NUMERIC_OVERFLOW' | 'RANK_DEFICIENT' | 'INVALID_DATA' | 'DATASET_NOT_READY', message: string) {
     super(code, message, 'invalid');
   }
 }

@@ -376,6 +376,27 @@ export interface TrainingState {
   targetSquares: number;
 }
 
+/** R's tolerance for a column that adds nothing to the ones before it (`lm` through `qr`: tol = 1e-7). */
+export const ALIAS_TOLERANCE = 1e-7;
+
+/**
+ * The features that are, to `tolerance`, linear combinations of the features before
+ * them (and of the intercept, when fitted): those R's `lm` reports as NA (aliased).
+ * In the factor R of the design, column j adds nothing new when its diagonal entry
+ * is below `tolerance` × the column's norm; a column that is constant (zero once
+ * centred), such as a level no kept row has, is aliased too.
+ */
+export function aliasedFeatures(state: TrainingState, tolerance = ALIAS_TOLERANCE): number[] {
+  const m = state.d + 1;
+  const aliased: number[] = [];
+  for (let j = 0; j < state.d; j++) {
+    let squares = 0;
+    for (let i = 0; i <= j; i++) squares += state.triangle[packedIndex(m, i, j)]! ** 2;
+    if (Math.abs(state.triangle[packedIndex(m, j, j)]!) <= tolerance * Math.sqrt(squares)) aliased.push(j);
+  }
+  return aliased;
+}
+
 /** Fits the model; throws TrainingFailed when the data cannot be fitted. */
 export function fitModel(accumulator: RegressionAccumulator, spec: FitSpec): FittedModel {
   return fitModelWithReport(accumulator, spec).model;

@@ -8,8 +8,8 @@ import { DesignSink } from '#domain/design-sink.js';
 import { TrainingFailed, ValidationFailed } from '#domain/errors.js';
 import type { JobRecord } from '#domain/jobs.js';
 import { MAX_LINE_BYTES } from '#domain/range-scan.js';
-import { type FitSpec, type FittedModel, fitModel, type RegressionAccumulator } from '#domain/regression.js';
-import { fitStatistics, type PatternStatistics, statisticsOver } from '#domain/statistics.js';
+import { aliasedFeatures, type FitSpec, type FittedModel, fitStateWithReport, type RegressionAccumulator, type TrainingState } from '#domain/regression.js';
+import { type PatternStatistics, statisticsOver, trainingStateOf } from '#domain/statistics.js';
 import * as z from '#domain/zod.js';
 import { getJson, ObjectChanged, readBytes } from './scan.js';
 import { DatasetStore } from './store.js';
@@ -102,11 +102,38 @@ export async function datasetTraining(
       await report(1);
       const d = columns.length - 1;
       const selection = { features: Array.from({ length: d }, (_, i) => i), target: d };
-      return { fit: (spec) => fitStatistics(over.statistics, selection, spec).model, ...names, rowsDropped: stored.rows - over.rowsUsed };
+      const fit = (spec: FitSpec) => fitChecked(trainingStateOf(over.statistics, selection, spec.fitIntercept), spec, design);
+      return { fit, ...names, rowsDropped: stored.rows - over.rowsUsed };
     }
   }
   const { accumulator, rows } = await designPass({ bucket, dataset, design, fitIntercept: job.fitIntercept }, report);
-  return { fit: (spec) => fitModel(accumulator, spec), ...names, rowsDropped: rows - accumulator.count };
+  const fit = (spec: FitSpec) => {
+    // state() needs a row; fitChecked refuses fewer than two.
+    if (accumulator.count === 0) throw new TrainingFailed('INSUFFICIENT_DATA', 'at least 2 rows are needed, got 0');
+    return fitChecked(accumulator.state(), spec, design);
+  };
+  return { fit, ...names, rowsDropped: rows - accumulator.count };
+}
+
+/**
+ * Fits one model of a dataset job. A LINEAR fit of a rank-deficient design fails the
+ * job, naming the columns that add nothing to those before them: R's `lm` would
+ * report NA for their coefficients, and no single answer is the right one. It is a
+ * FAILED job rather than a 400 because the rank depends on the rows kept, known only
+ * once they are read. RIDGE and LASSO are well defined whatever the rank.
+ */
+function fitChecked(state: TrainingState, spec: FitSpec, design: Design): FittedModel {
+  if (state.n < 2) throw new TrainingFailed('INSUFFICIENT_DATA', `at least 2 rows are needed, got ${state.n}`);
+  if (spec.kind === 'LINEAR') {
+    const aliased = aliasedFeatures(state).map((j) => design.names[j]!);
+    if (aliased.length > 0) {
+      throw new TrainingFailed(
+        'RANK_DEFICIENT',
+        `the design is rank-deficient: ${aliased.map((name) => JSON.stringify(name)).join(', ')} ${aliased.length === 1 ? 'is a linear combination' : 'are linear combinations'} of the columns before (as R's lm reports NA for them): leave ${aliased.length === 1 ? 'it' : 'them'} out, or use RIDGE`,
+      );
+    }
+  }
+  return fitStateWithReport(state, spec).model;
 }
 
 /** One pass over the dataset's file (exactly the version validated), decompressed when it was gzip. */

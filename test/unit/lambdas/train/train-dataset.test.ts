@@ -341,6 +341,30 @@ describe('train (dataset with a schema): missing values and categories, against 
     expectRelativelyClose([model[':intercept'] as number], [1]);
   });
 
+  it('fails a LINEAR job RANK_DEFICIENT when a level repeats a number column (as R reports NA for it), naming that column', async () => {
+    // g is b exactly where x is 1: [g = b] is x, a column that adds nothing to the ones before it.
+    const csv = Buffer.from('x,g,y\n0,a,1\n1,b,4\n0,a,1.5\n1,b,3\n0,a,0.5\n1,b,4.5\n');
+    scanned(csv);
+    datasetJob('y', ['x', 'g'], { kind: 'LINEAR', alpha: null });
+
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'FAILED' });
+
+    const error = finish().job[':error'] as { code: string; message: string };
+    expect(error.code).toBe('RANK_DEFICIENT');
+    expect(error.message).toContain('"gb" is a linear combination of the columns before');
+  });
+
+  it('fits the same rank-deficient design with RIDGE: the penalty makes it well defined', async () => {
+    const csv = Buffer.from('x,g,y\n0,a,1\n1,b,4\n0,a,1.5\n1,b,3\n0,a,0.5\n1,b,4.5\n');
+    scanned(csv);
+    datasetJob('y', ['x', 'g'], { kind: 'RIDGE', alpha: 1 });
+
+    expect(await handler({ tenantId: 'acme', jobId: JOB_ID }, context)).toEqual({ jobId: JOB_ID, status: 'COMPLETED' });
+    // The two identical columns share the effect equally.
+    const coefficients = finish().model[':coefficients'] as number[];
+    expectRelativelyClose([coefficients[0]!], [coefficients[1]!], 1e-12);
+  });
+
   it('writes every model of a regularisation path with its coefficient names, columns, levels and rows dropped', async () => {
     scanned(IRIS);
     const extra = '01JH5Z3V8Q6K9W2X4Y7Z0A1B2F';

@@ -1,7 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TrainingFailed } from '#domain/errors.js';
-import { type FitSpec, type FittedModel, fitModel, fitModelWithReport, type ModelKind, predict, RegressionAccumulator } from '#domain/regression.js';
+import {
+  aliasedFeatures,
+  type FitSpec,
+  type FittedModel,
+  fitModel,
+  fitModelWithReport,
+  type ModelKind,
+  predict,
+  RegressionAccumulator,
+} from '#domain/regression.js';
 import { ExactLeastSquares } from '../../helpers/double-double.js';
 import { illConditionedSource, RowByRowGivens, relativeErrors } from '../../helpers/ill-conditioned-data.js';
 
@@ -632,5 +641,54 @@ describe('predict', () => {
 
   it('refuses an input of the wrong width', () => {
     expect(() => predict(model, [[1]])).toThrow('expected 2 values, got 1');
+  });
+});
+
+describe("aliasedFeatures: the columns R's lm reports as NA", () => {
+  const stateOf = (rows: number[][], fitIntercept = true) => {
+    const accumulator = new RegressionAccumulator(rows[0]!.length - 1, fitIntercept);
+    for (const row of rows) accumulator.add(row.slice(0, -1), row.at(-1)!);
+    return accumulator.state();
+  };
+
+  it('names a column that repeats an earlier one, and only the later of the two', () => {
+    expect(
+      aliasedFeatures(
+        stateOf([
+          [0, 5, 0, 1],
+          [1, 3, 1, 4],
+          [2, 4, 2, 2],
+          [3, 1, 3, 6],
+          [4, 2, 4, 5],
+        ]),
+      ),
+    ).toEqual([2]);
+  });
+
+  it('names a column that is a combination of two before it, and a column that is constant once centred', () => {
+    const rows = [
+      [1, 0, 1, 7, 3],
+      [2, 1, 3, 7, 1],
+      [0, 3, 3, 7, 4],
+      [5, 2, 7, 7, 2],
+      [3, 3, 6, 7, 9],
+    ];
+    expect(aliasedFeatures(stateOf(rows))).toEqual([2, 3]);
+    // Without an intercept a constant column is a column like any other.
+    expect(aliasedFeatures(stateOf(rows, false))).toEqual([2]);
+  });
+
+  it('names nothing in a design of full rank', () => {
+    expect(
+      aliasedFeatures(
+        stateOf([
+          [0, 5, 1],
+          [1, 3, 4],
+          [2, 4, 2],
+          [3, 1, 6],
+          [4, 2, 5],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });
