@@ -248,7 +248,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Exactly one of `data` (inline points, at most 10,000, every value a finite number) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0, and it (like each value of `alphas`) is from 1e-100 to 1e+100. With `datasetId`, `target` is a number column and `features` picks the columns the model uses: number and category columns (a category is one-hot, its first level the reference, as R's treatment contrasts), distinct, not the target; default: every other number and category column, in header order. `missing`: "drop" (default) leaves out the rows with a missing value in the target or a feature, as R's na.omit; "error" refuses the job (400) when those columns have any. `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.
+         * @description Exactly one of `data` (inline points, at most 10,000, every value a finite number) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0, and it (like each value of `alphas`) is from 1e-100 to 1e+100. With `datasetId`, `target` is a number column and `features` picks the columns the model uses: number and category columns (a category is one-hot, its first level the reference, as R's treatment contrasts), distinct, not the target; default: every other number and category column, in header order. `level` (LINEAR only, between 0 and 1, default 0.95): the confidence level of the model's coefficient table. `missing`: "drop" (default) leaves out the rows with a missing value in the target or a feature, as R's na.omit; "error" refuses the job (400) when those columns have any. `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.
          * @example {
          *       "kind": "RIDGE",
          *       "alpha": 0.5,
@@ -290,6 +290,7 @@ export interface components {
             features?: string[];
             /** @enum {string} */
             missing?: "drop" | "error";
+            level?: number;
             alphas?: number[];
             /** @default true */
             fitIntercept?: boolean;
@@ -594,6 +595,7 @@ export interface components {
          *       ],
          *       "levels": {},
          *       "rowsDropped": 0,
+         *       "summary": null,
          *       "metrics": {
          *         "n": 4,
          *         "r2": 0.98,
@@ -623,6 +625,7 @@ export interface components {
             };
             /** @description rows left out for a missing value in the target or a feature; null until TRAINED */
             rowsDropped: number | null;
+            summary: components["schemas"]["ModelSummary"] | null;
             /** @description on the training data */
             metrics: {
                 n: number;
@@ -638,6 +641,42 @@ export interface components {
         };
         /** @enum {string} */
         ModelStatus: "TRAINING" | "TRAINED" | "FAILED";
+        /** @description LINEAR models once TRAINED, as R's summary.lm computes it from the same fit (null for RIDGE and LASSO, whose penalised estimates have no such table) */
+        ModelSummary: {
+            /** @description R's coefficient table (summary(lm), confint) */
+            coefficients: {
+                /** @description (Intercept), then the features */
+                term: string;
+                estimate: number;
+                stdError: number | null;
+                /** @description t = estimate / stdError */
+                statistic: number | null;
+                /** @description two-sided, on dfResidual degrees of freedom */
+                pValue: number | null;
+                confLow: number | null;
+                confHigh: number | null;
+            }[];
+            /** @description residual standard error */
+            sigma: number | null;
+            dfResidual: number;
+            /** @description uncentred without an intercept, as R */
+            r2: number | null;
+            adjR2: number | null;
+            fStatistic: number | null;
+            fDf: {
+                numerator: number;
+                denominator: number;
+            };
+            fPValue: number | null;
+            logLik: number | null;
+            aic: number | null;
+            bic: number | null;
+            nobs: number;
+            /** @description the confidence intervals' level (the job's `level`, default 0.95) */
+            level: number;
+            /** @description why some statistics are null: no residual degrees of freedom, aliased columns, a perfect fit */
+            note?: string;
+        };
         /**
          * @example {
          *       "modelId": "01JH5Z3V8Q6K9W2X4Y7Z0A1B2D",

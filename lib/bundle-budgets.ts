@@ -25,8 +25,10 @@ export const DEFAULT_BUNDLE_BUDGET = 300 * KB;
 export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
   // The OpenAPI document and a few lines: nothing else belongs in it.
   'lambdas/api/openapi.ts': 100 * KB,
-  // DynamoDB + S3.
-  'lambdas/train/train.ts': 485 * KB,
+  // DynamoDB + S3, and the t and F distributions of a LINEAR model's coefficient table (@stdlib's incomplete beta and
+  // t quantile, about 190 KB: src/domain/distributions.ts says why a library). Training is asynchronous: its init time
+  // is a job's, not a request's.
+  'lambdas/train/train.ts': 705 * KB,
   'lambdas/datasets/validate-dataset.ts': 450 * KB,
   // DynamoDB + S3 (ListParts and presigned part URLs; CompleteMultipartUpload).
   'lambdas/datasets/upload-parts.ts': 445 * KB,

@@ -7,9 +7,10 @@ import { readEnv } from '#commons/runtime/env.js';
 import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
 import { s3 } from '#commons/runtime/s3.js';
 import { TrainingFailed } from '#domain/errors.js';
+import { coefficientTable } from '#domain/inference.js';
 import { type InlinePoint, inlineFeatureNames, isTerminal, type JobRecord, type JobStatus, type ModelRecord } from '#domain/jobs.js';
 import { ProgressThrottle, roundProgress } from '#domain/progress.js';
-import { type FittedModel, fitModel, RegressionAccumulator } from '#domain/regression.js';
+import { type FittedModel, fitModel, RegressionAccumulator, type TrainingState } from '#domain/regression.js';
 import { JobId, TenantId } from '#domain/schemas.js';
 import * as z from '#domain/zod.js';
 
@@ -61,16 +62,33 @@ async function accumulate(
 async function fitJob(
   job: JobRecord,
   report: (fraction: number) => Promise<void>,
-): Promise<{ fitted: FittedModel[]; names: Pick<ModelRecord, 'features' | 'columns' | 'levels'>; rowsDropped: number }> {
+): Promise<{ fitted: FittedModel[]; names: Pick<ModelRecord, 'features' | 'columns' | 'levels'>; rowsDropped: number; summary?: string }> {
   const alphas = job.alphas ?? [job.alpha ?? 0];
   const spec = (alpha: number) => ({ kind: job.kind, alpha, fitIntercept: job.fitIntercept });
+  let fits: { model: FittedModel; state: TrainingState }[];
+  let names: Pick<ModelRecord, 'features' | 'columns' | 'levels'>;
+  let rowsDropped = 0;
   if (job.source.type === 'dataset') {
     const training = await datasetTraining({ tenantId: job.tenantId, fitIntercept: job.fitIntercept, source: job.source }, report);
     const { features, columns, levels } = training;
-    return { fitted: alphas.map((alpha) => training.fit(spec(alpha))), names: { features, columns, levels }, rowsDropped: training.rowsDropped };
+    fits = alphas.map((alpha) => training.fit(spec(alpha)));
+    names = { features, columns, levels };
+    rowsDropped = training.rowsDropped;
+  } else {
+    const { accumulator, features } = await accumulate({ fitIntercept: job.fitIntercept, source: job.source }, report);
+    fits = alphas.map((alpha) => ({ model: fitModel(accumulator, spec(alpha)), state: accumulator.state() }));
+    names = { features, columns: features, levels: {} };
   }
-  const { accumulator, features } = await accumulate({ fitIntercept: job.fitIntercept, source: job.source }, report);
-  return { fitted: alphas.map((alpha) => fitModel(accumulator, spec(alpha))), names: { features, columns: features, levels: {} }, rowsDropped: 0 };
+  const fitted = fits.map((fit) => fit.model);
+  // A LINEAR job has one model (alphas are for RIDGE and LASSO): its coefficient table, from the same state.
+  if (job.kind !== 'LINEAR') return { fitted, names, rowsDropped };
+  const [{ model, state }] = fits as [(typeof fits)[number]];
+  const table = coefficientTable(state, model, {
+    fitIntercept: job.fitIntercept,
+    names: names.features,
+    ...(job.level === undefined ? {} : { level: job.level }),
+  });
+  return { fitted, names, rowsDropped, summary: JSON.stringify(table) };
 }
 
 /**
@@ -100,7 +118,7 @@ export async function train(input: unknown): Promise<TrainResult> {
   };
 
   try {
-    const { fitted: models, names, rowsDropped } = await fitJob(running, report);
+    const { fitted: models, names, rowsDropped, summary } = await fitJob(running, report);
     if (!stillRunning) return { jobId, status: 'CANCELLED' };
     const fitted = models[0]!;
     const finishedAt = new Date().toISOString();
@@ -129,7 +147,7 @@ export async function train(input: unknown): Promise<TrainResult> {
       running,
       'COMPLETED',
       { progress: 1, finishedAt },
-      { status: 'TRAINED', fields: { ...fitted, features: names.features, rowsDropped, fittedAt: finishedAt } },
+      { status: 'TRAINED', fields: { ...fitted, features: names.features, rowsDropped, fittedAt: finishedAt, ...(summary === undefined ? {} : { summary }) } },
     );
     // Not written: cancelled meanwhile, or the SDK's retry of a write that landed found it done; the table says which.
     if (!completed) return { jobId, status: (await jobs.get(tenantId, jobId))?.status ?? 'MISSING' };

@@ -105,6 +105,42 @@ export const Job = z
     },
   });
 
+const Statistic = z.number().nullable();
+const ModelSummary = z
+  .object({
+    coefficients: z
+      .array(
+        z.object({
+          term: z.string().meta({ description: '(Intercept), then the features' }),
+          estimate: z.number(),
+          stdError: Statistic,
+          statistic: Statistic.meta({ description: 't = estimate / stdError' }),
+          pValue: Statistic.meta({ description: 'two-sided, on dfResidual degrees of freedom' }),
+          confLow: Statistic,
+          confHigh: Statistic,
+        }),
+      )
+      .meta({ description: "R's coefficient table (summary(lm), confint)" }),
+    sigma: Statistic.meta({ description: 'residual standard error' }),
+    dfResidual: z.number().int().min(0),
+    r2: Statistic.meta({ description: 'uncentred without an intercept, as R' }),
+    adjR2: Statistic,
+    fStatistic: Statistic,
+    fDf: z.object({ numerator: z.number().int().min(0), denominator: z.number().int().min(0) }),
+    fPValue: Statistic,
+    logLik: Statistic,
+    aic: Statistic,
+    bic: Statistic,
+    nobs: z.number().int().min(0),
+    level: z.number().gt(0).lt(1).meta({ description: "the confidence intervals' level (the job's `level`, default 0.95)" }),
+    note: z.string().optional().meta({ description: 'why some statistics are null: no residual degrees of freedom, aliased columns, a perfect fit' }),
+  })
+  .meta({
+    id: 'ModelSummary',
+    description:
+      "LINEAR models once TRAINED, as R's summary.lm computes it from the same fit (null for RIDGE and LASSO, whose penalised estimates have no such table)",
+  });
+
 export const Model = z
   .object({
     modelId: ModelIdParam,
@@ -124,6 +160,7 @@ export const Model = z
       .meta({ description: 'the dataset columns the model reads, in order (a prediction by `rows` names them); the features for inline data' }),
     levels: z.record(z.string(), z.array(z.string())).meta({ description: 'each category column with its levels, the reference first' }),
     rowsDropped: z.number().int().min(0).nullable().meta({ description: 'rows left out for a missing value in the target or a feature; null until TRAINED' }),
+    summary: ModelSummary.nullable(),
     metrics: z
       .object({ n: z.number().int().min(0), r2: z.number(), rmse: z.number().min(0) })
       .nullable()
@@ -146,6 +183,7 @@ export const Model = z
       columns: ['size', 'rooms'],
       levels: {},
       rowsDropped: 0,
+      summary: null,
       metrics: { n: 4, r2: 0.98, rmse: 0.21 },
       createdAt: '2026-11-30T12:00:00.000Z',
       fittedAt: '2026-11-30T12:00:01.100Z',
@@ -299,7 +337,7 @@ export const CreateJobRequest = withMeta(createJobBodySchema(DEFAULT_LIMITS), {
   description:
     'Exactly one of `data` (inline points, at most 10,000, every value a finite number) or `datasetId` + `target`. `alpha` is not allowed for LINEAR; for RIDGE and LASSO it defaults to 1.0, ' +
     `and it (like each value of \`alphas\`) is from ${ALPHA_RANGE.min} to ${ALPHA_RANGE.max}. ` +
-    'With `datasetId`, `target` is a number column and `features` picks the columns the model uses: number and category columns (a category is one-hot, its first level the reference, as R\'s treatment contrasts), distinct, not the target; default: every other number and category column, in header order. `missing`: "drop" (default) leaves out the rows with a missing value in the target or a feature, as R\'s na.omit; "error" refuses the job (400) when those columns have any. `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.',
+    'With `datasetId`, `target` is a number column and `features` picks the columns the model uses: number and category columns (a category is one-hot, its first level the reference, as R\'s treatment contrasts), distinct, not the target; default: every other number and category column, in header order. `level` (LINEAR only, between 0 and 1, default 0.95): the confidence level of the model\'s coefficient table. `missing`: "drop" (default) leaves out the rows with a missing value in the target or a feature, as R\'s na.omit; "error" refuses the job (400) when those columns have any. `alphas` (instead of `alpha`, at most 100 values) fits one model per value in one job: the job lists them in `modelIds`.',
   example: {
     kind: 'RIDGE',
     alpha: 0.5,

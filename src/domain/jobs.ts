@@ -1,4 +1,5 @@
 import type { MissingRule } from './design.js';
+import type { CoefficientTable } from './inference.js';
 import type { ModelKind } from './regression.js';
 
 /**
@@ -82,6 +83,8 @@ export interface JobRecord {
   source: JobSource;
   /** A regularisation path (`alphas`): one model per value; `modelIds` are those models, in the same order. */
   alphas?: number[];
+  /** LINEAR: the confidence level of the model's coefficient table (default 0.95). */
+  level?: number;
   modelIds?: string[];
   expiresAt: number;
   /** 1 when created, plus one for every write of the job since: a newer state always has a higher version. */
@@ -107,6 +110,11 @@ export interface ModelRecord {
   levels?: Record<string, string[]>;
   /** Rows left out for a missing value; absent before training (and on models trained before missing values). */
   rowsDropped?: number;
+  /**
+   * LINEAR: R's coefficient table (src/domain/inference.ts), as JSON text: p-values reach
+   * 1e-300, below the smallest number a table item holds (1e-130).
+   */
+  summary?: string;
   metrics: { n: number; r2: number; rmse: number } | null;
   createdAt: string;
   fittedAt: string | null;
@@ -136,10 +144,12 @@ export interface JobView {
   version: number;
 }
 
-export type ModelView = Omit<ModelRecord, 'tenantId' | 'expiresAt' | 'columns' | 'levels' | 'rowsDropped'> & {
+export type ModelView = Omit<ModelRecord, 'tenantId' | 'expiresAt' | 'columns' | 'levels' | 'rowsDropped' | 'summary'> & {
   columns: string[];
   levels: Record<string, string[]>;
   rowsDropped: number | null;
+  /** LINEAR models once TRAINED: R's coefficient table; null otherwise. */
+  summary: CoefficientTable | null;
 };
 
 export function toJobView(job: JobRecord): JobView {
@@ -165,12 +175,13 @@ export function toJobView(job: JobRecord): JobView {
 }
 
 export function toModelView(model: ModelRecord): ModelView {
-  const { tenantId: _tenant, expiresAt: _expires, columns, levels, rowsDropped, ...view } = model;
+  const { tenantId: _tenant, expiresAt: _expires, columns, levels, rowsDropped, summary, ...view } = model;
   return {
     ...view,
     columns: columns ?? model.features,
     levels: levels ?? {},
     rowsDropped: rowsDropped ?? (model.status === 'TRAINED' ? 0 : null),
+    summary: summary === undefined ? null : (JSON.parse(summary) as CoefficientTable),
   };
 }
 

@@ -70,6 +70,7 @@ export function createJobBodySchema(limits: Limits) {
           .check(z.minLength(1, 'must name at least one column'), z.maxLength(limits.maxFeatures, `at most ${limits.maxFeatures} features`)),
       ),
       missing: z.optional(z.enum(MISSING_RULES)),
+      level: z.optional(z.number().check(z.gt(0, 'must be above 0'), z.lt(1, 'must be below 1'))),
       alphas: z.optional(z.array(alphaValue).check(z.minLength(1, 'must have at least one value'), z.maxLength(MAX_ALPHAS, `at most ${MAX_ALPHAS} values`))),
       fitIntercept: z._default(z.boolean(), true),
       name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
@@ -97,6 +98,9 @@ export function createJobBodySchema(limits: Limits) {
         if (body.alphas !== undefined && body.alpha !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'give either alpha or alphas, not both' });
         }
+        if (body.kind !== 'LINEAR' && body.level !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['level'], message: 'level (of the coefficient table) is only for LINEAR' });
+        }
         if (body.kind === 'LINEAR' && body.alphas !== undefined) {
           ctx.addIssue({ code: 'custom', path: ['alphas'], message: 'alphas is not allowed for LINEAR' });
         }
@@ -117,6 +121,8 @@ export interface JobRequest {
   alpha: number | null;
   /** A regularisation path: one model per value, in this order. */
   alphas?: number[];
+  /** LINEAR: the confidence level of the coefficient table. */
+  level?: number;
   fitIntercept: boolean;
   name?: string;
   source: { type: 'inline'; data: InlinePoint[] } | { type: 'dataset'; datasetId: string; target: string; features?: string[]; missing: MissingRule };
@@ -137,6 +143,7 @@ export function toJobRequest(body: CreateJobBody): JobRequest {
     kind: body.kind,
     alpha,
     ...(body.alphas === undefined ? {} : { alphas: body.alphas }),
+    ...(body.level === undefined ? {} : { level: body.level }),
     fitIntercept: body.fitIntercept,
     ...(body.name ? { name: body.name } : {}),
     source,

@@ -13,6 +13,10 @@ import { api, createJob, eventually, expectError, finishedJob, target } from './
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/r/${name}`, import.meta.url));
 
 interface RModel {
+  coefficientStats: Record<string, { 'std.error': number; 't.value': number; 'p.value': number; 'conf.low': number; 'conf.high': number }>;
+  sigma: number;
+  'r.squared': number;
+  'adj.r.squared': number;
   target: string;
   features: string[];
   fitIntercept: boolean;
@@ -84,6 +88,19 @@ describe(`real files on ${target.name}`, () => {
     const [model] = lm('iris_na');
     const trained = await trainedLike(dataset.datasetId, model!);
     expect(trained.columns).toEqual(['Sepal.Width', 'Petal.Length', 'Species']);
+    // R's summary(lm) and confint: every row of the coefficient table, and the fit's figures.
+    expect(trained.summary.coefficients.map((row: { term: string }) => row.term)).toEqual(Object.keys(model!.coefficientStats));
+    for (const row of trained.summary.coefficients) {
+      const r = model!.coefficientStats[row.term]!;
+      expectClose(row.stdError, r['std.error']);
+      expectClose(row.statistic, r['t.value']);
+      expectClose(row.pValue, r['p.value']);
+      expectClose(row.confLow, r['conf.low']);
+      expectClose(row.confHigh, r['conf.high']);
+    }
+    expectClose(trained.summary.sigma, model!.sigma);
+    expectClose(trained.summary.adjR2, model!['adj.r.squared']);
+    expect(trained.summary).toMatchObject({ nobs: 145, dfResidual: 140, level: 0.95 });
 
     // R's rows but the one with a missing value (row 3: R predicts NA for it; a prediction needs every column).
     const complete = model!.predictions.filter((row) => Object.values(row.values).every((value) => value !== null));

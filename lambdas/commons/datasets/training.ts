@@ -47,7 +47,8 @@ function byPattern(statistics: z.infer<typeof StoredStatistics>['statistics']): 
 
 /** How a dataset job is fitted: one model per `spec`, from the same rows. */
 export interface DatasetTraining {
-  fit(spec: FitSpec): FittedModel;
+  /** The model, and the training state it was fitted from (for the coefficient table). */
+  fit(spec: FitSpec): { model: FittedModel; state: TrainingState };
   /** One name per coefficient, the columns read and the categories' levels (src/domain/design.ts). */
   features: string[];
   columns: string[];
@@ -122,7 +123,7 @@ export async function datasetTraining(
  * FAILED job rather than a 400 because the rank depends on the rows kept, known only
  * once they are read. RIDGE and LASSO are well defined whatever the rank.
  */
-function fitChecked(state: TrainingState, spec: FitSpec, design: Design): FittedModel {
+function fitChecked(state: TrainingState, spec: FitSpec, design: Design): { model: FittedModel; state: TrainingState } {
   if (state.n < 2) throw new TrainingFailed('INSUFFICIENT_DATA', `at least 2 rows are needed, got ${state.n}`);
   if (spec.kind === 'LINEAR') {
     const aliased = aliasedFeatures(state).map((j) => design.names[j]!);
@@ -133,7 +134,7 @@ function fitChecked(state: TrainingState, spec: FitSpec, design: Design): Fitted
       );
     }
   }
-  return fitStateWithReport(state, spec).model;
+  return { model: fitStateWithReport(state, spec).model, state };
 }
 
 /** One pass over the dataset's file (exactly the version validated), decompressed when it was gzip. */

@@ -192,7 +192,7 @@ export class ModelStore {
 /** The outcome a job's end gives its model. */
 export type ModelOutcome =
   | { status: 'FAILED' }
-  | { status: 'TRAINED'; fields: Pick<ModelRecord, 'coefficients' | 'intercept' | 'features' | 'metrics' | 'fittedAt'> & { rowsDropped: number } };
+  | { status: 'TRAINED'; fields: Pick<ModelRecord, 'coefficients' | 'intercept' | 'features' | 'metrics' | 'fittedAt' | 'summary'> & { rowsDropped: number } };
 
 /** What a create came to: the job exists now, the tenant is at its limit, or the Idempotency-Key already made a job. */
 export type CreateOutcome = 'CREATED' | 'LIMIT_REACHED' | 'KEY_TAKEN';
@@ -288,8 +288,7 @@ export class Lifecycle {
       model.status === 'TRAINED'
         ? {
             // Every name through a placeholder: `metrics` is a DynamoDB reserved word.
-            UpdateExpression:
-              'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt, #rowsDropped = :rowsDropped',
+            UpdateExpression: `SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt, #rowsDropped = :rowsDropped${model.fields.summary === undefined ? '' : ', #summary = :summary'}`,
             ExpressionAttributeNames: {
               '#status': 'status',
               '#coefficients': 'coefficients',
@@ -298,6 +297,7 @@ export class Lifecycle {
               '#metrics': 'metrics',
               '#fittedAt': 'fittedAt',
               '#rowsDropped': 'rowsDropped',
+              ...(model.fields.summary === undefined ? {} : { '#summary': 'summary' }),
             },
             ExpressionAttributeValues: {
               ':status': 'TRAINED',
@@ -308,6 +308,7 @@ export class Lifecycle {
               ':metrics': model.fields.metrics,
               ':fittedAt': model.fields.fittedAt,
               ':rowsDropped': model.fields.rowsDropped,
+              ...(model.fields.summary === undefined ? {} : { ':summary': model.fields.summary }),
             },
           }
         : {

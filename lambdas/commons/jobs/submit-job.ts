@@ -111,6 +111,7 @@ export class JobSubmissions {
       alpha: request.alpha,
       fitIntercept: request.fitIntercept,
       ...(request.name ? { name: request.name } : {}),
+      ...(request.level === undefined ? {} : { level: request.level }),
       progress: 0,
       createdAt,
       startedAt: null,

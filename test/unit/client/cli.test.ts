@@ -83,6 +83,7 @@ const model = (changes: Partial<Model> = {}): Model => ({
   columns: ['Sepal.Width', 'Species'],
   levels: { Species: ['setosa', 'versicolor', 'virginica'] },
   rowsDropped: 3,
+  summary: null,
   metrics: { n: 147, r2: 0.72, rmse: 0.34 },
   createdAt: '2026-11-30T12:00:00.000Z',
   fittedAt: '2026-11-30T12:00:01.000Z',

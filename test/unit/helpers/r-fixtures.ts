@@ -25,6 +25,12 @@ export interface RFit {
   rowsDropped: number;
   /** R's names and order: `(Intercept)` first when fitted, then one per design column. */
   coefficients: Record<string, number>;
+  /** summary(lm): per coefficient, by R's name. */
+  coefficientStats: Record<string, { 'std.error': number; 't.value': number; 'p.value': number; 'conf.low': number; 'conf.high': number }>;
+  sigma: number;
+  'r.squared': number;
+  'adj.r.squared': number;
+  'df.residual': number;
   /** R's prediction of its first 3 rows; a row with a missing value is predicted null (R's NA). */
   predictions: { rowName: string; values: Record<string, number | string | null>; predicted: number | null }[];
 }

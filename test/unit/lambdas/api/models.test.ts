@@ -25,6 +25,7 @@ const MODEL_VIEW = {
   columns: ['x0', 'x1'],
   levels: {},
   rowsDropped: 0,
+  summary: null,
   metrics: { n: 4, r2: 1, rmse: 0 },
   createdAt: '2026-01-01T12:00:00.000Z',
   fittedAt: '2026-01-01T12:00:02.000Z',

@@ -4,11 +4,13 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransientError } from '#commons/runtime/retryable.js';
+import type { CoefficientTable } from '#domain/inference.js';
 import type { InlinePoint, JobRecord, JobStatus } from '#domain/jobs.js';
 import { fitModel, RegressionAccumulator } from '#domain/regression.js';
 import { handler, train } from '../../../../lambdas/train/train.js';
 import { conditionalCheckFailed, throttling, transactionCanceled } from '../../helpers/aws-errors.js';
 import { lambdaContext } from '../../helpers/events.js';
+import { expectRelativelyClose, rFit, rFixture } from '../../helpers/r-fixtures.js';
 import { JOB_ID, JOBS_TABLE, jobRecord, MODEL_ID, MODELS_TABLE, releaseSlot, TENANT } from '../../helpers/records.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -129,9 +131,10 @@ describe('train: the happy path', () => {
                 '#metrics': 'metrics',
                 '#fittedAt': 'fittedAt',
                 '#rowsDropped': 'rowsDropped',
+                '#summary': 'summary',
               },
               UpdateExpression:
-                'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt, #rowsDropped = :rowsDropped',
+                'SET #status = :status, #coefficients = :coefficients, #intercept = :intercept, #features = :features, #metrics = :metrics, #fittedAt = :fittedAt, #rowsDropped = :rowsDropped, #summary = :summary',
               ExpressionAttributeValues: {
                 ':status': 'TRAINED',
                 ':training': 'TRAINING',
@@ -141,6 +144,8 @@ describe('train: the happy path', () => {
                 ':metrics': { n: 4, r2: expect.closeTo(1, 9), rmse: expect.closeTo(0, 6) }, // rmse comes from accumulated sums: the root of a rounding-level SSE
                 ':fittedAt': NOW,
                 ':rowsDropped': 0,
+                // A LINEAR model's coefficient table, as JSON text (its figures: the test of the trees fit below).
+                ':summary': expect.stringMatching(/^\{"coefficients":\[\{"term":"\(Intercept\)",.*\{"term":"x0",/),
               },
             },
           },
@@ -382,3 +387,54 @@ function expectedFailure(data: InlinePoint[], fitIntercept: boolean): { code: st
   expect(thrown).toMatchObject({ name: 'TrainingFailed' });
   return thrown as { code: string; message: string };
 }
+
+describe("train: a LINEAR model's coefficient table, as R's summary(lm) gives it", () => {
+  it('writes the table of an inline LINEAR fit: trees, Volume ~ Girth + Height, to 1e-9 of R', async () => {
+    const fit = rFit('trees', 'Volume ~ Girth + Height');
+    const rows = rFixture('trees.r.csv')
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').slice(1).map(Number));
+    stored(queued({ kind: 'LINEAR', alpha: null, source: inlineSource(rows.map(([girth, height, volume]) => ({ x: [girth!, height!], y: volume! }))) }));
+
+    expect(await train(INPUT)).toEqual({ jobId: JOB_ID, status: 'COMPLETED' });
+
+    const model = transactions()[0]?.TransactItems?.[1]?.Update?.ExpressionAttributeValues ?? {};
+    const table = JSON.parse(model[':summary'] as string) as CoefficientTable;
+    expect(table.coefficients.map((row) => row.term)).toEqual(['(Intercept)', 'x0', 'x1']);
+    const stats = Object.values(fit.coefficientStats);
+    expectRelativelyClose(
+      table.coefficients.map((row) => row.stdError!),
+      stats.map((row) => row['std.error']),
+    );
+    expectRelativelyClose(
+      table.coefficients.map((row) => row.statistic!),
+      stats.map((row) => row['t.value']),
+    );
+    expectRelativelyClose(
+      table.coefficients.map((row) => row.pValue!),
+      stats.map((row) => row['p.value']),
+    );
+    expectRelativelyClose(
+      table.coefficients.map((row) => row.confLow!),
+      stats.map((row) => row['conf.low']),
+    );
+    expectRelativelyClose([table.sigma!, table.r2!, table.adjR2!], [fit.sigma, fit['r.squared'], fit['adj.r.squared']]);
+    expect(table).toMatchObject({ dfResidual: 28, nobs: 31, level: 0.95 });
+  });
+
+  it('writes no table for RIDGE, whose penalised estimates have none', async () => {
+    stored(queued({ kind: 'RIDGE', alpha: 1, source: inlineSource(LINE) }));
+    expect(await train(INPUT)).toEqual({ jobId: JOB_ID, status: 'COMPLETED' });
+    expect(transactions()[0]?.TransactItems?.[1]?.Update?.ExpressionAttributeValues).not.toHaveProperty(':summary');
+  });
+
+  it("takes the job's confidence level for the intervals", async () => {
+    stored(queued({ kind: 'LINEAR', alpha: null, level: 0.99, source: inlineSource(LINE) }));
+    expect(await train(INPUT)).toEqual({ jobId: JOB_ID, status: 'COMPLETED' });
+    const model = transactions()[0]?.TransactItems?.[1]?.Update?.ExpressionAttributeValues ?? {};
+    expect(JSON.parse(model[':summary'] as string)).toMatchObject({ level: 0.99 });
+  });
+});

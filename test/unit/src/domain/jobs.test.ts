@@ -102,6 +102,7 @@ describe('toModelView', () => {
       columns: ['x0', 'x1'],
       levels: {},
       rowsDropped: 0,
+      summary: null,
       metrics: { n: 4, r2: 1, rmse: 0 },
       createdAt: '2026-01-01T12:00:00.000Z',
       fittedAt: '2026-01-01T12:00:02.000Z',
@@ -117,6 +118,11 @@ describe('toModelView', () => {
     });
     expect(toModelView(model)).toMatchObject({ columns: ['size', 'city'], levels: { city: ['Lyon', 'Nice', 'Paris'] }, rowsDropped: 3 });
     expect(toModelView(modelRecord({ status: 'TRAINING' })).rowsDropped).toBeNull();
+  });
+
+  it("answers a LINEAR model's coefficient table, stored as JSON text (p-values below what a table item holds), as an object", () => {
+    const table = { coefficients: [{ term: '(Intercept)', estimate: 1, stdError: 0.5, statistic: 2, pValue: 1e-300, confLow: 0, confHigh: 2 }] };
+    expect(toModelView(modelRecord({ summary: JSON.stringify(table) })).summary).toEqual(table);
   });
 
   it('does not modify the stored record', () => {
