@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { getJson, putJson, ScanInput } from '#commons/datasets/scan.js';
+import { RangePartialObject } from '#commons/datasets/scan-objects.js';
 import { DatasetStore } from '#commons/datasets/store.js';
 import { readEnv } from '#commons/runtime/env.js';
 import { eventHandler, logger, metrics } from '#commons/runtime/powertools.js';
@@ -11,30 +12,6 @@ const env = readEnv({ DATASETS_BUCKET_NAME: z.string().check(z.minLength(1)), DA
 const datasets = new DatasetStore(env.DATASETS_TABLE_NAME);
 
 const MergeInput = z.extend(ScanInput, { rangeCount: z.number().check(z.int(), z.positive()) });
-
-const Count = z.number().check(z.int(), z.nonnegative());
-const Statistics = z.object({ n: Count, means: z.array(z.number()), triangle: z.array(z.number()) });
-const Profile = z.object({
-  numbers: Count,
-  missing: Count,
-  texts: Count,
-  values: z.array(z.object({ value: z.string(), count: Count })),
-  overflow: z.boolean(),
-});
-const Patterns = z.object({ patterns: z.array(z.object({ absent: z.array(Count), statistics: Statistics })), rowsLeftOut: Count });
-const Partial = z.object({
-  index: Count,
-  columns: z.array(z.string()),
-  generated: z.array(Count),
-  rows: Count,
-  lines: Count,
-  error: z.nullable(
-    z.object({ code: z.string(), message: z.string(), line: z.optional(z.number().check(z.int())), column: z.optional(z.number().check(z.int())) }),
-  ),
-  profiles: z.nullable(z.array(Profile)),
-  statistics: z.nullable(Patterns),
-  overflow: z.boolean(),
-}) satisfies z.ZodMiniType<RangePartial>;
 
 /**
  * The most a schema may weigh, as JSON: it is kept in the dataset's item (DynamoDB's
@@ -60,7 +37,7 @@ export async function mergeScan(event: unknown): Promise<{ datasetId: string; st
   for (let first = 0; first < input.rangeCount; first += PARALLEL_READS) {
     const indices = Array.from({ length: Math.min(PARALLEL_READS, input.rangeCount - first) }, (_, i) => first + i);
     const read = await Promise.all(
-      indices.map(async (index) => Partial.parse(await getJson(env.DATASETS_BUCKET_NAME, partialKey(tenantId, datasetId, etag, index)))),
+      indices.map(async (index) => RangePartialObject.parse(await getJson(env.DATASETS_BUCKET_NAME, partialKey(tenantId, datasetId, etag, index)))),
     );
     partials.push(...(read as RangePartial[]));
   }

@@ -1,5 +1,5 @@
 import { CELL_NUMBER, type RowCells } from './csv.js';
-import { TrainingFailed, ValidationFailed } from './errors.js';
+import { TrainingFailed } from './errors.js';
 import { foldRow, packedIndex, packedLength } from './linalg.js';
 import { type FitSpec, type FittedModel, fitStateWithReport, RegressionAccumulator, type SolverReport, type TrainingState } from './regression.js';
 
@@ -132,35 +132,6 @@ export function trainingStateOf(statistics: ColumnStatistics, selection: ColumnS
 /** Fits one model from a dataset's statistics. */
 export function fitStatistics(statistics: ColumnStatistics, selection: ColumnSelection, spec: FitSpec): { model: FittedModel; solver: SolverReport } {
   return fitStateWithReport(trainingStateOf(statistics, selection, spec.fitIntercept), spec);
-}
-
-/**
- * The features of a dataset job: `features` as given (checked), or every column but
- * the target in header order. Answers indices into `columns` as well as names.
- */
-export function selectColumns(columns: readonly string[], target: string, features?: readonly string[]): ColumnSelection & { names: string[] } {
-  const index = new Map(columns.map((name, i) => [name, i]));
-  const targetIndex = index.get(target);
-  if (targetIndex === undefined) {
-    throw new ValidationFailed('target is not a column of the dataset', [
-      { path: 'target', message: `must be one of the dataset's columns: ${columns.slice(0, 20).join(', ')}${columns.length > 20 ? ', …' : ''}` },
-    ]);
-  }
-  if (features === undefined) {
-    const names = columns.filter((name) => name !== target);
-    return { names, features: names.map((name) => index.get(name)!), target: targetIndex };
-  }
-  const details: { path: string; message: string }[] = [];
-  const seen = new Set<string>();
-  features.forEach((name, i) => {
-    if (name === target) details.push({ path: `features.${i}`, message: 'is the target; a column cannot predict itself' });
-    else if (!index.has(name)) details.push({ path: `features.${i}`, message: `${JSON.stringify(name)} is not a column of the dataset` });
-    else if (seen.has(name)) details.push({ path: `features.${i}`, message: `${JSON.stringify(name)} is listed twice` });
-    seen.add(name);
-  });
-  if (features.length === 0) details.push({ path: 'features', message: 'must name at least one column' });
-  if (details.length > 0) throw new ValidationFailed('features must be distinct columns of the dataset other than the target', details);
-  return { names: [...features], features: features.map((name) => index.get(name)!), target: targetIndex };
 }
 
 /**

@@ -12,6 +12,7 @@ import { aliasedFeatures, type FitSpec, type FittedModel, fitStateWithReport, ty
 import { type PatternStatistics, statisticsOver, trainingStateOf } from '#domain/statistics.js';
 import * as z from '#domain/zod.js';
 import { getJson, ObjectChanged, readBytes } from './scan.js';
+import { StoredStatisticsObject } from './scan-objects.js';
 import { DatasetStore } from './store.js';
 
 /*
@@ -28,19 +29,8 @@ function datasetsConfig() {
   return config;
 }
 
-const Count = z.number().check(z.int(), z.nonnegative());
-const Statistics = z.object({ n: Count, means: z.array(z.number()), triangle: z.array(z.number()) });
-const Patterns = z.object({ patterns: z.array(z.object({ absent: z.array(Count), statistics: Statistics })), rowsLeftOut: Count });
-const StoredStatistics = z.object({
-  datasetId: z.string(),
-  etag: z.string(),
-  columns: z.array(z.string()),
-  rows: Count,
-  // Statistics stored before missing values were taken are one pattern: every column present.
-  statistics: z.nullable(z.union([Patterns, Statistics])),
-});
-
-function byPattern(statistics: z.infer<typeof StoredStatistics>['statistics']): PatternStatistics | null {
+/** Statistics stored before missing values were taken are one pattern: every column present. */
+function byPattern(statistics: z.infer<typeof StoredStatisticsObject>['statistics']): PatternStatistics | null {
   if (statistics === null || 'patterns' in statistics) return statistics;
   return { patterns: [{ absent: [], statistics }], rowsLeftOut: 0 };
 }
@@ -88,7 +78,7 @@ export async function datasetTraining(
     if (error instanceof ValidationFailed) throw new TrainingFailed('INVALID_DATA', error.message);
     throw error;
   }
-  const stored = StoredStatistics.parse(await getJson(bucket, dataset.statisticsKey));
+  const stored = StoredStatisticsObject.parse(await getJson(bucket, dataset.statisticsKey));
   if (stored.etag !== dataset.etag || stored.datasetId !== dataset.datasetId) {
     throw new TrainingFailed('DATASET_NOT_READY', `dataset ${job.source.datasetId}: its statistics are not those of the file it validated`);
   }

@@ -13,7 +13,6 @@ import {
   type PatternStatistics,
   patternsHeld,
   projectStatistics,
-  selectColumns,
   statisticsOfState,
   statisticsOver,
 } from '#domain/statistics.js';
@@ -127,33 +126,6 @@ describe('subset and order of columns (QR of R·S)', () => {
     expect(model.coefficients[0]).toBeCloseTo(2, 10);
     expect(model.coefficients[1]).toBeCloseTo(-3, 10);
     expect(model.metrics.r2).toBeCloseTo(1, 12);
-  });
-});
-
-describe('selectColumns', () => {
-  const columns = ['a', 'b', 'c', 'y'];
-  it('defaults to every other column in header order', () => {
-    expect(selectColumns(columns, 'b')).toEqual({ names: ['a', 'c', 'y'], features: [0, 2, 3], target: 1 });
-  });
-  it('keeps the order asked for', () => {
-    expect(selectColumns(columns, 'y', ['c', 'a'])).toEqual({ names: ['c', 'a'], features: [2, 0], target: 3 });
-  });
-  it.each([
-    [['a', 'zz'], 'features.1', 'is not a column'],
-    [['a', 'a'], 'features.1', 'listed twice'],
-    [['y'], 'features.0', 'is the target'],
-    [[], 'features', 'at least one'],
-  ])('refuses %j (%s)', (features, path, message) => {
-    try {
-      selectColumns(columns, 'y', features);
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toMatchObject({ code: 'VALIDATION_ERROR', category: 'invalid' });
-      expect((error as { details: { path: string; message: string }[] }).details).toEqual([{ path, message: expect.stringContaining(message) }]);
-    }
-  });
-  it('refuses an unknown target', () => {
-    expect(() => selectColumns(columns, 'q')).toThrow('target is not a column');
   });
 });
 
